@@ -1,0 +1,33 @@
+# cnlab: `make run` and `make test` do all the set-up on a fresh Debian machine (as root).
+SHELL := /bin/bash
+NPM_STAMP := node_modules/.package-lock.json
+
+.PHONY: run test build bench setup system deps clean-labs
+
+run: setup
+	node dist/src/cli.js run $(ARGS)
+
+test: setup
+	npx vitest run $(ARGS)
+
+bench: setup
+	npm run --silent bench
+
+build: deps
+	npx tsc -p tsconfig.json
+
+setup: system build
+
+# Debian packages the labs need; installs only what is missing, so it is quick when all is there.
+system:
+	@bash scripts/install-system.sh
+
+deps: $(NPM_STAMP)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(NPM_STAMP)
+
+# Remove every lab cnlab recorded (never anything else).
+clean-labs: build
+	node dist/src/cli.js clean

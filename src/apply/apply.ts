@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import { RunError } from '../errors.js';
+import type { Plan } from '../plan/types.js';
+import { pool } from '../util/pool.js';
+import { holdLab, releaseLab } from './cleanup.js';
+import { createNamespaces, netnsExists } from './netns.js';
+import { runNamespaceSteps } from './run-steps.js';
+import { newState, readState, writeState, type LabState } from './state.js';
+import { teardownState } from './teardown.js';
+
+/**
+ * Apply: the only place that changes the kernel's network state. Writes the state file before
+ * creating anything, holds the lab for cleanup on SIGINT/SIGTERM, runs the stages, and on failure
+ * removes all it made before reporting.
+ */
+
+export interface ApplyOptions {
+  /** Namespaces configured in parallel within a stage. */
+  concurrency?: number;
+  onStage?: (title: string, index: number, total: number) => void;
+}
+
+export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts: ApplyOptions = {}): Promise<LabState> {
+  const existing = readState(plan.lab);
+  if (existing) {
+    throw new RunError(`lab "${plan.lab}" already exists (scheme ${existing.scheme})`, `remove it with: cnlab down ${plan.lab}`);
+  }
+  const clash = plan.namespaces.filter(netnsExists);
+  if (clash.length) {
+    throw new RunError(`namespace ${clash[0]} already exists and is not recorded by cnlab`, 'pick another --lab name; cnlab never touches namespaces it did not create');
+  }
+  const state = newState(plan.lab, plan.scheme, plan.namespaces, nodes);
+  writeState(state);
+  holdLab(state);
+  try {
+    mkdirSync(state.stateDir, { recursive: true, mode: 0o700 });
+    opts.onStage?.('namespaces', 0, plan.stages.length + 1);
+    await createNamespaces(plan.namespaces);
+    for (const [i, stage] of plan.stages.entries()) {
+      opts.onStage?.(stage.title, i + 1, plan.stages.length + 1);
+      const byNs = new Map<string, typeof stage.steps>();
+      for (const step of stage.steps) byNs.set(step.ns, [...(byNs.get(step.ns) ?? []), step]);
+      await pool([...byNs.entries()], opts.concurrency ?? 8, ([ns, steps]) =>
+        runNamespaceSteps(ns, steps, (rec) => {
+          if (!state.cni.includes(rec)) state.cni.push(rec);
+          writeState(state);
+        }),
+      );
+    }
+    state.status = 'up';
+    writeState(state);
+    return state;
+  } catch (e) {
+    state.status = 'failed';
+    writeState(state);
+    const report = await teardownState(state);
+    releaseLab(state);
+    const rolled = report.problems.length ? `; rollback problems: ${report.problems.join('; ')}` : '; everything it made was removed';
+    throw new RunError(`building lab "${plan.lab}" (${plan.scheme}) failed ${(e as Error).message}${rolled}`);
+  }
+}

@@ -1,0 +1,43 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { execArgs } from '../util/exec.js';
+
+/** Named network namespaces, as iproute2 keeps them in /run/netns. */
+
+const NETNS_DIR = '/run/netns';
+
+export function netnsExists(ns: string): boolean {
+  return existsSync(`${NETNS_DIR}/${ns}`);
+}
+
+export function listNetns(): string[] {
+  try {
+    return readdirSync(NETNS_DIR);
+  } catch {
+    return [];
+  }
+}
+
+/** Run `ip -batch -` with these lines; resolves with an error text, or null when all succeeded. */
+export async function ipBatch(lines: string[]): Promise<string | null> {
+  if (lines.length === 0) return null;
+  const res = await execArgs('ip', ['-batch', '-'], { input: `${lines.join('\n')}\n` });
+  return res.code === 0 ? null : (res.stderr || res.stdout).trim().split('\n').slice(0, 3).join('; ');
+}
+
+/** Create these namespaces (one ip process for all of them). */
+export async function createNamespaces(names: string[]): Promise<void> {
+  const err = await ipBatch(names.map((n) => `netns add ${n}`));
+  if (err) throw new Error(`creating namespaces: ${err}`);
+}
+
+/** Delete those of these namespaces that exist; never any other. */
+export async function deleteNamespaces(names: string[]): Promise<string | null> {
+  return ipBatch(names.filter(netnsExists).map((n) => `netns del ${n}`));
+}
+
+/** Pids of processes whose network namespace is `ns`. */
+export async function netnsPids(ns: string): Promise<number[]> {
+  if (!netnsExists(ns)) return [];
+  const res = await execArgs('ip', ['netns', 'pids', ns]);
+  return res.stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+}

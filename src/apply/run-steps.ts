@@ -1,0 +1,80 @@
+import { cniAdd, stepInvocation } from '../cni/runtime.js';
+import type { Step } from '../plan/types.js';
+import { execArgs } from '../util/exec.js';
+import type { CniRecord } from './state.js';
+
+/**
+ * Runs one namespace's steps of one stage, in order, batching consecutive steps of a kind into one
+ * process: `ip -n NS -batch -`, `bridge -n NS -batch -`, `tc -n NS -batch -`, one `sysctl` for many
+ * keys. CNI attachments run one after another and are reported through onCni so the state file
+ * records each before the next starts.
+ */
+
+type Kind = Step['kind'];
+const BATCHED: Record<string, string> = { ip: 'ip', bridge: 'bridge', tc: 'tc' };
+
+function groups(steps: Step[]): Step[][] {
+  const out: Step[][] = [];
+  for (const s of steps) {
+    const last = out[out.length - 1];
+    if (last && last[0].kind === s.kind && s.kind !== 'nft' && s.kind !== 'cni') last.push(s);
+    else out.push([s]);
+  }
+  return out;
+}
+
+function argsOf(step: Step): string[] {
+  return step.kind === 'ip' || step.kind === 'bridge' || step.kind === 'tc' ? step.args : [];
+}
+
+function fail(ns: string, what: string, detail: string): never {
+  throw new Error(`in ${ns}: ${what}: ${detail.trim().split('\n').slice(0, 3).join('; ')}`);
+}
+
+async function runBatch(ns: string, kind: Kind, steps: Step[]): Promise<void> {
+  const tool = BATCHED[kind];
+  const lines = steps.map((s) => {
+    const args = argsOf(s);
+    if (args.some((a) => /\s/.test(a) || a === '')) fail(ns, `${tool} ${args.join(' ')}`, 'an argument with white space cannot be batched');
+    return args.join(' ');
+  });
+  const res = await execArgs(tool, ['-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+  if (res.code !== 0) {
+    // iproute2 names the failing line as "Command failed -:N".
+    const m = /Command failed -:(\d+)/.exec(res.stderr);
+    const line = m ? lines[Number(m[1]) - 1] : lines.join(' ; ');
+    fail(ns, `${tool} ${line}`, res.stderr || `exit ${res.code}`);
+  }
+}
+
+export async function runNamespaceSteps(ns: string, steps: Step[], onCni: (rec: CniRecord) => void): Promise<void> {
+  for (const group of groups(steps)) {
+    const first = group[0];
+    switch (first.kind) {
+      case 'ip':
+      case 'bridge':
+      case 'tc':
+        await runBatch(ns, first.kind, group);
+        break;
+      case 'sysctl': {
+        const kv = group.map((s) => (s.kind === 'sysctl' ? `${s.key}=${s.value}` : ''));
+        const res = await execArgs('ip', ['netns', 'exec', ns, 'sysctl', '-qw', ...kv]);
+        if (res.code !== 0) fail(ns, `sysctl -w ${kv.join(' ')}`, res.stderr || `exit ${res.code}`);
+        break;
+      }
+      case 'nft': {
+        const res = await execArgs('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: first.ruleset });
+        if (res.code !== 0) fail(ns, 'nft -f -', res.stderr || `exit ${res.code}`);
+        break;
+      }
+      case 'cni': {
+        // Recorded before ADD so a crash mid-ADD still gets its DEL.
+        const rec: CniRecord = { step: first };
+        onCni(rec);
+        rec.result = await cniAdd(stepInvocation(first));
+        onCni(rec);
+        break;
+      }
+    }
+  }
+}

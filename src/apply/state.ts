@@ -1,0 +1,133 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+
+import { z } from 'zod';
+import { RunError } from '../errors.js';
+import { STATE_ROOT, labStateDir, labStateFile } from '../lab/paths.js';
+
+/**
+ * The state file: what a lab owns, written before anything is created and kept current, so that
+ * `down` and `clean` can remove exactly that — without the topology, after a crash or a kill -9.
+ */
+
+const processSchema = z.object({
+  pid: z.number().int(),
+  /** /proc/<pid>/stat start time: guards against killing a recycled pid. */
+  startTime: z.number(),
+  ns: z.string(),
+  role: z.string(),
+  argv: z.array(z.string()),
+});
+
+/** A CNI attachment: the plan step that made it and the plugins' ADD result (for DEL). */
+const cniSchema = z.object({
+  step: z.object({
+    kind: z.literal('cni'),
+    ns: z.string(),
+    containerNs: z.string(),
+    containerId: z.string(),
+    ifName: z.string(),
+    conflist: z.object({ cniVersion: z.string(), name: z.string(), plugins: z.array(z.object({ type: z.string() }).passthrough()) }),
+    runtimeConfig: z.record(z.unknown()).optional(),
+  }),
+  result: z.any().optional(),
+});
+
+const stateSchema = z.object({
+  version: z.literal(1),
+  lab: z.string(),
+  scheme: z.string(),
+  createdAt: z.string(),
+  owner: z.object({ pid: z.number(), startTime: z.number() }),
+  status: z.enum(['building', 'up', 'failed', 'tearing-down']),
+  stateDir: z.string(),
+  namespaces: z.array(z.string()),
+  nodes: z.record(z.string()),
+  processes: z.array(processSchema),
+  cni: z.array(cniSchema),
+});
+
+export type LabState = z.infer<typeof stateSchema>;
+export type TrackedProcess = z.infer<typeof processSchema>;
+export type CniRecord = z.infer<typeof cniSchema>;
+
+/** Start time of a process in clock ticks since boot, or null when it no longer exists. */
+export function processStartTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(rest[19]);
+  } catch {
+    return null;
+  }
+}
+
+export function writeState(state: LabState): void {
+  mkdirSync(STATE_ROOT, { recursive: true, mode: 0o700 });
+  const file = labStateFile(state.lab);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export function readState(lab: string): LabState | null {
+  let text: string;
+  try {
+    text = readFileSync(labStateFile(lab), 'utf8');
+  } catch {
+    return null;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new RunError(`state file ${labStateFile(lab)} is not valid JSON`, 'remove what it names by hand, then delete the file');
+  }
+  const res = stateSchema.safeParse(parsed);
+  if (!res.success) throw new RunError(`state file ${labStateFile(lab)} is not a cnlab state file (${res.error.issues[0].path.join('.')})`);
+  return res.data;
+}
+
+/** Lab names with a state file. */
+export function listLabs(): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(STATE_ROOT);
+  } catch {
+    return [];
+  }
+  return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+export function removeState(lab: string): void {
+  rmSync(labStateDir(lab), { recursive: true, force: true });
+  rmSync(labStateFile(lab), { force: true });
+}
+
+export function newState(lab: string, scheme: string, namespaces: string[], nodes: Record<string, string>): LabState {
+  return {
+    version: 1,
+    lab,
+    scheme,
+    createdAt: new Date().toISOString(),
+    owner: { pid: process.pid, startTime: processStartTime(process.pid) ?? 0 },
+    status: 'building',
+    stateDir: labStateDir(lab),
+    namespaces,
+    nodes,
+    processes: [],
+    cni: [],
+  };
+}
+
+/** Record a process this lab started, at once (before anything else can go wrong). */
+export function trackProcess(state: LabState, pid: number, ns: string, role: string, argv: string[]): void {
+  state.processes.push({ pid, startTime: processStartTime(pid) ?? 0, ns, role, argv });
+  writeState(state);
+}
+
+export function untrackProcess(state: LabState, pid: number): void {
+  state.processes = state.processes.filter((p) => p.pid !== pid);
+  writeState(state);
+}
+

@@ -1,0 +1,92 @@
+import { cniDel, stepInvocation } from '../cni/runtime.js';
+import { pool } from '../util/pool.js';
+import { deleteNamespaces, listNetns, netnsExists, netnsPids } from './netns.js';
+import { processStartTime, readState, removeState, writeState, type LabState, type TrackedProcess } from './state.js';
+
+/**
+ * Removes exactly what a lab's state file names: its tracked processes (pid and start time must
+ * both match), anything still running inside its own namespaces, its CNI attachments (DEL), its
+ * namespaces, and its state. Works from the state file alone.
+ */
+
+export interface TeardownReport {
+  lab: string;
+  namespaces: number;
+  processes: number;
+  problems: string[];
+}
+
+function alive(p: TrackedProcess): boolean {
+  const st = processStartTime(p.pid);
+  return st !== null && st === p.startTime;
+}
+
+async function waitGone(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = pids;
+  while (left.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    left = left.filter((pid) => processStartTime(pid) !== null);
+  }
+  return left;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+export async function stopProcesses(procs: TrackedProcess[]): Promise<number> {
+  const live = procs.filter(alive).map((p) => p.pid);
+  live.forEach((pid) => signal(pid, 'SIGTERM'));
+  const stubborn = await waitGone(live, 2000);
+  stubborn.forEach((pid) => signal(pid, 'SIGKILL'));
+  await waitGone(stubborn, 2000);
+  return live.length;
+}
+
+export async function teardownState(state: LabState): Promise<TeardownReport> {
+  const problems: string[] = [];
+  state.status = 'tearing-down';
+  writeState(state);
+  let stopped = await stopProcesses(state.processes);
+  // Anything else living in the lab's own namespaces (a process cnlab started but was killed
+  // before recording, or a shell from `cnlab exec`) would keep the namespace alive.
+  const mine = new Set(state.namespaces);
+  const strays: number[] = [];
+  for (const ns of state.namespaces) strays.push(...(await netnsPids(ns)));
+  strays.forEach((pid) => signal(pid, 'SIGKILL'));
+  stopped += strays.length;
+  await waitGone(strays, 2000);
+
+  // CNI DEL, host by host in parallel, each host's attachments in reverse order.
+  const byHost = new Map<string, typeof state.cni>();
+  for (const rec of state.cni) byHost.set(rec.step.ns, [...(byHost.get(rec.step.ns) ?? []), rec]);
+  await pool([...byHost.values()], 4, async (recs) => {
+    for (const rec of [...recs].reverse()) {
+      if (!netnsExists(rec.step.ns) || !mine.has(rec.step.ns)) continue;
+      try {
+        await cniDel({ ...stepInvocation(rec.step), prevResult: rec.result });
+      } catch (e) {
+        problems.push(`CNI DEL ${rec.step.containerId}: ${(e as Error).message}`);
+      }
+    }
+  });
+
+  const err = await deleteNamespaces(state.namespaces);
+  if (err) problems.push(`deleting namespaces: ${err}`);
+  const present = new Set(listNetns());
+  const left = state.namespaces.filter((ns) => present.has(ns));
+  if (left.length) problems.push(`namespaces still present: ${left.join(', ')}`);
+  else removeState(state.lab);
+  return { lab: state.lab, namespaces: state.namespaces.length - left.length, processes: stopped, problems };
+}
+
+/** `cnlab down LAB`: null when there is no such lab. */
+export async function downLab(lab: string): Promise<TeardownReport | null> {
+  const state = readState(lab);
+  return state ? teardownState(state) : null;
+}

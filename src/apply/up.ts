@@ -1,0 +1,43 @@
+import { assertRootLinux, detect, unmet } from '../caps/detect.js';
+import { RunError } from '../errors.js';
+import { resolveLab } from '../lab/resolve.js';
+import type { Lab, Topology } from '../lab/types.js';
+import { planLab } from '../plan/build.js';
+import type { Plan } from '../plan/types.js';
+import type { Scheme, SchemeBuild } from '../schemes/types.js';
+import { applyPlan, type ApplyOptions } from './apply.js';
+import type { LabState } from './state.js';
+
+export interface UpLab {
+  lab: Lab;
+  plan: Plan;
+  build: SchemeBuild;
+  state: LabState;
+}
+
+/** Why a scheme cannot be built here, or null when it can. */
+export async function unsupportedReason(scheme: Scheme): Promise<string | null> {
+  const caps = await detect({ binaries: scheme.requires.flatMap((r) => (r.kind === 'binary' ? [r.name] : [])) });
+  const missing = unmet(scheme.requires, caps);
+  return missing.length ? `unsupported here: ${missing.join(', ')}` : null;
+}
+
+/** Node name → namespace, for `cnlab exec`. */
+function nodeMap(lab: Lab, plan: Plan): Record<string, string> {
+  const nodes: Record<string, string> = {};
+  for (const h of lab.hosts) nodes[h.name] = h.ns;
+  if (lab.switch) nodes[lab.switch.name] = lab.switch.ns;
+  for (const h of lab.hosts) for (const c of h.containers) if (plan.namespaces.includes(c.ns)) nodes[c.name] = c.ns;
+  return nodes;
+}
+
+/** Validated topology + scheme → a built lab (held for cleanup on SIGINT/SIGTERM by applyPlan). */
+export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOptions = {}): Promise<UpLab> {
+  assertRootLinux(await detect());
+  const why = await unsupportedReason(scheme);
+  if (why) throw new RunError(`scheme ${scheme.name} is ${why}`);
+  const lab = resolveLab(topology);
+  const { plan, build } = planLab(lab, scheme);
+  const state = await applyPlan(plan, nodeMap(lab, plan), opts);
+  return { lab, plan, build, state };
+}

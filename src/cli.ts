@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerLabCommands } from './cli/lab-commands.js';
+import { registerRunCommand } from './cli/run-command.js';
+import { CnlabError, oneLine } from './errors.js';
+import { VERSION } from './version.js';
+
+const program = new Command();
+program
+  .name('cnlab')
+  .description('Build container-network schemes in network namespaces and measure them against the host network')
+  .version(VERSION)
+  .showHelpAfterError(false)
+  .configureOutput({ writeErr: () => {} })
+  .exitOverride();
+
+registerLabCommands(program);
+registerRunCommand(program);
+for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0);
+    process.stderr.write(`cnlab: ${e.message.replace(/^error: /, '')} — see: cnlab --help\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`cnlab: ${oneLine(e)}\n`);
+  process.exit(e instanceof CnlabError ? e.exitCode : 1);
+}

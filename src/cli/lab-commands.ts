@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { releaseLab } from '../apply/cleanup.js';
+import { netnsExists } from '../apply/netns.js';
+import { listLabs, processStartTime, readState } from '../apply/state.js';
+import { downLab, teardownState } from '../apply/teardown.js';
+import { bringUp } from '../apply/up.js';
+import { detect, supportLine } from '../caps/detect.js';
+import { InputError, RunError } from '../errors.js';
+import { LAB_NAME, loadTopology } from '../lab/topology.js';
+import { resolveLab } from '../lab/resolve.js';
+import { planLab } from '../plan/build.js';
+import { renderPlan } from '../plan/render.js';
+import { getScheme, SCHEMES } from '../schemes/registry.js';
+import { addTopologyFlags, topologyFlags } from './topology-flags.js';
+
+
+function labArg(name: string): string {
+  if (!LAB_NAME.test(name)) throw new InputError(`bad lab name "${name}"`, 'lab names are 1-16 lowercase letters, digits or inner hyphens');
+  return name;
+}
+
+export function registerLabCommands(program: Command): void {
+  program
+    .command('schemes')
+    .description('list every scheme and whether this machine can build it')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const caps = await detect({ binaries: SCHEMES.flatMap((s) => s.requires.flatMap((r) => (r.kind === 'binary' ? [r.name] : []))) });
+      const rows = SCHEMES.map((s) => ({ name: s.name, support: supportLine(s.requires, caps), attach: s.attach, summary: s.summary }));
+      if (o.json) return void console.log(JSON.stringify(rows, null, 2));
+      const w = Math.max(...rows.map((r) => r.name.length));
+      for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.support.padEnd(11)}  ${r.summary}`);
+    });
+
+  addTopologyFlags(program.command('plan <scheme>').description('print the shell script that builds a scheme by hand')).action(
+    (schemeName: string, o: Record<string, unknown>) => {
+      const scheme = getScheme(schemeName);
+      const lab = resolveLab(loadTopology(topologyFlags(o, scheme.name)));
+      process.stdout.write(renderPlan(planLab(lab, scheme).plan));
+    },
+  );
+
+  addTopologyFlags(program.command('up <scheme>').description('build a lab and leave it running (remove it with cnlab down)')).action(
+    async (schemeName: string, o: Record<string, unknown>) => {
+      const scheme = getScheme(schemeName);
+      const topo = loadTopology(topologyFlags(o, scheme.name));
+      const up = await bringUp(topo, scheme);
+      releaseLab(up.state);
+      console.log(`lab ${topo.lab} is up (${scheme.name}): ${up.plan.namespaces.length} namespaces`);
+      for (const w of up.build.workloads) console.log(`  ${w.node.padEnd(8)} ${w.ns.padEnd(24)} ${w.ip}`);
+      console.log(`try: cnlab exec ${topo.lab} ${up.build.workloads[0].node} -- ping -c1 ${up.build.targetIp(up.build.workloads[0], up.build.workloads[up.build.workloads.length - 1])}`);
+      console.log(`remove: cnlab down ${topo.lab}`);
+    },
+  );
+
+  program
+    .command('down <lab>')
+    .description('remove a lab: exactly what its state file records, no topology needed')
+    .action(async (name: string) => {
+      const report = await downLab(labArg(name));
+      if (!report) throw new InputError(`no lab named "${name}"`, 'see: cnlab ls');
+      if (report.problems.length) throw new RunError(`lab ${name}: ${report.problems.join('; ')}`);
+      console.log(`lab ${name} removed: ${report.namespaces} namespaces, ${report.processes} processes`);
+    });
+
+  program
+    .command('clean')
+    .description('remove every lab cnlab has recorded')
+    .action(async () => {
+      const labs = listLabs();
+      const problems: string[] = [];
+      for (const name of labs) {
+        const state = readState(name);
+        if (!state) continue;
+        const r = await teardownState(state);
+        problems.push(...r.problems.map((p) => `${name}: ${p}`));
+        console.log(`lab ${name} removed: ${r.namespaces} namespaces, ${r.processes} processes`);
+      }
+      if (!labs.length) console.log('nothing to clean');
+      if (problems.length) throw new RunError(problems.join('; '));
+    });
+
+  program
+    .command('ls')
+    .description('list labs')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => {
+      const rows = listLabs().flatMap((name) => {
+        const s = readState(name);
+        if (!s) return [];
+        const owner = processStartTime(s.owner.pid) === s.owner.startTime ? s.owner.pid : null;
+        const present = s.namespaces.filter(netnsExists).length;
+        return [{ lab: s.lab, scheme: s.scheme, status: s.status, namespaces: `${present}/${s.namespaces.length}`, nodes: Object.keys(s.nodes), createdAt: s.createdAt, ownerPid: owner }];
+      });
+      if (o.json) return void console.log(JSON.stringify(rows, null, 2));
+      if (!rows.length) return void console.log('no labs');
+      for (const r of rows) console.log(`${r.lab.padEnd(16)} ${r.scheme.padEnd(16)} ${r.status.padEnd(12)} ns ${r.namespaces.padEnd(9)} ${r.createdAt}${r.ownerPid ? ` (cnlab pid ${r.ownerPid})` : ''}`);
+    });
+
+  program
+    .command('exec <lab> <node> <cmd...>')
+    .description('run a command inside a lab node: cnlab exec LAB NODE -- CMD ARGS…')
+    .action(async (labName: string, node: string, cmd: string[]) => {
+      const state = readState(labArg(labName));
+      if (!state) throw new InputError(`no lab named "${labName}"`, 'see: cnlab ls');
+      const ns = state.nodes[node];
+      if (!ns) throw new InputError(`lab ${labName} has no node "${node}"`, `nodes: ${Object.keys(state.nodes).join(', ')}`);
+      const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'inherit' });
+      const code = await new Promise<number>((res) => child.on('close', (c, sig) => res(c ?? (sig ? 128 : 1))));
+      process.exitCode = code;
+    });
+}

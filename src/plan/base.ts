@@ -1,0 +1,57 @@
+import type { Lab } from '../lab/types.js';
+import { allContainers } from '../lab/resolve.js';
+import { ip, sysctl, tc } from './steps.js';
+import type { Stage, Step } from './types.js';
+
+/**
+ * What every scheme shares: the namespaces, and an underlay joining the hosts — a veth pair for
+ * two hosts, a switch namespace holding a bridge for more — with addresses, MTU, forwarding and
+ * an optional link rate.
+ */
+
+export function labNamespaces(lab: Lab, withContainers: boolean): string[] {
+  const names = lab.hosts.map((h) => h.ns);
+  if (lab.switch) names.push(lab.switch.ns);
+  if (withContainers) names.push(...allContainers(lab).map((c) => c.ns));
+  return names;
+}
+
+/** tbf burst: 4 ms worth of the rate, at least 15 kB, so one timer tick never starves a fast link. */
+export function tbfBurst(rate: string): string {
+  const m = /^(\d+(?:\.\d+)?)(|k|m|g|t)bit$/.exec(rate);
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 }[m ? m[2] : ''] ?? 1;
+  const bytesPerSec = (m ? Number(m[1]) : 1e9) * mult / 8;
+  return String(Math.max(15000, Math.ceil(bytesPerSec * 0.004)));
+}
+
+export function baseStages(lab: Lab, namespaces: string[]): Stage[] {
+  const links: Step[] = [];
+  const [h1, h2] = lab.hosts;
+  if (!lab.switch) {
+    links.push(ip(h1.ns, 'link', 'add', h1.underlayIf, 'type', 'veth', 'peer', 'name', h2.underlayIf, 'netns', h2.ns));
+  } else {
+    const sw = lab.switch;
+    links.push(ip(sw.ns, 'link', 'add', sw.bridge, 'type', 'bridge'));
+    links.push(ip(sw.ns, 'link', 'set', sw.bridge, 'mtu', String(lab.underlay.mtu), 'up'));
+    for (const h of lab.hosts) {
+      const port = `p${h.index}`;
+      links.push(ip(sw.ns, 'link', 'add', port, 'mtu', String(lab.underlay.mtu), 'type', 'veth', 'peer', 'name', h.underlayIf, 'netns', h.ns));
+      links.push(ip(sw.ns, 'link', 'set', port, 'master', sw.bridge, 'up'));
+    }
+  }
+  const hostSteps: Step[] = [];
+  for (const h of lab.hosts) {
+    hostSteps.push(ip(h.ns, 'link', 'set', h.underlayIf, 'mtu', String(lab.underlay.mtu), 'up'));
+    hostSteps.push(ip(h.ns, 'addr', 'add', `${h.underlayIp}/${lab.underlay.prefix}`, 'dev', h.underlayIf));
+    hostSteps.push(sysctl(h.ns, 'net.ipv4.ip_forward', 1));
+    if (lab.underlay.rate) {
+      const r = lab.underlay.rate;
+      hostSteps.push(tc(h.ns, 'qdisc', 'add', 'dev', h.underlayIf, 'root', 'tbf', 'rate', r, 'burst', tbfBurst(r), 'latency', '50ms'));
+    }
+  }
+  return [
+    { title: 'loopback up in every namespace', steps: namespaces.map((ns) => ip(ns, 'link', 'set', 'lo', 'up')) },
+    { title: lab.switch ? `underlay: switch ${lab.switch.ns} with one port per host` : 'underlay: one veth pair between the two hosts', steps: links },
+    { title: 'underlay addresses, MTU and forwarding on every host', steps: hostSteps },
+  ];
+}

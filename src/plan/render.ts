@@ -1,0 +1,42 @@
+import { cniShell } from '../cni/render.js';
+import { shJoin } from '../util/shell.js';
+import type { Plan, Step } from './types.js';
+
+/**
+ * A plan as the shell script a person would type: `ip netns add`, `ip -n NS …`, sysctl and nft
+ * inside the namespace, and the CNI plugin invocations. Running it builds the same network.
+ */
+
+export function stepShell(step: Step, cniPath: string): string[] {
+  switch (step.kind) {
+    case 'ip':
+      return [shJoin(['ip', '-n', step.ns, ...step.args])];
+    case 'bridge':
+      return [shJoin(['bridge', '-n', step.ns, ...step.args])];
+    case 'tc':
+      return [shJoin(['tc', '-n', step.ns, ...step.args])];
+    case 'sysctl':
+      return [shJoin(['ip', 'netns', 'exec', step.ns, 'sysctl', '-qw', `${step.key}=${step.value}`])];
+    case 'nft':
+      return [`${shJoin(['ip', 'netns', 'exec', step.ns, 'nft', '-f', '-'])} <<'NFT'`, step.ruleset.trimEnd(), 'NFT'];
+    case 'cni':
+      return cniShell(step, cniPath);
+  }
+}
+
+export function renderPlan(plan: Plan, cniPath = '/usr/lib/cni'): string {
+  const out: string[] = [
+    '#!/bin/sh',
+    `# cnlab plan: scheme ${plan.scheme}, lab ${plan.lab}. Run as root.`,
+    `# Remove it afterwards with: cnlab down ${plan.lab}   (or: ip netns del NAME for each namespace below)`,
+    'set -e',
+    '',
+    '# namespaces',
+    ...plan.namespaces.map((ns) => shJoin(['ip', 'netns', 'add', ns])),
+  ];
+  for (const stage of plan.stages) {
+    out.push('', `# ${stage.title}`);
+    for (const step of stage.steps) out.push(...stepShell(step, cniPath));
+  }
+  return `${out.join('\n')}\n`;
+}

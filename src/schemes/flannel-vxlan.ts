@@ -1,0 +1,32 @@
+import { podIp } from './parts/addresses.js';
+import { vxlanFabric } from './parts/fabric.js';
+import { flannelAttach } from './parts/flannel-cni.js';
+import { containerWorkloads, direct } from './parts/workloads.js';
+import type { Scheme } from './types.js';
+
+const OVERHEAD = 50; // outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
+
+/** Flannel vxlan: cni0 plus flannel.1 (VNI 1, port 8472, learning off, static neighbour/FDB per peer). */
+export const flannelVxlan: Scheme = {
+  name: 'flannel-vxlan',
+  summary: 'Flannel VXLAN: cni0 bridge plus flannel.1 (VNI 1, port 8472), static neighbour and FDB per peer',
+  attach: 'cni',
+  requires: [
+    { kind: 'kernel', feature: 'BRIDGE' },
+    { kind: 'kernel', feature: 'VXLAN' },
+    { kind: 'cni', plugin: 'bridge' },
+    { kind: 'cni', plugin: 'host-local' },
+  ],
+  notes: [],
+  containers: true,
+  overhead: OVERHEAD,
+  build(lab) {
+    const mtu = lab.underlay.mtu - OVERHEAD;
+    return {
+      stages: [...vxlanFabric(lab, { dev: 'flannel.1', vni: 1, port: 8472, mtu }), flannelAttach(lab, mtu)],
+      workloads: containerWorkloads(lab, podIp),
+      mtu,
+      targetIp: direct,
+    };
+  },
+};

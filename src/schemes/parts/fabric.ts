@@ -1,0 +1,50 @@
+import type { Lab } from '../../lab/types.js';
+import { bridgeCmd, ip } from '../../plan/steps.js';
+import type { Stage, Step } from '../../plan/types.js';
+import { vtepMac } from './addresses.js';
+import { hostBlock } from './routed-veth.js';
+
+/** How hosts reach each other's pod blocks: shared by calico, flannel and canal. */
+
+/** Direct routes: each peer's block via the peer's underlay address (host-gw, calico BGP). */
+export function peerRoutes(lab: Lab): Step[] {
+  return lab.hosts.flatMap((h) =>
+    lab.hosts.filter((o) => o !== h).map((o) => ip(h.ns, 'route', 'add', hostBlock(o), 'via', o.underlayIp, 'dev', h.underlayIf)),
+  );
+}
+
+export interface VxlanSpec {
+  dev: string;
+  vni: number;
+  port: number;
+  mtu: number;
+}
+
+/**
+ * A VXLAN device per host with learning off and, per peer, one route, one permanent neighbour and
+ * one FDB entry (flannel vxlan.go / device.go; Felix vxlan_mgr.go uses the same shape).
+ * The device holds the block's .0 address; peers are reached via their .0 onlink.
+ */
+export function vxlanFabric(lab: Lab, v: VxlanSpec): Stage[] {
+  const devices: Step[] = [];
+  const peers: Step[] = [];
+  for (const h of lab.hosts) {
+    devices.push(
+      ip(h.ns, 'link', 'add', v.dev, 'type', 'vxlan', 'id', String(v.vni), 'local', h.underlayIp, 'dev', h.underlayIf, 'dstport', String(v.port), 'nolearning'),
+      ip(h.ns, 'link', 'set', v.dev, 'address', vtepMac(h.index), 'mtu', String(v.mtu), 'up'),
+      ip(h.ns, 'addr', 'add', `${h.podBlock.network}/32`, 'dev', v.dev),
+    );
+    for (const o of lab.hosts) {
+      if (o === h) continue;
+      peers.push(
+        ip(h.ns, 'route', 'add', hostBlock(o), 'via', o.podBlock.network, 'dev', v.dev, 'onlink'),
+        ip(h.ns, 'neigh', 'add', o.podBlock.network, 'lladdr', vtepMac(o.index), 'dev', v.dev, 'nud', 'permanent'),
+        bridgeCmd(h.ns, 'fdb', 'append', vtepMac(o.index), 'dev', v.dev, 'dst', o.underlayIp, 'self', 'permanent'),
+      );
+    }
+  }
+  return [
+    { title: `VXLAN device ${v.dev} (VNI ${v.vni}, port ${v.port}, MTU ${v.mtu}) on every host`, steps: devices },
+    { title: 'per peer: route via its VTEP, permanent neighbour and FDB entry', steps: peers },
+  ];
+}

@@ -1,0 +1,45 @@
+import type { Requirement } from '../caps/types.js';
+import type { Lab } from '../lab/types.js';
+import type { Stage } from '../plan/types.js';
+
+/** Where a benchmark process runs and the address it owns. */
+export interface Workload {
+  /** Node name: a container ("h1c1") or, for the host baseline, a host ("h1"). */
+  node: string;
+  ns: string;
+  hostIndex: number;
+  ip: string;
+  /** The workload's interface toward the network (for MTU and offload readings). */
+  ifName: string;
+}
+
+export interface SchemeBuild {
+  /** Stages that follow the shared base (namespaces, underlay). */
+  stages: Stage[];
+  /** One per container (for the baseline: one per host), in host then container order. */
+  workloads: Workload[];
+  /** MTU of the workloads' interfaces. */
+  mtu: number;
+  /**
+   * The address `from` dials to reach `to`. Usually `to.ip`; docker-bridge dials the peer host's
+   * published port because container addresses are not routable across hosts.
+   */
+  targetIp(from: Workload, to: Workload): string;
+}
+
+export interface Scheme {
+  name: string;
+  /** One line for `cnlab schemes`. */
+  summary: string;
+  /** How containers are attached: through CNI reference plugins, built directly, or not at all. */
+  attach: 'cni' | 'direct' | 'none';
+  requires: Requirement[];
+  /** Labels carried with every result of this scheme (e.g. "userspace stand-in"). */
+  notes: string[];
+  /** False for the host baseline, which has no container namespaces. */
+  containers: boolean;
+  /** Encapsulation bytes taken from the underlay MTU. */
+  overhead: number;
+  /** Pure: the scheme's stages and workloads for a resolved lab. */
+  build(lab: Lab): SchemeBuild;
+}
