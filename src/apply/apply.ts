@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { RunError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { pool } from '../util/pool.js';
 import { holdLab, releaseLab } from './cleanup.js';
 import { createNamespaces, netnsExists } from './netns.js';
-import { runNamespaceSteps } from './run-steps.js';
+import { FANOUT_MIN, ipFanout } from './fanout.js';
+import { batchLines, runNamespaceSteps } from './run-steps.js';
 import { newState, readState, writeState, type LabState } from './state.js';
 import { teardownState } from './teardown.js';
 
@@ -33,6 +34,9 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
   writeState(state);
   holdLab(state);
   try {
+    // With no state file, a directory of this lab's name is a leftover (e.g. IPAM leases from a
+    // plan script run by hand): cnlab's own, and stale.
+    rmSync(state.stateDir, { recursive: true, force: true });
     mkdirSync(state.stateDir, { recursive: true, mode: 0o700 });
     opts.onStage?.('namespaces', 0, plan.stages.length + 1);
     await createNamespaces(plan.namespaces);
@@ -40,7 +44,13 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
       opts.onStage?.(stage.title, i + 1, plan.stages.length + 1);
       const byNs = new Map<string, typeof stage.steps>();
       for (const step of stage.steps) byNs.set(step.ns, [...(byNs.get(step.ns) ?? []), step]);
-      await pool([...byNs.entries()], opts.concurrency ?? 8, ([ns, steps]) =>
+      // Many namespaces with nothing but ip steps (containers, mostly) go through one fan-out.
+      const entries = [...byNs.entries()];
+      const ipOnly = entries.filter(([, steps]) => steps.every((s) => s.kind === 'ip'));
+      const fanned = new Set(ipOnly.length >= FANOUT_MIN ? ipOnly : []);
+      if (fanned.size) await ipFanout(state.stateDir, [...fanned].map(([ns, steps]) => ({ ns, lines: batchLines(ns, steps) })));
+      const rest = entries.filter((entry) => !fanned.has(entry));
+      await pool(rest, opts.concurrency ?? 8, ([ns, steps]) =>
         runNamespaceSteps(ns, steps, (rec) => {
           if (!state.cni.includes(rec)) state.cni.push(rec);
           writeState(state);
@@ -56,6 +66,6 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
     const report = await teardownState(state);
     releaseLab(state);
     const rolled = report.problems.length ? `; rollback problems: ${report.problems.join('; ')}` : '; everything it made was removed';
-    throw new RunError(`building lab "${plan.lab}" (${plan.scheme}) failed ${(e as Error).message}${rolled}`);
+    throw new RunError(`building lab "${plan.lab}" (${plan.scheme}) failed: ${(e as Error).message}${rolled}`);
   }
 }

@@ -1,12 +1,12 @@
 import { cniAdd, stepInvocation } from '../cni/runtime.js';
 import type { Step } from '../plan/types.js';
-import { execArgs } from '../util/exec.js';
+import { execArgs, netOnly } from '../util/exec.js';
 import type { CniRecord } from './state.js';
 
 /**
  * Runs one namespace's steps of one stage, in order, batching consecutive steps of a kind into one
- * process: `ip -n NS -batch -`, `bridge -n NS -batch -`, `tc -n NS -batch -`, one `sysctl` for many
- * keys. CNI attachments run one after another and are reported through onCni so the state file
+ * process: `ip -batch -`, `bridge -batch -`, `tc -batch -`, one `sysctl` for many keys, each
+ * inside the namespace through nsenter (see netOnly). CNI attachments run one after another and are reported through onCni so the state file
  * records each before the next starts.
  */
 
@@ -31,14 +31,19 @@ function fail(ns: string, what: string, detail: string): never {
   throw new Error(`in ${ns}: ${what}: ${detail.trim().split('\n').slice(0, 3).join('; ')}`);
 }
 
-async function runBatch(ns: string, kind: Kind, steps: Step[]): Promise<void> {
-  const tool = BATCHED[kind];
-  const lines = steps.map((s) => {
+/** Batch lines for these steps; an argument with white space cannot be batched. */
+export function batchLines(ns: string, steps: Step[]): string[] {
+  return steps.map((s) => {
     const args = argsOf(s);
-    if (args.some((a) => /\s/.test(a) || a === '')) fail(ns, `${tool} ${args.join(' ')}`, 'an argument with white space cannot be batched');
+    if (args.some((a) => /\s/.test(a) || a === '')) fail(ns, `${s.kind} ${args.join(' ')}`, 'an argument with white space cannot be batched');
     return args.join(' ');
   });
-  const res = await execArgs(tool, ['-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+}
+
+async function runBatch(ns: string, kind: Kind, steps: Step[]): Promise<void> {
+  const tool = BATCHED[kind];
+  const lines = batchLines(ns, steps);
+  const res = await execArgs(...netOnly(ns, tool, ['-batch', '-']), { input: `${lines.join('\n')}\n` });
   if (res.code !== 0) {
     // iproute2 names the failing line as "Command failed -:N".
     const m = /Command failed -:(\d+)/.exec(res.stderr);
@@ -58,12 +63,12 @@ export async function runNamespaceSteps(ns: string, steps: Step[], onCni: (rec: 
         break;
       case 'sysctl': {
         const kv = group.map((s) => (s.kind === 'sysctl' ? `${s.key}=${s.value}` : ''));
-        const res = await execArgs('ip', ['netns', 'exec', ns, 'sysctl', '-qw', ...kv]);
+        const res = await execArgs(...netOnly(ns, 'sysctl', ['-qw', ...kv]));
         if (res.code !== 0) fail(ns, `sysctl -w ${kv.join(' ')}`, res.stderr || `exit ${res.code}`);
         break;
       }
       case 'nft': {
-        const res = await execArgs('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: first.ruleset });
+        const res = await execArgs(...netOnly(ns, 'nft', ['-f', '-']), { input: first.ruleset });
         if (res.code !== 0) fail(ns, 'nft -f -', res.stderr || `exit ${res.code}`);
         break;
       }

@@ -56,8 +56,7 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
   // Anything else living in the lab's own namespaces (a process cnlab started but was killed
   // before recording, or a shell from `cnlab exec`) would keep the namespace alive.
   const mine = new Set(state.namespaces);
-  const strays: number[] = [];
-  for (const ns of state.namespaces) strays.push(...(await netnsPids(ns)));
+  const strays = netnsPids(state.namespaces);
   strays.forEach((pid) => signal(pid, 'SIGKILL'));
   stopped += strays.length;
   await waitGone(strays, 2000);

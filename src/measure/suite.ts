@@ -12,7 +12,8 @@ import { deriveAll } from './derive.js';
 import { interfaceInfo } from './environment.js';
 import { pairFor } from './pairs.js';
 
-/** Measures schemes one at a time: build, run every test with repeats, tear down. */
+/** Measures schemes one at a time: build, run every test with repeats, tear down. measureLab runs
+ * the tests on a lab that is already up (the benchmark uses it on its own lab). */
 
 export interface SuiteOptions {
   repeats: number;
@@ -36,7 +37,7 @@ export interface SuiteContext {
   onStatus?(message: string): void;
 }
 
-async function runTests(up: UpLab, rec: SchemeRecord, opts: SuiteOptions, ctx: SuiteContext): Promise<void> {
+export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOptions, ctx: SuiteContext): Promise<void> {
   for (const placement of ['cross', 'same'] as const) {
     const specs = opts.tests.filter((t) => t.placement === placement);
     const pair = pairFor(up.build.workloads, placement);
@@ -96,7 +97,7 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     const seen = new Map(pairs.map((w) => [w.ns + w.ifName, w]));
     rec.interfaces = await Promise.all([...seen.values()].map(interfaceInfo));
     ctx.save();
-    await runTests(up, rec, opts, ctx);
+    await measureLab(up, rec, opts, ctx);
   } catch (e) {
     Object.assign(rec, { status: 'failed', reason: (e as Error).message });
   } finally {

@@ -24,7 +24,12 @@ export function tbfBurst(rate: string): string {
   return String(Math.max(15000, Math.ceil(bytesPerSec * 0.004)));
 }
 
-export function baseStages(lab: Lab, namespaces: string[]): Stage[] {
+/**
+ * `loopback` lists the namespaces whose lo the base brings up: hosts, the switch, and containers
+ * attached through CNI (the runtime's job before it calls plugins). A scheme that configures its
+ * containers directly brings lo up in the same batch, saving one process per container.
+ */
+export function baseStages(lab: Lab, loopback: string[]): Stage[] {
   const links: Step[] = [];
   const [h1, h2] = lab.hosts;
   if (!lab.switch) {
@@ -50,7 +55,7 @@ export function baseStages(lab: Lab, namespaces: string[]): Stage[] {
     }
   }
   return [
-    { title: 'loopback up in every namespace', steps: namespaces.map((ns) => ip(ns, 'link', 'set', 'lo', 'up')) },
+    { title: 'loopback up', steps: loopback.map((ns) => ip(ns, 'link', 'set', 'lo', 'up')) },
     { title: lab.switch ? `underlay: switch ${lab.switch.ns} with one port per host` : 'underlay: one veth pair between the two hosts', steps: links },
     { title: 'underlay addresses, MTU and forwarding on every host', steps: hostSteps },
   ];

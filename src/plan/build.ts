@@ -7,11 +7,12 @@ import type { Plan } from './types.js';
 export function planLab(lab: Lab, scheme: Scheme): { plan: Plan; build: SchemeBuild } {
   const build = scheme.build(lab);
   const namespaces = labNamespaces(lab, scheme.containers);
+  const loopback = scheme.attach === 'direct' ? labNamespaces(lab, false) : namespaces;
   const plan: Plan = {
     lab: lab.name,
     scheme: scheme.name,
     namespaces,
-    stages: [...baseStages(lab, namespaces), ...build.stages].filter((s) => s.steps.length > 0),
+    stages: [...baseStages(lab, loopback), ...build.stages].filter((s) => s.steps.length > 0),
   };
   return { plan, build };
 }

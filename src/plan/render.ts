@@ -1,4 +1,5 @@
 import { cniShell } from '../cni/render.js';
+import { labStateDir } from '../lab/paths.js';
 import { shJoin } from '../util/shell.js';
 import type { Plan, Step } from './types.js';
 
@@ -28,7 +29,8 @@ export function renderPlan(plan: Plan, cniPath = '/usr/lib/cni'): string {
   const out: string[] = [
     '#!/bin/sh',
     `# cnlab plan: scheme ${plan.scheme}, lab ${plan.lab}. Run as root.`,
-    `# Remove it afterwards with: cnlab down ${plan.lab}   (or: ip netns del NAME for each namespace below)`,
+    '# Built by hand, it has no cnlab state file; remove it afterwards with:',
+    `#   for ns in ${plan.namespaces.join(' ')}; do ip netns del $ns; done; rm -rf ${labStateDir(plan.lab)}`,
     'set -e',
     '',
     '# namespaces',

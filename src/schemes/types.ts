@@ -31,7 +31,10 @@ export interface Scheme {
   name: string;
   /** One line for `cnlab schemes`. */
   summary: string;
-  /** How containers are attached: through CNI reference plugins, built directly, or not at all. */
+  /**
+   * How containers are attached: through CNI reference plugins, built directly, or not at all.
+   * A 'direct' scheme brings each container's lo up itself (see plan/base.ts).
+   */
   attach: 'cni' | 'direct' | 'none';
   requires: Requirement[];
   /** Labels carried with every result of this scheme (e.g. "userspace stand-in"). */

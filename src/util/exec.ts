@@ -62,3 +62,13 @@ export async function execOk(file: string, args: readonly string[], opts: ExecOp
 export function inNetns(ns: string, file: string, args: readonly string[]): [string, string[]] {
   return ['ip', ['netns', 'exec', ns, file, ...args]];
 }
+
+/**
+ * Like inNetns, but only joins the network namespace (nsenter --net). `ip netns exec` and `ip -n`
+ * also unshare a mount namespace and remount /sys, which costs more the more namespaces exist
+ * (each copies a mount table holding every /run/netns bind mount). Enough for netlink, sysctl
+ * and nft; not for programs that read /sys/class/net (CNI plugins), which keep inNetns.
+ */
+export function netOnly(ns: string, file: string, args: readonly string[]): [string, string[]] {
+  return ['nsenter', [`--net=/run/netns/${ns}`, file, ...args]];
+}

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Shared helpers for tests that build real labs. */
@@ -53,4 +54,64 @@ export async function pidsIn(namespaces: string[]): Promise<number[]> {
 export async function dfPing(ns: string, target: string, payload: number): Promise<boolean> {
   const r = await sh('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '1', '-M', 'do', '-s', String(payload), target]);
   return r.code === 0;
+}
+
+/** A plain ping -c1 -W1 from a namespace: true when answered. */
+export async function ping(ns: string, target: string): Promise<boolean> {
+  const r = await sh('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '1', target]);
+  return r.code === 0;
+}
+
+/** True once a process no longer exists (/proc/<pid> is gone). */
+export function pidGone(pid: number): boolean {
+  return !existsSync(`/proc/${pid}`);
+}
+
+/** The non-empty lines of a command's output. */
+export function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '');
+}
+
+/** Namespace names (`ip netns list`) and entries of a state root, taken at one moment. */
+export interface Snapshot {
+  netns: Set<string>;
+  state: Set<string>;
+}
+
+const dirEntries = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+export async function snapshot(stateRoot = '/run/cnlab'): Promise<Snapshot> {
+  const r = await sh('ip', ['netns', 'list']);
+  const netns = new Set(r.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean));
+  return { netns, state: new Set(dirEntries(stateRoot)) };
+}
+
+/** Labs other processes have recorded in a state root, with the namespaces each owns. */
+function recordedLabs(stateRoot: string, except: string[]): Array<{ lab: string; namespaces: string[] }> {
+  return dirEntries(stateRoot).flatMap((f) => {
+    if (!f.endsWith('.json') || except.includes(f.slice(0, -5))) return [];
+    try {
+      const s = JSON.parse(readFileSync(join(stateRoot, f), 'utf8')) as { lab: string; namespaces: string[] };
+      return [{ lab: s.lab, namespaces: s.namespaces }];
+    } catch {
+      return [{ lab: f.slice(0, -5), namespaces: [] }];
+    }
+  });
+}
+
+/**
+ * Namespaces and state entries that appeared since `before`, leaving out what belongs to other
+ * labs (other processes may build labs meanwhile; cnlab records a lab before creating it).
+ * `mine`: lab names the command under test could have used; their labs always count.
+ */
+export async function createdSince(before: Snapshot, mine: string[], stateRoot = '/run/cnlab'): Promise<string[]> {
+  const early = recordedLabs(stateRoot, mine);
+  const now = await snapshot(stateRoot);
+  const others = [...early, ...recordedLabs(stateRoot, mine)];
+  const foreignNs = new Set(others.flatMap((o) => o.namespaces));
+  const foreignEntry = (e: string) => others.some((o) => e === o.lab || e === `${o.lab}.json` || e.startsWith(`${o.lab}.json.`));
+  return [
+    ...[...now.netns].filter((n) => !before.netns.has(n) && !foreignNs.has(n)).map((n) => `netns ${n}`),
+    ...[...now.state].filter((e) => !before.state.has(e) && !foreignEntry(e)).map((e) => `${stateRoot}/${e}`),
+  ];
 }

@@ -17,6 +17,7 @@ export const caliName = (c: ContainerNode): string => `cali${c.name}`;
 
 export function routedVethStages(lab: Lab, mtu: number): Stage[] {
   const hostSide: Step[] = [];
+  const hostSysctls: Step[] = [];
   const containerSide: Step[] = [];
   const routes: Step[] = [];
   for (const h of lab.hosts) {
@@ -28,6 +29,9 @@ export function routedVethStages(lab: Lab, mtu: number): Stage[] {
       hostSide.push(
         ip(h.ns, 'link', 'add', veth, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c.ns),
         ip(h.ns, 'link', 'set', veth, 'address', HOST_MAC, 'up'),
+      );
+      // Sysctls after all links, so each host runs one ip batch and one sysctl, not one per veth.
+      hostSysctls.push(
         sysctl(h.ns, `net.ipv4.conf.${veth}.proxy_arp`, 1),
         sysctl(h.ns, `net.ipv4.neigh.${veth}.proxy_delay`, 0),
         sysctl(h.ns, `net.ipv4.conf.${veth}.forwarding`, 1),
@@ -35,6 +39,7 @@ export function routedVethStages(lab: Lab, mtu: number): Stage[] {
         sysctl(h.ns, `net.ipv4.conf.${veth}.rp_filter`, 1),
       );
       containerSide.push(
+        ip(c.ns, 'link', 'set', 'lo', 'up'),
         ip(c.ns, 'link', 'set', 'eth0', 'up'),
         ip(c.ns, 'addr', 'add', `${addr}/32`, 'dev', 'eth0'),
         ip(c.ns, 'route', 'add', CALICO_GATEWAY, 'dev', 'eth0', 'scope', 'link'),
@@ -44,7 +49,7 @@ export function routedVethStages(lab: Lab, mtu: number): Stage[] {
     }
   }
   return [
-    { title: 'container veths: host end without address, proxy_arp for 169.254.1.1', steps: hostSide },
+    { title: 'container veths: host end without address, proxy_arp for 169.254.1.1', steps: [...hostSide, ...hostSysctls] },
     { title: 'container side: /32 address, default via 169.254.1.1', steps: containerSide },
     { title: 'host routes: one /32 per local container', steps: routes },
   ];

@@ -1,0 +1,15 @@
+import { fidelity } from './fidelity.js';
+import { scale } from './scale.js';
+
+/** `npm run bench`: the figures the foundation promises, each beside its target. */
+
+const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
+
+const f = await fidelity(5, 3);
+console.log(`${mark(f.ratio >= 0.98)} harness fidelity: cnlab host TCP ${f.cnlab.toFixed(2)} Gbit/s ÷ raw iperf3 ${f.raw.toFixed(2)} Gbit/s = ${f.ratio.toFixed(3)} (target ≥ 0.98)`);
+
+const s = await scale(10, 100, 'calico');
+console.log(`${mark(s.build <= 5)} build 10 hosts × 100 containers (calico, ${s.namespaces} namespaces): ${s.build.toFixed(2)} s (target ≤ 5 s)`);
+console.log(`${mark(s.teardown <= 3)} teardown: ${s.teardown.toFixed(2)} s (target ≤ 3 s)`);
+console.log(`${mark(s.leaks === 0)} leaks after teardown: ${s.leaks} (target 0)`);
+process.exit(0);
