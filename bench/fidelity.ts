@@ -30,9 +30,13 @@ function run(argv: string[]): Promise<string> {
 /** By hand: `iperf3 -s -1` in h2, then `iperf3 -c` from h1, as a person would type them. */
 async function rawRun(serverNs: string, clientNs: string, target: string, seconds: number): Promise<number> {
   const server = spawn('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', String(PORT), '--forceflush'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve) => server.stdout.on('data', (b: Buffer) => b.toString().includes('listening') && resolve()));
+  const closed = new Promise((r) => server.on('close', r));
+  await new Promise<void>((resolve, reject) => {
+    server.stdout.on('data', (b: Buffer) => b.toString().includes('listening') && resolve());
+    void closed.then(() => reject(new Error('raw iperf3 server exited before listening')));
+  });
   const out = await run(['ip', 'netns', 'exec', clientNs, 'iperf3', '-c', target, '-p', String(PORT), '-J', '-t', String(seconds)]);
-  await new Promise((r) => server.on('close', r));
+  await closed;
   const p = parse(out);
   if (!p.ok) throw new Error(`raw iperf3 failed: ${p.error}`);
   return p.bitsPerSecond / 1e9;

@@ -12,7 +12,7 @@ import { execArgs } from '../util/exec.js';
 
 export const FANOUT_MIN = 16;
 
-export async function ipFanout(stateDir: string, batches: Array<{ ns: string; lines: string[] }>, parallel = 2): Promise<void> {
+export async function ipFanout(stateDir: string, batches: Array<{ ns: string; lines: string[] }>, parallel = 4): Promise<void> {
   const dir = join(stateDir, 'batch');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = new Map<string, string>();
