@@ -8,7 +8,9 @@ run: setup
 	node dist/src/cli.js run $(ARGS)
 
 test: setup
-	npx vitest run $(ARGS)
+	@mkdir -p test-artifacts
+	@npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json $(ARGS); rc=$$?; \
+	  node scripts/test-summary.mjs test-artifacts/vitest.json; exit $$rc
 
 bench: setup
 	npm run --silent bench

@@ -2,8 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { registerLabCommands } from './cli/lab-commands.js';
 import { registerRunCommand } from './cli/run-command.js';
+import { isAborting } from './apply/cleanup.js';
 import { CnlabError, oneLine } from './errors.js';
 import { VERSION } from './version.js';
+
+// A closed pipe (cnlab … | head) must not kill cnlab before it has cleaned up.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 const program = new Command();
 program
@@ -21,6 +25,8 @@ for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: (
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  // Interrupted: the signal handler is tearing down and will exit with 128 + signal.
+  if (isAborting()) await new Promise(() => {});
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0);
     process.stderr.write(`cnlab: ${e.message.replace(/^error: /, '')} — see: cnlab --help\n`);

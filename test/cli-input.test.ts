@@ -61,11 +61,8 @@ const CASES: Case[] = [
 
 const ROWS = CASES.flatMap((c) => (c.runOnly ? ['run'] : ['run', 'up']).map((cmd) => ({ cmd, c, title: `${cmd}: ${c.name}` })));
 
-/** Lab names a command could use: ours, the one it names, and the defaults of run and up. */
-function labsOf(args: string[]): string[] {
-  const i = args.indexOf('--lab');
-  return [LAB, 'run', ...(i >= 0 ? [args[i + 1]] : []), ...schemeNames()];
-}
+/** The lab a command would build: every case names one with --lab. */
+const labOf = (args: string[]) => args[args.lastIndexOf('--lab') + 1];
 
 function argv(cmd: string, c: Case): string[] {
   const args = c.args.map((a) => (a.endsWith('.yaml') ? file(a) : a));
@@ -89,7 +86,7 @@ describe('bad input is refused before anything is built', () => {
     const args = argv(cmd, c);
     const before = await snapshot();
     const r = await cli(args, { timeoutMs: 30_000 });
-    const created = await createdSince(before, labsOf(args));
+    const created = await createdSince(before, [labOf(args)]);
     expect(r.stderr).toMatch(/^cnlab: [^\n]+\n$/);
     expect(r.stderr).toMatch(c.says);
     expect(r.stdout).toBe('');

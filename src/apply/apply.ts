@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { RunError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { pool } from '../util/pool.js';
-import { holdLab, releaseLab } from './cleanup.js';
+import { checkAbort, critical, holdLab, isAborting, releaseLab } from './cleanup.js';
 import { createNamespaces, netnsExists } from './netns.js';
 import { FANOUT_MIN, ipFanout } from './fanout.js';
 import { batchLines, runNamespaceSteps } from './run-steps.js';
@@ -22,6 +22,7 @@ export interface ApplyOptions {
 }
 
 export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts: ApplyOptions = {}): Promise<LabState> {
+  checkAbort();
   const existing = readState(plan.lab);
   if (existing) {
     throw new RunError(`lab "${plan.lab}" already exists (scheme ${existing.scheme})`, `remove it with: cnlab down ${plan.lab}`);
@@ -39,8 +40,9 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
     rmSync(state.stateDir, { recursive: true, force: true });
     mkdirSync(state.stateDir, { recursive: true, mode: 0o700 });
     opts.onStage?.('namespaces', 0, plan.stages.length + 1);
-    await createNamespaces(plan.namespaces);
+    await critical(createNamespaces(plan.namespaces));
     for (const [i, stage] of plan.stages.entries()) {
+      checkAbort();
       opts.onStage?.(stage.title, i + 1, plan.stages.length + 1);
       const byNs = new Map<string, typeof stage.steps>();
       for (const step of stage.steps) byNs.set(step.ns, [...(byNs.get(step.ns) ?? []), step]);
@@ -48,19 +50,23 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
       const entries = [...byNs.entries()];
       const ipOnly = entries.filter(([, steps]) => steps.every((s) => s.kind === 'ip'));
       const fanned = new Set(ipOnly.length >= FANOUT_MIN ? ipOnly : []);
-      if (fanned.size) await ipFanout(state.stateDir, [...fanned].map(([ns, steps]) => ({ ns, lines: batchLines(ns, steps) })));
+      if (fanned.size) await critical(ipFanout(state.stateDir, [...fanned].map(([ns, steps]) => ({ ns, lines: batchLines(ns, steps) }))));
       const rest = entries.filter((entry) => !fanned.has(entry));
-      await pool(rest, opts.concurrency ?? 8, ([ns, steps]) =>
-        runNamespaceSteps(ns, steps, (rec) => {
-          if (!state.cni.includes(rec)) state.cni.push(rec);
-          writeState(state);
-        }),
+      await critical(
+        pool(rest, opts.concurrency ?? 8, ([ns, steps]) =>
+          runNamespaceSteps(ns, steps, (rec) => {
+            if (!state.cni.includes(rec)) state.cni.push(rec);
+            writeState(state);
+          }),
+        ),
       );
     }
     state.status = 'up';
     writeState(state);
     return state;
   } catch (e) {
+    // Interrupted: the signal handler owns the teardown.
+    if (isAborting()) throw e;
     state.status = 'failed';
     writeState(state);
     const report = await teardownState(state);

@@ -1,4 +1,4 @@
-import { releaseLab } from '../apply/cleanup.js';
+import { checkAbort, critical, isAborting, releaseLab } from '../apply/cleanup.js';
 import { trackProcess, untrackProcess } from '../apply/state.js';
 import { teardownState } from '../apply/teardown.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
@@ -44,16 +44,18 @@ export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOption
     if (!specs.length || !pair) continue;
     const [from, to] = pair;
     ctx.onStatus?.(`${placement}-host: starting iperf3 server in ${to.node}`);
-    const server = await startServer({
+    checkAbort();
+    const server = await critical(startServer({
       ns: to.ns,
       port: SERVICE_PORT,
       onSpawn: (pid) => trackProcess(up.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s', '-p', String(SERVICE_PORT)]),
-    });
+    }));
     try {
       for (const spec of specs) {
         const test: TestRecord = { ...spec, client: { node: from.node, ns: from.ns }, server: { node: to.node, ns: to.ns }, target: up.build.targetIp(from, to), runs: [] };
         rec.tests.push(test);
         for (let r = 1; r <= opts.repeats; r++) {
+          checkAbort();
           ctx.onStatus?.(`${spec.id} run ${r}/${opts.repeats}`);
           const startedAt = new Date().toISOString();
           const before = await readCpuTimes();
@@ -101,7 +103,8 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
   } catch (e) {
     Object.assign(rec, { status: 'failed', reason: (e as Error).message });
   } finally {
-    if (up) {
+    // Interrupted: the signal handler owns the teardown.
+    if (up && !isAborting()) {
       ctx.onStatus?.('tearing down');
       const t1 = performance.now();
       const report = await teardownState(up.state);

@@ -9,8 +9,9 @@ const num = (v: number | undefined, digits = 2) => (v === undefined ? '–' : v.
 function gbpsCell(t: TestLine | undefined): string {
   if (!t) return '–';
   if (t.gbps === undefined) return t.failedRuns ? 'failed' : '–';
-  const half = t.ci95 ? (t.ci95[1] - t.ci95[0]) / 2 : 0;
-  return `${num(t.gbps)} ± ${num(half)}`;
+  // One good run has no interval: show the figure alone rather than a misleading "± 0".
+  if (!t.ci95 || t.runs - t.failedRuns < 2) return num(t.gbps);
+  return `${num(t.gbps)} ± ${num((t.ci95[1] - t.ci95[0]) / 2)}`;
 }
 
 function pctCell(t: TestLine | undefined): string {
@@ -26,7 +27,8 @@ export function renderTable(result: ResultFile): string {
   });
   for (const s of summarizeResult(result)) {
     if (s.status !== 'ok' || !s.tests.length) {
-      table.push([s.name, '', { colSpan: 5, content: s.status }, [s.reason, ...s.notes].filter(Boolean).join('; ')]);
+      // No colSpan: cli-table3 draws stray border pieces around spanned cells.
+      table.push([s.name, '', s.status, '', '', '', '', [s.reason, ...s.notes].filter(Boolean).join('; ')]);
       continue;
     }
     for (const placement of ['cross', 'same']) {

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Shared helpers for tests that build real labs. */
@@ -86,32 +85,17 @@ export async function snapshot(stateRoot = '/run/cnlab'): Promise<Snapshot> {
   return { netns, state: new Set(dirEntries(stateRoot)) };
 }
 
-/** Labs other processes have recorded in a state root, with the namespaces each owns. */
-function recordedLabs(stateRoot: string, except: string[]): Array<{ lab: string; namespaces: string[] }> {
-  return dirEntries(stateRoot).flatMap((f) => {
-    if (!f.endsWith('.json') || except.includes(f.slice(0, -5))) return [];
-    try {
-      const s = JSON.parse(readFileSync(join(stateRoot, f), 'utf8')) as { lab: string; namespaces: string[] };
-      return [{ lab: s.lab, namespaces: s.namespaces }];
-    } catch {
-      return [{ lab: f.slice(0, -5), namespaces: [] }];
-    }
-  });
-}
-
 /**
- * Namespaces and state entries that appeared since `before`, leaving out what belongs to other
- * labs (other processes may build labs meanwhile; cnlab records a lab before creating it).
- * `mine`: lab names the command under test could have used; their labs always count.
+ * What appeared since `before` that belongs to one of `labs`: namespaces cnl-<lab>-<node> and
+ * state entries <lab>, <lab>.json, <lab>.json.*.tmp. Other labs are left out on purpose: other
+ * tests and other users may build labs at the same time.
  */
-export async function createdSince(before: Snapshot, mine: string[], stateRoot = '/run/cnlab'): Promise<string[]> {
-  const early = recordedLabs(stateRoot, mine);
+export async function createdSince(before: Snapshot, labs: string[], stateRoot = '/run/cnlab'): Promise<string[]> {
   const now = await snapshot(stateRoot);
-  const others = [...early, ...recordedLabs(stateRoot, mine)];
-  const foreignNs = new Set(others.flatMap((o) => o.namespaces));
-  const foreignEntry = (e: string) => others.some((o) => e === o.lab || e === `${o.lab}.json` || e.startsWith(`${o.lab}.json.`));
+  const nsLab = (n: string) => /^cnl-(.+)-[^-]+$/.exec(n)?.[1] ?? '';
+  const entryLab = (e: string) => e.replace(/\.json(\..*)?$/, '');
   return [
-    ...[...now.netns].filter((n) => !before.netns.has(n) && !foreignNs.has(n)).map((n) => `netns ${n}`),
-    ...[...now.state].filter((e) => !before.state.has(e) && !foreignEntry(e)).map((e) => `${stateRoot}/${e}`),
+    ...[...now.netns].filter((n) => !before.netns.has(n) && labs.includes(nsLab(n))).map((n) => `netns ${n}`),
+    ...[...now.state].filter((e) => !before.state.has(e) && labs.includes(entryLab(e))).map((e) => `${stateRoot}/${e}`),
   ];
 }

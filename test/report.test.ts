@@ -1,0 +1,116 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { deriveAll } from '../src/measure/derive.js';
+import { ratio, summarize } from '../src/measure/stats.js';
+import { summarizeResult } from '../src/report/summary.js';
+import { renderTable } from '../src/report/table.js';
+import type { ResultFile } from '../src/result/types.js';
+import { REFUSED, resultFixture } from './fixtures/report/result.js';
+
+let result: ResultFile;
+beforeEach(() => {
+  result = resultFixture();
+  deriveAll(result);
+});
+
+const testOf = (scheme: string, id: string) => result.schemes.find((s) => s.name === scheme)!.tests.find((t) => t.id === id)!;
+const lineOf = (scheme: string, id: string) => summarizeResult(result).find((s) => s.name === scheme)!.tests.find((t) => t.id === id)!;
+
+/** The table's rows as trimmed cells (lines that start with a vertical border). */
+function rows(table: string): string[][] {
+  return table
+    .split('\n')
+    .filter((l) => l.startsWith('│'))
+    .map((l) => l.split('│').slice(1, -1).map((c) => c.trim()));
+}
+
+describe('deriveAll', () => {
+  it('summarises only the runs that succeeded', () => {
+    expect(testOf('host', 'tcp-1/cross').summary?.gbps).toEqual(summarize([10, 12, 11]));
+    expect(testOf('calico', 'tcp-1/cross').summary?.gbps).toMatchObject({ n: 2, median: 5.5, min: 5, max: 6 });
+    expect(testOf('calico', 'udp/cross').summary?.lossPercent?.median).toBe(2);
+    expect(testOf('host', 'tcp-1/cross').summary?.cpuSecondsPerGbit?.median).toBeCloseTo(0.2, 12);
+  });
+
+  it.each([
+    ['host', 'tcp-1/cross', 1],
+    ['host', 'tcp-4/cross', 1],
+    ['calico', 'tcp-1/cross', 0.5],
+    ['calico', 'udp/cross', 0.9],
+  ])('%s %s is %f of the host', (scheme, id, want) => {
+    const t = testOf(scheme, id);
+    expect(t.vsHost?.value).toBeCloseTo(want, 12);
+    expect(t.vsHost).toEqual(ratio(t.summary!.gbps, testOf('host', id).summary!.gbps));
+    expect(t.vsHost!.ci95[0]).toBeLessThanOrEqual(want + 1e-12);
+    expect(t.vsHost!.ci95[1]).toBeGreaterThanOrEqual(want - 1e-12);
+  });
+
+  it.each([
+    ['every run failed', 'tcp-4/cross'],
+    ['the host has no such test', 'tcp-1/same'],
+  ])('no ratio when %s', (_, id) => expect(testOf('calico', id).vsHost).toBeUndefined());
+
+  it('no summary when every run failed', () => expect(testOf('calico', 'tcp-4/cross').summary).toBeUndefined());
+
+  it('no ratios at all when the host baseline is not ok', () => {
+    const r = resultFixture();
+    r.schemes[0].status = 'failed';
+    deriveAll(r);
+    expect(r.schemes.flatMap((s) => s.tests).filter((t) => t.vsHost !== undefined)).toEqual([]);
+    expect(r.schemes[3].tests[0].summary?.gbps.median).toBe(5.5);
+  });
+
+  it('is idempotent', () => {
+    const once = structuredClone(result);
+    deriveAll(result);
+    expect(result).toEqual(once);
+  });
+});
+
+describe('summarizeResult', () => {
+  it('counts the failed run and keeps its error once', () => {
+    expect(lineOf('calico', 'tcp-1/cross')).toMatchObject({ runs: 3, failedRuns: 1, errors: [REFUSED], gbps: 5.5, vsHost: 0.5 });
+    expect(lineOf('calico', 'tcp-4/cross')).toMatchObject({ runs: 3, failedRuns: 3, errors: [REFUSED], gbps: undefined });
+    expect(lineOf('host', 'tcp-1/cross')).toMatchObject({ runs: 3, failedRuns: 0, errors: [], gbps: 11, vsHost: 1 });
+  });
+
+  it('carries status, reason and notes of every scheme in order', () => {
+    expect(summarizeResult(result).map((s) => [s.name, s.status, s.reason ?? null, s.tests.length])).toEqual([
+      ['host', 'ok', null, 3],
+      ['docker-bridge', 'unsupported', 'unsupported here: nft (install nftables)', 0],
+      ['macvlan', 'failed', expect.stringContaining('Operation not supported'), 0],
+      ['calico', 'ok', null, 4],
+    ]);
+  });
+});
+
+describe('renderTable', () => {
+  it('heads the table with the run options and environment', () => {
+    const first = renderTable(result).split('\n')[0];
+    expect(first).toBe('cnlab: 4 tests × 3 repeats × 2 s, UDP at 1G; median and 95% CI; kernel 6.1.0-test, 4 CPUs, underlay MTU 1500');
+  });
+
+  it('shows the host at 100% and calico at 50%, with the failed runs and their error', () => {
+    const r = rows(renderTable(result));
+    const half = (v: number[]) => (summarize(v).ci95[1] - summarize(v).ci95[0]) / 2;
+    expect(r.find((c) => c[0] === 'host')).toEqual(['host', 'cross-host', `11.00 ± ${half([10, 12, 11]).toFixed(2)}`, '100%', '20.00 ± 0.00', '0.20%', '0.200', '']);
+    const calico = r.find((c) => c[0] === 'calico')!;
+    expect(calico.slice(0, 7)).toEqual(['calico', 'cross-host', `5.50 ± ${half([5, 6]).toFixed(2)}`, '50%', 'failed', '2.00%', '–']);
+    expect(calico[7]).toContain('peer routes static');
+    expect(calico[7]).toContain(`4 failed runs: ${REFUSED}`);
+    expect(r.find((c) => c[1] === 'same-host')).toEqual(['', 'same-host', '8.00 ± 0.00', '–', '–', '–', '–', '']);
+  });
+
+  it.each([
+    ['docker-bridge', 'unsupported', 'unsupported here: nft (install nftables)'],
+    ['macvlan', 'failed', 'RTNETLINK answers: Operation not supported'],
+  ])('shows %s as %s with its reason', (name, status, reason) => {
+    const row = rows(renderTable(result)).find((c) => c[0] === name)!;
+    expect(row.slice(0, 3)).toEqual([name, '', status]);
+    expect(row[7]).toContain(reason);
+  });
+
+  it('draws no stray border fragments around rows that span columns', () => {
+    const lines = renderTable(result).trimEnd().split('\n').slice(1);
+    expect(lines.filter((l) => !/^[│┌└]/.test(l))).toEqual([]);
+  });
+});
