@@ -6,7 +6,7 @@ import { checkAbort, critical, holdLab, isAborting, releaseLab } from './cleanup
 import { createNamespaces, netnsExists } from './netns.js';
 import { FANOUT_MIN, ipFanout } from './fanout.js';
 import { batchLines, runNamespaceSteps } from './run-steps.js';
-import { newState, readState, writeState, type LabState } from './state.js';
+import { newState, readState, trackProcess, writeState, type LabState } from './state.js';
 import { teardownState } from './teardown.js';
 
 /**
@@ -54,9 +54,12 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
       const rest = entries.filter((entry) => !fanned.has(entry));
       await critical(
         pool(rest, opts.concurrency ?? 8, ([ns, steps]) =>
-          runNamespaceSteps(ns, steps, (rec) => {
-            if (!state.cni.includes(rec)) state.cni.push(rec);
-            writeState(state);
+          runNamespaceSteps(ns, steps, {
+            onCni: (rec) => {
+              if (!state.cni.includes(rec)) state.cni.push(rec);
+              writeState(state);
+            },
+            onSpawn: (pid, step) => trackProcess(state, pid, step.ns, step.name, step.argv),
           }),
         ),
       );

@@ -1,6 +1,8 @@
 import { cniAdd, stepInvocation } from '../cni/runtime.js';
 import type { Step } from '../plan/types.js';
 import { execArgs, netOnly } from '../util/exec.js';
+import { envArgv } from '../util/shell.js';
+import { startDaemon } from './daemon.js';
 import type { CniRecord } from './state.js';
 
 /**
@@ -17,7 +19,7 @@ function groups(steps: Step[]): Step[][] {
   const out: Step[][] = [];
   for (const s of steps) {
     const last = out[out.length - 1];
-    if (last && last[0].kind === s.kind && s.kind !== 'nft' && s.kind !== 'cni') last.push(s);
+    if (last && last[0].kind === s.kind && (s.kind === 'ip' || s.kind === 'bridge' || s.kind === 'tc' || s.kind === 'sysctl')) last.push(s);
     else out.push([s]);
   }
   return out;
@@ -52,7 +54,14 @@ async function runBatch(ns: string, kind: Kind, steps: Step[]): Promise<void> {
   }
 }
 
-export async function runNamespaceSteps(ns: string, steps: Step[], onCni: (rec: CniRecord) => void): Promise<void> {
+export interface StepHooks {
+  /** A CNI attachment is about to be made / was made: record it. */
+  onCni(rec: CniRecord): void;
+  /** A daemon was spawned: record its pid before anything else happens. */
+  onSpawn(pid: number, step: Extract<Step, { kind: 'daemon' }>): void;
+}
+
+export async function runNamespaceSteps(ns: string, steps: Step[], hooks: StepHooks): Promise<void> {
   for (const group of groups(steps)) {
     const first = group[0];
     switch (first.kind) {
@@ -75,11 +84,19 @@ export async function runNamespaceSteps(ns: string, steps: Step[], onCni: (rec: 
       case 'cni': {
         // Recorded before ADD so a crash mid-ADD still gets its DEL.
         const rec: CniRecord = { step: first };
-        onCni(rec);
+        hooks.onCni(rec);
         rec.result = await cniAdd(stepInvocation(first));
-        onCni(rec);
+        hooks.onCni(rec);
         break;
       }
+      case 'exec': {
+        const res = await execArgs('ip', ['netns', 'exec', ns, ...envArgv(first.env), ...first.argv]);
+        if (res.code !== 0) fail(ns, first.argv.join(' '), res.stderr || res.stdout || `exit ${res.code}`);
+        break;
+      }
+      case 'daemon':
+        await startDaemon(first, (pid) => hooks.onSpawn(pid, first)).catch((e: Error) => fail(ns, `starting ${first.name}`, e.message));
+        break;
     }
   }
 }

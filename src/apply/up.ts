@@ -23,8 +23,9 @@ export async function unsupportedReason(scheme: Scheme): Promise<string | null> 
 }
 
 /** Node name → namespace, for `cnlab exec`. */
-function nodeMap(lab: Lab, plan: Plan): Record<string, string> {
+function nodeMap(lab: Lab, plan: Plan, build: SchemeBuild): Record<string, string> {
   const nodes: Record<string, string> = {};
+  for (const n of build.extraNodes ?? []) nodes[n.node] = n.ns;
   for (const h of lab.hosts) nodes[h.name] = h.ns;
   if (lab.switch) nodes[lab.switch.name] = lab.switch.ns;
   for (const h of lab.hosts) for (const c of h.containers) if (plan.namespaces.includes(c.ns)) nodes[c.name] = c.ns;
@@ -38,6 +39,6 @@ export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOpt
   if (why) throw new RunError(`scheme ${scheme.name} is ${why}`);
   const lab = resolveLab(topology);
   const { plan, build } = planLab(lab, scheme);
-  const state = await applyPlan(plan, nodeMap(lab, plan), opts);
+  const state = await applyPlan(plan, nodeMap(lab, plan, build), opts);
   return { lab, plan, build, state };
 }

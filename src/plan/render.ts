@@ -1,6 +1,6 @@
 import { cniShell } from '../cni/render.js';
 import { labStateDir } from '../lab/paths.js';
-import { shJoin } from '../util/shell.js';
+import { envArgv, shJoin, shq } from '../util/shell.js';
 import type { Plan, Step } from './types.js';
 
 /**
@@ -22,6 +22,13 @@ export function stepShell(step: Step, cniPath: string): string[] {
       return [`${shJoin(['ip', 'netns', 'exec', step.ns, 'nft', '-f', '-'])} <<'NFT'`, step.ruleset.trimEnd(), 'NFT'];
     case 'cni':
       return cniShell(step, cniPath);
+    case 'exec':
+      return [shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(step.env), ...step.argv])];
+    case 'daemon': {
+      const lines = [`${shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(step.env), ...step.argv])} > ${shq(step.log)} 2>&1 &`];
+      if (step.readyFile) lines.push(`while [ ! -e ${shq(step.readyFile)} ]; do sleep 0.1; done   # ${step.name} ready`);
+      return lines;
+    }
   }
 }
 

@@ -25,6 +25,14 @@ export type Step =
   | { kind: 'sysctl'; ns: string; key: string; value: string }
   /** `nft -f -` inside NS with this ruleset. */
   | { kind: 'nft'; ns: string; ruleset: string }
+  /** A one-shot program inside NS (`ip netns exec NS env K=V argv…`), e.g. ovs-vsctl, ethtool. */
+  | { kind: 'exec'; ns: string; argv: string[]; env?: Record<string, string> }
+  /**
+   * A long-running process inside NS, started in the foreground (never self-daemonizing, so the
+   * pid cnlab tracks is the daemon's), logging to `log`, and considered ready once `readyFile`
+   * exists (or at once without one). Stopped by pid at teardown.
+   */
+  | { kind: 'daemon'; ns: string; name: string; argv: string[]; env?: Record<string, string>; log: string; readyFile?: string }
   /**
    * Attach a container through the CNI plugins of `conflist` (ADD, chained), the plugins running
    * in the host namespace `ns`, the interface `ifName` landing in `containerNs`.

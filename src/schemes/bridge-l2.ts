@@ -1,7 +1,7 @@
 import { ip } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { underlayIp } from './parts/addresses.js';
-import { cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
+import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from './types.js';
 
@@ -16,11 +16,7 @@ export const bridgeL2: Scheme = {
   name: 'bridge-l2',
   summary: 'flat L2: a host bridge holds the underlay port; containers take underlay addresses',
   attach: 'cni',
-  requires: [
-    { kind: 'kernel', feature: 'BRIDGE' },
-    { kind: 'cni', plugin: 'bridge' },
-    { kind: 'cni', plugin: 'host-local' },
-  ],
+  requires: BRIDGE_PLUGIN,
   notes: [],
   containers: true,
   overhead: 0,

@@ -1,5 +1,6 @@
 import { podIp } from './parts/addresses.js';
 import { peerRoutes } from './parts/fabric.js';
+import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from './types.js';
@@ -9,11 +10,7 @@ export const flannelHostgw: Scheme = {
   name: 'flannel-hostgw',
   summary: 'Flannel host-gw: cni0 bridge, routes to each peer subnet via the peer host (needs L2 adjacency)',
   attach: 'cni',
-  requires: [
-    { kind: 'kernel', feature: 'BRIDGE' },
-    { kind: 'cni', plugin: 'bridge' },
-    { kind: 'cni', plugin: 'host-local' },
-  ],
+  requires: BRIDGE_PLUGIN,
   notes: [],
   containers: true,
   overhead: 0,

@@ -1,5 +1,6 @@
 import { podIp } from './parts/addresses.js';
 import { vxlanFabric } from './parts/fabric.js';
+import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from './types.js';
@@ -11,12 +12,7 @@ export const flannelVxlan: Scheme = {
   name: 'flannel-vxlan',
   summary: 'Flannel VXLAN: cni0 bridge plus flannel.1 (VNI 1, port 8472), static neighbour and FDB per peer',
   attach: 'cni',
-  requires: [
-    { kind: 'kernel', feature: 'BRIDGE' },
-    { kind: 'kernel', feature: 'VXLAN' },
-    { kind: 'cni', plugin: 'bridge' },
-    { kind: 'cni', plugin: 'host-local' },
-  ],
+  requires: [...BRIDGE_PLUGIN, { kind: 'kernel', feature: 'VXLAN' }],
   notes: [],
   containers: true,
   overhead: OVERHEAD,

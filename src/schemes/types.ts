@@ -16,6 +16,11 @@ export interface Workload {
 export interface SchemeBuild {
   /** Stages that follow the shared base (namespaces, underlay). */
   stages: Stage[];
+  /**
+   * Namespaces the scheme needs beyond hosts and containers (e.g. Docker overlay's namespace per
+   * network). Named with nsName(lab, node) like every other; `cnlab exec` reaches them by node.
+   */
+  extraNodes?: Array<{ node: string; ns: string }>;
   /** One per container (for the baseline: one per host), in host then container order. */
   workloads: Workload[];
   /** MTU of the workloads' interfaces. */

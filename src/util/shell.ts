@@ -7,3 +7,8 @@ export function shq(arg: string): string {
 export function shJoin(argv: readonly string[]): string {
   return argv.map(shq).join(' ');
 }
+
+/** `env K=V …` prefix for a command with extra environment, or nothing. */
+export function envArgv(env: Record<string, string> | undefined): string[] {
+  return env && Object.keys(env).length ? ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)] : [];
+}

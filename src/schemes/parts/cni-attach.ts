@@ -1,3 +1,4 @@
+import type { Requirement } from '../../caps/types.js';
 import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
 import { join } from 'node:path';
 import type { CniConfList, Step } from '../../plan/types.js';
@@ -40,3 +41,10 @@ export function cniAttach(h: HostNode, c: ContainerNode, list: CniConfList, ip: 
     runtimeConfig: { ips: [`${ip}/${prefix}`] },
   };
 }
+
+/** What the CNI bridge plugin with host-local needs. */
+export const BRIDGE_PLUGIN: Requirement[] = [
+  { kind: 'kernel', feature: 'BRIDGE' },
+  { kind: 'cni', plugin: 'bridge' },
+  { kind: 'cni', plugin: 'host-local' },
+];
