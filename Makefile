@@ -8,6 +8,7 @@ run: setup
 	node dist/src/cli.js run $(ARGS)
 
 test: setup
+	@bash scripts/install-system.sh --test
 	@mkdir -p test-artifacts
 	@npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json $(ARGS); rc=$$?; \
 	  node scripts/test-summary.mjs test-artifacts/vitest.json; exit $$rc
