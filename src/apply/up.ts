@@ -1,4 +1,5 @@
 import { assertRootLinux, detect, unmet } from '../caps/detect.js';
+import type { Requirement } from '../caps/types.js';
 import { RunError } from '../errors.js';
 import { resolveLab } from '../lab/resolve.js';
 import type { Lab, Topology } from '../lab/types.js';
@@ -15,10 +16,20 @@ export interface UpLab {
   state: LabState;
 }
 
+/** What every lab needs, whatever the scheme: the engine's own tools and the underlay. */
+export const BASE_REQUIREMENTS: Requirement[] = [
+  { kind: 'binary', name: 'ip', pkg: 'iproute2' },
+  { kind: 'binary', name: 'nsenter', pkg: 'util-linux' },
+  { kind: 'binary', name: 'sysctl', pkg: 'procps' },
+  { kind: 'binary', name: 'xargs', pkg: 'findutils' },
+  { kind: 'kernel', feature: 'VETH' },
+];
+
 /** Why a scheme cannot be built here, or null when it can. */
 export async function unsupportedReason(scheme: Scheme): Promise<string | null> {
-  const caps = await detect({ binaries: scheme.requires.flatMap((r) => (r.kind === 'binary' ? [r.name] : [])) });
-  const missing = unmet(scheme.requires, caps);
+  const reqs = [...BASE_REQUIREMENTS, ...scheme.requires];
+  const caps = await detect({ binaries: reqs.flatMap((r) => (r.kind === 'binary' ? [r.name] : [])) });
+  const missing = unmet(reqs, caps);
   return missing.length ? `unsupported here: ${missing.join(', ')}` : null;
 }
 

@@ -4,7 +4,7 @@ import { releaseLab } from '../apply/cleanup.js';
 import { netnsExists } from '../apply/netns.js';
 import { listLabs, processStartTime, readState } from '../apply/state.js';
 import { downLab, teardownState } from '../apply/teardown.js';
-import { bringUp } from '../apply/up.js';
+import { BASE_REQUIREMENTS, bringUp } from '../apply/up.js';
 import { detect, supportLine } from '../caps/detect.js';
 import { InputError, RunError } from '../errors.js';
 import { LAB_NAME, loadTopology } from '../lab/topology.js';
@@ -26,8 +26,9 @@ export function registerLabCommands(program: Command): void {
     .description('list every scheme and whether this machine can build it')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const caps = await detect({ binaries: SCHEMES.flatMap((s) => s.requires.flatMap((r) => (r.kind === 'binary' ? [r.name] : []))) });
-      const rows = SCHEMES.map((s) => ({ name: s.name, support: supportLine(s.requires, caps), attach: s.attach, summary: s.summary }));
+      const reqs = (s: (typeof SCHEMES)[number]) => [...BASE_REQUIREMENTS, ...s.requires];
+      const caps = await detect({ binaries: SCHEMES.flatMap((s) => reqs(s).flatMap((r) => (r.kind === 'binary' ? [r.name] : []))) });
+      const rows = SCHEMES.map((s) => ({ name: s.name, support: supportLine(reqs(s), caps), attach: s.attach, summary: s.summary }));
       if (o.json) return void console.log(JSON.stringify(rows, null, 2));
       const w = Math.max(...rows.map((r) => r.name.length));
       for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.support.padEnd(11)}  ${r.summary}`);
