@@ -1,3 +1,4 @@
+import { cniDir } from '../caps/detect.js';
 import { cniAdd, stepInvocation } from '../cni/runtime.js';
 import type { Step } from '../plan/types.js';
 import { execArgs, netOnly } from '../util/exec.js';
@@ -85,12 +86,12 @@ export async function runNamespaceSteps(ns: string, steps: Step[], hooks: StepHo
         // Recorded before ADD so a crash mid-ADD still gets its DEL.
         const rec: CniRecord = { step: first };
         hooks.onCni(rec);
-        rec.result = await cniAdd(stepInvocation(first));
+        rec.result = await cniAdd(stepInvocation(first, cniDir()));
         hooks.onCni(rec);
         break;
       }
       case 'exec': {
-        const res = await execArgs('ip', ['netns', 'exec', ns, ...envArgv(first.env), ...first.argv]);
+        const res = await execArgs('ip', ['netns', 'exec', ns, ...envArgv(first.env), ...first.argv], { input: first.input });
         if (res.code !== 0) fail(ns, first.argv.join(' '), res.stderr || res.stdout || `exit ${res.code}`);
         break;
       }

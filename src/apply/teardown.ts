@@ -1,3 +1,4 @@
+import { cniDir } from '../caps/detect.js';
 import { cniDel, stepInvocation } from '../cni/runtime.js';
 import { pool } from '../util/pool.js';
 import { deleteNamespaces, listNetns, netnsExists, netnsPids } from './netns.js';
@@ -13,7 +14,10 @@ export interface TeardownReport {
   lab: string;
   namespaces: number;
   processes: number;
+  /** What is left behind: the lab is not fully removed. */
   problems: string[];
+  /** What went wrong on the way without leaving anything behind (e.g. a CNI DEL that failed). */
+  warnings: string[];
 }
 
 function alive(p: TrackedProcess): boolean {
@@ -50,6 +54,7 @@ export async function stopProcesses(procs: TrackedProcess[]): Promise<number> {
 
 export async function teardownState(state: LabState): Promise<TeardownReport> {
   const problems: string[] = [];
+  const warnings: string[] = [];
   state.status = 'tearing-down';
   writeState(state);
   let stopped = await stopProcesses(state.processes);
@@ -68,9 +73,9 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
     for (const rec of [...recs].reverse()) {
       if (!netnsExists(rec.step.ns) || !mine.has(rec.step.ns)) continue;
       try {
-        await cniDel({ ...stepInvocation(rec.step), prevResult: rec.result });
+        await cniDel({ ...stepInvocation(rec.step, cniDir()), prevResult: rec.result });
       } catch (e) {
-        problems.push(`CNI DEL ${rec.step.containerId}: ${(e as Error).message}`);
+        warnings.push(`CNI DEL ${rec.step.containerId}: ${(e as Error).message}`);
       }
     }
   });
@@ -81,7 +86,7 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
   const left = state.namespaces.filter((ns) => present.has(ns));
   if (left.length) problems.push(`namespaces still present: ${left.join(', ')}`);
   else removeState(state.lab);
-  return { lab: state.lab, namespaces: state.namespaces.length - left.length, processes: stopped, problems };
+  return { lab: state.lab, namespaces: state.namespaces.length - left.length, processes: stopped, problems, warnings };
 }
 
 /** `cnlab down LAB`: null when there is no such lab. */

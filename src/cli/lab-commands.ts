@@ -4,13 +4,14 @@ import { releaseLab } from '../apply/cleanup.js';
 import { netnsExists } from '../apply/netns.js';
 import { listLabs, processStartTime, readState } from '../apply/state.js';
 import { downLab, teardownState } from '../apply/teardown.js';
-import { BASE_REQUIREMENTS, bringUp } from '../apply/up.js';
-import { detect, supportLine } from '../caps/detect.js';
+import { BASE_REQUIREMENTS, bringUp, buildHost } from '../apply/up.js';
+import { cniDir, detect, supportLine } from '../caps/detect.js';
 import { InputError, RunError } from '../errors.js';
 import { LAB_NAME, loadTopology } from '../lab/topology.js';
 import { resolveLab } from '../lab/resolve.js';
 import { planLab } from '../plan/build.js';
 import { renderPlan } from '../plan/render.js';
+import { cniFlags, cniFromFlags, schemeArg } from '../schemes/cni-file.js';
 import { getScheme, SCHEMES } from '../schemes/registry.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
 
@@ -31,21 +32,22 @@ export function registerLabCommands(program: Command): void {
       const rows = SCHEMES.map((s) => ({ name: s.name, support: supportLine(reqs(s), caps), attach: s.attach, summary: s.summary }));
       if (o.json) return void console.log(JSON.stringify(rows, null, 2));
       const w = Math.max(...rows.map((r) => r.name.length));
-      for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.support.padEnd(11)}  ${r.summary}`);
+      const ws = Math.max(...rows.map((r) => r.support.length));
+      for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.support.padEnd(ws)}  ${r.summary}`);
     });
 
-  addTopologyFlags(program.command('plan <scheme>').description('print the shell script that builds a scheme by hand')).action(
-    (schemeName: string, o: Record<string, unknown>) => {
-      const scheme = getScheme(schemeName);
-      const lab = resolveLab(loadTopology(topologyFlags(o, scheme.name)));
-      process.stdout.write(renderPlan(planLab(lab, scheme).plan));
+  addTopologyFlags(cniFlags(program.command('plan [scheme]').description('print the shell script that builds a scheme (or --cni FILE) by hand'))).action(
+    async (schemeName: string | undefined, o: Record<string, unknown>) => {
+      const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, false), getScheme);
+      const lab = resolveLab(loadTopology(topologyFlags(o, labName)));
+      process.stdout.write(renderPlan(planLab(lab, scheme, await buildHost(scheme)).plan, cniDir()));
     },
   );
 
-  addTopologyFlags(program.command('up <scheme>').description('build a lab and leave it running (remove it with cnlab down)')).action(
-    async (schemeName: string, o: Record<string, unknown>) => {
-      const scheme = getScheme(schemeName);
-      const topo = loadTopology(topologyFlags(o, scheme.name));
+  addTopologyFlags(cniFlags(program.command('up [scheme]').description('build a lab and leave it running (remove it with cnlab down)'))).action(
+    async (schemeName: string | undefined, o: Record<string, unknown>) => {
+      const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, true), getScheme);
+      const topo = loadTopology(topologyFlags(o, labName));
       const up = await bringUp(topo, scheme);
       releaseLab(up.state);
       console.log(`lab ${topo.lab} is up (${scheme.name}): ${up.plan.namespaces.length} namespaces`);
@@ -61,6 +63,7 @@ export function registerLabCommands(program: Command): void {
     .action(async (name: string) => {
       const report = await downLab(labArg(name));
       if (!report) throw new InputError(`no lab named "${name}"`, 'see: cnlab ls');
+      for (const w of report.warnings) process.stderr.write(`cnlab: note: ${w}\n`);
       if (report.problems.length) throw new RunError(`lab ${name}: ${report.problems.join('; ')}`);
       console.log(`lab ${name} removed: ${report.namespaces} namespaces, ${report.processes} processes`);
     });
