@@ -5,7 +5,7 @@ import { resolveLab } from '../lab/resolve.js';
 import type { Lab, Topology } from '../lab/types.js';
 import { planLab } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
-import type { Scheme, SchemeBuild } from '../schemes/types.js';
+import type { BuildHost, Scheme, SchemeBuild } from '../schemes/types.js';
 import { applyPlan, type ApplyOptions } from './apply.js';
 import type { LabState } from './state.js';
 
@@ -33,6 +33,14 @@ export async function unsupportedReason(scheme: Scheme): Promise<string | null> 
   return missing.length ? `unsupported here: ${missing.join(', ')}` : null;
 }
 
+/** Whether this machine also meets the scheme's `prefers` (its better variant; see Scheme). */
+export async function buildHost(scheme: Scheme): Promise<BuildHost> {
+  const prefers = scheme.prefers ?? [];
+  if (!prefers.length) return { preferred: false };
+  const caps = await detect({ binaries: prefers.flatMap((r) => (r.kind === 'binary' ? [r.name] : [])) });
+  return { preferred: unmet(prefers, caps).length === 0 };
+}
+
 /** Node name → namespace, for `cnlab exec`. */
 function nodeMap(lab: Lab, plan: Plan, build: SchemeBuild): Record<string, string> {
   const nodes: Record<string, string> = {};
@@ -49,7 +57,7 @@ export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOpt
   const why = await unsupportedReason(scheme);
   if (why) throw new RunError(`scheme ${scheme.name} is ${why}`);
   const lab = resolveLab(topology);
-  const { plan, build } = planLab(lab, scheme);
+  const { plan, build } = planLab(lab, scheme, await buildHost(scheme));
   const state = await applyPlan(plan, nodeMap(lab, plan, build), opts);
   return { lab, plan, build, state };
 }

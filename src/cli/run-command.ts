@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { assertRootLinux, detect } from '../caps/detect.js';
 import { InputError, RunError } from '../errors.js';
@@ -10,9 +10,11 @@ import { summarizeResult } from '../report/summary.js';
 import { defaultOutDir, writeResult } from '../result/write.js';
 import { RESULT_FORMAT, RESULT_VERSION, type ResultFile } from '../result/types.js';
 import { check as iperf3Check } from '../runners/iperf3.js';
+import { cniFromFlags, withCniScheme } from '../schemes/cni-file.js';
 import { getScheme, SCHEMES } from '../schemes/registry.js';
 import { VERSION } from '../version.js';
 import { runWithProgress } from './progress.js';
+import { writeRunReports } from './report-commands.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
 
 function intFlag(name: string, v: string, min: number, max: number): number {
@@ -43,10 +45,14 @@ export function registerRunCommand(program: Command): void {
       .option('--repeats <n>', 'repeats per test', '3')
       .option('--duration <s>', 'seconds per test run', '2')
       .option('--udp-rate <rate>', 'UDP send rate (iperf3 -b)', '1G')
-      .option('--json', 'print the summary as JSON on stdout'),
+      .option('--json', 'print the summary as JSON on stdout')
+      .option('--cni <file>', 'also measure this CNI config list (.conflist) as a scheme')
+      .option('--cni-peer-routes', 'with --cni: route each peer host\'s pod block via the peer'),
   ).action(async (names: string[], o: RunFlags) => {
     // Everything is validated before anything is created.
-    const chosen = names.length ? names.map(getScheme) : [...SCHEMES];
+    const cni = cniFromFlags(o, true);
+    const builtIn = names.length ? names.map(getScheme) : cni ? [] : [...SCHEMES];
+    const chosen = cni ? withCniScheme(builtIn, cni) : builtIn;
     const schemes = chosen.some((s) => s.name === 'host') ? chosen : [getScheme('host'), ...chosen];
     const opts: SuiteOptions = {
       repeats: intFlag('repeats', o.repeats, 1, 100),
@@ -91,8 +97,9 @@ export function registerRunCommand(program: Command): void {
     );
     result.complete = true;
     save();
-    if (o.json) console.log(JSON.stringify({ resultFile: file, schemes: summarizeResult(result) }, null, 2));
-    else process.stdout.write(`${renderTable(result)}result file: ${file}\n`);
+    const report = writeRunReports(result, dirname(file));
+    if (o.json) console.log(JSON.stringify({ resultFile: file, report, schemes: summarizeResult(result) }, null, 2));
+    else process.stdout.write(`${renderTable(result)}result file: ${file}\n${report ? `report: ${report}\n` : ''}`);
     const failed = result.schemes.filter((s) => s.status === 'failed');
     const host = result.schemes.find((s) => s.name === 'host');
     if (host?.status !== 'ok' || failed.length) {

@@ -1,6 +1,7 @@
 import { checkAbort, critical, isAborting, releaseLab } from '../apply/cleanup.js';
 import { trackProcess, untrackProcess } from '../apply/state.js';
 import { teardownState } from '../apply/teardown.js';
+import { labEncapCounters } from '../encap/collect.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
 import type { Topology } from '../lab/types.js';
 import type { Placement, ResultFile, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
@@ -95,11 +96,13 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     up = await bringUp(topology, scheme, { onStage: (title) => ctx.onStatus?.(`building: ${title}`) });
     rec.buildSeconds = (performance.now() - t0) / 1000;
     Object.assign(rec, { plan: up.plan, workloads: up.build.workloads, mtu: up.build.mtu });
+    rec.notes.push(...(up.build.notes ?? []));
     const pairs = (['cross', 'same'] as const).flatMap((p) => pairFor(up!.build.workloads, p) ?? []);
     const seen = new Map(pairs.map((w) => [w.ns + w.ifName, w]));
     rec.interfaces = await Promise.all([...seen.values()].map(interfaceInfo));
     ctx.save();
     await measureLab(up, rec, opts, ctx);
+    rec.encapCounters = await labEncapCounters(up.state.stateDir, up.state.processes);
   } catch (e) {
     Object.assign(rec, { status: 'failed', reason: (e as Error).message });
   } finally {

@@ -1,11 +1,14 @@
 import type { Lab } from '../lab/types.js';
-import type { Scheme, SchemeBuild } from '../schemes/types.js';
+import type { BuildHost, Scheme, SchemeBuild } from '../schemes/types.js';
 import { baseStages, labNamespaces } from './base.js';
 import type { Plan } from './types.js';
 
-/** A lab and a scheme → the whole plan (pure) plus the scheme's workloads. */
-export function planLab(lab: Lab, scheme: Scheme): { plan: Plan; build: SchemeBuild } {
-  const build = scheme.build(lab);
+/**
+ * A lab and a scheme → the whole plan (pure) plus the scheme's workloads. `host` says whether the
+ * machine meets the scheme's `prefers` (see apply/up.ts buildHost); without it, the fallback.
+ */
+export function planLab(lab: Lab, scheme: Scheme, host: BuildHost = { preferred: false }): { plan: Plan; build: SchemeBuild } {
+  const build = scheme.build(lab, host);
   const namespaces = [...labNamespaces(lab, scheme.containers), ...(build.extraNodes ?? []).map((n) => n.ns)];
   const loopback = scheme.attach === 'direct' ? namespaces.filter((ns) => !lab.hosts.some((h) => h.containers.some((c) => c.ns === ns))) : namespaces;
   const plan: Plan = {

@@ -22,8 +22,10 @@ export function stepShell(step: Step, cniPath: string): string[] {
       return [`${shJoin(['ip', 'netns', 'exec', step.ns, 'nft', '-f', '-'])} <<'NFT'`, step.ruleset.trimEnd(), 'NFT'];
     case 'cni':
       return cniShell(step, cniPath);
-    case 'exec':
-      return [shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(step.env), ...step.argv])];
+    case 'exec': {
+      const cmd = shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(step.env), ...step.argv]);
+      return step.input === undefined ? [cmd] : [`${cmd} <<'INPUT'`, step.input.trimEnd(), 'INPUT'];
+    }
     case 'daemon': {
       const lines = [`${shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(step.env), ...step.argv])} > ${shq(step.log)} 2>&1 &`];
       if (step.readyFile) lines.push(`while [ ! -e ${shq(step.readyFile)} ]; do sleep 0.1; done   # ${step.name} ready`);
@@ -33,10 +35,13 @@ export function stepShell(step: Step, cniPath: string): string[] {
 }
 
 export function renderPlan(plan: Plan, cniPath = '/usr/lib/cni'): string {
+  // Daemons outlive their namespace's name: stop what runs in those namespaces first.
+  const daemonNs = [...new Set(plan.stages.flatMap((s) => s.steps.flatMap((st) => (st.kind === 'daemon' ? [st.ns] : []))))];
   const out: string[] = [
     '#!/bin/sh',
     `# cnlab plan: scheme ${plan.scheme}, lab ${plan.lab}. Run as root.`,
     '# Built by hand, it has no cnlab state file; remove it afterwards with:',
+    ...(daemonNs.length ? [`#   for ns in ${daemonNs.join(' ')}; do ip netns pids $ns | xargs -r kill; done`] : []),
     `#   for ns in ${plan.namespaces.join(' ')}; do ip netns del $ns; done; rm -rf ${labStateDir(plan.lab)}`,
     'set -e',
     '',

@@ -25,8 +25,11 @@ export type Step =
   | { kind: 'sysctl'; ns: string; key: string; value: string }
   /** `nft -f -` inside NS with this ruleset. */
   | { kind: 'nft'; ns: string; ruleset: string }
-  /** A one-shot program inside NS (`ip netns exec NS env K=V argv…`), e.g. ovs-vsctl, ethtool. */
-  | { kind: 'exec'; ns: string; argv: string[]; env?: Record<string, string> }
+  /**
+   * A one-shot program inside NS (`ip netns exec NS env K=V argv…`), e.g. ovs-vsctl, ethtool;
+   * `input`, when given, is its standard input (e.g. `ovs-ofctl add-flows BRIDGE -`).
+   */
+  | { kind: 'exec'; ns: string; argv: string[]; env?: Record<string, string>; input?: string }
   /**
    * A long-running process inside NS, started in the foreground (never self-daemonizing, so the
    * pid cnlab tracks is the daemon's), logging to `log`, and considered ready once `readyFile`

@@ -1,3 +1,4 @@
+import type { EncapCounters } from '../encap/counters.js';
 import type { Topology } from '../lab/types.js';
 import type { CpuUse } from '../measure/cpu.js';
 import type { RatioSummary, Summary } from '../measure/stats.js';
@@ -81,6 +82,8 @@ export interface SchemeRecord {
   buildSeconds?: number;
   teardownSeconds?: number;
   tests: TestRecord[];
+  /** Counters of cnlab's encapsulation daemons (userspace schemes), by host, read after the tests. */
+  encapCounters?: Record<string, EncapCounters>;
 }
 
 export interface Environment {

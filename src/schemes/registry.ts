@@ -6,10 +6,26 @@ import { flannelHostgw } from './flannel-hostgw.js';
 import { flannelVxlan } from './flannel-vxlan.js';
 import { host } from './host.js';
 import { macvlan } from './macvlan.js';
+import { ovsLinuxbridge } from './ovs-linuxbridge.js';
+import { ovsOverlay } from './ovs-overlay.js';
+import { ovs, ovsNormal } from './ovs.js';
+import { weaveFastdp } from './weave-fastdp.js';
+import { calicoIpip } from './calico-ipip.js';
+import { calicoVxlan } from './calico-vxlan.js';
+import { canal } from './canal.js';
+import { dockerOverlay } from './docker-overlay.js';
+import { flannelIpip } from './flannel-ipip.js';
+import { flannelWireguard } from './flannel-wireguard.js';
+import { ipvlanL2 } from './ipvlan-l2.js';
+import { ipvlanL3 } from './ipvlan-l3.js';
+import { flannelUdp, flannelUdpEncrypted } from './flannel-udp.js';
+import { weaveSleeve, weaveSleeveEncrypted } from './weave-sleeve.js';
 import type { Scheme } from './types.js';
 
 /** Every scheme cnlab can build, in the order reports list them (the baseline first). */
-export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan, calico, flannelHostgw, flannelVxlan];
+export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan, calico, flannelHostgw, flannelVxlan,
+  dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
+  flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted];
 
 export function schemeNames(): string[] {
   return SCHEMES.map((s) => s.name);

@@ -30,6 +30,17 @@ export interface SchemeBuild {
    * published port because container addresses are not routable across hosts.
    */
   targetIp(from: Workload, to: Workload): string;
+  /**
+   * Labels decided by the build (e.g. which datapath it chose), carried with every result after
+   * the scheme's own `notes`.
+   */
+  notes?: string[];
+}
+
+/** What the machine offers a scheme's build, decided by src/caps before planning (plain data). */
+export interface BuildHost {
+  /** The machine also meets the scheme's `prefers`: build the preferred variant. */
+  preferred: boolean;
 }
 
 export interface Scheme {
@@ -42,12 +53,17 @@ export interface Scheme {
    */
   attach: 'cni' | 'direct' | 'none';
   requires: Requirement[];
+  /**
+   * What a better variant needs beyond `requires` (e.g. Open vSwitch's kernel datapath). Never
+   * needed: build() gets `preferred: true` when it is met, and builds the fallback otherwise.
+   */
+  prefers?: Requirement[];
   /** Labels carried with every result of this scheme (e.g. "userspace stand-in"). */
   notes: string[];
   /** False for the host baseline, which has no container namespaces. */
   containers: boolean;
   /** Encapsulation bytes taken from the underlay MTU. */
   overhead: number;
-  /** Pure: the scheme's stages and workloads for a resolved lab. */
-  build(lab: Lab): SchemeBuild;
+  /** Pure: the scheme's stages and workloads for a resolved lab on a host offering `host`. */
+  build(lab: Lab, host: BuildHost): SchemeBuild;
 }

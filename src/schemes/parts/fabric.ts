@@ -13,11 +13,20 @@ export function peerRoutes(lab: Lab): Step[] {
   );
 }
 
+/** A blackhole route for every host's own block (BIRD's static route in Calico; Felix in VXLAN mode). */
+export function ownBlockBlackholes(lab: Lab): Step[] {
+  return lab.hosts.map((h) => ip(h.ns, 'route', 'add', 'blackhole', hostBlock(h)));
+}
+
 export interface VxlanSpec {
   dev: string;
   vni: number;
   port: number;
   mtu: number;
+  /** The VTEP MAC of host i (default vtepMac: 02:00:00:00:<i>:01, flannel-style). */
+  mac?: (hostIndex: number) => string;
+  /** Add a blackhole route for the own block first (Felix does; flannel does not). */
+  blackhole?: boolean;
 }
 
 /**
@@ -26,25 +35,38 @@ export interface VxlanSpec {
  * The device holds the block's .0 address; peers are reached via their .0 onlink.
  */
 export function vxlanFabric(lab: Lab, v: VxlanSpec): Stage[] {
-  const devices: Step[] = [];
+  const mac = v.mac ?? ((i: number) => vtepMac(i));
+  const devices: Step[] = v.blackhole ? ownBlockBlackholes(lab) : [];
   const peers: Step[] = [];
   for (const h of lab.hosts) {
     devices.push(
       ip(h.ns, 'link', 'add', v.dev, 'type', 'vxlan', 'id', String(v.vni), 'local', h.underlayIp, 'dev', h.underlayIf, 'dstport', String(v.port), 'nolearning'),
-      ip(h.ns, 'link', 'set', v.dev, 'address', vtepMac(h.index), 'mtu', String(v.mtu), 'up'),
+      ip(h.ns, 'link', 'set', v.dev, 'address', mac(h.index), 'mtu', String(v.mtu), 'up'),
       ip(h.ns, 'addr', 'add', `${h.podBlock.network}/32`, 'dev', v.dev),
     );
     for (const o of lab.hosts) {
       if (o === h) continue;
       peers.push(
         ip(h.ns, 'route', 'add', hostBlock(o), 'via', o.podBlock.network, 'dev', v.dev, 'onlink'),
-        ip(h.ns, 'neigh', 'add', o.podBlock.network, 'lladdr', vtepMac(o.index), 'dev', v.dev, 'nud', 'permanent'),
-        bridgeCmd(h.ns, 'fdb', 'append', vtepMac(o.index), 'dev', v.dev, 'dst', o.underlayIp, 'self', 'permanent'),
+        ip(h.ns, 'neigh', 'add', o.podBlock.network, 'lladdr', mac(o.index), 'dev', v.dev, 'nud', 'permanent'),
+        bridgeCmd(h.ns, 'fdb', 'append', mac(o.index), 'dev', v.dev, 'dst', o.underlayIp, 'self', 'permanent'),
       );
     }
   }
+  const title = `VXLAN device ${v.dev} (VNI ${v.vni}, port ${v.port}, MTU ${v.mtu}) on every host${v.blackhole ? ', blackhole for the own block' : ''}`;
   return [
-    { title: `VXLAN device ${v.dev} (VNI ${v.vni}, port ${v.port}, MTU ${v.mtu}) on every host`, steps: devices },
+    { title, steps: devices },
     { title: 'per peer: route via its VTEP, permanent neighbour and FDB entry', steps: peers },
   ];
+}
+
+/**
+ * Routes through a point-to-multipoint IP tunnel (IP-in-IP: Calico's tunl0, flannel.ipip): each
+ * peer's block via the peer's underlay address on the tunnel device, onlink; the tunnel takes the
+ * outer destination from the route's gateway.
+ */
+export function tunnelRoutes(lab: Lab, dev: string): Step[] {
+  return lab.hosts.flatMap((h) =>
+    lab.hosts.filter((o) => o !== h).map((o) => ip(h.ns, 'route', 'add', hostBlock(o), 'via', o.underlayIp, 'dev', dev, 'onlink')),
+  );
 }

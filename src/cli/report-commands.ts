@@ -1,0 +1,70 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { InputError, RunError } from '../errors.js';
+import { compareCsvRows, compareResults, renderCompareMarkdown, renderCompareTable, runSource, type CompareRun } from '../report/compare.js';
+import { renderCompareHtml } from '../report/compare-html.js';
+import { toCsv } from '../report/csv.js';
+import { put, writeReports } from '../report/write-reports.js';
+import { readResult } from '../result/read.js';
+import type { ResultFile } from '../result/types.js';
+
+/**
+ * `cnlab report` and `cnlab compare`: read result files only — no lab, no root — so they work
+ * on any machine a result file is copied to.
+ */
+
+/** A directory to write into: created if missing; an existing non-directory is an input error. */
+function outDir(dir: string): string {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InputError(`--out ${dir} exists and is not a directory`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new RunError(`cannot create ${dir}: ${(e as Error).message}`);
+  }
+  return dir;
+}
+
+export function registerReportCommands(program: Command): void {
+  program
+    .command('report <result>')
+    .description('write the HTML, Markdown and CSV reports of a result file (no lab or root needed)')
+    .option('--out <dir>', 'where the reports go (default: beside the result file)')
+    .action((file: string, o: { out?: string }) => {
+      const result = readResult(file);
+      const written = writeReports(result, outDir(o.out ?? dirname(file)));
+      process.stdout.write(`${written.map((p) => `${p}\n`).join('')}`);
+    });
+
+  program
+    .command('compare <results...>')
+    .description('runs side by side: changes with their 95% CIs and significance; differing environments flagged')
+    .option('--out <dir>', 'also write compare.html, compare.md and compare.csv there')
+    .option('--markdown', 'print Markdown instead of the terminal table')
+    .action((files: string[], o: { out?: string; markdown?: boolean }) => {
+      if (files.length < 2) throw new InputError('compare needs at least two result files', 'e.g. cnlab compare results/A/result.json results/B/result.json');
+      if (files.length > 26) throw new InputError(`compare takes at most 26 result files, got ${files.length}`);
+      const runs: CompareRun[] = files.map((f, i) => ({ key: String.fromCharCode(65 + i), source: runSource(f), result: readResult(f) }));
+      const c = compareResults(runs);
+      process.stdout.write(o.markdown ? renderCompareMarkdown(c) : renderCompareTable(c));
+      if (o.out) {
+        const dir = outDir(o.out);
+        const csv = compareCsvRows(c);
+        const written = [put(join(dir, 'compare.html'), renderCompareHtml(c)), put(join(dir, 'compare.md'), renderCompareMarkdown(c)), put(join(dir, 'compare.csv'), toCsv(csv.header, csv.rows))];
+        process.stdout.write(`${written.map((p) => `${p}\n`).join('')}`);
+      }
+    });
+}
+
+/**
+ * For `cnlab run`: the reports beside the result file, by the same code as `cnlab report`.
+ * Returns the HTML path; a failure is a warning on stderr and never loses the result file.
+ */
+export function writeRunReports(result: ResultFile, dir: string): string | undefined {
+  try {
+    return writeReports(result, dir)[0];
+  } catch (e) {
+    process.stderr.write(`cnlab: reports not written (${(e as Error).message}); retry with: cnlab report ${join(dir, 'result.json')}\n`);
+    return undefined;
+  }
+}

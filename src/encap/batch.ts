@@ -1,0 +1,77 @@
+/**
+ * Weave sleeve's framing: one UDP datagram carries several Ethernet frames, each preceded by its
+ * length (16 bits, big endian). A batch is flushed when the next frame would not fit, or when the
+ * sender decides (no more frames waiting, or a short timer).
+ */
+
+export const FRAME_HEADER = 2;
+
+export class Batch {
+  private buf: Buffer;
+  private used = 0;
+  frames = 0;
+
+  /** `max`: the largest datagram payload; `maxFrames`: 1 turns batching off. */
+  constructor(
+    private readonly max: number,
+    private readonly maxFrames: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(max);
+  }
+
+  /** True when a frame of `len` bytes can never fit one datagram. */
+  tooBig(len: number): boolean {
+    return FRAME_HEADER + len > this.max;
+  }
+
+  /** True when the frame fits the current batch (call take() after flushing otherwise). */
+  fits(len: number): boolean {
+    return this.frames < this.maxFrames && this.used + FRAME_HEADER + len <= this.max;
+  }
+
+  add(src: Buffer, off: number, len: number): void {
+    this.buf.writeUInt16BE(len, this.used);
+    src.copy(this.buf, this.used + FRAME_HEADER, off, off + len);
+    this.used += FRAME_HEADER + len;
+    this.frames++;
+  }
+
+  get empty(): boolean {
+    return this.frames === 0;
+  }
+
+  /**
+   * The filled part, handed over to the sender; the batch starts again on a new buffer (the one
+   * handed over may still sit in the socket's send queue).
+   */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.used);
+    this.buf = Buffer.allocUnsafe(this.max);
+    this.used = 0;
+    this.frames = 0;
+    return out;
+  }
+}
+
+/** True when `d` is a well-formed sequence of length-prefixed frames (at least one). */
+export function validFrames(d: Buffer): boolean {
+  let off = 0;
+  while (off < d.length) {
+    if (off + FRAME_HEADER > d.length) return false;
+    const len = d.readUInt16BE(off);
+    off += FRAME_HEADER;
+    if (len < 14 || off + len > d.length) return false;
+    off += len;
+  }
+  return d.length > 0;
+}
+
+/** Calls `frame(off, len)` for every frame of a datagram that validFrames() accepted. */
+export function eachFrame(d: Buffer, frame: (off: number, len: number) => void): void {
+  let off = 0;
+  while (off < d.length) {
+    const len = d.readUInt16BE(off);
+    frame(off + FRAME_HEADER, len);
+    off += FRAME_HEADER + len;
+  }
+}

@@ -1,0 +1,110 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The daemon's counters, written as JSON to <its state directory>/counters.json every second and
+ * at once on SIGUSR1, e.g. `cnlab exec LAB h1 -- cat /run/cnlab/LAB/encap/h1/counters.json`.
+ * The measurement suite copies them into the result file.
+ */
+
+export interface Direction {
+  /** Packets (tun) or frames (tap). */
+  packets: number;
+  /** Their bytes, without any encapsulation. */
+  bytes: number;
+  /** UDP datagrams. */
+  datagrams: number;
+  /** UDP payload bytes, encapsulation included. */
+  datagramBytes: number;
+}
+
+export interface EncapCounters {
+  format: 'cnlab-encap-counters';
+  version: 1;
+  dev: string;
+  mode: 'tun' | 'tap';
+  encrypted: boolean;
+  batching: boolean;
+  pid: number;
+  /** This start's epoch under the lab key (encrypted only). */
+  epoch?: number;
+  startedAt: string;
+  writtenAt: string;
+  /** Device → peers. */
+  tx: Direction;
+  /** Peers → device. */
+  rx: Direction;
+  /**
+   * System calls and what they carried: device reads (one packet each), device writes (with GRO,
+   * several segments each), UDP sendmsg calls (with UDP_SEGMENT, several datagrams each), UDP
+   * messages received (with UDP_GRO, several datagrams each).
+   */
+  io: { deviceReads: number; deviceWrites: number; udpSends: number; udpMessages: number };
+  /** Datagrams sent carrying more than one frame, and the most frames one carried. */
+  batches: { multiFrame: number; maxFrames: number };
+  /** Packets dropped, by reason (auth, replay, stale-epoch, no-route, send-error, …). */
+  drops: Record<string, number>;
+  /** The daemon's own CPU time since it started (process.cpuUsage). */
+  cpuSeconds: { user: number; system: number };
+}
+
+export const COUNTERS_FILE = 'counters.json';
+
+/** A daemon's directory inside the lab's state directory. */
+export function encapHostDir(labStateDir: string, host: string): string {
+  return join(labStateDir, 'encap', host);
+}
+
+export function newDirection(): Direction {
+  return { packets: 0, bytes: 0, datagrams: 0, datagramBytes: 0 };
+}
+
+export function writeCounters(dir: string, c: EncapCounters): void {
+  const file = join(dir, COUNTERS_FILE);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(c, null, 1)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+export function readCounters(dir: string): EncapCounters | null {
+  const file = join(dir, COUNTERS_FILE);
+  if (!existsSync(file)) return null;
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as EncapCounters;
+    return c.format === 'cnlab-encap-counters' ? c : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A daemon the lab tracks: its host and pid. */
+export interface DaemonRef {
+  host: string;
+  pid: number;
+}
+
+/**
+ * Fresh counters of these daemons: each is asked (SIGUSR1) to write them now, and read once it
+ * has (up to `waitMs`; older counters are returned rather than none).
+ */
+export async function collectCounters(labStateDir: string, daemons: DaemonRef[], waitMs = 1500): Promise<Record<string, EncapCounters>> {
+  const asked = Date.now();
+  for (const d of daemons) {
+    try {
+      process.kill(d.pid, 'SIGUSR1');
+    } catch {
+      /* gone: its last counters are still read */
+    }
+  }
+  const out: Record<string, EncapCounters> = {};
+  const deadline = asked + waitMs;
+  for (const d of daemons) {
+    const dir = encapHostDir(labStateDir, d.host);
+    let c = readCounters(dir);
+    while ((!c || Date.parse(c.writtenAt) < asked) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      c = readCounters(dir);
+    }
+    if (c) out[d.host] = c;
+  }
+  return out;
+}

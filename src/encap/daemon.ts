@@ -1,0 +1,370 @@
+import { mkdirSync, readFileSync, writeFileSync, writeSync, writevSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ipToInt } from '../lab/ipv4.js';
+import { OVERHEAD, Opener, Sealer } from './aead.js';
+import { Batch, eachFrame, validFrames } from './batch.js';
+import type { DaemonConfig } from './config.js';
+import { newDirection, writeCounters, type EncapCounters } from './counters.js';
+import { Coalescer, VNET_HDR_LEN } from './gro.js';
+import { splitOffloaded } from './tso.js';
+import { nextEpoch, readKeyFile } from './keys.js';
+import { loadAddon } from './native.js';
+import { MacTable, RouteTable, isGroupMac, macAt } from './tables.js';
+
+/**
+ * cnlab's userspace encapsulation daemon, one per host: packets (tun) or frames (tap) read from
+ * the device go to the peer host that owns the destination, as UDP payload; what peers send is
+ * written back to the device. As flanneld's udp backend and Weave's sleeve do, in TypeScript, with
+ * the system calls batched the way modern userspace tunnels batch them (on the wire nothing
+ * changes: one packet, or one batch of frames, per datagram):
+ *
+ *   device → peers: every packet waiting on the device is read in one burst (one JS call); runs
+ *     of equal-sized datagrams to one peer leave in one sendmsg (UDP_SEGMENT).
+ *   peers → device: one recvmmsg takes many messages, each possibly a train of datagrams the
+ *     kernel coalesced (UDP_GRO); consecutive TCP segments are written as one GSO packet (gro.ts).
+ */
+
+const BURST = 64;
+const UDP_BURST = 16;
+const UDP_SLOT = 65536;
+const MAX_RUN_BYTES = 65000;
+const MAX_RUN_DATAGRAMS = 64;
+const SOCKET_BUFFER = 8 << 20;
+const EAGAIN = -11;
+
+/** UDP drop counters of this namespace's kernel (/proc/net/snmp), e.g. a full receive buffer. */
+function udpKernelDrops(): { rcvbuf: number; sndbuf: number } {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp: '));
+    const keys = lines[0].split(/\s+/);
+    const vals = lines[1].split(/\s+/);
+    const get = (k: string) => Number(vals[keys.indexOf(k)] ?? 0);
+    return { rcvbuf: get('RcvbufErrors'), sndbuf: get('SndbufErrors') };
+  } catch {
+    return { rcvbuf: 0, sndbuf: 0 };
+  }
+}
+
+/** Packets the device dropped because the daemon did not read them in time. */
+function deviceTxDropped(dev: string): number {
+  try {
+    return Number(readFileSync(`/sys/class/net/${dev}/statistics/tx_dropped`, 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
+export class EncapDaemon {
+  private readonly addon = loadAddon();
+  private fd = -1;
+  private udp = -1;
+  private readonly peers: string[];
+  private readonly peerIps: number[];
+  private readonly peerBySource = new Map<number, number>();
+  private readonly routes: RouteTable;
+  private readonly macs = new MacTable();
+  private readonly batches: Batch[];
+  private readonly sealer?: Sealer;
+  private readonly opener?: Opener;
+  /** With offloads: the coalescer for writes (reads are cut by splitOffloaded). */
+  private readonly gro?: Coalescer;
+  private readonly l2: number;
+  private readonly slot: number;
+  /** The largest plaintext one datagram carries. */
+  private readonly maxPayload: number;
+  private readonly rbuf: Buffer;
+  private readonly lens = new Int32Array(BURST);
+  private readonly ubuf = Buffer.allocUnsafeSlow(UDP_SLOT * UDP_BURST);
+  private readonly ulens = new Int32Array(UDP_BURST);
+  private readonly usegs = new Int32Array(UDP_BURST);
+  private readonly usrcs = new Uint32Array(UDP_BURST);
+  /** The datagrams waiting for one sendmsg: same peer, all of `seg` bytes but maybe the last. */
+  private readonly run = { peer: -1, seg: 0, iov: [] as Buffer[], count: 0, bytes: 0, closed: false };
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Date.now() at the start of the current device burst (MAC ageing). */
+  private now = 0;
+  private readonly kernelAtStart = udpKernelDrops();
+  readonly counters: EncapCounters;
+
+  constructor(private readonly cfg: DaemonConfig) {
+    this.peers = cfg.mode === 'tun' ? [...new Set(cfg.routes.map((r) => r.peer))] : cfg.peers;
+    this.peerIps = this.peers.map(ipToInt);
+    this.peerIps.forEach((ip, i) => this.peerBySource.set(ip, i));
+    this.routes = new RouteTable(cfg.routes, (ip) => this.peers.indexOf(ip));
+    let epoch: number | undefined;
+    if (cfg.keyFile) {
+      const key = readKeyFile(cfg.keyFile);
+      epoch = nextEpoch(join(cfg.stateDir, 'epoch'));
+      this.sealer = new Sealer(key, cfg.sender, epoch);
+      this.opener = new Opener(key);
+    }
+    const payload = cfg.maxDatagram - (cfg.keyFile ? OVERHEAD : 0);
+    this.maxPayload = payload;
+    this.batches = this.peers.map(() => new Batch(payload, cfg.batch ? Number.MAX_SAFE_INTEGER : 1));
+    this.l2 = cfg.mode === 'tap' ? 14 : 0;
+    if (cfg.offload) this.gro = new Coalescer(this.l2, (parts) => writevSync(this.fd, parts));
+    // One byte more than the largest read (a TCP super-packet with offloads, else a datagram's
+    // worth): a read that fills the slot was truncated.
+    this.slot = cfg.offload ? VNET_HDR_LEN + this.l2 + 65535 + 1 : payload + 1;
+    this.rbuf = Buffer.allocUnsafeSlow(this.slot * BURST);
+    this.counters = {
+      format: 'cnlab-encap-counters',
+      version: 1,
+      dev: cfg.dev,
+      mode: cfg.mode,
+      encrypted: Boolean(cfg.keyFile),
+      batching: cfg.batch,
+      pid: process.pid,
+      epoch,
+      startedAt: new Date().toISOString(),
+      writtenAt: '',
+      tx: newDirection(),
+      rx: newDirection(),
+      io: { deviceReads: 0, deviceWrites: 0, udpSends: 0, udpMessages: 0 },
+      batches: { multiFrame: 0, maxFrames: 0 },
+      drops: {},
+      cpuSeconds: { user: 0, system: 0 },
+    };
+  }
+
+  private drop(reason: string, n = 1): void {
+    this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + n;
+  }
+
+  start(): void {
+    const { cfg } = this;
+    this.udp = this.addon.udpOpen(cfg.listen.ip, cfg.listen.port, SOCKET_BUFFER);
+    this.fd = this.addon.open(cfg.dev, cfg.mode === 'tap', cfg.offload);
+    this.addon.watch(this.udp, this.onSocket);
+    this.addon.watch(this.fd, this.onDevice);
+    setInterval(() => this.writeCounters(), 1000).unref();
+    mkdirSync(dirname(cfg.readyFile), { recursive: true });
+    writeFileSync(cfg.readyFile, `${process.pid}\n`);
+  }
+
+  writeCounters(): void {
+    const c = this.counters;
+    const cpu = process.cpuUsage();
+    c.cpuSeconds = { user: cpu.user / 1e6, system: cpu.system / 1e6 };
+    if (this.gro) c.io.deviceWrites = this.gro.stats.writes;
+    const k = udpKernelDrops();
+    const set = (reason: string, n: number) => {
+      if (n > 0) c.drops[reason] = n;
+    };
+    set('udp-rcvbuf', k.rcvbuf - this.kernelAtStart.rcvbuf);
+    set('udp-sndbuf', k.sndbuf - this.kernelAtStart.sndbuf);
+    set('device-queue', deviceTxDropped(this.cfg.dev));
+    c.writtenAt = new Date().toISOString();
+    writeCounters(this.cfg.stateDir, c);
+  }
+
+  // ------------------------------------------------------------------ device → peers
+
+  private readonly onDevice = (status: number): void => {
+    if (status < 0) return this.drop('device-poll');
+    let n: number;
+    try {
+      n = this.addon.readBurst(this.fd, this.rbuf, this.slot, this.lens);
+    } catch {
+      return this.drop('device-read');
+    }
+    this.counters.io.deviceReads += n;
+    const buf = this.rbuf;
+    this.now = this.cfg.mode === 'tap' ? Date.now() : 0;
+    for (let i = 0; i < n; i++) {
+      const off = i * this.slot;
+      const len = this.lens[i];
+      if (len >= this.slot) this.drop('oversize');
+      else if (!this.cfg.offload) this.fromDevice([buf.subarray(off, off + len)], len);
+      else {
+        const why = splitOffloaded(buf, off, len, this.l2, this.fromDevice);
+        if (why) this.drop(why);
+      }
+    }
+    if (this.cfg.mode === 'tap') {
+      if (this.cfg.flushUs === 0) {
+        // The device is drained (a full burst means more are waiting: keep filling).
+        if (n < BURST) this.flushAll();
+      } else if (!this.flushTimer) {
+        this.flushTimer = setTimeout(() => {
+          this.flushTimer = undefined;
+          this.flushAll();
+          this.flushRun();
+        }, this.cfg.flushUs / 1000);
+      }
+    }
+    // Everything queued refers to this burst's buffer: send it before the next read.
+    this.flushRun();
+  };
+
+  /** One packet (tun) or frame (tap) from the device, as [whole] or [headers, payload]. */
+  private readonly fromDevice = (parts: Buffer[], len: number): void => {
+    const head = parts[0];
+    if (this.cfg.mode === 'tun') {
+      if (head.length < 20 || head[0] >> 4 !== 4) return this.drop('not-ipv4');
+      const peer = this.routes.lookup(head.readUInt32BE(16));
+      if (peer < 0) return this.drop('no-route');
+      if (len > this.maxPayload) return this.drop('oversize');
+      this.counters.tx.packets++;
+      this.counters.tx.bytes += len;
+      return this.send(peer, parts, len);
+    }
+    if (len < 14) return this.drop('short-frame');
+    if (this.peers.length === 0) return this.drop('no-peer');
+    this.counters.tx.packets++;
+    this.counters.tx.bytes += len;
+    const frame = parts.length === 1 ? head : Buffer.concat(parts, len);
+    const peer = isGroupMac(frame, 0) ? -1 : this.macs.lookup(macAt(frame, 0), this.now);
+    if (peer >= 0) this.queue(peer, frame, 0, len);
+    else for (let p = 0; p < this.peers.length; p++) this.queue(p, frame, 0, len);
+  };
+
+  private queue(peer: number, buf: Buffer, off: number, len: number): void {
+    const b = this.batches[peer];
+    if (b.tooBig(len)) return this.drop('oversize');
+    if (!b.fits(len)) this.flush(peer);
+    b.add(buf, off, len);
+    if (!this.cfg.batch) this.flush(peer);
+  }
+
+  private flushAll(): void {
+    for (let p = 0; p < this.batches.length; p++) this.flush(p);
+  }
+
+  private flush(peer: number): void {
+    const b = this.batches[peer];
+    if (b.empty) return;
+    const frames = b.frames;
+    const d = b.take();
+    this.send(peer, [d], d.length);
+    if (frames > 1) {
+      this.counters.batches.multiFrame++;
+      if (frames > this.counters.batches.maxFrames) this.counters.batches.maxFrames = frames;
+    }
+  }
+
+  /** One datagram (sealed when encrypting) into the current run, which is sent when it cannot grow. */
+  private send(peer: number, plain: Buffer[], plainLen: number): void {
+    const parts = this.sealer ? this.sealer.seal(plain) : plain;
+    const len = plainLen + (this.sealer ? OVERHEAD : 0);
+    const r = this.run;
+    if (r.count > 0 && (r.peer !== peer || r.closed || len > r.seg || r.bytes + len > MAX_RUN_BYTES || r.count >= MAX_RUN_DATAGRAMS)) this.flushRun();
+    if (r.count === 0) {
+      r.peer = peer;
+      r.seg = len;
+    }
+    for (const p of parts) r.iov.push(p);
+    r.count++;
+    r.bytes += len;
+    if (len < r.seg) r.closed = true;
+  }
+
+  private flushRun(): void {
+    const r = this.run;
+    if (r.count === 0) return;
+    const sent = this.addon.udpSend(this.udp, this.peerIps[r.peer], this.cfg.listen.port, r.iov, r.count > 1 ? r.seg : 0);
+    const { tx, io } = this.counters;
+    io.udpSends++;
+    if (sent < 0) this.drop(sent === EAGAIN ? 'udp-sndbuf' : 'send-error', r.count);
+    else {
+      tx.datagrams += r.count;
+      tx.datagramBytes += r.bytes;
+    }
+    r.iov = [];
+    r.count = 0;
+    r.bytes = 0;
+    r.closed = false;
+  }
+
+  // ------------------------------------------------------------------ peers → device
+
+  private readonly onSocket = (status: number): void => {
+    if (status < 0) return this.drop('socket-poll');
+    for (let round = 0; round < 4; round++) {
+      let n: number;
+      try {
+        n = this.addon.udpRecvBurst(this.udp, this.ubuf, UDP_SLOT, this.ulens, this.usegs, this.usrcs);
+      } catch {
+        this.drop('socket-read');
+        break;
+      }
+      this.counters.io.udpMessages += n;
+      for (let i = 0; i < n; i++) {
+        const len = this.ulens[i];
+        if (len < 0) {
+          this.drop('truncated');
+          continue;
+        }
+        const base = i * UDP_SLOT;
+        const seg = this.usegs[i] || len;
+        const peer = this.peerBySource.get(this.usrcs[i]) ?? -1;
+        for (let o = 0; o < len; o += seg) this.fromPeer(this.ubuf.subarray(base + o, base + Math.min(o + seg, len)), peer);
+      }
+      // The coalescer holds views of this round's buffer: write them before it is reused.
+      this.flushDevice();
+      if (n < UDP_BURST) break;
+    }
+  };
+
+  private fromPeer(d: Buffer, peer: number): void {
+    let p = d;
+    if (this.opener) {
+      const r = this.opener.open(d);
+      if (typeof r === 'string') return this.drop(r);
+      p = r;
+    }
+    const rx = this.counters.rx;
+    rx.datagrams++;
+    rx.datagramBytes += d.length;
+    if (this.cfg.mode === 'tun') {
+      if (p.length < 20 || p[0] >> 4 !== 4) return this.drop('not-ipv4');
+      return this.toDevice(p);
+    }
+    if (peer < 0) return this.drop('unknown-peer');
+    if (!validFrames(p)) return this.drop('bad-frame');
+    const now = Date.now();
+    eachFrame(p, (off, len) => {
+      if (!isGroupMac(p, off + 6)) this.macs.learn(macAt(p, off + 6), peer, now);
+      this.toDevice(p.subarray(off, off + len));
+    });
+  }
+
+  private toDevice(p: Buffer): void {
+    this.counters.rx.packets++;
+    this.counters.rx.bytes += p.length;
+    if (this.gro) return this.gro.push(p);
+    try {
+      writeSync(this.fd, p);
+      this.counters.io.deviceWrites++;
+    } catch {
+      this.drop('device-write');
+    }
+  }
+
+  private flushDevice(): void {
+    try {
+      this.gro?.flush();
+    } catch {
+      this.drop('device-write');
+    }
+  }
+}
+
+/** Runs until SIGTERM/SIGINT; counters are written every second, on SIGUSR1 and at exit. */
+export function runDaemon(cfg: DaemonConfig, log: (line: string) => void): void {
+  mkdirSync(cfg.stateDir, { recursive: true, mode: 0o700 });
+  const d = new EncapDaemon(cfg);
+  const stop = () => {
+    d.writeCounters();
+    log('stopping');
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGUSR1', () => d.writeCounters());
+  d.start();
+  const table = cfg.mode === 'tun' ? cfg.routes.map((r) => `${r.block.network}/${r.block.prefix}→${r.peer}`).join(' ') : cfg.peers.join(' ');
+  const features = [cfg.keyFile ? `encrypted (epoch ${d.counters.epoch})` : 'plaintext', ...(cfg.mode === 'tap' ? [`batching ${cfg.batch ? 'on' : 'off'}`] : []), `offloads ${cfg.offload ? 'on' : 'off'}`];
+  log(`${cfg.mode} ${cfg.dev} on ${cfg.listen.ip}:${cfg.listen.port}, ${features.join(', ')}; peers: ${table || 'none'}`);
+  d.writeCounters();
+}

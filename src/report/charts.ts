@@ -1,0 +1,286 @@
+import type { EChartsOption } from 'echarts';
+import type { Placement } from '../result/types.js';
+import { cpuSplit, gbpsSamples, headlineTest, lineOf, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { welch } from './welch.js';
+
+/**
+ * Pure: ECharts option builders, one per figure. Each returns undefined when the result holds no
+ * data for it, so the page simply leaves that chart out. `narrow` builds the phone layout.
+ */
+
+export type Layout = 'wide' | 'medium' | 'narrow';
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  caption: string;
+  /** Height in px for a layout (widths are fixed: WIDTHS). */
+  height(layout: Layout): number;
+  option(layout: Layout): EChartsOption;
+}
+
+/** Chart widths in px per layout; the page shows the one that fits (see html-style.ts). */
+export const WIDTHS: Record<Layout, number> = { wide: 960, medium: 640, narrow: 340 };
+export const LAYOUTS: Layout[] = ['wide', 'medium', 'narrow'];
+
+const INK = '#1F2937';
+const MUTED = '#6B7280';
+const GRIDLINE = '#E5E7EB';
+/** Two placements side by side: blue and amber, distinguishable when only outlined. */
+const PAIR = ['#1D4ED8', '#D97706'];
+const font = (_l: Layout) => 12;
+
+/** Horizontal bars need room per category: per bar 18 px plus a gap. */
+const barHeight = (cats: number, bars: number, l: Layout) => Math.max(160, 70 + cats * (bars * (l !== 'narrow' ? 18 : 16) + 14) + (l === 'narrow' ? 24 : 0));
+
+function frame(l: Layout, legend: string[] | undefined, extra: Partial<EChartsOption> = {}): EChartsOption {
+  return {
+    color: ['#1D4ED8', '#93C5FD', '#F59E0B', '#10B981', '#EF4444', '#8B5CF6'],
+    textStyle: { color: INK, fontSize: font(l) },
+    legend: legend && legend.length > 1 ? { data: legend, top: 0, left: 0, itemWidth: 14, itemHeight: 10, itemGap: 22, textStyle: { fontSize: font(l) } } : undefined,
+    grid: { left: 8, right: l !== 'narrow' ? 100 : 64, top: legend && legend.length > 1 ? (l !== 'narrow' ? 36 : 46) : 12, bottom: 30, containLabel: true },
+    ...extra,
+  };
+}
+
+const valueAxis = (name: string, l: Layout, extra: Record<string, unknown> = {}) => ({
+  type: 'value' as const,
+  name,
+  nameLocation: 'middle' as const,
+  nameGap: 22,
+  nameTextStyle: { color: MUTED, fontSize: font(l) },
+  axisLabel: { color: MUTED, fontSize: font(l) },
+  splitLine: { lineStyle: { color: GRIDLINE } },
+  ...extra,
+});
+
+const categoryAxis = (names: string[], l: Layout) => ({
+  type: 'category' as const,
+  data: names,
+  inverse: true,
+  axisTick: { show: false },
+  axisLine: { lineStyle: { color: '#9CA3AF' } },
+  axisLabel: { color: INK, fontSize: font(l), width: l !== 'narrow' ? 170 : 100, overflow: 'truncate' as const },
+});
+
+/**
+ * Labels and 95% whiskers for grouped horizontal bars, as a custom series over [category, value,
+ * lo, hi]: each label sits past the bar or its whisker, whichever ends later, so they never
+ * overlap. The offset of bar `index` of `count` follows ECharts' grouped-bar layout (BARS).
+ */
+const BARS = { barCategoryGap: '30%', barGap: '20%' };
+interface Annotation {
+  k: number;
+  value: number;
+  lo?: number;
+  hi?: number;
+  text: string;
+}
+function annotations(items: Annotation[], index: number, count: number, l: Layout): Record<string, unknown> {
+  return {
+    type: 'custom',
+    silent: true,
+    z: 10,
+    encode: { x: [1, 2, 3], y: 0 },
+    data: items.map((a) => [a.k, a.value, a.lo ?? a.value, a.hi ?? a.value]),
+    renderItem: (params: { dataIndex: number }, api: { value(i: number): number; coord(v: number[]): number[]; size(v: number[]): number[] }) => {
+      const a = items[params.dataIndex];
+      const band = api.size([0, 1])[1] * 0.7;
+      const w = band / (count + (count - 1) * 0.2);
+      const y = api.coord([0, api.value(0)])[1] - band / 2 + w * (index + 0.5) + index * 0.2 * w;
+      const end = api.coord([api.value(1), api.value(0)])[0];
+      const children: Record<string, unknown>[] = [];
+      let right = end;
+      if (a.lo !== undefined && a.hi !== undefined && a.hi > a.lo) {
+        const lo = api.coord([api.value(2), api.value(0)])[0];
+        const hi = api.coord([api.value(3), api.value(0)])[0];
+        const cap = Math.max(3, w * 0.3);
+        const style = { stroke: INK, lineWidth: 1.2 };
+        children.push(
+          { type: 'line', shape: { x1: lo, y1: y, x2: hi, y2: y }, style },
+          { type: 'line', shape: { x1: lo, y1: y - cap, x2: lo, y2: y + cap }, style },
+          { type: 'line', shape: { x1: hi, y1: y - cap, x2: hi, y2: y + cap }, style },
+        );
+        right = Math.max(right, hi);
+      }
+      children.push({ type: 'text', style: { text: a.text, x: right + 5, y, fill: INK, fontSize: font(l) - 1, verticalAlign: 'middle', align: 'left' } });
+      return { type: 'group', children };
+    },
+  };
+}
+
+export interface BarPoint {
+  value: number;
+  lo?: number;
+  hi?: number;
+  text: string;
+  /** Shorter label for the phone layout. */
+  narrowText?: string;
+}
+
+/** Grouped horizontal bars with labels and optional 95% whiskers: one series per group member. */
+export function groupedBars(spec: { id: string; title: string; caption: string; axis: string; categories: string[]; series: Array<{ name: string; points: Array<BarPoint | undefined> }> }): ChartSpec {
+  const n = spec.series.length;
+  return {
+    id: spec.id,
+    title: spec.title,
+    caption: spec.caption,
+    height: (l) => barHeight(spec.categories.length, n, l),
+    option: (l) => ({
+      ...frame(l, spec.series.map((x) => x.name)),
+      xAxis: valueAxis(spec.axis, l, { min: 0 }),
+      yAxis: categoryAxis(spec.categories, l),
+      series: [
+        ...spec.series.map((x) => ({ type: 'bar' as const, name: x.name, ...BARS, data: x.points.map((p) => p?.value ?? null) })),
+        ...spec.series.map((x, i) =>
+          annotations(
+            x.points.flatMap((p, k) => (p ? [{ k, value: p.value, lo: p.lo, hi: p.hi, text: l === 'narrow' ? (p.narrowText ?? p.text) : p.text }] : [])),
+            i,
+            n,
+            l,
+          ),
+        ),
+      ] as EChartsOption['series'],
+    }),
+  };
+}
+
+/** Throughput per scheme for one placement: TCP tests as grouped bars, 95% CI whiskers, % of host. */
+export function throughputChart(model: ReportModel, placement: Placement): ChartSpec | undefined {
+  const ids = testIds(model.result, (t) => t.protocol === 'tcp' && t.placement === placement);
+  const rows = model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.gbps !== undefined));
+  if (!ids.length || !rows.length) return undefined;
+  return groupedBars({
+    id: `throughput-${placement}`,
+    title: `Throughput, ${placement}-host`,
+    caption: `Median Gbit/s of each TCP test with its 95% confidence interval (whiskers), and the share of the host baseline's figure in the same run.`,
+    axis: 'Gbit/s',
+    categories: rows.map((s) => s.rec.name),
+    series: ids.map((id) => ({
+      name: testTitle(specOf(model.result, id), id).replace(/, (cross|same)-host$/, ''),
+      points: rows.map((s) => {
+        const t = lineOf(s, id);
+        if (t?.gbps === undefined) return undefined;
+        const ci = t.ci95 && t.runs - t.failedRuns > 1 ? { lo: Math.max(0, t.ci95[0]), hi: t.ci95[1] } : {};
+        const share = t.vsHost !== undefined && !s.baseline ? ` · ${Math.round(t.vsHost * 100)}%` : '';
+        return { value: t.gbps, ...ci, text: `${t.gbps.toFixed(1)}${share}`, narrowText: t.gbps.toFixed(1) };
+      }),
+    })),
+  });
+}
+
+/** Each scheme's TCP throughput as a share of the host's, per placement, coloured by significance. */
+export function vsHostChart(model: ReportModel): ChartSpec | undefined {
+  const host = model.host;
+  const ids = model.placements.map((p) => headlineTest(model.result, p)).filter((x): x is string => !!x);
+  const rows = model.measured.filter((s) => !s.baseline && ids.some((id) => lineOf(s, id)?.vsHost !== undefined));
+  if (!host || !rows.length) return undefined;
+  const sig = (s: SchemeView, id: string) => {
+    const a = gbpsSamples(testOf(host, id));
+    const b = gbpsSamples(testOf(s, id));
+    return a.length && b.length ? welch(a, b) : undefined;
+  };
+  const names = ids.map((id) => `${specOf(model.result, id)?.placement ?? ''}-host`);
+  return {
+    id: 'vs-host',
+    title: 'Against the host network',
+    caption: 'TCP (1 stream) throughput as a percentage of the host baseline, with its 95% interval. Filled bars differ significantly from the host (Welch t-test, p < 0.05); dashed outlines do not (n.s.).',
+    height: (l) => barHeight(rows.length, ids.length, l),
+    option: (l) => ({
+      ...frame(l, names),
+      color: PAIR,
+      xAxis: valueAxis('% of host', l, { min: 0, splitNumber: l !== 'narrow' ? 6 : 3, axisLabel: { color: MUTED, fontSize: font(l), formatter: '{value}%' } }),
+      yAxis: categoryAxis(rows.map((s) => s.rec.name), l),
+      series: [
+        ...ids.map((id, i) => ({
+          type: 'bar' as const,
+          name: names[i],
+          ...BARS,
+          data: rows.map((s) => {
+            const v = lineOf(s, id)?.vsHost;
+            if (v === undefined) return null;
+            const color = PAIR[i % PAIR.length];
+            return { value: v * 100, itemStyle: sig(s, id)?.significant ? { color } : { color: 'rgba(255,255,255,0)', borderColor: color, borderWidth: 1.5, borderType: 'dashed' as const } };
+          }),
+          markLine:
+            i === 0
+              ? { silent: true, symbol: 'none', label: { position: 'end' as const, formatter: 'host', color: MUTED, fontSize: font(l) - 1 }, lineStyle: { color: INK, type: 'dashed' as const }, data: [{ xAxis: 100 }] }
+              : undefined,
+        })),
+        ...ids.map((id, i) =>
+          annotations(
+            rows.flatMap((s, k): Annotation[] => {
+              const t = lineOf(s, id);
+              if (t?.vsHost === undefined) return [];
+              const w = sig(s, id);
+              const ci = t.vsHostCi95 && t.runs - t.failedRuns > 1 ? { lo: t.vsHostCi95[0] * 100, hi: t.vsHostCi95[1] * 100 } : {};
+              return [{ k, value: t.vsHost * 100, ...ci, text: `${Math.round(t.vsHost * 100)}%${w?.p !== undefined && !w.significant ? ' n.s.' : ''}` }];
+            }),
+            i,
+            ids.length,
+            l,
+          ),
+        ),
+      ] as EChartsOption['series'],
+    }),
+  };
+}
+
+/** CPU-seconds per Gbit of the headline TCP test, split into user, system, softirq and irq. */
+export function cpuChart(model: ReportModel, placement: Placement): ChartSpec | undefined {
+  const id = headlineTest(model.result, placement);
+  if (!id) return undefined;
+  const rows = model.measured.filter((s) => cpuSplit(testOf(s, id)));
+  if (!rows.length) return undefined;
+  const parts = ['softirq', 'system', 'user', 'irq'] as const;
+  const colors = { softirq: '#DC2626', system: '#F59E0B', user: '#2563EB', irq: '#7C3AED' };
+  return {
+    id: `cpu-${placement}`,
+    title: `CPU cost per Gbit, ${placement}-host`,
+    caption: `System-wide CPU-seconds spent per Gbit moved in ${testTitle(specOf(model.result, id), id)}, median over runs, split by where the time went. Packet processing in the kernel lands mostly in softirq.`,
+    height: (l) => barHeight(rows.length, 1, l) + 10,
+    option: (l) => ({
+      ...frame(l, [...parts]),
+      xAxis: valueAxis('CPU-seconds per Gbit', l),
+      yAxis: categoryAxis(rows.map((s) => s.rec.name), l),
+      series: parts.map((part, i) => ({
+        type: 'bar' as const,
+        name: part,
+        stack: 'cpu',
+        barCategoryGap: '35%',
+        itemStyle: { color: colors[part] },
+        data: rows.map((s) => cpuSplit(testOf(s, id))![part]),
+        label:
+          i === parts.length - 1
+            ? { show: true, position: 'right' as const, fontSize: font(l) - 1, color: INK, formatter: (p: { dataIndex: number }) => cpuSplit(testOf(rows[p.dataIndex], id))!.total.toFixed(3) }
+            : undefined,
+      })),
+    }),
+  };
+}
+
+/** UDP loss at the run's send rate, per scheme and placement. */
+export function udpLossChart(model: ReportModel): ChartSpec | undefined {
+  const ids = testIds(model.result, (t) => t.protocol === 'udp');
+  const rows = model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.lossPercent !== undefined));
+  if (!ids.length || !rows.length) return undefined;
+  const names = ids.map((id) => `${specOf(model.result, id)?.placement ?? id}-host`);
+  return {
+    id: 'udp-loss',
+    title: `UDP loss at ${model.result.options.udpRate}bit/s`,
+    caption: 'Median share of UDP datagrams lost at the fixed send rate (iperf3 -u -b). Loss at a rate the path cannot carry measures where the receiver or the path saturates.',
+    height: (l) => barHeight(rows.length, ids.length, l),
+    option: (l) => ({
+      ...frame(l, names),
+      xAxis: valueAxis('% of datagrams lost', l, { min: 0 }),
+      yAxis: categoryAxis(rows.map((s) => s.rec.name), l),
+      series: ids.map((id, i) => ({
+        type: 'bar' as const,
+        name: names[i],
+        ...BARS,
+        data: rows.map((s) => lineOf(s, id)?.lossPercent ?? null),
+        label: { show: true, position: 'right' as const, fontSize: font(l) - 1, color: INK, formatter: (p: { value: unknown }) => (typeof p.value === 'number' ? `${p.value.toFixed(p.value < 10 ? 1 : 0)}%` : '') },
+      })),
+    }),
+  };
+}

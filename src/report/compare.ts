@@ -1,0 +1,187 @@
+import { basename, dirname } from 'node:path';
+import Table from 'cli-table3';
+import type { ResultFile, TestRecord } from '../result/types.js';
+import { mdCell } from './escape.js';
+import { fmt, gbpsSamples, samples, signedPct } from './figures.js';
+import { welch, type Welch } from './welch.js';
+
+/**
+ * Pure: several runs side by side. The first run is the reference; every other run's figures
+ * are given as a change against it with the 95% interval of the difference and Welch's test.
+ * Runs whose environments differ (kernel, CPU, tools, knobs, topology) are flagged, since a
+ * change between them may come from the machine rather than the network.
+ */
+
+export interface CompareRun {
+  /** "A", "B", … */
+  key: string;
+  /** Where it came from (file path). */
+  source: string;
+  result: ResultFile;
+}
+
+export interface Cell {
+  median?: number;
+  ci95?: [number, number];
+  n: number;
+  vsHost?: number;
+  cpu?: number;
+  loss?: number;
+  /** Against the reference run (absent for the reference itself). */
+  delta?: { ratio: number; test?: Welch; relCi?: [number, number] };
+  cpuDelta?: { ratio: number; test?: Welch };
+}
+
+export interface CompareRow {
+  scheme: string;
+  test: string;
+  cells: Array<Cell | undefined>;
+}
+
+export interface EnvDifference {
+  what: string;
+  values: string[];
+}
+
+export interface Comparison {
+  runs: CompareRun[];
+  rows: CompareRow[];
+  differences: EnvDifference[];
+}
+
+/** A short label for a result file: its directory for result.json, else its name. */
+export function runSource(file: string): string {
+  return basename(file) === 'result.json' ? basename(dirname(file)) || file : basename(file).replace(/\.json$/, '');
+}
+
+function cellOf(t: TestRecord | undefined, ref: TestRecord | undefined): Cell | undefined {
+  if (!t) return undefined;
+  const g = gbpsSamples(t);
+  const cell: Cell = { median: t.summary?.gbps.median, ci95: t.summary?.gbps.ci95, n: g.length, vsHost: t.vsHost?.value, cpu: t.summary?.cpuSecondsPerGbit?.median, loss: t.summary?.lossPercent?.median };
+  if (ref && ref !== t) {
+    const a = gbpsSamples(ref);
+    const am = ref.summary?.gbps.median;
+    if (a.length && g.length && am && cell.median !== undefined) {
+      const w = welch(a, g);
+      const mean = a.reduce((s, x) => s + x, 0) / a.length;
+      cell.delta = { ratio: cell.median / am, test: w, relCi: w.p === undefined ? undefined : [w.ci95[0] / mean, w.ci95[1] / mean] };
+    }
+    const ca = samples(ref, (r) => r.cpuSecondsPerGbit);
+    const cb = samples(t, (r) => r.cpuSecondsPerGbit);
+    const rc = ref.summary?.cpuSecondsPerGbit?.median;
+    if (ca.length && cb.length && rc && cell.cpu !== undefined) cell.cpuDelta = { ratio: cell.cpu / rc, test: welch(ca, cb) };
+  }
+  return cell;
+}
+
+/** Flattened "key: value" facts about a run's environment and settings. */
+function facts(r: ResultFile): Map<string, string> {
+  const m = new Map<string, string>();
+  const e = r.environment as unknown as Record<string, unknown>;
+  m.set('kernel', r.environment.kernel);
+  m.set('CPU', `${r.environment.cpuModel} × ${r.environment.cpus}`);
+  for (const [k, v] of Object.entries(r.environment.tools)) m.set(`tool ${k}`, v);
+  for (const [k, v] of Object.entries(e)) if (!['kernel', 'cpuModel', 'cpus', 'tools', 'node', 'cpuMethod'].includes(k)) m.set(`environment ${k}`, JSON.stringify(v));
+  m.set('CPU method', r.environment.cpuMethod);
+  const u = r.topology.underlay;
+  m.set('underlay', `MTU ${u.mtu}${u.rate ? `, rate ${u.rate}` : ''}`);
+  m.set('hosts', `${r.topology.hosts} × ${r.topology.containersPerHost}`);
+  m.set('repeats × seconds', `${r.options.repeats} × ${r.options.seconds} s`);
+  m.set('UDP rate', r.options.udpRate);
+  for (const [k, v] of Object.entries(r.options as unknown as Record<string, unknown>)) if (!['repeats', 'seconds', 'udpRate', 'tests'].includes(k)) m.set(`knob ${k}`, JSON.stringify(v));
+  return m;
+}
+
+export function compareResults(runs: CompareRun[]): Comparison {
+  if (runs.length < 2) throw new RangeError('compare needs at least two runs');
+  const [ref] = runs;
+  const keys: Array<[string, string]> = [];
+  const seen = new Set<string>();
+  for (const run of runs) {
+    for (const s of run.result.schemes) {
+      for (const t of s.tests) {
+        const k = `${s.name}\u0000${t.id}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        keys.push([s.name, t.id]);
+      }
+    }
+  }
+  const find = (r: ResultFile, scheme: string, id: string) => r.schemes.find((s) => s.name === scheme)?.tests.find((t) => t.id === id);
+  const rows = keys.map(([scheme, id]) => {
+    const base = find(ref.result, scheme, id);
+    return { scheme, test: id, cells: runs.map((run) => cellOf(find(run.result, scheme, id), base)) };
+  });
+  const all = runs.map((r) => facts(r.result));
+  const names = [...new Set(all.flatMap((m) => [...m.keys()]))];
+  const differences = names.flatMap((what) => {
+    const values = all.map((m) => m.get(what) ?? '(none)');
+    return new Set(values).size > 1 ? [{ what, values }] : [];
+  });
+  return { runs, rows, differences };
+}
+
+/** "−12% (CI −20% to −4%, p = 0.01)" or "≈ (+3%, n.s., p = 0.40)". */
+export function deltaText(d: Cell['delta']): string {
+  if (!d) return '–';
+  const w = d.test;
+  if (!w || w.p === undefined) return `${signedPct(d.ratio - 1)} (untested)`;
+  const p = w.p < 0.001 ? 'p < 0.001' : `p = ${w.p.toFixed(w.p < 0.01 ? 3 : 2)}`;
+  if (!w.significant) return `≈ ${signedPct(d.ratio - 1)} (n.s., ${p})`;
+  return `${signedPct(d.ratio - 1)} (CI ${signedPct(Math.max(-1, d.relCi![0]))} to ${signedPct(Math.max(-1, d.relCi![1]))}, ${p})`;
+}
+
+const gbps = (c: Cell | undefined) => (c?.median === undefined ? '–' : `${fmt(c.median)}${c.ci95 && c.n > 1 ? ` ± ${fmt((c.ci95[1] - c.ci95[0]) / 2)}` : ''}`);
+
+/** Header lines shared by the terminal and Markdown views. */
+function runLines(c: Comparison): string[] {
+  return c.runs.map((r) => `${r.key}: ${r.source} — ${r.result.createdAt.slice(0, 16).replace('T', ' ')}, lab ${r.result.topology.lab}, kernel ${r.result.environment.kernel}${r.result.complete ? '' : ' (incomplete)'}`);
+}
+
+function diffLines(c: Comparison): string[] {
+  return c.differences.map((d) => `${d.what}: ${d.values.map((v, i) => `${c.runs[i].key} ${v}`).join(' | ')}`);
+}
+
+export function renderCompareTable(c: Comparison): string {
+  const others = c.runs.slice(1);
+  const table = new Table({
+    head: ['scheme', 'test', ...c.runs.map((r) => `${r.key} Gbit/s`), ...others.map((r) => `${r.key} vs ${c.runs[0].key}`), ...c.runs.map((r) => `${r.key} % host`)],
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const row of c.rows) {
+    table.push([row.scheme, row.test, ...row.cells.map(gbps), ...row.cells.slice(1).map((x) => deltaText(x?.delta)), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
+  }
+  const warn = c.differences.length ? `\nenvironments differ — changes may come from the machine, not the network:\n${diffLines(c).map((l) => `  ${l}`).join('\n')}\n` : '\nenvironments match (kernel, CPU, tools, knobs, topology)\n';
+  return `${runLines(c).join('\n')}\n${table.toString()}\nmedian ± 95% CI half-width; change against ${c.runs[0].key} with the 95% CI of the difference and Welch's t-test (n.s.: not significant)${warn}`;
+}
+
+export function renderCompareMarkdown(c: Comparison): string {
+  const head = ['scheme', 'test', ...c.runs.map((r) => `${r.key} Gbit/s`), ...c.runs.slice(1).map((r) => `${r.key} vs ${c.runs[0].key}`), ...c.runs.map((r) => `${r.key} % of host`)];
+  const rows = c.rows.map((row) => [mdCell(row.scheme), mdCell(row.test), ...row.cells.map(gbps), ...row.cells.slice(1).map((x) => deltaText(x?.delta)), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
+  const out = [
+    '## cnlab compare',
+    '',
+    ...runLines(c).map((l) => `- ${mdCell(l)}`),
+    '',
+    ...(c.differences.length ? ['> **Environments differ** — a change may come from the machine rather than the network:', ...diffLines(c).map((l) => `> - ${mdCell(l)}`), ''] : ['Environments match (kernel, CPU, tools, knobs, topology).', '']),
+    [head, head.map((_, i) => (i < 2 ? '---' : '---:')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'),
+    '',
+    `Median ± 95% CI half-width. Changes are against ${c.runs[0].key}, with the 95% CI of the difference and Welch's t-test; n.s. = not significant.`,
+    '',
+  ];
+  return out.join('\n');
+}
+
+/** Every compared figure as CSV rows: one per scheme, test and run. */
+export function compareCsvRows(c: Comparison): { header: string[]; rows: Array<Array<string | number | undefined>> } {
+  const header = ['scheme', 'test', 'run', 'source', 'gbps_median', 'gbps_ci95_low', 'gbps_ci95_high', 'runs_ok', 'vs_host', 'cpu_s_per_gbit', 'loss_percent', 'vs_ref_ratio', 'vs_ref_diff_ci95_low', 'vs_ref_diff_ci95_high', 'vs_ref_p', 'vs_ref_significant', 'cpu_vs_ref_ratio', 'cpu_vs_ref_p'];
+  const rows = c.rows.flatMap((row) =>
+    row.cells.flatMap((x, i) => {
+      if (!x) return [];
+      const d = x.delta;
+      return [[row.scheme, row.test, c.runs[i].key, c.runs[i].source, x.median, x.ci95?.[0], x.ci95?.[1], x.n, x.vsHost, x.cpu, x.loss, d?.ratio, d?.test?.ci95[0], d?.test?.ci95[1], d?.test?.p, d?.test ? String(d.test.significant) : undefined, x.cpuDelta?.ratio, x.cpuDelta?.test?.p]];
+    }),
+  );
+  return { header, rows };
+}

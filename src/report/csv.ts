@@ -1,0 +1,68 @@
+import type { ResultFile } from '../result/types.js';
+import { buildModel, cpuSplit, type ReportModel } from './figures.js';
+import { extraCsv } from './optional.js';
+
+/**
+ * Pure: CSV exports of every figure (RFC 4180). Strings from the result file that a spreadsheet
+ * would take for a formula (= + - @ at the start) are prefixed with an apostrophe.
+ */
+
+export type Cell = string | number | boolean | undefined | null;
+
+export function csvCell(v: Cell): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(header: string[], rows: Cell[][]): string {
+  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+export interface CsvFile {
+  name: string;
+  /** What the file holds, for the page's download list. */
+  title: string;
+  text: string;
+}
+
+function summaryCsv(m: ReportModel): string {
+  const header = ['scheme', 'status', 'test', 'protocol', 'streams', 'placement', 'runs_ok', 'runs_failed', 'gbps_median', 'gbps_mean', 'gbps_ci95_low', 'gbps_ci95_high', 'gbps_cv', 'vs_host', 'vs_host_ci95_low', 'vs_host_ci95_high', 'loss_percent_median', 'jitter_ms_median', 'cpu_s_per_gbit_median', 'cpu_user_per_gbit', 'cpu_system_per_gbit', 'cpu_softirq_per_gbit', 'cpu_irq_per_gbit', 'mtu', 'encap_bytes', 'layout'];
+  const rows: Cell[][] = [];
+  for (const s of m.schemes) {
+    if (!s.rec.tests.length) rows.push([s.rec.name, s.rec.status, '', '', '', '', 0, 0, ...Array(header.length - 11).fill(undefined), s.path.workloadMtu, s.path.encapBytes, s.path.fabric]);
+    for (const t of s.rec.tests) {
+      const g = t.summary?.gbps;
+      const c = cpuSplit(t);
+      const failed = t.runs.filter((r) => !r.ok).length;
+      rows.push([
+        s.rec.name, s.rec.status, t.id, t.protocol, t.streams, t.placement, t.runs.length - failed, failed,
+        g?.median, g?.mean, g?.ci95[0], g?.ci95[1], g?.cv, t.vsHost?.value, t.vsHost?.ci95[0], t.vsHost?.ci95[1],
+        t.summary?.lossPercent?.median, t.summary?.jitterMs?.median, t.summary?.cpuSecondsPerGbit?.median,
+        c?.user, c?.system, c?.softirq, c?.irq, s.path.workloadMtu, s.path.encapBytes, s.path.fabric,
+      ]);
+    }
+  }
+  return toCsv(header, rows);
+}
+
+function runsCsv(r: ResultFile): string {
+  const header = ['scheme', 'test', 'repeat', 'started_at', 'ok', 'error', 'gbps', 'bytes', 'retransmits', 'loss_percent', 'jitter_ms', 'cpu_user_s', 'cpu_system_s', 'cpu_softirq_s', 'cpu_irq_s', 'cpu_steal_s', 'cpu_busy_s', 'cpu_s_per_gbit'];
+  const rows: Cell[][] = r.schemes.flatMap((s) =>
+    s.tests.flatMap((t) =>
+      t.runs.map((x) => [s.name, t.id, x.repeat, x.startedAt, x.ok, x.error, x.gbps, x.bytes, x.retransmits, x.lossPercent, x.jitterMs, x.cpu?.user, x.cpu?.system, x.cpu?.softirq, x.cpu?.irq, x.cpu?.steal, x.cpu?.busy, x.cpuSecondsPerGbit]),
+    ),
+  );
+  return toCsv(header, rows);
+}
+
+/** Every CSV the reports offer: the summary, each run, and one per optional figure present. */
+export function csvFiles(result: ResultFile, model: ReportModel = buildModel(result)): CsvFile[] {
+  return [
+    { name: 'summary.csv', title: 'summary per scheme and test', text: summaryCsv(model) },
+    { name: 'runs.csv', title: 'every run', text: runsCsv(result) },
+    ...extraCsv(result).map((x) => ({ name: x.name, title: x.title, text: toCsv(x.header, x.rows) })),
+  ];
+}

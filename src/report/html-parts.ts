@@ -1,0 +1,130 @@
+import type { ResultFile } from '../result/types.js';
+import { esc, slug } from './escape.js';
+import { fmt, headlineTest, lineOf, pct, specOf, testIds, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { FABRIC_SHORT, FABRIC_TEXT, type Hop } from './path.js';
+import type { Cost, Verdicts } from './verdicts.js';
+
+/** Pure HTML fragments of the report page; every value from the result file goes through esc(). */
+
+/** Verdict text: escaped, then the **bold** marks verdicts use become <strong>. */
+export const rich = (text: string): string => esc(text).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
+
+export function badge(s: SchemeView): string {
+  if (s.rec.status !== 'ok') return `<span class="badge off">${esc(s.rec.status)}</span>`;
+  return `<span class="badge ${s.path.fabric}" title="${esc(FABRIC_TEXT[s.path.fabric])}">${esc(FABRIC_SHORT[s.path.fabric])}</span>`;
+}
+
+export function pathList(hops: Hop[], label: string): string {
+  const items = hops.map((h) => `<li><span class="hop ${h.kind}"><span class="l">${esc(h.label)}</span>${h.detail ? `<span class="d">${esc(h.detail)}</span>` : ''}</span></li>`);
+  return `<div class="pathlabel">${esc(label)}</div><ol class="path" aria-label="${esc(label)}">${items.join('')}</ol>`;
+}
+
+function vsHostCell(s: SchemeView, id: string, costs: Cost[]): string {
+  const t = lineOf(s, id);
+  if (s.baseline || t?.vsHost === undefined) return '<td class="num">–</td>';
+  const c = costs.find((x) => x.scheme === s.rec.name && x.testId === id);
+  const p = c?.test?.p;
+  const cls = p === undefined ? '' : !c!.significant ? 'ns' : t.vsHost < 1 ? 'sig-bad' : 'sig-good';
+  const note = p === undefined ? '' : c!.significant ? '' : ' ≈';
+  const title = p === undefined ? 'too few runs to test' : c!.significant ? `significant (p = ${p.toPrecision(2)})` : `not significant (p = ${p.toPrecision(2)})`;
+  return `<td class="num ${cls}" title="${esc(title)}">${pct(t.vsHost)}${note}</td>`;
+}
+
+function gbpsCell(s: SchemeView, id: string | undefined): string {
+  const t = id ? lineOf(s, id) : undefined;
+  if (!t) return '<td class="num">–</td>';
+  if (t.gbps === undefined) return `<td class="num">${t.failedRuns ? 'failed' : '–'}</td>`;
+  const ci = t.ci95 && t.runs - t.failedRuns > 1 ? ` <span class="ns">± ${fmt((t.ci95[1] - t.ci95[0]) / 2, 2)}</span>` : '';
+  return `<td class="num">${fmt(t.gbps)}${ci}</td>`;
+}
+
+/** One row per scheme: family, MTU, the headline figures per placement, UDP loss, CPU per Gbit. */
+export function summaryTable(model: ReportModel, v: Verdicts): string {
+  const r = model.result;
+  const cols = model.placements.map((p) => ({ p, tcp: headlineTest(r, p), tcp4: testIds(r, (t) => t.protocol === 'tcp' && t.placement === p && t.streams > 1)[0], udp: testIds(r, (t) => t.protocol === 'udp' && t.placement === p)[0] }));
+  const head = [
+    '<th>scheme</th><th>layout</th><th class="num">MTU</th>',
+    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s ± CI</th><th class="num">% of host</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}`),
+    `<th class="num">CPU-s<br>per Gbit</th>`,
+  ].join('');
+  const rows = model.schemes.map((s) => {
+    if (s.rec.status !== 'ok' || !s.rec.tests.length) {
+      const span = 2 + cols.reduce((n, c) => n + 2 + (c.tcp4 ? 1 : 0) + (c.udp ? 1 : 0), 0);
+      return `<tr class="off"><td><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a></td><td>${badge(s)}</td><td colspan="${span - 1}">${esc(s.rec.reason ?? 'not measured')}</td></tr>`;
+    }
+    const cells = cols.map((c) => {
+      const udp = c.udp ? lineOf(s, c.udp) : undefined;
+      return `${gbpsCell(s, c.tcp)}${c.tcp ? vsHostCell(s, c.tcp, v.costs) : '<td class="num">–</td>'}${c.tcp4 ? gbpsCell(s, c.tcp4) : ''}${c.udp ? `<td class="num">${udp?.lossPercent === undefined ? '–' : `${fmt(udp.lossPercent, udp.lossPercent < 10 ? 1 : 0)}%`}</td>` : ''}`;
+    });
+    const cpuId = cols[0]?.tcp;
+    const cpu = cpuId ? lineOf(s, cpuId)?.cpuSecondsPerGbit : undefined;
+    return `<tr><td><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a></td><td>${badge(s)}</td><td class="num">${s.path.workloadMtu ?? '–'}</td>${cells.join('')}<td class="num">${fmt(cpu, 3)}</td></tr>`;
+  });
+  return `<div class="tablewrap"><table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>
+<p class="sub">Median of ${r.options.repeats} runs × ${r.options.seconds} s with the half-width of the 95% confidence interval of the mean. “% of host” is the ratio to the host baseline in the same run; ≈ marks a difference that is not significant (Welch's t-test, p ≥ 0.05). CPU per Gbit is for ${esc(cols[0]?.tcp ?? 'the first TCP test')}.</p>`;
+}
+
+export function verdictBlock(v: Verdicts): string {
+  const list = (items: string[], cls = '') => (items.length ? `<ul class="${cls}">${items.map((t) => `<li>${rich(t)}</li>`).join('')}</ul>` : '');
+  const ranking = v.rankings.length ? `<h3>Ranking</h3>${list(v.rankings.map((k) => k.text))}` : '';
+  const recs = v.recommendations.length ? `<h3>Recommendations by constraint</h3>${list(v.recommendations.map((r) => r.text))}` : '';
+  const caveats = v.caveats.length ? `<h3>Caveats</h3>${list(v.caveats, 'caveats')}` : '';
+  return `<div class="verdict">${list(v.headline)}${ranking}${recs}${caveats}</div>`;
+}
+
+export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): string {
+  const r = s.rec;
+  const costs = v.costs.filter((c) => c.scheme === r.name);
+  const kv = [
+    r.mtu || s.path.workloadMtu ? `<span>MTU <b>${esc(s.path.workloadMtu ?? r.mtu)}</b> (underlay ${esc(s.path.underlayMtu)})</span>` : '',
+    `<span>encapsulation <b>${esc(s.path.encapBytes)} B</b></span>`,
+    `<span>attached <b>${esc(r.attach)}</b></span>`,
+    r.buildSeconds !== undefined ? `<span>built in <b>${fmt(r.buildSeconds, 2)} s</b></span>` : '',
+  ].filter(Boolean);
+  const failures = r.tests.flatMap((t) => {
+    const bad = t.runs.filter((x) => !x.ok);
+    return bad.length ? [`${t.id}: ${bad.length} of ${t.runs.length} runs failed — ${[...new Set(bad.map((x) => x.error ?? 'failed'))].join('; ')}`] : [];
+  });
+  const notes = [...r.notes.map((n) => `note: ${n}`), ...(r.status !== 'ok' ? [`${r.status}: ${r.reason ?? 'no reason recorded'}`] : [])];
+  const costList = costs.length
+    ? `<ul>${costs.map((c) => `<li>${rich(c.text)}${c.evidence.length ? `<br><span class="ns">${esc(c.evidence.join('; '))}</span>` : ''}</li>`).join('')}</ul>`
+    : '';
+  const causes = costs[0]?.causes.length ? `<p class="sub">On its path: ${esc(costs[0].causes.join('; '))}.</p>` : '';
+  const plan = r.plan
+    ? `<details><summary>Plan: ${r.plan.stages.length} stages, ${r.plan.stages.reduce((n, st) => n + st.steps.length, 0)} steps</summary><ol>${r.plan.stages.map((st) => `<li>${esc(st.title)} <span class="ns">(${st.steps.length})</span></li>`).join('')}</ol></details>`
+    : '';
+  return `<article class="card" id="scheme-${slug(r.name)}"><header><h3>${esc(r.name)}</h3>${badge(s)}</header>
+<p class="summary">${esc(r.summary)}</p>
+<div class="kv">${kv.join('')}</div>
+${s.path.cross.length ? pathList(s.path.cross, 'cross-host path') : ''}${s.path.same ? pathList(s.path.same, 'same-host path') : ''}
+${costList}${causes}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}${failures.length ? `<ul>${failures.map((f) => `<li class="sig-bad">${esc(f)}</li>`).join('')}</ul>` : ''}${plan}</article>`;
+}
+
+/** Keys of an object that a renderer does not already show, as escaped key: value rows. */
+function extraRows(obj: Record<string, unknown>, known: string[]): string {
+  return Object.entries(obj)
+    .filter(([k, val]) => !known.includes(k) && val !== undefined)
+    .map(([k, val]) => `<tr><th>${esc(k)}</th><td class="mono">${esc(typeof val === 'string' ? val : JSON.stringify(val))}</td></tr>`)
+    .join('');
+}
+
+export function environmentBlock(r: ResultFile): string {
+  const e = r.environment;
+  const t = r.topology;
+  const o = r.options;
+  const tools = Object.entries(e.tools).map(([k, val]) => `<tr><th>${esc(k)}</th><td class="mono">${esc(val)}</td></tr>`).join('');
+  const env = `<tr><th>kernel</th><td class="mono">${esc(e.kernel)}</td></tr><tr><th>CPU</th><td>${esc(e.cpuModel)} × ${esc(e.cpus)}</td></tr><tr><th>Node.js</th><td class="mono">${esc(e.node)}</td></tr>${tools}<tr><th>CPU figures</th><td>${esc(e.cpuMethod)}</td></tr>${extraRows(e as unknown as Record<string, unknown>, ['kernel', 'cpuModel', 'cpus', 'node', 'tools', 'cpuMethod'])}`;
+  const topo = `<tr><th>hosts</th><td>${esc(t.hosts)} × ${esc(t.containersPerHost)} container(s)${t.sameHost ? ', plus a second container on host 1' : ''}</td></tr><tr><th>underlay</th><td class="mono">${esc(t.underlay.cidr)}, MTU ${esc(t.underlay.mtu)}${t.underlay.rate ? `, rate ${esc(t.underlay.rate)}` : ''}</td></tr><tr><th>pods</th><td class="mono">${esc(t.pods.cidr)}, /${esc(t.pods.blockPrefix)} per host</td></tr>`;
+  const opts = `<tr><th>repeats × duration</th><td>${esc(o.repeats)} × ${esc(o.seconds)} s</td></tr><tr><th>UDP rate</th><td>${esc(o.udpRate)}</td></tr><tr><th>tests</th><td class="mono">${o.tests.map((x) => esc(x.id)).join(', ')}</td></tr>${extraRows(o as unknown as Record<string, unknown>, ['repeats', 'seconds', 'udpRate', 'tests'])}`;
+  const run = `<tr><th>cnlab</th><td class="mono">${esc(r.cnlab.version)} ${r.cnlab.argv.map(esc).join(' ')}</td></tr><tr><th>started</th><td>${esc(r.createdAt)}</td></tr><tr><th>last written</th><td>${esc(r.updatedAt)}</td></tr>`;
+  const ifaces = r.schemes.flatMap((s) => (s.interfaces ?? []).map((i) => ({ s: s.name, i })));
+  const offloadKeys = [...new Set(ifaces.flatMap(({ i }) => Object.keys(i.offloads)))];
+  const short = (k: string) => k.replace('tcp-segmentation-offload', 'TSO').replace('generic-segmentation-offload', 'GSO').replace('generic-receive-offload', 'GRO').replace('tx-checksumming', 'tx csum').replace('rx-checksumming', 'rx csum');
+  const ifTable = ifaces.length
+    ? `<h3>Interfaces of the measured workloads</h3><div class="tablewrap"><table><thead><tr><th>scheme</th><th>node</th><th>interface</th><th class="num">MTU</th>${offloadKeys.map((k) => `<th>${esc(short(k))}</th>`).join('')}</tr></thead><tbody>${ifaces
+        .map(({ s, i }) => `<tr><td>${esc(s)}</td><td>${esc(i.node)}</td><td class="mono">${esc(i.ifName)}</td><td class="num">${esc(i.mtu || '?')}</td>${offloadKeys.map((k) => `<td>${esc(i.offloads[k] ?? '–')}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table></div>`
+    : '';
+  const table = (title: string, rows: string) => `<h3>${title}</h3><div class="tablewrap"><table><tbody>${rows}</tbody></table></div>`;
+  return `${table('Machine and tools', env)}${table('Topology', topo)}${table('Run', opts + run)}${ifTable}`;
+}

@@ -1,0 +1,33 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResultFile } from '../result/types.js';
+import { csvFiles } from './csv.js';
+import { buildModel } from './figures.js';
+import { renderHtml } from './html.js';
+import { renderMarkdown } from './markdown.js';
+import { verdicts } from './verdicts.js';
+
+/** The report files of a result, written beside it (or into any directory). */
+export const REPORT_HTML = 'report.html';
+export const REPORT_MD = 'report.md';
+
+/** Write atomically (temp file, then rename) so a reader never sees half a report. */
+export function put(file: string, text: string): string {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+  return file;
+}
+
+/**
+ * Every report of a result file: report.html (self-contained), report.md and one CSV per figure.
+ * Returns the paths written, the HTML first.
+ */
+export function writeReports(result: ResultFile, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const model = buildModel(result);
+  const v = verdicts(model);
+  const written = [put(join(dir, REPORT_HTML), renderHtml(result)), put(join(dir, REPORT_MD), renderMarkdown(result, model, v))];
+  for (const f of csvFiles(result, model)) written.push(put(join(dir, f.name), f.text));
+  return written;
+}

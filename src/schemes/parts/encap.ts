@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import type { Requirement } from '../../caps/types.js';
+import { OVERHEAD as AEAD_OVERHEAD } from '../../encap/aead.js';
+import { daemonArgs, type DaemonConfig, type Route } from '../../encap/config.js';
+import { encapHostDir } from '../../encap/counters.js';
+import { DAEMON_SCRIPT } from '../../encap/paths.js';
+import type { HostNode, Lab } from '../../lab/types.js';
+import type { Stage, Step } from '../../plan/types.js';
+
+/**
+ * Userspace encapsulation through cnlab's own daemon (src/encap/), shared by flannel-udp and
+ * weave-sleeve: an optional lab key, then one daemon per host, started in the host's namespace,
+ * holding the TUN/TAP device and the UDP socket. Its table (routes or peers) is in its argv.
+ */
+
+export const ENCAP_NOTE = 'userspace encapsulation (cnlab daemon)';
+export const ENCRYPT_NOTE = "encrypted: cnlab's ChaCha20-Poly1305 channel (per-lab key, replay window), not the project's own";
+/** The daemon needs /dev/net/tun (its native addon is part of cnlab's build). */
+export const ENCAP_REQUIRES: Requirement[] = [{ kind: 'kernel', feature: 'TUN' }];
+/**
+ * The device's queue toward the daemon (packets): TUN/TAP drop beyond it rather than push back, and
+ * the default 500 overflows under a TCP burst while the daemon is busy with the previous one.
+ */
+export const TXQUEUELEN = 4000;
+/** Outer IPv4 + UDP headers. */
+export const UDP_OVERHEAD = 28;
+
+export interface EncapSpec {
+  mode: 'tun' | 'tap';
+  dev: string;
+  port: number;
+  encrypt: boolean;
+  /** tap: several frames per datagram. */
+  batch: boolean;
+  /** Device offloads (TSO on read, GRO on write; default true). */
+  offload?: boolean;
+}
+
+/** Bytes taken from the underlay MTU before the device's own framing. */
+export function channelOverhead(encrypt: boolean): number {
+  return UDP_OVERHEAD + (encrypt ? AEAD_OVERHEAD : 0);
+}
+
+export function labKeyFile(lab: Lab): string {
+  return join(lab.stateDir, 'encap', 'key');
+}
+
+/** The daemon step of one host; `table` is its routes (tun) or peers (tap). */
+export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: { routes?: Route[]; peers?: string[] }): Extract<Step, { kind: 'daemon' }> {
+  const dir = encapHostDir(lab.stateDir, h.name);
+  const cfg: DaemonConfig = {
+    mode: spec.mode,
+    dev: spec.dev,
+    listen: { ip: h.underlayIp, port: spec.port },
+    routes: table.routes ?? [],
+    peers: table.peers ?? [],
+    maxDatagram: lab.underlay.mtu - UDP_OVERHEAD,
+    batch: spec.mode === 'tap' && spec.batch,
+    flushUs: 0,
+    offload: spec.offload ?? true,
+    keyFile: spec.encrypt ? labKeyFile(lab) : undefined,
+    sender: h.index,
+    stateDir: dir,
+    readyFile: join(dir, 'ready'),
+  };
+  return {
+    kind: 'daemon',
+    ns: h.ns,
+    name: `encap-${h.name}`,
+    argv: [process.execPath, DAEMON_SCRIPT, 'run', ...daemonArgs(cfg)],
+    log: join(dir, 'daemon.log'),
+    readyFile: cfg.readyFile,
+  };
+}
+
+/** The key (when encrypted: generated at `up`, never shown) and one daemon per host. */
+export function encapStages(lab: Lab, spec: EncapSpec, table: (h: HostNode) => { routes?: Route[]; peers?: string[] }): Stage[] {
+  const stages: Stage[] = [];
+  if (spec.encrypt) {
+    const h1 = lab.hosts[0];
+    stages.push({
+      title: "lab key for the encrypted channel (32 random bytes, mode 0600, in the lab's state directory only)",
+      steps: [{ kind: 'exec', ns: h1.ns, argv: [process.execPath, DAEMON_SCRIPT, 'genkey', labKeyFile(lab)] }],
+    });
+  }
+  stages.push({
+    title: `cnlab encapsulation daemon per host: ${spec.mode.toUpperCase()} ${spec.dev}, UDP ${spec.port}${spec.encrypt ? ', encrypted' : ''}${spec.mode === 'tap' ? (spec.batch ? ', batching frames' : ', one frame per datagram') : ''}`,
+    steps: lab.hosts.map((h) => daemonStep(lab, h, spec, table(h))),
+  });
+  return stages;
+}

@@ -1,0 +1,78 @@
+import { addrAt, size } from '../lab/ipv4.js';
+import { ip } from '../plan/steps.js';
+import type { Step } from '../plan/types.js';
+import { FRAME_HEADER } from '../encap/batch.js';
+import { podIp } from './parts/addresses.js';
+import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
+import { ENCAP_NOTE, ENCAP_REQUIRES, ENCRYPT_NOTE, TXQUEUELEN, channelOverhead, encapStages } from './parts/encap.js';
+import { containerWorkloads, direct } from './parts/workloads.js';
+import type { Scheme } from './types.js';
+
+/**
+ * Weave Net in sleeve mode (net/bridge.go; datapaths §16): a bridge `weave` per host, containers
+ * on it with addresses from the whole pod network (one flat L2 segment across hosts), and a router
+ * that captures frames from the bridge and sends them to peers in UDP 6783 — several frames per
+ * datagram, each with its length — learning which peer each MAC lives behind and flooding
+ * broadcast and unknown destinations to every peer. Weave's router captures through a veth with
+ * pcap; cnlab's daemon (src/encap/) holds a TAP, `vethwe-pcap`, enslaved to the bridge.
+ */
+const BRIDGE = 'weave';
+const DEV = 'vethwe-pcap';
+const PORT = 6783;
+const ETHERNET = 14;
+
+export interface WeaveSleeveOptions {
+  encrypt: boolean;
+  /** Several frames per UDP datagram, as Weave does; false only to measure what batching buys. */
+  batch: boolean;
+}
+
+export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
+  const overhead = channelOverhead(o.encrypt) + FRAME_HEADER + ETHERNET;
+  const name = `weave-sleeve${o.encrypt ? '-encrypted' : ''}${o.batch ? '' : '-unbatched'}`;
+  return {
+    name,
+    summary: `Weave sleeve: weave bridge, TAP ${DEV}, userspace daemon sending ${o.batch ? 'batches of' : 'single'} Ethernet frames in UDP ${PORT}, MAC learning${o.encrypt ? ', ChaCha20-Poly1305' : ''}`,
+    attach: 'cni',
+    requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
+    notes: o.encrypt ? [ENCAP_NOTE, ENCRYPT_NOTE] : [ENCAP_NOTE],
+    containers: true,
+    overhead,
+    build(lab) {
+      const mtu = lab.underlay.mtu - overhead;
+      const pods = `${lab.pods.network}/${lab.pods.prefix}`;
+      const bridges: Step[] = lab.hosts.flatMap((h) => [ip(h.ns, 'link', 'add', BRIDGE, 'type', 'bridge'), ip(h.ns, 'link', 'set', BRIDGE, 'mtu', String(mtu), 'up')]);
+      const taps: Step[] = lab.hosts.map((h) => ip(h.ns, 'link', 'set', DEV, 'mtu', String(mtu), 'txqueuelen', String(TXQUEUELEN), 'master', BRIDGE, 'up'));
+      const attach: Step[] = [];
+      for (const h of lab.hosts) {
+        // Weave's IPAM gives each peer a range of the one network; here, the host's block.
+        const list = conflist('weave', {
+          type: 'bridge',
+          bridge: BRIDGE,
+          isGateway: false,
+          ipMasq: false,
+          mtu,
+          ipam: hostLocal(lab, { subnet: pods, rangeStart: addrAt(h.podBlock, 1), rangeEnd: addrAt(h.podBlock, size(h.podBlock) - 2) }),
+        });
+        for (const c of h.containers) attach.push(cniAttach(h, c, list, podIp(h, c), lab.pods.prefix));
+      }
+      const daemons = encapStages(lab, { mode: 'tap', dev: DEV, port: PORT, encrypt: o.encrypt, batch: o.batch }, (h) => ({
+        peers: lab.hosts.filter((p) => p !== h).map((p) => p.underlayIp),
+      }));
+      return {
+        stages: [
+          { title: `bridge ${BRIDGE} on every host, MTU ${mtu}`, steps: bridges },
+          ...daemons,
+          { title: `${DEV} into the ${BRIDGE} bridge, queue ${TXQUEUELEN}`, steps: taps },
+          { title: `containers on ${BRIDGE} with addresses of the whole pod network ${pods} (CNI bridge plugin)`, steps: attach },
+        ],
+        workloads: containerWorkloads(lab, podIp),
+        mtu,
+        targetIp: direct,
+      };
+    },
+  };
+}
+
+export const weaveSleeve = weaveSleeveScheme({ encrypt: false, batch: true });
+export const weaveSleeveEncrypted = weaveSleeveScheme({ encrypt: true, batch: true });

@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labStateDir, labStateFile } from '../src/lab/paths.js';
+import { cli, dfPing, labNamespaces, ping, sh } from './helpers/lab.js';
+
+/**
+ * `cnlab plan` for docker-overlay, canal and calico-vxlan is a script a person can run: run with
+ * sh in fresh namespaces it builds a network where containers reach each other across hosts and
+ * on one host, with a 1450-byte path MTU. cnlab keeps no record of it, so the test removes it by
+ * hand: every cnl-<lab>-* namespace (this file owns the labs ovl-pdo, ovl-pca, ovl-pcv).
+ */
+
+const CASES = [
+  // scheme, lab, namespaces beyond the default five, h2c1's and h1c2's address
+  ['docker-overlay', 'ovl-pdo', ['h1ov', 'h2ov'], '198.19.255.4', '198.19.255.3'],
+  ['canal', 'ovl-pca', [], '198.19.2.2', '198.19.1.3'],
+  ['calico-vxlan', 'ovl-pcv', [], '198.19.2.2', '198.19.1.3'],
+] as const;
+const MTU = 1450;
+
+let dir: string;
+
+async function removeByHand(lab: string): Promise<string[]> {
+  const errors: string[] = [];
+  for (const name of labNamespaces(lab)) {
+    const r = await sh('ip', ['netns', 'del', name]);
+    if (r.code !== 0) errors.push(`${name}: ${r.stderr.trim()}`);
+  }
+  await rm(labStateDir(lab), { recursive: true, force: true });
+  return errors;
+}
+
+beforeAll(async () => {
+  for (const [, lab] of CASES) expect(labNamespaces(lab), `leftovers of lab ${lab}`).toEqual([]);
+  dir = await mkdtemp(join(tmpdir(), 'cnl-ovl-plan-'));
+});
+
+afterAll(async () => {
+  for (const [, lab] of CASES) await removeByHand(lab);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe.each(CASES)('cnlab plan %s, run by hand', (scheme, lab, extra, peer, neighbour) => {
+  const ns = (node: string) => `cnl-${lab}-${node}`;
+
+  it('runs with sh and builds every namespace, without a state file', async () => {
+    const plan = await cli(['plan', scheme, '--lab', lab]);
+    expect(plan.code, plan.stderr).toBe(0);
+    const file = join(dir, `${scheme}.sh`);
+    await writeFile(file, plan.stdout, { mode: 0o700 });
+    const run = await sh('sh', [file], 60_000);
+    expect(run.code, `script failed:\n${run.stderr}`).toBe(0);
+    expect(labNamespaces(lab).sort()).toEqual(['h1', 'h1c1', 'h1c2', 'h2', 'h2c1', ...extra].map(ns).sort());
+    expect(existsSync(labStateFile(lab))).toBe(false);
+  });
+
+  it('a container reaches the container on the other host and its neighbour on its own host', async () => {
+    expect(await ping(ns('h1c1'), peer), `h1c1 → ${peer}`).toBe(true);
+    expect(await ping(ns('h1c1'), neighbour), `h1c1 → ${neighbour}`).toBe(true);
+  });
+
+  it(`the path MTU across hosts is ${MTU}`, async () => {
+    expect(await dfPing(ns('h1c1'), peer, MTU - 28)).toBe(true);
+    expect(await dfPing(ns('h1c1'), peer, MTU - 27)).toBe(false);
+  });
+
+  it('removing the namespaces by hand leaves nothing', async () => {
+    expect(await removeByHand(lab)).toEqual([]);
+    expect(labNamespaces(lab)).toEqual([]);
+    expect(existsSync(labStateDir(lab))).toBe(false);
+  });
+});

@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseLab } from '../src/apply/cleanup.js';
+import { trackProcess } from '../src/apply/state.js';
+import { teardownState, type TeardownReport } from '../src/apply/teardown.js';
+import { bringUp, type UpLab } from '../src/apply/up.js';
+import { labStateDir, labStateFile } from '../src/lab/paths.js';
+import { loadTopology } from '../src/lab/topology.js';
+import { runClient, startServer, type Iperf3Server } from '../src/runners/iperf3.js';
+import { SERVICE_PORT } from '../src/schemes/parts/workloads.js';
+import { getScheme } from '../src/schemes/registry.js';
+import type { Workload } from '../src/schemes/types.js';
+import { dfPing, labNamespaces, pidGone, pidsIn, sh } from './helpers/lab.js';
+
+/**
+ * docker-overlay, canal and calico-vxlan built for real: TCP across hosts and on one host, the
+ * path MTU both ways, the layout each project uses (read back from the kernel), and a teardown
+ * that leaves no namespace (the overlay namespaces included), process or state behind.
+ * Labs: ovl-docker, ovl-canal, ovl-calvx.
+ */
+
+const out = async (ns: string, ...argv: string[]) => (await sh('ip', ['netns', 'exec', ns, ...argv])).stdout;
+
+/** Layout checks per scheme: what the kernel must show on host 1 of a built lab. */
+const LAYOUT: Record<string, (up: UpLab) => Promise<void>> = {
+  'docker-overlay': async (up) => {
+    const [h1] = up.lab.hosts;
+    const ov = up.build.extraNodes!.find((n) => n.node === 'h1ov')!.ns;
+    const links = await out(ov, 'ip', '-d', 'link', 'show');
+    const vx = /\d+: (vx-000100-[0-9a-f]{5})[@:]/.exec(links)?.[1];
+    expect(vx, links).toBeDefined();
+    const detail = await out(ov, 'ip', '-d', 'link', 'show', 'dev', vx!);
+    expect(detail).toMatch(/mtu 1450 .*master ov-000100-[0-9a-f]{5}/);
+    expect(detail).toMatch(/vxlan id 256 .*dstport 4789/);
+    expect(detail).toMatch(/proxy l2miss l3miss/);
+    expect(detail).toContain(`link-netns ${h1.ns}`);
+    // Created in the host namespace and moved: the UDP socket stays with the host.
+    expect(await out(h1.ns, 'ss', '-Hnlu', 'sport', '=', ':4789')).toMatch(/4789/);
+    expect((await out(ov, 'ss', '-Hnlu')).trim()).toBe('');
+    // The peer database: h2c1's address and MAC, the FDB entry pointing at host 2.
+    const h2c1 = up.build.workloads.find((w) => w.node === 'h2c1')!;
+    expect(await out(ov, 'ip', 'neigh', 'show', h2c1.ip)).toMatch(new RegExp(`lladdr 02:42:c6:13:ff:04 PERMANENT`));
+    expect(await out(ov, 'bridge', 'fdb', 'show', 'dev', vx!)).toMatch(new RegExp(`02:42:c6:13:ff:04 dst ${up.lab.hosts[1].underlayIp.replace(/\./g, '\\.')} .*self permanent`));
+    // Containers are only on the overlay: the host namespace has no route to them.
+    expect((await sh('ip', ['-n', h1.ns, 'route', 'get', h2c1.ip])).code).not.toBe(0);
+    expect(h2c1.ip).toBe('198.19.255.4');
+  },
+  canal: async (up) => {
+    const [h1] = up.lab.hosts;
+    expect((await out(h1.ns, 'ip', 'link', 'show', 'type', 'bridge')).trim(), 'canal has no cni0 bridge').toBe('');
+    expect(await out(h1.ns, 'ip', '-d', 'link', 'show', 'dev', 'flannel.1')).toMatch(/vxlan id 1 local 198\.18\.0\.1 dev eth0 .*dstport 8472 nolearning/);
+    expect((await out(h1.ns, 'sysctl', '-n', 'net.ipv4.conf.calih1c1.proxy_arp')).trim()).toBe('1');
+    expect(await out(h1.ns, 'ip', 'link', 'show', 'dev', 'calih1c1')).toMatch(/mtu 1450 /);
+    expect(await out(h1.ns, 'ip', 'route', 'show', '198.19.1.2')).toMatch(/dev calih1c1 scope link/);
+    expect(await out(up.build.workloads[0].ns, 'ip', 'route')).toMatch(/default via 169\.254\.1\.1 dev eth0/);
+    expect(await out(h1.ns, 'ip', 'route', 'show', 'type', 'blackhole')).toBe('');
+  },
+  'calico-vxlan': async (up) => {
+    const [h1] = up.lab.hosts;
+    expect(await out(h1.ns, 'ip', '-d', 'link', 'show', 'dev', 'vxlan.calico')).toMatch(/mtu 1450 .*\n.*link\/ether 66:00:00:00:00:01[\s\S]*vxlan id 4096 local 198\.18\.0\.1 dev eth0 .*dstport 4789 nolearning/);
+    expect(await out(h1.ns, 'ip', 'route', 'show', 'type', 'blackhole')).toContain('blackhole 198.19.1.0/24');
+    expect(await out(h1.ns, 'ip', 'route', 'show', '198.19.2.0/24')).toMatch(/via 198\.19\.2\.0 dev vxlan\.calico onlink/);
+    expect(await out(h1.ns, 'ip', 'neigh', 'show', 'dev', 'vxlan.calico')).toMatch(/198\.19\.2\.0 lladdr 66:00:00:00:00:02 PERMANENT/);
+    expect(await out(h1.ns, 'ip', 'link', 'show', 'dev', 'calih1c1')).toMatch(/mtu 1450 /);
+  },
+};
+
+const CASES = [
+  ['docker-overlay', 'ovl-docker'],
+  ['canal', 'ovl-canal'],
+  ['calico-vxlan', 'ovl-calvx'],
+] as const;
+
+describe.each(CASES)('%s', (name, lab) => {
+  const scheme = getScheme(name);
+  let up: UpLab | undefined;
+  let teardown: TeardownReport | undefined;
+  const servers: Iperf3Server[] = [];
+  const pick = (node: string): Workload => up!.build.workloads.find((w) => w.node === node)!;
+
+  async function removeLab(): Promise<TeardownReport | undefined> {
+    if (!up || teardown) return teardown;
+    try {
+      teardown = await teardownState(up.state);
+    } finally {
+      releaseLab(up.state);
+    }
+    return teardown;
+  }
+
+  beforeAll(async () => {
+    expect(labNamespaces(lab), `leftover namespaces of lab ${lab}`).toEqual([]);
+    up = await bringUp(loadTopology({ lab }), scheme);
+  });
+
+  afterAll(async () => {
+    try {
+      for (const s of servers) await s.stop();
+    } finally {
+      await removeLab();
+    }
+  });
+
+  it.each([
+    ['across hosts', 'h1c1', 'h2c1'],
+    ['on one host', 'h1c1', 'h1c2'],
+  ])('TCP %s (iperf3, 1 s)', async (_, fromNode, toNode) => {
+    const [from, to] = [pick(fromNode), pick(toNode)];
+    const server = await startServer({
+      ns: to.ns,
+      port: SERVICE_PORT,
+      onSpawn: (pid) => trackProcess(up!.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']),
+    });
+    servers.push(server);
+    const { result } = await runClient({ ns: from.ns, target: up!.build.targetIp(from, to), port: SERVICE_PORT, seconds: 1, protocol: 'tcp' });
+    expect(result, `${fromNode} → ${to.ip}: ${JSON.stringify(result)}`).toMatchObject({ ok: true });
+    if (result.ok) expect(result.bitsPerSecond).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['across hosts', 'h1c1', 'h2c1'],
+    ['on one host', 'h1c1', 'h1c2'],
+  ])('path MTU 1450 %s: DF 1422 B passes, 1423 B does not', async (_, fromNode, toNode) => {
+    expect(up!.build.mtu).toBe(1450);
+    const [from, to] = [pick(fromNode), pick(toNode)];
+    expect(await dfPing(from.ns, to.ip, 1422), `DF 1422 ${fromNode} → ${to.ip}`).toBe(true);
+    expect(await dfPing(from.ns, to.ip, 1423), `DF 1423 ${fromNode} → ${to.ip}`).toBe(false);
+  });
+
+  it(`has ${name}'s layout`, async () => {
+    await LAYOUT[name](up!);
+  });
+
+  it('teardown removes every namespace, the servers and the state', async () => {
+    const namespaces = [...up!.plan.namespaces];
+    expect(namespaces.length).toBe(name === 'docker-overlay' ? 7 : 5);
+    const report = await removeLab();
+    expect(report?.problems).toEqual([]);
+    expect(labNamespaces(lab)).toEqual([]);
+    expect(await pidsIn(namespaces)).toEqual([]);
+    for (const s of servers) expect(pidGone(s.pid), `iperf3 server ${s.pid}`).toBe(true);
+    expect(existsSync(labStateFile(lab))).toBe(false);
+    expect(existsSync(labStateDir(lab))).toBe(false);
+  });
+});
