@@ -1,6 +1,7 @@
 # cnlab: `make run` and `make test` do all the set-up on a fresh Debian machine (as root).
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
+NATIVE := build/Release/cnlab_tun.node
 
 .PHONY: run test build bench setup system deps clean-labs
 
@@ -16,8 +17,12 @@ test: setup
 bench: setup
 	npm run --silent bench
 
-build: deps
+build: deps $(NATIVE)
 	npx tsc -p tsconfig.json
+
+# The encapsulation daemon's TUN/TAP and UDP addon (node-gyp, against Node's own headers).
+$(NATIVE): binding.gyp native/tun.c native/udp.c native/cnlab.h
+	npm run --silent build:native
 
 setup: system build
 

@@ -25,12 +25,19 @@ function outDir(dir: string): string {
   return dir;
 }
 
+/** A result file, or a run's directory holding one (results/<timestamp>/). */
+function resultPath(arg: string): string {
+  const inside = join(arg, 'result.json');
+  return existsSync(arg) && statSync(arg).isDirectory() && existsSync(inside) ? inside : arg;
+}
+
 export function registerReportCommands(program: Command): void {
   program
     .command('report <result>')
-    .description('write the HTML, Markdown and CSV reports of a result file (no lab or root needed)')
+    .description('write the HTML, Markdown and CSV reports of a result file, or of a run directory holding result.json (no lab or root needed)')
     .option('--out <dir>', 'where the reports go (default: beside the result file)')
-    .action((file: string, o: { out?: string }) => {
+    .action((arg: string, o: { out?: string }) => {
+      const file = resultPath(arg);
       const result = readResult(file);
       const written = writeReports(result, outDir(o.out ?? dirname(file)));
       process.stdout.write(`${written.map((p) => `${p}\n`).join('')}`);
@@ -44,7 +51,7 @@ export function registerReportCommands(program: Command): void {
     .action((files: string[], o: { out?: string; markdown?: boolean }) => {
       if (files.length < 2) throw new InputError('compare needs at least two result files', 'e.g. cnlab compare results/A/result.json results/B/result.json');
       if (files.length > 26) throw new InputError(`compare takes at most 26 result files, got ${files.length}`);
-      const runs: CompareRun[] = files.map((f, i) => ({ key: String.fromCharCode(65 + i), source: runSource(f), result: readResult(f) }));
+      const runs: CompareRun[] = files.map(resultPath).map((f, i) => ({ key: String.fromCharCode(65 + i), source: runSource(f), result: readResult(f) }));
       const c = compareResults(runs);
       process.stdout.write(o.markdown ? renderCompareMarkdown(c) : renderCompareTable(c));
       if (o.out) {

@@ -1,39 +1,47 @@
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { assertRootLinux, detect } from '../caps/detect.js';
-import { InputError, RunError } from '../errors.js';
+import { RunError } from '../errors.js';
 import { loadTopology } from '../lab/topology.js';
+import { deriveAll } from '../measure/derive.js';
 import { collectEnvironment } from '../measure/environment.js';
-import { defaultTests, measureScheme, type SuiteOptions } from '../measure/suite.js';
+import { PRESETS, testsFor } from '../measure/presets.js';
+import { measureScheme } from '../measure/suite.js';
+import { estimateSeconds } from '../measure/tests.js';
 import { renderTable } from '../report/table.js';
 import { summarizeResult } from '../report/summary.js';
 import { defaultOutDir, writeResult } from '../result/write.js';
-import { RESULT_FORMAT, RESULT_VERSION, type ResultFile } from '../result/types.js';
+import { RESULT_FORMAT, RESULT_VERSION, type ResultFile, type SchemeRecord } from '../result/types.js';
+import { setAffinity } from '../runners/affinity.js';
 import { check as iperf3Check } from '../runners/iperf3.js';
+import { check as qperfCheck } from '../runners/qperf.js';
+import { check as sockperfCheck } from '../runners/sockperf.js';
 import { cniFromFlags, withCniScheme } from '../schemes/cni-file.js';
 import { getScheme, SCHEMES } from '../schemes/registry.js';
+import { unsupportedReason } from '../apply/up.js';
+import { execArgs } from '../util/exec.js';
 import { VERSION } from '../version.js';
 import { runWithProgress } from './progress.js';
 import { writeRunReports } from './report-commands.js';
+import { applyPresetTopology, measurement, missingRecord, presetEntries, toolsNeeded, type Entry, type MeasureFlags } from './run-options.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
 
-function intFlag(name: string, v: string, min: number, max: number): number {
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InputError(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
-  return Number(v);
-}
-
-function rateFlag(v: string): string {
-  if (!/^\d+(\.\d+)?[KMG]?$/.test(v)) throw new InputError(`--udp-rate must be a rate like 500M or 1G, got "${v}"`);
-  return v;
-}
-
-interface RunFlags {
+interface RunFlags extends MeasureFlags {
   out?: string;
-  repeats: string;
-  duration: string;
-  udpRate: string;
   json?: boolean;
   [k: string]: unknown;
+}
+
+const CHECKS = { iperf3: iperf3Check, qperf: qperfCheck, sockperf: sockperfCheck };
+
+/** The line shown when a scheme is done: its headline figure. */
+function doneLine(rec: SchemeRecord): string {
+  const tcp = rec.tests.find((t) => t.id === 'tcp-1/cross')?.summary?.gbps.median;
+  if (tcp !== undefined) return `TCP ${tcp.toFixed(2)} Gbit/s cross-host`;
+  const first = rec.tests.find((t) => t.summary || t.latencySummary);
+  if (first?.summary) return `${first.id}: ${first.summary.gbps.median.toFixed(2)} Gbit/s`;
+  const lat = first?.latencySummary?.p50Us ?? first?.latencySummary?.latencyUs;
+  return lat ? `${first!.id}: ${lat.median.toFixed(1)} µs` : 'done';
 }
 
 export function registerRunCommand(program: Command): void {
@@ -42,32 +50,45 @@ export function registerRunCommand(program: Command): void {
       .command('run [schemes...]')
       .description('build each scheme, measure it against the host baseline, write a result file, print a table')
       .option('--out <dir>', 'where the result file goes (default results/<timestamp>/)')
-      .option('--repeats <n>', 'repeats per test', '3')
-      .option('--duration <s>', 'seconds per test run', '2')
-      .option('--udp-rate <rate>', 'UDP send rate (iperf3 -b)', '1G')
+      .option('--preset <name>', 're-run a study: its schemes, tests and knobs (see: cnlab presets)')
+      .option('--full', 'every test: stream and datagram sweeps, UDP rate search, latency (also under load), qperf message-size sweeps')
+      .option('--tests <names>', 'only these tests, by name, e.g. tcp-1,tcp-4,lat-tcp (from --full\'s or the preset\'s)')
+      .option('--repeats <n>', 'repeats per test (default 3)')
+      .option('--duration <s>', 'seconds per test run (default 1)')
+      .option('--warmup <s>', 'seconds of an unrecorded warm-up run before each test (default 1, 0: none)')
+      .option('--udp-rate <rate>', 'UDP send rate (iperf3 -b, default 1G)')
+      .option('--sizes <spec>', 'qperf message sizes, FIRST:LAST:*FACTOR (default 1:64K:*2)')
+      .option('--cpus <list>', 'confine every lab process to these CPUs, e.g. 0 or 0-1')
+      .option('--pin', 'each benchmark process on its own core (client, server)')
+      .option('--no-pin', 'benchmark processes free to migrate (default)')
       .option('--json', 'print the summary as JSON on stdout')
       .option('--cni <file>', 'also measure this CNI config list (.conflist) as a scheme')
       .option('--cni-peer-routes', 'with --cni: route each peer host\'s pod block via the peer'),
   ).action(async (names: string[], o: RunFlags) => {
     // Everything is validated before anything is created.
     const cni = cniFromFlags(o, true);
-    const builtIn = names.length ? names.map(getScheme) : cni ? [] : [...SCHEMES];
-    const chosen = cni ? withCniScheme(builtIn, cni) : builtIn;
-    const schemes = chosen.some((s) => s.name === 'host') ? chosen : [getScheme('host'), ...chosen];
-    const opts: SuiteOptions = {
-      repeats: intFlag('repeats', o.repeats, 1, 100),
-      seconds: intFlag('duration', o.duration, 1, 3600),
-      udpRate: rateFlag(o.udpRate),
-      tests: [],
-    };
     const topology = loadTopology(topologyFlags(o));
-    opts.tests = defaultTests(opts.udpRate, topology.sameHost ? ['cross', 'same'] : ['cross']);
+    const m = measurement(o, topology);
+    applyPresetTopology(topology, m.preset, { linkRate: o.linkRate, offloads: o.offloads });
+    Object.assign(m.knobs, topology.offloads ? { offloads: topology.offloads } : {}, topology.underlay.rate ? { linkRate: topology.underlay.rate } : {});
+    const named: Entry[] = names.length
+      ? names.map((n) => ({ scheme: getScheme(n) }))
+      : m.preset ? presetEntries(m.preset) : cni ? [] : SCHEMES.map((scheme) => ({ scheme }));
+    // --cni adds its config as one more scheme (withCniScheme checks the name is free).
+    const entries: Entry[] = cni ? [...named, { scheme: withCniScheme(named.flatMap((e) => ('scheme' in e ? [e.scheme] : [])), cni).at(-1)! }] : named;
+    if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });
     assertRootLinux(await detect());
-    const tool = await iperf3Check();
-    if (!tool.ok) throw new RunError(tool.reason ?? 'iperf3 is not usable');
+    for (const name of toolsNeeded(m.tests)) {
+      const tool = await CHECKS[name]();
+      if (!tool.ok) throw new RunError(tool.reason ?? `${name} is not usable`);
+    }
+    if (topology.offloads) await execArgs('ethtool', ['--version']).catch(() => { throw new RunError('--offloads needs ethtool: apt-get install ethtool'); });
+    // --cpus: cnlab itself moves to the set, so every process it starts inherits it.
+    if (m.knobs.cpus) await setAffinity(process.pid, m.knobs.cpus).catch((e: Error) => { throw new RunError(`--cpus ${m.knobs.cpus}: ${e.message}`); });
 
     const file = join(o.out ?? defaultOutDir(), 'result.json');
     const now = new Date().toISOString();
+    const placements = Object.fromEntries(entries.flatMap((e) => ('scheme' in e && e.placements ? [[e.scheme.name, e.placements]] : [])));
     const result: ResultFile = {
       format: RESULT_FORMAT,
       version: RESULT_VERSION,
@@ -77,24 +98,47 @@ export function registerRunCommand(program: Command): void {
       complete: false,
       environment: await collectEnvironment(),
       topology,
-      options: { repeats: opts.repeats, seconds: opts.seconds, udpRate: opts.udpRate, tests: opts.tests },
+      options: {
+        repeats: m.suite.repeats,
+        seconds: m.suite.seconds,
+        udpRate: m.suite.udpRate,
+        tests: m.tests,
+        warmupSeconds: m.warmupSeconds,
+        knobs: m.knobs,
+        ...(m.preset ? { preset: m.preset.name } : {}),
+        ...(m.full ? { full: true } : {}),
+        ...(Object.keys(placements).length ? { placements } : {}),
+      },
       schemes: [],
     };
     const save = () => writeResult(file, result);
     save();
     const mode = o.json ? 'silent' : process.stderr.isTTY ? 'tty' : 'plain';
+    if (mode !== 'silent') {
+      const perScheme = estimateSeconds(m.tests, m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3;
+      const buildable = (await Promise.all(entries.map(async (e) => ('scheme' in e && !(await unsupportedReason(e.scheme)) ? 1 : 0)))).reduce((a: number, b) => a + b, 0);
+      const minutes = Math.max(1, Math.round((perScheme * buildable) / 60));
+      process.stderr.write(`cnlab: ${entries.length} schemes × ${m.tests.length} tests × ${m.suite.repeats} repeats${m.preset ? ` (preset ${m.preset.name})` : ''}: at most about ${minutes} min\n`);
+    }
     await runWithProgress(
-      schemes.map((scheme) => ({
-        title: scheme.name,
+      entries.map((e) => ({
+        title: 'scheme' in e ? e.scheme.name : e.missing,
         run: async (status) => {
-          const rec = await measureScheme(topology, scheme, opts, { result, save, onStatus: status });
+          if ('missing' in e) {
+            const rec = missingRecord(e.missing);
+            result.schemes.push(rec);
+            save();
+            return { line: `${rec.status}: ${rec.reason}`, skipped: true };
+          }
+          const suite = { ...m.suite, tests: testsFor(m.tests, e.placements) };
+          const rec = await measureScheme(topology, e.scheme, suite, { result, save, onStatus: status });
           if (rec.status !== 'ok') return { line: `${rec.status}: ${rec.reason}`, skipped: rec.status === 'unsupported' };
-          const tcp = rec.tests.find((t) => t.id === 'tcp-1/cross')?.summary?.gbps.median;
-          return { line: tcp === undefined ? 'done' : `TCP ${tcp.toFixed(2)} Gbit/s cross-host` };
+          return { line: doneLine(rec) };
         },
       })),
       mode,
     );
+    deriveAll(result, { comparisons: true });
     result.complete = true;
     save();
     const report = writeRunReports(result, dirname(file));
@@ -106,4 +150,12 @@ export function registerRunCommand(program: Command): void {
       throw new RunError(`${failed.length ? `failed: ${failed.map((s) => s.name).join(', ')}` : 'the host baseline could not be measured'}`, `details in ${file}`);
     }
   });
+
+  program
+    .command('presets')
+    .description('list the presets: studies `cnlab run --preset NAME` re-runs')
+    .action(() => {
+      const width = Math.max(...PRESETS.map((p) => p.name.length)) + 2;
+      for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(width)}${p.description}\n`);
+    });
 }

@@ -14,6 +14,7 @@ export function addTopologyFlags(cmd: Command): Command {
     .option('--pod-block <len>', 'prefix length of each host\'s pod block (default 24)')
     .option('--mtu <n>', 'underlay MTU (default 1500)')
     .option('--link-rate <rate>', 'emulate a NIC of this rate on the underlay (tbf), e.g. 1gbit')
+    .option('--offloads <on|off>', 'ethtool -K tso/gso/gro/tx/rx on underlay, tunnel and workload devices')
     .option('--allow-addresses', 'allow addresses outside 198.18.0.0/15');
 }
 
@@ -31,5 +32,6 @@ export function topologyFlags(o: Record<string, unknown>, defaultLab?: string): 
     mtu: o.mtu as string | undefined,
     linkRate: o.linkRate as string | undefined,
     allowAddresses: o.allowAddresses === true ? true : undefined,
+    offloads: o.offloads as string | undefined,
   };
 }

@@ -36,6 +36,7 @@ const topologySchema = z
       })
       .strict(),
     allowAddresses: z.boolean(),
+    offloads: z.enum(['on', 'off'], { errorMap: () => ({ message: 'must be on or off' }) }).optional(),
   })
   .strict();
 
@@ -62,6 +63,7 @@ export interface TopologyFlags {
   mtu?: string | number;
   linkRate?: string;
   allowAddresses?: boolean;
+  offloads?: string;
 }
 
 /** Numbers from flags: anything but a plain integer stays a string so the schema rejects it. */
@@ -107,6 +109,7 @@ function merge(file: Record<string, unknown>, f: TopologyFlags): Record<string, 
       ? { ...fp, cidr: pick(f.pods, fp.cidr, d.pods.cidr), blockPrefix: pick(num(f.podBlock), fp.blockPrefix, d.pods.blockPrefix) }
       : file.pods ?? { cidr: f.pods ?? d.pods.cidr, blockPrefix: num(f.podBlock) ?? d.pods.blockPrefix },
     allowAddresses: pick(f.allowAddresses, file.allowAddresses, d.allowAddresses),
+    offloads: pick(f.offloads, file.offloads, undefined),
   };
 }
 

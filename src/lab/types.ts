@@ -25,6 +25,11 @@ export interface Topology {
   };
   /** Allow addresses outside 198.18.0.0/15 (off by default). */
   allowAddresses: boolean;
+  /**
+   * ethtool -K tso/gso/gro/tx/rx on|off for every underlay, tunnel and workload device the plan
+   * knows (plan/offloads.ts); absent: the kernel's defaults are left alone.
+   */
+  offloads?: 'on' | 'off';
 }
 
 export interface Cidr {

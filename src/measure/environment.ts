@@ -1,5 +1,8 @@
 import { cpus, release } from 'node:os';
 import { check as iperf3Check } from '../runners/iperf3.js';
+import { check as qperfCheck } from '../runners/qperf.js';
+import { check as sockperfCheck } from '../runners/sockperf.js';
+import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from './stats.js';
 import type { Environment, InterfaceInfo } from '../result/types.js';
 import type { Workload } from '../schemes/types.js';
 import { execArgs } from '../util/exec.js';
@@ -16,11 +19,29 @@ async function firstLine(file: string, args: string[]): Promise<string> {
 }
 
 export const CPU_METHOD =
-  'system-wide /proc/stat deltas over each client run: busy = user + nice + system + irq + softirq (steal excluded), in CPU-seconds (USER_HZ 100); per Gbit = busy / (received bytes × 8 / 1e9)';
+  'system-wide /proc/stat deltas over each client run: busy = user + nice + system + irq + softirq (steal excluded), in CPU-seconds (USER_HZ 100), split into user/system/softirq/irq; per Gbit = busy / (received bytes × 8 / 1e9); per 1,000 transactions = busy / (round trips completed in the window / 1000)';
+
+/** How every other figure is taken; written into the result file (environment.methods). */
+export const METHODS: Record<string, string> = {
+  throughput: 'iperf3 -J: the receiver\'s bytes and bits/s (TCP end.sum_received; UDP end.sum_received); UDP loss and jitter as the receiver reports them',
+  qperf: 'qperf -uu -ub -vv, one client invocation per message size (the sizes of -oo msg_size:FIRST:LAST:*2), so each size has its own CPU window; _bw: receiver bits/s (udp_bw: recv_bw, loss = 1 − recv/send); _lat: qperf\'s latency = half the round trip; transactions = loc_recv_msgs',
+  latency: 'sockperf ping-pong --full-rtt: round-trip percentiles p50/p90/p99/p99.9 and max over the valid part of the run (sockperf drops its own warm-up); transactions = replies received over the whole run',
+  latencyUnderLoad: 'the same sockperf probe while an iperf3 TCP bulk flow runs between the same two namespaces; the bulk flow starts 1 s before the probe and runs until 1 s after the measured part of sockperf (sockperf pauses 2 s before it measures); the bulk figure is recorded beside the latency',
+  udpRateSearch: 'iperf3 UDP at offered rates doubling from the start rate until loss reaches the limit (1% unless set), then two bisection steps: the highest offered rate with loss under the limit',
+  statistics: 'per test: median, mean, sample stddev, coefficient of variation, Student-t 95% CI of the mean over the repeats; ratio to the host: ratio of medians with a log-scale interval (relative CI half-widths added in quadrature)',
+  significance: `difference to the host (and, at the end, between every two schemes) on each test's main figure: Welch's t-test of the means (Welch–Satterthwaite dof) when either side has fewer than ${BOOTSTRAP_MIN} runs, else a percentile bootstrap of the median difference (${BOOTSTRAP_ITERATIONS} resamples, fixed seed); significant at p < ${ALPHA}`,
+  outliers: `a run is flagged when its main figure's modified z-score |x − median| / (1.4826 · MAD) exceeds ${OUTLIER_Z} (mean absolute deviation × 1.2533 when the MAD is 0); flagged runs stay in every figure`,
+  warmup: 'one unrecorded run of each test before its repeats (options.warmupSeconds long; a rate search warms up at its start rate; sockperf tests have none: sockperf warms up by itself in every run, dummy messages then a 2 s pause); its outcome is kept as test.warmup',
+  cpus: '--cpus: cnlab confines itself with sched_setaffinity (taskset -a -p) before building, so every process it starts (daemons, CNI plugins, servers, clients) inherits the set; benchmark processes also get an explicit taskset -c prefix; runs record the server\'s Cpus_allowed_list read from /proc while it ran and the client\'s requested list',
+  pin: '--pin: the client on the first CPU of the set, the server on the second (a bulk flow\'s client and server on the third and fourth, round robin); --no-pin: free to migrate within the set',
+  offloads: '--offloads on|off: ethtool -K tso/gso/gro/tx/rx on every underlay port, every tunnel device the plan creates and every workload interface, as the last stage of the plan; interfaces[].offloads reads them back',
+};
 
 export async function collectEnvironment(): Promise<Environment> {
-  const [iperf3, ip, nft, cni] = await Promise.all([
+  const [iperf3, qperf, sockperf, ip, nft, cni] = await Promise.all([
     iperf3Check(),
+    qperfCheck(),
+    sockperfCheck(),
     firstLine('ip', ['-V']),
     firstLine('nft', ['--version']),
     firstLine('dpkg-query', ['-W', '-f', '${Version}', 'containernetworking-plugins']),
@@ -30,8 +51,16 @@ export async function collectEnvironment(): Promise<Environment> {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cpus: cpus().length,
     node: process.version,
-    tools: { iperf3: iperf3.version ?? iperf3.reason ?? 'unknown', iproute2: ip, nftables: nft, 'cni-plugins': cni },
+    tools: {
+      iperf3: iperf3.version ?? iperf3.reason ?? 'unknown',
+      qperf: qperf.version ?? qperf.reason ?? 'unknown',
+      sockperf: sockperf.version ?? sockperf.reason ?? 'unknown',
+      iproute2: ip,
+      nftables: nft,
+      'cni-plugins': cni,
+    },
     cpuMethod: CPU_METHOD,
+    methods: METHODS,
   };
 }
 

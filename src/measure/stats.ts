@@ -79,3 +79,126 @@ export function ratio(a: Summary, b: Summary): RatioSummary {
   const ends = [value / f, value * f].sort((x, y) => x - y);
   return { value, ci95: [ends[0], ends[1]], relErr };
 }
+
+// ---- between two samples: difference, its interval, significance ----
+
+/**
+ * The difference of one figure between two schemes (a − b, e.g. calico − host) in one test.
+ *
+ * method 'welch': Welch's unequal-variances t-test on the means; the interval is mean(a) − mean(b)
+ * ± t(0.975, ν)·√(sa²/na + sb²/nb) with the Welch–Satterthwaite ν. Used when either side has fewer
+ * than BOOTSTRAP_MIN values. method 'bootstrap': percentile bootstrap of the difference of MEDIANS
+ * (BOOTSTRAP_ITERATIONS resamples, fixed seed, so a file re-derives identically); significant when
+ * the interval excludes 0; pValue is the two-sided bootstrap tail proportion. 'none': fewer than
+ * two values on a side, no test possible (significant is false, the interval is the point).
+ */
+export interface Comparison {
+  a: string;
+  b: string;
+  testId: string;
+  /** Which figure: 'gbps', 'p50Us', 'latencyUs', 'maxRateMbps'. */
+  metric: string;
+  /** Whether a higher value of the metric is better (throughput) or worse (latency). */
+  higherIsBetter: boolean;
+  na: number;
+  nb: number;
+  /** a − b in the metric's unit (means for welch, medians for bootstrap). */
+  diff: number;
+  /** diff / b's centre; undefined when that is 0. */
+  relDiff?: number;
+  ci95: [number, number];
+  pValue?: number;
+  significant: boolean;
+  method: 'welch' | 'bootstrap' | 'none';
+}
+
+export const ALPHA = 0.05;
+export const BOOTSTRAP_MIN = 10;
+export const BOOTSTRAP_ITERATIONS = 2000;
+
+export interface Diff {
+  diff: number;
+  centreB: number;
+  ci95: [number, number];
+  pValue?: number;
+  significant: boolean;
+  method: Comparison['method'];
+}
+
+/** Welch's t-test of mean(a) − mean(b). */
+export function welchDiff(a: readonly number[], b: readonly number[]): Diff {
+  const A = summarize(a);
+  const B = summarize(b);
+  const diff = A.mean - B.mean;
+  if (A.n < 2 || B.n < 2) return { diff, centreB: B.mean, ci95: [diff, diff], significant: false, method: 'none' };
+  const va = A.stddev ** 2 / A.n;
+  const vb = B.stddev ** 2 / B.n;
+  const se = Math.sqrt(va + vb);
+  if (se === 0) return { diff, centreB: B.mean, ci95: [diff, diff], pValue: diff === 0 ? 1 : 0, significant: diff !== 0, method: 'welch' };
+  const dof = (va + vb) ** 2 / (va ** 2 / (A.n - 1) + vb ** 2 / (B.n - 1));
+  const t = diff / se;
+  const pValue = Math.min(1, 2 * (1 - jStat.studentt.cdf(Math.abs(t), dof)));
+  const half = jStat.studentt.inv(0.975, dof) * se;
+  return { diff, centreB: B.mean, ci95: [diff - half, diff + half], pValue, significant: pValue < ALPHA, method: 'welch' };
+}
+
+/** mulberry32: a small seeded PRNG, so a bootstrap re-derives to the same figures. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function quantileSorted(xs: number[], q: number): number {
+  const pos = (xs.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo);
+}
+
+/** Percentile bootstrap of median(a) − median(b). */
+export function bootstrapDiff(a: readonly number[], b: readonly number[], iterations = BOOTSTRAP_ITERATIONS, seed = 1): Diff {
+  const diff = ssMedian([...a]) - ssMedian([...b]);
+  const centreB = ssMedian([...b]);
+  if (a.length < 2 || b.length < 2) return { diff, centreB, ci95: [diff, diff], significant: false, method: 'none' };
+  const rnd = seededRandom(seed);
+  const resample = (xs: readonly number[]) => Array.from({ length: xs.length }, () => xs[Math.floor(rnd() * xs.length)]);
+  const diffs: number[] = [];
+  for (let i = 0; i < iterations; i++) diffs.push(ssMedian(resample(a)) - ssMedian(resample(b)));
+  diffs.sort((x, y) => x - y);
+  const ci95: [number, number] = [quantileSorted(diffs, 0.025), quantileSorted(diffs, 0.975)];
+  const below = diffs.filter((d) => d <= 0).length / iterations;
+  const above = diffs.filter((d) => d >= 0).length / iterations;
+  const pValue = Math.min(1, 2 * Math.min(below, above));
+  return { diff, centreB, ci95, pValue, significant: ci95[0] > 0 || ci95[1] < 0, method: 'bootstrap' };
+}
+
+/** a − b with the method the sample sizes allow (see Comparison). */
+export function compareSamples(a: readonly number[], b: readonly number[]): Diff {
+  return a.length >= BOOTSTRAP_MIN && b.length >= BOOTSTRAP_MIN ? bootstrapDiff(a, b) : welchDiff(a, b);
+}
+
+// ---- outliers ----
+
+export const OUTLIER_Z = 3.5;
+
+/**
+ * Indexes of outliers by the modified z-score (Iglewicz & Hoaglin): |x − median| / (1.4826·MAD)
+ * above 3.5. When the MAD is 0 (most values equal), the mean absolute deviation × 1.2533 stands in;
+ * when that is 0 too, nothing is an outlier. Needs at least 3 values.
+ */
+export function outlierIndexes(values: readonly number[]): number[] {
+  if (values.length < 3) return [];
+  const med = ssMedian([...values]);
+  const dev = values.map((v) => Math.abs(v - med));
+  const mad = ssMedian([...dev]);
+  let scale = 1.4826 * mad;
+  if (scale === 0) scale = 1.2533 * (dev.reduce((s, d) => s + d, 0) / dev.length);
+  if (scale === 0) return [];
+  return dev.flatMap((d, i) => (d / scale > OUTLIER_Z ? [i] : []));
+}

@@ -1,34 +1,42 @@
-import { checkAbort, critical, isAborting, releaseLab } from '../apply/cleanup.js';
-import { trackProcess, untrackProcess } from '../apply/state.js';
+import { checkAbort, isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
 import { labEncapCounters } from '../encap/collect.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
 import type { Topology } from '../lab/types.js';
-import type { Placement, ResultFile, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
-import { runClient, startServer } from '../runners/iperf3.js';
-import { SERVICE_PORT } from '../schemes/parts/workloads.js';
+import type { Placement, ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
+import { cpusFor, ownCpus } from '../runners/affinity.js';
 import type { Scheme } from '../schemes/types.js';
-import { cpuDelta, cpuSecondsPerGbit, readCpuTimes } from './cpu.js';
 import { deriveAll } from './derive.js';
 import { interfaceInfo } from './environment.js';
+import { executeRun, type RunContext } from './execute.js';
 import { pairFor } from './pairs.js';
+import { ServerPool, serverNeeds } from './servers.js';
+import { quickTests } from './tests.js';
 
-/** Measures schemes one at a time: build, run every test with repeats, tear down. measureLab runs
- * the tests on a lab that is already up (the benchmark uses it on its own lab). */
+/**
+ * Measures schemes one at a time: build, run every test (a warm-up, then the repeats), tear down.
+ * measureLab runs the tests on a lab that is already up (the benchmarks use it on their own lab).
+ * A test that cannot run (its server does not start, the tool fails) is recorded as failed runs
+ * with the reason, and the next test goes on.
+ */
 
 export interface SuiteOptions {
   repeats: number;
+  /** Seconds per run (whole seconds), unless a test says otherwise. */
   seconds: number;
   udpRate: string;
   tests: TestSpec[];
+  /** Seconds of the unrecorded warm-up run before each test's repeats; 0 or absent: none. */
+  warmupSeconds?: number;
+  /** --cpus: the CPU set benchmark processes run on (taskset prefix); absent: all. */
+  cpus?: number[];
+  /** --pin: client and server each on their own core of that set (a test's `pin` overrides). */
+  pin?: boolean;
 }
 
+/** The default tests (kept for callers of the foundation's API). */
 export function defaultTests(udpRate: string, placements: Placement[] = ['cross', 'same']): TestSpec[] {
-  return placements.flatMap((p) => [
-    { id: `tcp-1/${p}`, protocol: 'tcp' as const, streams: 1, placement: p },
-    { id: `tcp-4/${p}`, protocol: 'tcp' as const, streams: 4, placement: p },
-    { id: `udp/${p}`, protocol: 'udp' as const, streams: 1, placement: p, udpRate },
-  ]);
+  return quickTests(udpRate, placements);
 }
 
 export interface SuiteContext {
@@ -38,43 +46,73 @@ export interface SuiteContext {
   onStatus?(message: string): void;
 }
 
+/** The tool whose server's affinity a run records. */
+const mainTool = (t: TestSpec) => (t.kind === 'qperf' ? 'qperf' : t.kind === 'sockperf' ? 'sockperf' : 'iperf3');
+
+/**
+ * What a warm-up runs: the test itself; one rate for a rate search; nothing for sockperf, which
+ * warms up by itself in every run (dummy messages, then a 2 s pause before it measures).
+ */
+function warmupOf(t: TestRecord): TestRecord | undefined {
+  if (t.kind === 'udp-rate-sweep') return { ...t, kind: 'iperf3', udpRate: `${t.startMbps ?? 100}M` };
+  if (t.kind === 'sockperf') return undefined;
+  return t;
+}
+
+async function runTest(pool: ServerPool, test: TestRecord, opts: SuiteOptions, online: number[], ctx: SuiteContext): Promise<void> {
+  const pin = test.pin ?? opts.pin ?? false;
+  const slot = (i: number) => cpusFor(i, opts.cpus, pin, online);
+  const { needs, ports } = serverNeeds(test, { server: slot(1), loadServer: slot(3) });
+  const seconds = test.seconds ?? opts.seconds;
+  const fail = (error: string) => {
+    for (let r = 1; r <= opts.repeats; r++) test.runs.push({ repeat: r, startedAt: new Date().toISOString(), ok: false, error, argv: [], raw: '' });
+    deriveAll(ctx.result);
+    ctx.save();
+  };
+  try {
+    await pool.ensure(needs);
+  } catch (e) {
+    if (isAborting()) throw e;
+    fail((e as Error).message);
+    return;
+  }
+  const run: RunContext = { ports, clientCpus: slot(0), loadClientCpus: slot(2) };
+  const affinity = { client: run.clientCpus, server: pool.affinityOf(mainTool(test)) };
+  const warm = opts.warmupSeconds ?? 0;
+  const warmTest = warmupOf(test);
+  if (warm > 0 && warmTest) {
+    checkAbort();
+    ctx.onStatus?.(`${test.id} warm-up`);
+    const w = await executeRun(warmTest, run, warm, 0);
+    test.warmup = { seconds: warm, ok: w.ok, ...(w.error ? { error: w.error } : {}) };
+  }
+  for (let r = 1; r <= opts.repeats; r++) {
+    checkAbort();
+    ctx.onStatus?.(`${test.id} run ${r}/${opts.repeats}`);
+    const rec: RunRecord = await executeRun(test, run, seconds, r);
+    rec.affinity = affinity;
+    test.runs.push(rec);
+    deriveAll(ctx.result);
+    ctx.save();
+  }
+}
+
 export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOptions, ctx: SuiteContext): Promise<void> {
+  const online = ownCpus();
   for (const placement of ['cross', 'same'] as const) {
     const specs = opts.tests.filter((t) => t.placement === placement);
     const pair = pairFor(up.build.workloads, placement);
     if (!specs.length || !pair) continue;
     const [from, to] = pair;
-    ctx.onStatus?.(`${placement}-host: starting iperf3 server in ${to.node}`);
-    checkAbort();
-    const server = await critical(startServer({
-      ns: to.ns,
-      port: SERVICE_PORT,
-      onSpawn: (pid) => trackProcess(up.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s', '-p', String(SERVICE_PORT)]),
-    }));
+    const pool = new ServerPool(up.state, to.ns, to.ip);
     try {
       for (const spec of specs) {
         const test: TestRecord = { ...spec, client: { node: from.node, ns: from.ns }, server: { node: to.node, ns: to.ns }, target: up.build.targetIp(from, to), runs: [] };
         rec.tests.push(test);
-        for (let r = 1; r <= opts.repeats; r++) {
-          checkAbort();
-          ctx.onStatus?.(`${spec.id} run ${r}/${opts.repeats}`);
-          const startedAt = new Date().toISOString();
-          const before = await readCpuTimes();
-          const out = await runClient({ ns: from.ns, target: test.target, port: SERVICE_PORT, seconds: opts.seconds, protocol: spec.protocol, streams: spec.streams, udpRate: spec.udpRate });
-          const cpu = cpuDelta(before, await readCpuTimes());
-          const p = out.result;
-          test.runs.push(
-            p.ok
-              ? { repeat: r, startedAt, ok: true, argv: out.argv, raw: out.raw, gbps: p.bitsPerSecond / 1e9, bytes: p.bytes, retransmits: p.retransmits, lossPercent: p.lostPercent, jitterMs: p.jitterMs, cpu, cpuSecondsPerGbit: cpuSecondsPerGbit(cpu.busy, p.bytes) }
-              : { repeat: r, startedAt, ok: false, error: p.error, argv: out.argv, raw: out.raw },
-          );
-          deriveAll(ctx.result);
-          ctx.save();
-        }
+        await runTest(pool, test, opts, online, ctx);
       }
     } finally {
-      await server.stop();
-      untrackProcess(up.state, server.pid);
+      await pool.stopAll();
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Lab } from '../lab/types.js';
 import type { BuildHost, Scheme, SchemeBuild } from '../schemes/types.js';
 import { baseStages, labNamespaces } from './base.js';
+import { offloadStages } from './offloads.js';
 import type { Plan } from './types.js';
 
 /**
@@ -15,7 +16,7 @@ export function planLab(lab: Lab, scheme: Scheme, host: BuildHost = { preferred:
     lab: lab.name,
     scheme: scheme.name,
     namespaces,
-    stages: [...baseStages(lab, loopback), ...build.stages].filter((s) => s.steps.length > 0),
+    stages: [...baseStages(lab, loopback), ...build.stages, ...offloadStages(lab, build.stages, build.workloads)].filter((s) => s.steps.length > 0),
   };
   return { plan, build };
 }

@@ -1,7 +1,7 @@
 import type { EChartsOption } from 'echarts';
 import type { Placement } from '../result/types.js';
-import { cpuSplit, gbpsSamples, headlineTest, lineOf, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
-import { welch } from './welch.js';
+import { cpuSplit, gbpsSamples, headlineTest, isBulk, lineOf, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { difference, SIGNIFICANCE_TEXT } from './significance.js';
 
 /**
  * Pure: ECharts option builders, one per figure. Each returns undefined when the result holds no
@@ -23,28 +23,37 @@ export interface ChartSpec {
 export const WIDTHS: Record<Layout, number> = { wide: 960, medium: 640, narrow: 340 };
 export const LAYOUTS: Layout[] = ['wide', 'medium', 'narrow'];
 
-const INK = '#1F2937';
-const MUTED = '#6B7280';
-const GRIDLINE = '#E5E7EB';
+export const INK = '#1F2937';
+export const MUTED = '#6B7280';
+export const GRIDLINE = '#E5E7EB';
 /** Two placements side by side: blue and amber, distinguishable when only outlined. */
 const PAIR = ['#1D4ED8', '#D97706'];
-const font = (_l: Layout) => 12;
+export const font = (_l: Layout) => 12;
 
 /** Horizontal bars need room per category: per bar 18 px plus a gap. */
-const barHeight = (cats: number, bars: number, l: Layout) => Math.max(160, 70 + cats * (bars * (l !== 'narrow' ? 18 : 16) + 14) + (l === 'narrow' ? 24 : 0));
+export const barHeight = (cats: number, bars: number, l: Layout) => Math.max(160, 70 + cats * (bars * (l !== 'narrow' ? 18 : 16) + 14) + (l === 'narrow' ? 24 : 0));
 
-function frame(l: Layout, legend: string[] | undefined, extra: Partial<EChartsOption> = {}): EChartsOption {
+/** Room for category labels on the left: server-side text measurement underestimates browser fonts. */
+const labelRoom = (names: string[], l: Layout) => Math.min(l === 'narrow' ? 108 : 178, 16 + 7.4 * Math.max(4, ...names.map((n) => n.length)));
+
+/**
+ * The common frame: palette, legend, grid. With `categories` (horizontal bars), the left margin
+ * is sized for the longest category name instead of ECharts' own label measurement.
+ */
+export function frame(l: Layout, legend: string[] | undefined, categories?: string[]): EChartsOption {
+  const top = legend && legend.length > 1 ? (l !== 'narrow' ? 36 : 46) : 12;
+  const right = l !== 'narrow' ? 100 : 64;
   return {
     color: ['#1D4ED8', '#93C5FD', '#F59E0B', '#10B981', '#EF4444', '#8B5CF6'],
     textStyle: { color: INK, fontSize: font(l) },
     legend: legend && legend.length > 1 ? { data: legend, top: 0, left: 0, itemWidth: 14, itemHeight: 10, itemGap: 22, textStyle: { fontSize: font(l) } } : undefined,
-    grid: { left: 8, right: l !== 'narrow' ? 100 : 64, top: legend && legend.length > 1 ? (l !== 'narrow' ? 36 : 46) : 12, bottom: 30, containLabel: true },
-    ...extra,
+    grid: categories ? { left: labelRoom(categories, l), right, top, bottom: 44 } : { left: 8, right, top, bottom: 30, containLabel: true },
   };
 }
 
-const valueAxis = (name: string, l: Layout, extra: Record<string, unknown> = {}) => ({
+export const valueAxis = (name: string, l: Layout, extra: Record<string, unknown> = {}) => ({
   type: 'value' as const,
+  splitNumber: l === 'narrow' ? 3 : 5,
   name,
   nameLocation: 'middle' as const,
   nameGap: 22,
@@ -54,13 +63,13 @@ const valueAxis = (name: string, l: Layout, extra: Record<string, unknown> = {})
   ...extra,
 });
 
-const categoryAxis = (names: string[], l: Layout) => ({
+export const categoryAxis = (names: string[], l: Layout) => ({
   type: 'category' as const,
   data: names,
   inverse: true,
   axisTick: { show: false },
   axisLine: { lineStyle: { color: '#9CA3AF' } },
-  axisLabel: { color: INK, fontSize: font(l), width: l !== 'narrow' ? 170 : 100, overflow: 'truncate' as const },
+  axisLabel: { color: INK, fontSize: font(l), width: l !== 'narrow' ? 160 : 96, overflow: 'truncate' as const },
 });
 
 /**
@@ -119,7 +128,10 @@ export interface BarPoint {
 }
 
 /** Grouped horizontal bars with labels and optional 95% whiskers: one series per group member. */
-export function groupedBars(spec: { id: string; title: string; caption: string; axis: string; categories: string[]; series: Array<{ name: string; points: Array<BarPoint | undefined> }> }): ChartSpec {
+export function groupedBars(input: { id: string; title: string; caption: string; axis: string; categories: string[]; series: Array<{ name: string; points: Array<BarPoint | undefined> }>; log?: boolean; colors?: string[] }): ChartSpec {
+  // A series with no point at all (e.g. a test whose every run failed) is left out, not drawn empty.
+  const keep = input.series.map((x) => x.points.some(Boolean));
+  const spec = { ...input, series: input.series.filter((_, i) => keep[i]), colors: input.colors?.filter((_, i) => keep[i]) };
   const n = spec.series.length;
   return {
     id: spec.id,
@@ -127,8 +139,9 @@ export function groupedBars(spec: { id: string; title: string; caption: string; 
     caption: spec.caption,
     height: (l) => barHeight(spec.categories.length, n, l),
     option: (l) => ({
-      ...frame(l, spec.series.map((x) => x.name)),
-      xAxis: valueAxis(spec.axis, l, { min: 0 }),
+      ...frame(l, spec.series.map((x) => x.name), spec.categories),
+      ...(spec.colors ? { color: spec.colors } : {}),
+      xAxis: spec.log ? valueAxis(spec.axis, l, { type: 'log', logBase: 10 }) : valueAxis(spec.axis, l, { min: 0 }),
       yAxis: categoryAxis(spec.categories, l),
       series: [
         ...spec.series.map((x) => ({ type: 'bar' as const, name: x.name, ...BARS, data: x.points.map((p) => p?.value ?? null) })),
@@ -147,7 +160,7 @@ export function groupedBars(spec: { id: string; title: string; caption: string; 
 
 /** Throughput per scheme for one placement: TCP tests as grouped bars, 95% CI whiskers, % of host. */
 export function throughputChart(model: ReportModel, placement: Placement): ChartSpec | undefined {
-  const ids = testIds(model.result, (t) => t.protocol === 'tcp' && t.placement === placement);
+  const ids = testIds(model.result, (t) => isBulk(t) && t.protocol === 'tcp' && t.placement === placement);
   const rows = model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.gbps !== undefined));
   if (!ids.length || !rows.length) return undefined;
   return groupedBars({
@@ -178,16 +191,16 @@ export function vsHostChart(model: ReportModel): ChartSpec | undefined {
   const sig = (s: SchemeView, id: string) => {
     const a = gbpsSamples(testOf(host, id));
     const b = gbpsSamples(testOf(s, id));
-    return a.length && b.length ? welch(a, b) : undefined;
+    return a.length && b.length ? difference(a, b) : undefined;
   };
   const names = ids.map((id) => `${specOf(model.result, id)?.placement ?? ''}-host`);
   return {
     id: 'vs-host',
     title: 'Against the host network',
-    caption: 'TCP (1 stream) throughput as a percentage of the host baseline, with its 95% interval. Filled bars differ significantly from the host (Welch t-test, p < 0.05); dashed outlines do not (n.s.).',
+    caption: `TCP (1 stream) throughput as a percentage of the host baseline (the dashed line at 100%), with its 95% interval. Filled bars differ significantly from the host (${SIGNIFICANCE_TEXT}); dashed outlines do not (n.s.).`,
     height: (l) => barHeight(rows.length, ids.length, l),
     option: (l) => ({
-      ...frame(l, names),
+      ...frame(l, names, rows.map((s) => s.rec.name)),
       color: PAIR,
       xAxis: valueAxis('% of host', l, { min: 0, splitNumber: l !== 'narrow' ? 6 : 3, axisLabel: { color: MUTED, fontSize: font(l), formatter: '{value}%' } }),
       yAxis: categoryAxis(rows.map((s) => s.rec.name), l),
@@ -204,7 +217,7 @@ export function vsHostChart(model: ReportModel): ChartSpec | undefined {
           }),
           markLine:
             i === 0
-              ? { silent: true, symbol: 'none', label: { position: 'end' as const, formatter: 'host', color: MUTED, fontSize: font(l) - 1 }, lineStyle: { color: INK, type: 'dashed' as const }, data: [{ xAxis: 100 }] }
+              ? { silent: true, symbol: 'none', label: { show: false }, lineStyle: { color: INK, type: 'dashed' as const }, data: [{ xAxis: 100 }] }
               : undefined,
         })),
         ...ids.map((id, i) =>
@@ -240,7 +253,7 @@ export function cpuChart(model: ReportModel, placement: Placement): ChartSpec | 
     caption: `System-wide CPU-seconds spent per Gbit moved in ${testTitle(specOf(model.result, id), id)}, median over runs, split by where the time went. Packet processing in the kernel lands mostly in softirq.`,
     height: (l) => barHeight(rows.length, 1, l) + 10,
     option: (l) => ({
-      ...frame(l, [...parts]),
+      ...frame(l, [...parts], rows.map((s) => s.rec.name)),
       xAxis: valueAxis('CPU-seconds per Gbit', l),
       yAxis: categoryAxis(rows.map((s) => s.rec.name), l),
       series: parts.map((part, i) => ({
@@ -261,7 +274,7 @@ export function cpuChart(model: ReportModel, placement: Placement): ChartSpec | 
 
 /** UDP loss at the run's send rate, per scheme and placement. */
 export function udpLossChart(model: ReportModel): ChartSpec | undefined {
-  const ids = testIds(model.result, (t) => t.protocol === 'udp');
+  const ids = testIds(model.result, (t) => isBulk(t) && t.protocol === 'udp' && !t.length);
   const rows = model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.lossPercent !== undefined));
   if (!ids.length || !rows.length) return undefined;
   const names = ids.map((id) => `${specOf(model.result, id)?.placement ?? id}-host`);
@@ -271,7 +284,7 @@ export function udpLossChart(model: ReportModel): ChartSpec | undefined {
     caption: 'Median share of UDP datagrams lost at the fixed send rate (iperf3 -u -b). Loss at a rate the path cannot carry measures where the receiver or the path saturates.',
     height: (l) => barHeight(rows.length, ids.length, l),
     option: (l) => ({
-      ...frame(l, names),
+      ...frame(l, names, rows.map((s) => s.rec.name)),
       xAxis: valueAxis('% of datagrams lost', l, { min: 0 }),
       yAxis: categoryAxis(rows.map((s) => s.rec.name), l),
       series: ids.map((id, i) => ({

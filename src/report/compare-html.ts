@@ -3,6 +3,7 @@ import { compareCsvRows, deltaText, renderCompareMarkdown, type Comparison } fro
 import { toCsv } from './csv.js';
 import { dataUrl, esc } from './escape.js';
 import { CSS } from './html-style.js';
+import { SIGNIFICANCE_TEXT } from './significance.js';
 import { renderSvg } from './svg.js';
 
 /** Pure: the self-contained HTML page of `cnlab compare` (same rules as the report page: no script). */
@@ -71,7 +72,7 @@ export function renderCompareHtml(c: Comparison): string {
 ${diffs}
 <section id="changes"><h2>Changes against ${esc(c.runs[0].key)}</h2>
 <div class="tablewrap"><table><thead>${head}</thead><tbody>${rows}</tbody></table></div>
-<p class="sub">Median ± half-width of the 95% CI. Each change is against run ${esc(c.runs[0].key)}, with the 95% confidence interval of the difference and Welch's t-test; n.s. means not significant (p ≥ 0.05).</p></section>
+<p class="sub">Median ± half-width of the 95% CI. Each change is against run ${esc(c.runs[0].key)}, with the 95% confidence interval of the difference; n.s. means not significant by ${esc(SIGNIFICANCE_TEXT)}.</p></section>
 ${figs ? `<section id="charts"><h2>Charts</h2><div class="charts">${figs}</div></section>` : ''}
 <section id="raw"><h2>Raw data</h2><div class="downloads"><a download="compare.csv" href="${dataUrl('text/csv', toCsv(csv.header, csv.rows))}">compare.csv</a><a download="compare.md" href="${dataUrl('text/markdown', md)}">compare.md</a></div></section>
 </main></body></html>

@@ -3,11 +3,11 @@ import Table from 'cli-table3';
 import type { ResultFile, TestRecord } from '../result/types.js';
 import { mdCell } from './escape.js';
 import { fmt, gbpsSamples, samples, signedPct } from './figures.js';
-import { welch, type Welch } from './welch.js';
+import { difference, pText, SIGNIFICANCE_TEXT, type Difference } from './significance.js';
 
 /**
  * Pure: several runs side by side. The first run is the reference; every other run's figures
- * are given as a change against it with the 95% interval of the difference and Welch's test.
+ * are given as a change against it with the 95% interval of the difference and its significance.
  * Runs whose environments differ (kernel, CPU, tools, knobs, topology) are flagged, since a
  * change between them may come from the machine rather than the network.
  */
@@ -28,8 +28,8 @@ export interface Cell {
   cpu?: number;
   loss?: number;
   /** Against the reference run (absent for the reference itself). */
-  delta?: { ratio: number; test?: Welch; relCi?: [number, number] };
-  cpuDelta?: { ratio: number; test?: Welch };
+  delta?: { ratio: number; test?: Difference; relCi?: [number, number] };
+  cpuDelta?: { ratio: number; test?: Difference };
 }
 
 export interface CompareRow {
@@ -62,14 +62,14 @@ function cellOf(t: TestRecord | undefined, ref: TestRecord | undefined): Cell | 
     const a = gbpsSamples(ref);
     const am = ref.summary?.gbps.median;
     if (a.length && g.length && am && cell.median !== undefined) {
-      const w = welch(a, g);
+      const w = difference(a, g);
       const mean = a.reduce((s, x) => s + x, 0) / a.length;
       cell.delta = { ratio: cell.median / am, test: w, relCi: w.p === undefined ? undefined : [w.ci95[0] / mean, w.ci95[1] / mean] };
     }
     const ca = samples(ref, (r) => r.cpuSecondsPerGbit);
     const cb = samples(t, (r) => r.cpuSecondsPerGbit);
     const rc = ref.summary?.cpuSecondsPerGbit?.median;
-    if (ca.length && cb.length && rc && cell.cpu !== undefined) cell.cpuDelta = { ratio: cell.cpu / rc, test: welch(ca, cb) };
+    if (ca.length && cb.length && rc && cell.cpu !== undefined) cell.cpuDelta = { ratio: cell.cpu / rc, test: difference(ca, cb) };
   }
   return cell;
 }
@@ -126,7 +126,7 @@ export function deltaText(d: Cell['delta']): string {
   if (!d) return '–';
   const w = d.test;
   if (!w || w.p === undefined) return `${signedPct(d.ratio - 1)} (untested)`;
-  const p = w.p < 0.001 ? 'p < 0.001' : `p = ${w.p.toFixed(w.p < 0.01 ? 3 : 2)}`;
+  const p = pText(w);
   if (!w.significant) return `≈ ${signedPct(d.ratio - 1)} (n.s., ${p})`;
   return `${signedPct(d.ratio - 1)} (CI ${signedPct(Math.max(-1, d.relCi![0]))} to ${signedPct(Math.max(-1, d.relCi![1]))}, ${p})`;
 }
@@ -153,7 +153,7 @@ export function renderCompareTable(c: Comparison): string {
     table.push([row.scheme, row.test, ...row.cells.map(gbps), ...row.cells.slice(1).map((x) => deltaText(x?.delta)), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
   }
   const warn = c.differences.length ? `\nenvironments differ — changes may come from the machine, not the network:\n${diffLines(c).map((l) => `  ${l}`).join('\n')}\n` : '\nenvironments match (kernel, CPU, tools, knobs, topology)\n';
-  return `${runLines(c).join('\n')}\n${table.toString()}\nmedian ± 95% CI half-width; change against ${c.runs[0].key} with the 95% CI of the difference and Welch's t-test (n.s.: not significant)${warn}`;
+  return `${runLines(c).join('\n')}\n${table.toString()}\nmedian ± 95% CI half-width; change against ${c.runs[0].key} with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}${warn}`;
 }
 
 export function renderCompareMarkdown(c: Comparison): string {
@@ -167,7 +167,7 @@ export function renderCompareMarkdown(c: Comparison): string {
     ...(c.differences.length ? ['> **Environments differ** — a change may come from the machine rather than the network:', ...diffLines(c).map((l) => `> - ${mdCell(l)}`), ''] : ['Environments match (kernel, CPU, tools, knobs, topology).', '']),
     [head, head.map((_, i) => (i < 2 ? '---' : '---:')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'),
     '',
-    `Median ± 95% CI half-width. Changes are against ${c.runs[0].key}, with the 95% CI of the difference and Welch's t-test; n.s. = not significant.`,
+    `Median ± 95% CI half-width. Changes are against ${c.runs[0].key}, with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}.`,
     '',
   ];
   return out.join('\n');

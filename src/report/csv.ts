@@ -49,10 +49,15 @@ function summaryCsv(m: ReportModel): string {
 }
 
 function runsCsv(r: ResultFile): string {
-  const header = ['scheme', 'test', 'repeat', 'started_at', 'ok', 'error', 'gbps', 'bytes', 'retransmits', 'loss_percent', 'jitter_ms', 'cpu_user_s', 'cpu_system_s', 'cpu_softirq_s', 'cpu_irq_s', 'cpu_steal_s', 'cpu_busy_s', 'cpu_s_per_gbit'];
+  const header = ['scheme', 'test', 'repeat', 'started_at', 'ok', 'error', 'outlier', 'gbps', 'bytes', 'retransmits', 'loss_percent', 'jitter_ms', 'cpu_user_s', 'cpu_system_s', 'cpu_softirq_s', 'cpu_irq_s', 'cpu_steal_s', 'cpu_busy_s', 'cpu_s_per_gbit', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'max_us', 'qperf_latency_us', 'transactions', 'cpu_s_per_1k_transactions', 'load_gbps', 'send_gbps', 'max_rate_mbps', 'affinity_client', 'affinity_server'];
   const rows: Cell[][] = r.schemes.flatMap((s) =>
     s.tests.flatMap((t) =>
-      t.runs.map((x) => [s.name, t.id, x.repeat, x.startedAt, x.ok, x.error, x.gbps, x.bytes, x.retransmits, x.lossPercent, x.jitterMs, x.cpu?.user, x.cpu?.system, x.cpu?.softirq, x.cpu?.irq, x.cpu?.steal, x.cpu?.busy, x.cpuSecondsPerGbit]),
+      t.runs.map((x) => [
+        s.name, t.id, x.repeat, x.startedAt, x.ok, x.error, x.outlier ?? false, x.gbps, x.bytes, x.retransmits, x.lossPercent, x.jitterMs,
+        x.cpu?.user, x.cpu?.system, x.cpu?.softirq, x.cpu?.irq, x.cpu?.steal, x.cpu?.busy, x.cpuSecondsPerGbit,
+        x.latency?.p50Us, x.latency?.p90Us, x.latency?.p99Us, x.latency?.p999Us, x.latency?.maxUs, x.latencyUs, x.transactions, x.cpuSecondsPer1kTransactions,
+        x.load?.ok ? x.load.gbps : undefined, x.sendGbps, x.maxRateMbps, x.affinity?.client, x.affinity?.server,
+      ]),
     ),
   );
   return toCsv(header, rows);

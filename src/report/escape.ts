@@ -5,9 +5,14 @@
 
 const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/** Terminal colour sequences and other control characters (tools' error output carries them). */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /\u001b\[[0-9;?]*[A-Za-z]|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+export const plain = (value: unknown): string => String(value ?? '').replace(CONTROL, '');
+
 /** Text for HTML element content and double- or single-quoted attribute values. */
 export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => HTML[c]);
+  return plain(value).replace(/[&<>"']/g, (c) => HTML[c]);
 }
 
 /**
@@ -25,7 +30,7 @@ export function dataUrl(mime: string, text: string): string {
 
 /** Markdown table cell: no pipes, no newlines, no raw HTML. */
 export function mdCell(value: unknown): string {
-  return String(value ?? '')
+  return plain(value)
     .replace(/[\r\n]+/g, ' ')
     .replace(/\|/g, '\\|')
     .replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));

@@ -1,5 +1,5 @@
 import { median } from 'simple-statistics';
-import type { Placement, ResultFile, RunRecord, SchemeRecord, TestRecord } from '../result/types.js';
+import type { Placement, ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import { packetPath, type PacketPath } from './path.js';
 import { summarizeResult, type SchemeLine, type TestLine } from './summary.js';
 
@@ -55,17 +55,31 @@ export function lineOf(s: SchemeView, id: string): TestLine | undefined {
 }
 
 /** The ids of the tests in the result, in the order the run defined them. */
-export function testIds(result: ResultFile, filter: (t: { protocol: string; placement: Placement; streams: number }) => boolean = () => true): string[] {
+export function testIds(result: ResultFile, filter: (t: TestSpec) => boolean = () => true): string[] {
   const ids = new Set<string>();
   for (const t of result.options.tests) if (filter(t)) ids.add(t.id);
   for (const s of result.schemes) for (const t of s.tests) if (filter(t)) ids.add(t.id);
   return [...ids];
 }
 
-/** The headline test of a placement: TCP with one stream, else the first TCP test. */
+/** An iperf3 bulk test (TCP streams, UDP at a rate): not a sweep point of another figure. */
+export function isBulk(t: TestSpec): boolean {
+  return (t.kind ?? 'iperf3') === 'iperf3' && (!t.sweep || t.sweep.param === 'streams');
+}
+
+/** The headline test of a placement: iperf3 TCP with one stream (unpinned first), else any iperf3 TCP test. */
 export function headlineTest(result: ResultFile, placement: Placement): string | undefined {
-  const tcp = testIds(result, (t) => t.protocol === 'tcp' && t.placement === placement);
-  return tcp.find((id) => id.startsWith('tcp-1/')) ?? tcp[0];
+  const tcp = testIds(result, (t) => isBulk(t) && t.protocol === 'tcp' && t.placement === placement);
+  const specs = tcp.map((id) => specOf(result, id)!);
+  const one = specs.filter((t) => t.streams === 1);
+  return (one.find((t) => t.pin !== true) ?? one[0] ?? specs[0])?.id;
+}
+
+/** The latency test of a placement: sockperf ping-pong without load that has figures, TCP first. */
+export function latencyTest(result: ResultFile, placement: Placement): string | undefined {
+  const measured = (id: string) => result.schemes.some((s) => s.tests.some((t) => t.id === id && t.latencySummary?.p50Us));
+  const ids = testIds(result, (t) => t.kind === 'sockperf' && !t.underLoad && t.placement === placement).filter(measured);
+  return ids.find((id) => specOf(result, id)?.protocol === 'tcp') ?? ids[0];
 }
 
 /** Per-run values of the runs that succeeded. */
@@ -98,15 +112,39 @@ export function cpuSplit(t: TestRecord | undefined): CpuSplit | undefined {
   return { user, system, softirq, irq, total: user + system + softirq + irq, runs: runs.length };
 }
 
-/** "tcp-1/cross" → "TCP, 1 stream, cross-host". */
-export function testTitle(t: { protocol: string; streams: number; placement: Placement; udpRate?: string } | undefined, id = ''): string {
+/** Bytes as 64 B, 1 KiB, 64 KiB. */
+export const bytesText = (n: number): string => (n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`);
+
+/** "tcp-1/cross" → "TCP, 1 stream, cross-host"; every test kind gets a readable title. */
+export function testTitle(t: TestSpec | undefined, id = ''): string {
   if (!t) return id;
-  const what = t.protocol === 'udp' ? `UDP${t.udpRate ? ` at ${t.udpRate}bit/s` : ''}` : `TCP, ${t.streams} stream${t.streams === 1 ? '' : 's'}`;
-  return `${what}, ${t.placement}-host`;
+  const kind = t.kind ?? 'iperf3';
+  let what: string;
+  if (kind === 'qperf') what = `qperf ${t.qperfTest ?? t.protocol}${t.msgSize ? `, ${bytesText(t.msgSize)}` : ''}`;
+  else if (kind === 'sockperf') what = `${t.protocol.toUpperCase()} round trip${t.msgSize ? ` (${t.msgSize} B)` : ''}${t.underLoad ? ` under ${t.underLoad.streams}-stream load` : ''}`;
+  else if (kind === 'udp-rate-sweep') what = `UDP rate for < ${t.lossLimitPercent ?? 1}% loss`;
+  else if (t.protocol === 'udp') what = `UDP${t.udpRate ? ` at ${t.udpRate}bit/s` : ''}${t.length ? `, ${bytesText(t.length)} datagrams` : ''}`;
+  else what = `TCP, ${t.streams} stream${t.streams === 1 ? '' : 's'}${t.length ? `, ${bytesText(t.length)} writes` : ''}`;
+  const pin = t.pin === undefined ? '' : t.pin ? ', pinned' : ', unpinned';
+  return `${what}${pin}, ${t.placement}-host`;
 }
 
-export function specOf(result: ResultFile, id: string): { protocol: string; streams: number; placement: Placement; udpRate?: string } | undefined {
+export function specOf(result: ResultFile, id: string): TestSpec | undefined {
   return result.options.tests.find((t) => t.id === id) ?? result.schemes.flatMap((s) => s.tests).find((t) => t.id === id);
+}
+
+/** The environment knobs of a run, for header lines: "preset s1-cloud · CPUs 0 · pinned · offloads off". */
+export function knobsText(r: ResultFile): string {
+  const o = r.options;
+  const k = o.knobs;
+  const parts: string[] = [];
+  if (o.preset) parts.push(`preset ${o.preset}`);
+  if (k?.cpus) parts.push(`CPUs ${k.cpus}`);
+  if (k) parts.push(k.pin ? 'pinned' : 'unpinned');
+  if (k?.offloads) parts.push(`offloads ${k.offloads}`);
+  if (k?.linkRate) parts.push(`link ${k.linkRate}`);
+  if (o.warmupSeconds) parts.push(`${o.warmupSeconds} s warm-up`);
+  return parts.join(' · ');
 }
 
 export const fmt = (v: number | undefined, digits = 2): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));

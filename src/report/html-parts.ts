@@ -1,6 +1,7 @@
 import type { ResultFile } from '../result/types.js';
 import { esc, slug } from './escape.js';
-import { fmt, headlineTest, lineOf, pct, specOf, testIds, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { fmt, headlineTest, isBulk, knobsText, latencyTest, lineOf, pct, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { SIGNIFICANCE_TEXT } from './significance.js';
 import { FABRIC_SHORT, FABRIC_TEXT, type Hop } from './path.js';
 import type { Cost, Verdicts } from './verdicts.js';
 
@@ -41,40 +42,42 @@ function gbpsCell(s: SchemeView, id: string | undefined): string {
 /** One row per scheme: family, MTU, the headline figures per placement, UDP loss, CPU per Gbit. */
 export function summaryTable(model: ReportModel, v: Verdicts): string {
   const r = model.result;
-  const cols = model.placements.map((p) => ({ p, tcp: headlineTest(r, p), tcp4: testIds(r, (t) => t.protocol === 'tcp' && t.placement === p && t.streams > 1)[0], udp: testIds(r, (t) => t.protocol === 'udp' && t.placement === p)[0] }));
+  const cols = model.placements.map((p) => ({ p, tcp: headlineTest(r, p), tcp4: testIds(r, (t) => isBulk(t) && t.protocol === 'tcp' && t.placement === p && t.streams > 1)[0], udp: testIds(r, (t) => isBulk(t) && t.protocol === 'udp' && !t.length && t.placement === p)[0], lat: latencyTest(r, p) }));
   const head = [
     '<th>scheme</th><th>layout</th><th class="num">MTU</th>',
-    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s ± CI</th><th class="num">% of host</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}`),
+    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s ± CI</th><th class="num">% of host</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? '<th class="num">RTT p50<br>µs</th>' : ''}`),
     `<th class="num">CPU-s<br>per Gbit</th>`,
   ].join('');
   const rows = model.schemes.map((s) => {
     if (s.rec.status !== 'ok' || !s.rec.tests.length) {
-      const span = 2 + cols.reduce((n, c) => n + 2 + (c.tcp4 ? 1 : 0) + (c.udp ? 1 : 0), 0);
+      const span = 2 + cols.reduce((n, c) => n + 2 + (c.tcp4 ? 1 : 0) + (c.udp ? 1 : 0) + (c.lat ? 1 : 0), 0);
       return `<tr class="off"><td><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a></td><td>${badge(s)}</td><td colspan="${span - 1}">${esc(s.rec.reason ?? 'not measured')}</td></tr>`;
     }
     const cells = cols.map((c) => {
       const udp = c.udp ? lineOf(s, c.udp) : undefined;
-      return `${gbpsCell(s, c.tcp)}${c.tcp ? vsHostCell(s, c.tcp, v.costs) : '<td class="num">–</td>'}${c.tcp4 ? gbpsCell(s, c.tcp4) : ''}${c.udp ? `<td class="num">${udp?.lossPercent === undefined ? '–' : `${fmt(udp.lossPercent, udp.lossPercent < 10 ? 1 : 0)}%`}</td>` : ''}`;
+      return `${gbpsCell(s, c.tcp)}${c.tcp ? vsHostCell(s, c.tcp, v.costs) : '<td class="num">–</td>'}${c.tcp4 ? gbpsCell(s, c.tcp4) : ''}${c.udp ? `<td class="num">${udp?.lossPercent === undefined ? '–' : `${fmt(udp.lossPercent, udp.lossPercent < 10 ? 1 : 0)}%`}</td>` : ''}${c.lat ? `<td class="num">${fmt(testOf(s, c.lat)?.latencySummary?.p50Us?.median, 0)}</td>` : ''}`;
     });
     const cpuId = cols[0]?.tcp;
     const cpu = cpuId ? lineOf(s, cpuId)?.cpuSecondsPerGbit : undefined;
     return `<tr><td><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a></td><td>${badge(s)}</td><td class="num">${s.path.workloadMtu ?? '–'}</td>${cells.join('')}<td class="num">${fmt(cpu, 3)}</td></tr>`;
   });
   return `<div class="tablewrap"><table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>
-<p class="sub">Median of ${r.options.repeats} runs × ${r.options.seconds} s with the half-width of the 95% confidence interval of the mean. “% of host” is the ratio to the host baseline in the same run; ≈ marks a difference that is not significant (Welch's t-test, p ≥ 0.05). CPU per Gbit is for ${esc(cols[0]?.tcp ?? 'the first TCP test')}.</p>`;
+<p class="sub">Median of ${r.options.repeats} runs × ${r.options.seconds} s with the half-width of the 95% confidence interval of the mean. “% of host” is the ratio to the host baseline in the same run; ≈ marks a difference from the host that is not significant (${esc(SIGNIFICANCE_TEXT)}). CPU per Gbit is for ${esc(cols[0]?.tcp ?? 'the first TCP test')}.</p>`;
 }
 
 export function verdictBlock(v: Verdicts): string {
   const list = (items: string[], cls = '') => (items.length ? `<ul class="${cls}">${items.map((t) => `<li>${rich(t)}</li>`).join('')}</ul>` : '');
-  const ranking = v.rankings.length ? `<h3>Ranking</h3>${list(v.rankings.map((k) => k.text))}` : '';
+  const ranks = [...v.rankings, ...v.latency.rankings].map((k) => k.text);
+  const ranking = ranks.length ? `<h3>Ranking</h3>${list(ranks)}` : '';
   const recs = v.recommendations.length ? `<h3>Recommendations by constraint</h3>${list(v.recommendations.map((r) => r.text))}` : '';
   const caveats = v.caveats.length ? `<h3>Caveats</h3>${list(v.caveats, 'caveats')}` : '';
-  return `<div class="verdict">${list(v.headline)}${ranking}${recs}${caveats}</div>`;
+  return `<div class="verdict">${list([...v.headline, ...v.latency.headline])}${ranking}${recs}${caveats}</div>`;
 }
 
 export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): string {
   const r = s.rec;
   const costs = v.costs.filter((c) => c.scheme === r.name);
+  const lat = v.latency.costs.filter((c) => c.scheme === r.name).map((c) => `<li>${rich(c.text)}</li>`).join('');
   const kv = [
     r.mtu || s.path.workloadMtu ? `<span>MTU <b>${esc(s.path.workloadMtu ?? r.mtu)}</b> (underlay ${esc(s.path.underlayMtu)})</span>` : '',
     `<span>encapsulation <b>${esc(s.path.encapBytes)} B</b></span>`,
@@ -85,7 +88,14 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
     const bad = t.runs.filter((x) => !x.ok);
     return bad.length ? [`${t.id}: ${bad.length} of ${t.runs.length} runs failed — ${[...new Set(bad.map((x) => x.error ?? 'failed'))].join('; ')}`] : [];
   });
-  const notes = [...r.notes.map((n) => `note: ${n}`), ...(r.status !== 'ok' ? [`${r.status}: ${r.reason ?? 'no reason recorded'}`] : [])];
+  const outliers = r.tests.filter((t) => t.outlierRepeats?.length).map((t) => `${t.id} run ${t.outlierRepeats!.join(', ')}`);
+  const warmups = r.tests.filter((t) => t.warmup && !t.warmup.ok).map((t) => `${t.id}: ${t.warmup!.error ?? 'failed'}`);
+  const notes = [
+    ...r.notes.map((n) => `note: ${n}`),
+    ...(r.status !== 'ok' ? [`${r.status}: ${r.reason ?? 'no reason recorded'}`] : []),
+    ...(outliers.length ? [`outlier runs (flagged, still counted): ${outliers.join('; ')}`] : []),
+    ...(warmups.length ? [`warm-up failed: ${warmups.join('; ')}`] : []),
+  ];
   const costList = costs.length
     ? `<ul>${costs.map((c) => `<li>${rich(c.text)}${c.evidence.length ? `<br><span class="ns">${esc(c.evidence.join('; '))}</span>` : ''}</li>`).join('')}</ul>`
     : '';
@@ -97,7 +107,7 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
 <p class="summary">${esc(r.summary)}</p>
 <div class="kv">${kv.join('')}</div>
 ${s.path.cross.length ? pathList(s.path.cross, 'cross-host path') : ''}${s.path.same ? pathList(s.path.same, 'same-host path') : ''}
-${costList}${causes}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}${failures.length ? `<ul>${failures.map((f) => `<li class="sig-bad">${esc(f)}</li>`).join('')}</ul>` : ''}${plan}</article>`;
+${costList}${lat ? `<ul>${lat}</ul>` : ''}${causes}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}${failures.length ? `<ul>${failures.map((f) => `<li class="fail">${esc(f)}</li>`).join('')}</ul>` : ''}${plan}</article>`;
 }
 
 /** Keys of an object that a renderer does not already show, as escaped key: value rows. */
@@ -113,9 +123,9 @@ export function environmentBlock(r: ResultFile): string {
   const t = r.topology;
   const o = r.options;
   const tools = Object.entries(e.tools).map(([k, val]) => `<tr><th>${esc(k)}</th><td class="mono">${esc(val)}</td></tr>`).join('');
-  const env = `<tr><th>kernel</th><td class="mono">${esc(e.kernel)}</td></tr><tr><th>CPU</th><td>${esc(e.cpuModel)} × ${esc(e.cpus)}</td></tr><tr><th>Node.js</th><td class="mono">${esc(e.node)}</td></tr>${tools}<tr><th>CPU figures</th><td>${esc(e.cpuMethod)}</td></tr>${extraRows(e as unknown as Record<string, unknown>, ['kernel', 'cpuModel', 'cpus', 'node', 'tools', 'cpuMethod'])}`;
+  const env = `<tr><th>kernel</th><td class="mono">${esc(e.kernel)}</td></tr><tr><th>CPU</th><td>${esc(e.cpuModel)} × ${esc(e.cpus)}</td></tr><tr><th>Node.js</th><td class="mono">${esc(e.node)}</td></tr>${tools}<tr><th>CPU figures</th><td>${esc(e.cpuMethod)}</td></tr>${Object.entries(e.methods ?? {}).map(([k, val]) => `<tr><th>how: ${esc(k)}</th><td>${esc(val)}</td></tr>`).join('')}${extraRows(e as unknown as Record<string, unknown>, ['kernel', 'cpuModel', 'cpus', 'node', 'tools', 'cpuMethod', 'methods'])}`;
   const topo = `<tr><th>hosts</th><td>${esc(t.hosts)} × ${esc(t.containersPerHost)} container(s)${t.sameHost ? ', plus a second container on host 1' : ''}</td></tr><tr><th>underlay</th><td class="mono">${esc(t.underlay.cidr)}, MTU ${esc(t.underlay.mtu)}${t.underlay.rate ? `, rate ${esc(t.underlay.rate)}` : ''}</td></tr><tr><th>pods</th><td class="mono">${esc(t.pods.cidr)}, /${esc(t.pods.blockPrefix)} per host</td></tr>`;
-  const opts = `<tr><th>repeats × duration</th><td>${esc(o.repeats)} × ${esc(o.seconds)} s</td></tr><tr><th>UDP rate</th><td>${esc(o.udpRate)}</td></tr><tr><th>tests</th><td class="mono">${o.tests.map((x) => esc(x.id)).join(', ')}</td></tr>${extraRows(o as unknown as Record<string, unknown>, ['repeats', 'seconds', 'udpRate', 'tests'])}`;
+  const opts = `<tr><th>repeats × duration</th><td>${esc(o.repeats)} × ${esc(o.seconds)} s</td></tr><tr><th>UDP rate</th><td>${esc(o.udpRate)}</td></tr>${knobsText(r) ? `<tr><th>knobs</th><td>${esc(knobsText(r))}</td></tr>` : ''}<tr><th>tests</th><td class="mono">${o.tests.map((x) => esc(x.id)).join(', ')}</td></tr>${extraRows(o as unknown as Record<string, unknown>, ['repeats', 'seconds', 'udpRate', 'tests', 'knobs', 'preset', 'warmupSeconds'])}`;
   const run = `<tr><th>cnlab</th><td class="mono">${esc(r.cnlab.version)} ${r.cnlab.argv.map(esc).join(' ')}</td></tr><tr><th>started</th><td>${esc(r.createdAt)}</td></tr><tr><th>last written</th><td>${esc(r.updatedAt)}</td></tr>`;
   const ifaces = r.schemes.flatMap((s) => (s.interfaces ?? []).map((i) => ({ s: s.name, i })));
   const offloadKeys = [...new Set(ifaces.flatMap(({ i }) => Object.keys(i.offloads)))];

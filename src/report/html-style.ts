@@ -23,7 +23,8 @@ nav.toc a { text-decoration: none; }
 .caveats li { color: var(--muted); }
 .tablewrap { overflow-x: auto; -webkit-overflow-scrolling: touch; border: 1px solid var(--line); border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
-th, td { padding: 6px 10px; text-align: left; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td { padding: 6px 8px; text-align: left; border-bottom: 1px solid var(--line); vertical-align: top; }
+td:first-child { white-space: nowrap; }
 th { background: var(--panel); font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr:last-child td { border-bottom: 0; }
@@ -31,6 +32,7 @@ tr.off td { color: var(--faint); }
 .sig-bad { color: var(--bad); font-weight: 600; }
 .sig-good { color: var(--ok); font-weight: 600; }
 .ns { color: var(--faint); }
+.fail { color: var(--bad); font-size: 0.88rem; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 0.78rem; font-weight: 600; background: #EEF2FF; color: #3730A3; white-space: nowrap; }
 .badge.overlay { background: #F3E8FF; color: #6B21A8; } .badge.routed { background: #ECFDF5; color: #065F46; }
 .badge.l2 { background: #EFF6FF; color: #1E40AF; } .badge.nat { background: #FFF7ED; color: #9A3412; }

@@ -1,5 +1,7 @@
 import type { ResultFile } from '../result/types.js';
+import { mainMetric } from '../measure/derive.js';
 import type { ChartSpec } from './charts.js';
+import { latencyCharts, loadCharts, rateCharts, sweepCharts, transactionCpuChart } from './charts-more.js';
 import { esc } from './escape.js';
 import type { ReportModel } from './figures.js';
 
@@ -30,8 +32,40 @@ function encapRows(r: ResultFile): Array<{ scheme: string; host: string; c: NonN
 const overheadPct = (bytes: number, datagramBytes: number) => (bytes > 0 ? ((datagramBytes / bytes - 1) * 100).toFixed(1) : '–');
 const drops = (d: Record<string, number>) => Object.entries(d).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
 
+type Test = ResultFile['schemes'][number]['tests'][number];
+const allTests = (r: ResultFile) => r.schemes.flatMap((s) => s.tests.map((t) => ({ scheme: s.name, t })));
+
+/** Sweep points (message size, datagram size, streams): the main figure at each point. */
+function sweepCsv(r: ResultFile): ExtraCsv | undefined {
+  const rows = allTests(r)
+    .filter(({ t }) => t.sweep)
+    .map(({ scheme, t }) => {
+      const m = mainMetric(t);
+      const sum = m.metric === 'gbps' ? t.summary?.gbps : m.metric === 'latencyUs' ? t.latencySummary?.latencyUs : m.metric === 'p50Us' ? t.latencySummary?.p50Us : t.rateSummary?.maxRateMbps;
+      return [t.sweep!.series, t.sweep!.param, t.sweep!.value, scheme, t.placement, t.id, m.metric, sum?.n, sum?.median, sum?.ci95[0], sum?.ci95[1], t.summary?.lossPercent?.median, t.latencySummary?.cpuSecondsPer1kTransactions?.median ?? t.summary?.cpuSecondsPerGbit?.median];
+    });
+  return rows.length ? { name: 'sweeps.csv', title: 'every sweep point (message size, datagram size, streams)', header: ['series', 'param', 'value', 'scheme', 'placement', 'test', 'metric', 'runs', 'median', 'ci95_low', 'ci95_high', 'loss_percent_median', 'cpu_per_unit_median'], rows } : undefined;
+}
+
+/** Latency tests: percentiles, qperf latency, CPU per transaction, the load beside them. */
+function latencyCsv(r: ResultFile): ExtraCsv | undefined {
+  const m = (t: Test, k: keyof NonNullable<Test['latencySummary']>) => t.latencySummary?.[k]?.median;
+  const rows = allTests(r)
+    .filter(({ t }) => t.latencySummary)
+    .map(({ scheme, t }) => [scheme, t.id, t.kind ?? 'iperf3', t.protocol, t.placement, t.msgSize, t.underLoad?.streams, m(t, 'p50Us'), m(t, 'p90Us'), m(t, 'p99Us'), m(t, 'p999Us'), m(t, 'maxUs'), m(t, 'latencyUs'), m(t, 'cpuSecondsPer1kTransactions'), m(t, 'loadGbps'), t.latencySummary?.p50Us?.n ?? t.latencySummary?.latencyUs?.n]);
+  return rows.length ? { name: 'latency.csv', title: 'latency per scheme and test (medians, µs)', header: ['scheme', 'test', 'kind', 'protocol', 'placement', 'msg_size', 'under_load_streams', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'max_us', 'qperf_latency_us', 'cpu_s_per_1k_transactions', 'load_gbps', 'runs'], rows } : undefined;
+}
+
+/** UDP rate searches: every offered rate of every run. */
+function rateCsv(r: ResultFile): ExtraCsv | undefined {
+  const rows = allTests(r).flatMap(({ scheme, t }) =>
+    t.runs.flatMap((run) => (run.ratePoints ?? []).map((p) => [scheme, t.id, run.repeat, p.offeredMbps, p.ok, p.error, p.gbps, p.lossPercent, p.jitterMs, run.maxRateMbps])),
+  );
+  return rows.length ? { name: 'udp-rate.csv', title: 'UDP rate search: every offered rate', header: ['scheme', 'test', 'repeat', 'offered_mbps', 'ok', 'error', 'gbps', 'loss_percent', 'jitter_ms', 'run_max_rate_mbps'], rows } : undefined;
+}
+
 export function extraCsv(r: ResultFile): ExtraCsv[] {
-  const out: ExtraCsv[] = [];
+  const out: ExtraCsv[] = [sweepCsv(r), latencyCsv(r), rateCsv(r)].filter((x): x is ExtraCsv => !!x);
   const encap = encapRows(r);
   if (encap.length) {
     out.push({
@@ -44,8 +78,37 @@ export function extraCsv(r: ResultFile): ExtraCsv[] {
   return out;
 }
 
+/**
+ * The run's own pairwise comparisons (result.comparisons), for the headline tests: a lower
+ * triangle where each cell is the row scheme against the column scheme.
+ */
+function pairwiseHtml(r: ResultFile): string {
+  const all = r.comparisons ?? [];
+  const tests = [...new Set(all.map((c) => c.testId))].filter((id) => /^(tcp-1|lat-tcp|lat-udp)\//.test(id));
+  return tests
+    .map((id) => {
+      const cs = all.filter((c) => c.testId === id);
+      const names = [...new Set(cs.flatMap((c) => [c.b, c.a]))];
+      const cell = (a: string, b: string) => {
+        const c = cs.find((x) => x.a === a && x.b === b);
+        if (!c) return '<td></td>';
+        const rel = c.relDiff === undefined ? '–' : `${c.relDiff >= 0 ? '+' : '−'}${Math.abs(Math.round(c.relDiff * 100))}%`;
+        const better = c.higherIsBetter ? c.diff > 0 : c.diff < 0;
+        const cls = c.method === 'none' ? '' : !c.significant ? 'ns' : better ? 'sig-good' : 'sig-bad';
+        const p = c.pValue === undefined ? 'untested' : c.significant ? `p = ${c.pValue.toPrecision(2)}` : 'n.s.';
+        return `<td class="num ${cls}" title="${esc(`${c.metric}, ${c.method}`)}">${rel} <span class="ns">${p}</span></td>`;
+      };
+      const rows = names.slice(1).map((a, i) => `<tr><th>${esc(a)}</th>${names.slice(0, i + 1).map((b) => cell(a, b)).join('')}${names.slice(i + 2).map(() => '<td></td>').join('')}</tr>`);
+      const metric = cs[0]?.metric ?? '';
+      return `<h3>${esc(id)} <span class="ns">(${esc(metric)}${cs[0]?.higherIsBetter === false ? ', lower is better' : ''})</span></h3><div class="tablewrap"><table><thead><tr><th>row against column</th>${names.slice(0, -1).map((n) => `<th class="num">${esc(n)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+    })
+    .join('');
+}
+
 export function extraHtml(r: ResultFile): ExtraSection[] {
   const out: ExtraSection[] = [];
+  const pairs = pairwiseHtml(r);
+  if (pairs) out.push({ id: 'pairwise', title: 'Between every two schemes', html: `<p class="sub">The run's own comparisons: each cell is the row's scheme against the column's, the relative difference of the main figure and whether it is significant.</p>${pairs}` });
   const encap = encapRows(r);
   if (encap.length) {
     const rows = encap
@@ -74,6 +137,6 @@ export function extraMarkdown(r: ResultFile): string[] {
   ];
 }
 
-export function extraCharts(_model: ReportModel): Array<ChartSpec | undefined> {
-  return [];
+export function extraCharts(model: ReportModel): Array<ChartSpec | undefined> {
+  return [...latencyCharts(model), ...loadCharts(model), ...model.placements.map((p) => transactionCpuChart(model, p)), ...sweepCharts(model), ...rateCharts(model)];
 }

@@ -111,7 +111,7 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     out.fabric = 'host';
     out.attach = 'none';
     out.cross = [{ kind: 'container', label: `${wl.node}`, detail: 'benchmark in the host namespace' }, underlayHop(wl.ns), peerHop];
-    out.same = [{ kind: 'container', label: `${wl.node}`, detail: 'host namespace' }, { kind: 'routing', label: 'loopback', detail: 'same namespace' }];
+    if (s.tests.some((t) => t.placement === 'same')) out.same = [{ kind: 'container', label: `${wl.node}`, detail: 'host namespace' }, { kind: 'routing', label: 'loopback', detail: 'same namespace' }];
     return out;
   }
 
@@ -228,8 +228,7 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
   const tunnelDev = out.tunnel && f.devices.find((d) => d.name === out.tunnel!.dev && d.type === out.tunnel!.type);
   hops.push(underlayHop(tunnelDev?.origin ?? hostNs), peerHop);
   out.cross = hops;
-  const hasSame = s.tests.some((t) => t.placement === 'same') || (s.workloads ?? []).filter((w) => w.hostIndex === wl.hostIndex).length > 1;
-  if (hasSame) out.same = [...same, { kind: 'container', label: 'second container', detail: 'on the same host' }];
+  if (s.tests.some((t) => t.placement === 'same')) out.same = [...same, { kind: 'container', label: 'second container', detail: 'on the same host' }];
   return out;
 }
 

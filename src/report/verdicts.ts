@@ -1,12 +1,13 @@
 import type { Placement } from '../result/types.js';
-import { cpuSplit, fmt, gbpsSamples, headlineTest, lineOf, samples, signedPct, specOf, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { cpuSplit, fmt, gbpsSamples, headlineTest, isBulk, lineOf, samples, signedPct, specOf, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
 import type { PacketPath } from './path.js';
-import { welch, type Welch } from './welch.js';
+import { difference, pText, tiers, type Difference } from './significance.js';
+import { latencyVerdicts, type LatencyVerdicts } from './verdicts-latency.js';
 
 /**
  * Pure: verdicts computed from the measured figures and the schemes' own metadata (their plans,
  * encapsulation bytes, MTU, notes) — never from a scheme's name. Every comparison states whether
- * it is significant (Welch's t-test on the per-run values, 95%).
+ * it is significant (see significance.ts: the measurement's own test on the per-run values).
  */
 
 export interface RankEntry {
@@ -29,8 +30,8 @@ export interface Cost {
   placement: Placement;
   testId: string;
   vsHost?: number;
-  /** Welch: host samples vs this scheme's. */
-  test?: Welch;
+  /** This scheme's samples against the host's. */
+  test?: Difference;
   significant: boolean;
   /** Structural causes from the plan. */
   causes: string[];
@@ -49,41 +50,36 @@ export interface Recommendation {
 
 export interface Verdicts {
   headline: string[];
+  /** Round-trip latency, when the run measured it. */
+  latency: LatencyVerdicts;
   rankings: Ranking[];
   costs: Cost[];
   recommendations: Recommendation[];
   caveats: string[];
 }
 
-const pText = (w: Welch | undefined) => (w?.p === undefined ? 'too few runs to test' : w.p < 0.001 ? 'p < 0.001' : `p = ${w.p.toFixed(w.p < 0.01 ? 3 : 2)}`);
 
-/** Welch on a test's Gbit/s between two schemes (a is the reference). */
-function compareGbps(a: SchemeView, b: SchemeView, id: string): Welch | undefined {
+/** A test's Gbit/s between two schemes (a is the reference). */
+function compareGbps(a: SchemeView, b: SchemeView, id: string): Difference | undefined {
   const xa = gbpsSamples(testOf(a, id));
   const xb = gbpsSamples(testOf(b, id));
-  return xa.length && xb.length ? welch(xa, xb) : undefined;
+  return xa.length && xb.length ? difference(xa, xb) : undefined;
 }
 
 const medianGbps = (s: SchemeView, id: string) => lineOf(s, id)?.gbps;
 
 export function rank(model: ReportModel, id: string): Ranking | undefined {
-  const withFigure = model.measured.filter((s) => medianGbps(s, id) !== undefined).sort((x, y) => medianGbps(y, id)! - medianGbps(x, id)!);
+  const withFigure = model.measured.filter((s) => medianGbps(s, id) !== undefined && gbpsSamples(testOf(s, id)).length);
   if (!withFigure.length) return undefined;
-  const tiers: SchemeView[][] = [];
-  for (const s of withFigure) {
-    const tier = tiers[tiers.length - 1];
-    const w = tier && compareGbps(tier[0], s, id);
-    if (tier && w && w.p !== undefined && !w.significant) tier.push(s);
-    else tiers.push([s]);
-  }
+  const grouped = tiers(withFigure, (s) => gbpsSamples(testOf(s, id)), (s) => medianGbps(s, id)!, true);
   const title = testTitle(specOf(model.result, id), id);
   const part = (t: SchemeView[]) => t.map((s) => `${s.rec.name} ${fmt(medianGbps(s, id), 1)}`).join(' ≈ ') + (t.length > 1 ? ' (not significantly different)' : '');
   return {
     testId: id,
     title,
-    entries: withFigure.map((s) => ({ scheme: s.rec.name, gbps: medianGbps(s, id)!, tier: tiers.findIndex((t) => t.includes(s)) })),
-    tiers: tiers.map((t) => t.map((s) => s.rec.name)),
-    text: `${title} (Gbit/s): ${tiers.map(part).join(' > ')}`,
+    entries: grouped.flat().map((s) => ({ scheme: s.rec.name, gbps: medianGbps(s, id)!, tier: grouped.findIndex((t) => t.includes(s)) })),
+    tiers: grouped.map((t) => t.map((s) => s.rec.name)),
+    text: `${title} (Gbit/s): ${grouped.map(part).join(' > ')}`,
   };
 }
 
@@ -126,7 +122,7 @@ function cost(model: ReportModel, s: SchemeView, placement: Placement): Cost | u
   const cs = lineOf(s, id)?.cpuSecondsPerGbit;
   const ch = lineOf(host, id)?.cpuSecondsPerGbit;
   if (cs !== undefined && ch !== undefined && ch > 0 && cpuS.length && cpuH.length) {
-    const cw = welch(cpuH, cpuS);
+    const cw = difference(cpuH, cpuS);
     const split = cpuSplit(testOf(s, id));
     const where2 = split && split.total > 0 ? `; ${Math.round((split.softirq / split.total) * 100)}% of it in softirq` : '';
     evidence.push(`${where}, CPU per Gbit ${(cs / ch).toFixed(2)}× the host's (${cw.p === undefined ? 'too few runs to test' : cw.significant ? `significant, ${pText(cw)}` : `not significant, ${pText(cw)}`})${where2}`);
@@ -165,14 +161,21 @@ const CONSTRAINTS: Constraint[] = [
   },
 ];
 
-function recommend(model: ReportModel, c: Constraint, id: string): Recommendation {
+function recommend(model: ReportModel, c: Constraint, id: string, said: Set<string>): Recommendation {
   const cands = model.measured.filter((s) => !s.baseline && c.eligible(s.path) && medianGbps(s, id) !== undefined).sort((a, b) => medianGbps(b, id)! - medianGbps(a, id)!);
   if (!cands.length) return { constraint: c.constraint, text: `${c.constraint}: none of the measured schemes fits.` };
   const [best, next] = cands;
   const w = next && compareGbps(best, next, id);
   const tied = next && w && w.p !== undefined && !w.significant;
-  let text = `${c.constraint}: **${best.rec.name}** (${fmt(medianGbps(best, id), 1)} Gbit/s) — ${c.why(best.path)}.`;
-  if (tied) {
+  // The same pick for the same reason a second time: say so rather than repeat the paragraph.
+  const why = c.why(best.path);
+  const key = [best.rec.name, why, next?.rec.name ?? ''].join('\u0000');
+  const again = said.has(key);
+  said.add(key);
+  let text = `${c.constraint}: **${best.rec.name}** (${fmt(medianGbps(best, id), 1)} Gbit/s) — ${again ? 'as above' : why}.`;
+  if (again) {
+    // Nothing to add: the comparison with the runner-up was given above.
+  } else if (tied) {
     const cb = lineOf(best, id)?.cpuSecondsPerGbit;
     const cn = lineOf(next, id)?.cpuSecondsPerGbit;
     const cheaper = cb !== undefined && cn !== undefined ? (cn < cb ? `${next.rec.name} used less CPU per Gbit` : `${best.rec.name} used less CPU per Gbit`) : '';
@@ -184,10 +187,10 @@ function recommend(model: ReportModel, c: Constraint, id: string): Recommendatio
 }
 
 function cpuRecommendation(model: ReportModel, id: string): Recommendation | undefined {
-  const cands = model.measured.filter((s) => !s.baseline && lineOf(s, id)?.cpuSecondsPerGbit !== undefined).sort((a, b) => lineOf(a, id)!.cpuSecondsPerGbit! - lineOf(b, id)!.cpuSecondsPerGbit!);
+  const cands = model.measured.filter((s) => !s.baseline && lineOf(s, id)?.cpuSecondsPerGbit !== undefined && samples(testOf(s, id), (r) => r.cpuSecondsPerGbit).length).sort((a, b) => lineOf(a, id)!.cpuSecondsPerGbit! - lineOf(b, id)!.cpuSecondsPerGbit!);
   if (cands.length < 2) return undefined;
   const [best, next] = cands;
-  const w = welch(samples(testOf(best, id), (r) => r.cpuSecondsPerGbit), samples(testOf(next, id), (r) => r.cpuSecondsPerGbit));
+  const w = difference(samples(testOf(best, id), (r) => r.cpuSecondsPerGbit), samples(testOf(next, id), (r) => r.cpuSecondsPerGbit));
   const constraint = 'If CPU is the constraint';
   const tail = w.p !== undefined && !w.significant ? `; ${next.rec.name} is not significantly different (${pText(w)})` : `, ahead of ${next.rec.name} (${pText(w)})`;
   return { constraint, pick: best.rec.name, tiedWith: w.p !== undefined && !w.significant ? next.rec.name : undefined, text: `${constraint}: **${best.rec.name}**, ${fmt(lineOf(best, id)!.cpuSecondsPerGbit, 3)} CPU-s per Gbit${tail}.` };
@@ -225,17 +228,29 @@ export function verdicts(model: ReportModel): Verdicts {
   });
   const costs = model.measured.filter((s) => !s.baseline).flatMap((s) => model.placements.flatMap((p) => cost(model, s, p) ?? []));
   const recId = headlineTest(r, model.placements.includes('cross') ? 'cross' : 'same');
-  const recommendations = recId ? [...CONSTRAINTS.map((c) => recommend(model, c, recId)), ...[cpuRecommendation(model, recId)].flatMap((x) => x ?? [])] : [];
+  const said = new Set<string>();
+  const recommendations = recId ? [...CONSTRAINTS.map((c) => recommend(model, c, recId, said)), ...[cpuRecommendation(model, recId)].flatMap((x) => x ?? [])] : [];
 
   const caveats: string[] = [];
   if (!r.complete) caveats.push('The run did not finish: the figures cover only what was measured before it stopped.');
   if (!model.host || model.host.rec.status !== 'ok') caveats.push('No host baseline was measured: there is no "% of host" and no cost against it.');
   const few = model.measured.flatMap((s) => s.line.tests.filter((t) => t.gbps !== undefined && t.runs - t.failedRuns < 2).map((t) => `${s.rec.name} ${t.id}`));
   if (few.length) caveats.push(`Fewer than two good runs, so no significance test: ${few.join(', ')}.`);
-  const noisy = model.measured.flatMap((s) => s.rec.tests.filter((t) => t.protocol === 'tcp' && (t.summary?.gbps.cv ?? 0) > 0.1).map((t) => `${s.rec.name} ${t.id} (CV ${Math.round((t.summary!.gbps.cv ?? 0) * 100)}%)`));
-  if (noisy.length) caveats.push(`Noisy figures (coefficient of variation above 10%), so only large differences can be significant — more repeats, longer runs or pinning help: ${noisy.join(', ')}.`);
+  const noisy = model.measured.flatMap((s) => s.rec.tests.filter((t) => isBulk(t) && t.protocol === 'tcp' && (t.summary?.gbps.cv ?? 0) > 0.1).map((t) => `${s.rec.name} ${t.id} (CV ${Math.round((t.summary!.gbps.cv ?? 0) * 100)}%)`));
+  const listed = noisy.length > 8 ? `${noisy.slice(0, 8).join(', ')} and ${noisy.length - 8} more` : noisy.join(', ');
+  if (noisy.length) caveats.push(`Noisy figures (coefficient of variation above 10%), so only large differences can be significant — more repeats, longer runs or pinning help: ${listed}.`);
+  const failed = new Map<string, { schemes: string[]; error: string }>();
+  for (const s of model.measured) {
+    for (const t of s.rec.tests.filter((x) => x.runs.length && x.runs.every((run) => !run.ok))) {
+      const f = failed.get(t.id) ?? { schemes: [], error: (t.runs[0].error ?? 'failed').replace(/\s+/g, ' ') };
+      f.schemes.push(s.rec.name);
+      failed.set(t.id, f);
+    }
+  }
+  const short = (e: string) => (e.length > 140 ? `${e.slice(0, 140)}…` : e);
+  for (const [id, f] of failed) caveats.push(`Every run of ${id} failed in ${f.schemes.join(', ')} (first error: ${short(f.error)}); details in the scheme cards and result.json.`);
   for (const s of model.schemes.filter((x) => x.rec.status !== 'ok')) caveats.push(`${s.rec.name} was not measured (${s.rec.status}): ${s.rec.reason ?? 'no reason recorded'}.`);
 
   const headline = rankings.map((k) => headlineOf(model, k, costs));
-  return { headline, rankings, costs, recommendations, caveats };
+  return { headline, latency: latencyVerdicts(model), rankings, costs, recommendations, caveats };
 }

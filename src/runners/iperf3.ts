@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { RunError, InputError } from '../errors.js';
 import { execArgs, inNetns } from '../util/exec.js';
+import { tasksetPrefix } from './affinity.js';
 import type { Failure, Runner, RunOutput, ToolCheck } from './types.js';
 
 export type Iperf3Parsed =
@@ -48,6 +49,8 @@ export interface ServerOptions {
   /** Called synchronously right after spawn, before anything else happens. */
   onSpawn?: (pid: number) => void;
   readyTimeoutMs?: number;
+  /** taskset CPU list the server runs on (argv prefix). */
+  cpus?: string;
 }
 
 export interface ClientOptions {
@@ -63,6 +66,8 @@ export interface ClientOptions {
   length?: number;
   /** Kill the client after this long; default seconds*1000 + 15 s. */
   timeoutMs?: number;
+  /** taskset CPU list the client runs on (argv prefix). */
+  cpus?: string;
 }
 
 export const TOOL = 'iperf3';
@@ -110,8 +115,9 @@ export async function startServer(opts: ServerOptions): Promise<Iperf3Server> {
   checkPort(opts.port);
   const timeoutMs = opts.readyTimeoutMs ?? 10_000;
   const [file, args] = inNetns(opts.ns, TOOL, ['-s', '-p', String(opts.port), '--forceflush']);
+  const argv = [...tasksetPrefix(opts.cpus), file, ...args];
   const what = `iperf3 server in ${opts.ns} on port ${opts.port}`;
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   // Keep draining both pipes for the server's whole life: a full pipe would block iperf3.
@@ -177,7 +183,7 @@ export async function startServer(opts: ServerOptions): Promise<Iperf3Server> {
   });
 }
 
-/** Pure: the full command line (starting with "ip") for a client run. */
+/** Pure: the full command line (starting with "ip", or "taskset" with cpus) for a client run. */
 export function clientArgv(opts: ClientOptions): string[] {
   checkPort(opts.port);
   if (!Number.isInteger(opts.seconds) || opts.seconds < 1) throw new InputError(`invalid duration ${opts.seconds} s`);
@@ -203,7 +209,7 @@ export function clientArgv(opts: ClientOptions): string[] {
     args.push('-l', String(opts.length));
   }
   const [file, rest] = inNetns(opts.ns, TOOL, args);
-  return [file, ...rest];
+  return [...tasksetPrefix(opts.cpus), file, ...rest];
 }
 
 /**

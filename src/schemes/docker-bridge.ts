@@ -3,7 +3,7 @@ import { nft } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podGateway, podIp } from './parts/addresses.js';
 import { cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
-import { containerWorkloads, SERVICE_PORT } from './parts/workloads.js';
+import { containerWorkloads, SERVICE_PORT, SERVICE_PORT_LAST } from './parts/workloads.js';
 import type { Scheme } from './types.js';
 
 /**
@@ -17,7 +17,7 @@ const BRIDGE = 'docker0';
 
 function dockerNat(h: HostNode, published: string): string {
   const block = `${h.podBlock.network}/${h.podBlock.prefix}`;
-  const p = SERVICE_PORT;
+  const p = `${SERVICE_PORT}-${SERVICE_PORT_LAST}`;
   return `table ip docker-bridges {
  chain nat-PREROUTING { type nat hook prerouting priority dstnat; policy accept;
   fib daddr type local jump nat-prerouting-and-output
@@ -26,8 +26,8 @@ function dockerNat(h: HostNode, published: string): string {
   ip daddr != 127.0.0.0/8 fib daddr type local jump nat-prerouting-and-output
  }
  chain nat-prerouting-and-output {
-  iifname != "${BRIDGE}" tcp dport ${p} counter dnat to ${published}:${p} comment "DNAT"
-  iifname != "${BRIDGE}" udp dport ${p} counter dnat to ${published}:${p} comment "DNAT"
+  iifname != "${BRIDGE}" tcp dport ${p} counter dnat to ${published} comment "DNAT"
+  iifname != "${BRIDGE}" udp dport ${p} counter dnat to ${published} comment "DNAT"
  }
  chain nat-POSTROUTING { type nat hook postrouting priority srcnat; policy accept;
   iifname "${BRIDGE}" oifname != "${BRIDGE}" ip saddr ${block} counter masquerade
@@ -71,7 +71,7 @@ export const dockerBridge: Scheme = {
         ipam: hostLocal(lab, { subnet: `${h.podBlock.network}/${h.podBlock.prefix}`, gateway: podGateway(h), routes: [{ dst: '0.0.0.0/0' }] }),
       });
       for (const c of h.containers) attach.push(cniAttach(h, c, list, podIp(h, c), h.podBlock.prefix));
-      // The host's first container publishes the service port, like `docker run -p 5201:5201`.
+      // The host's first container publishes the service ports, like `docker run -p 5201-5203:5201-5203`.
       nat.push(nft(h.ns, dockerNat(h, podIp(h, h.containers[0]))));
     }
     return {

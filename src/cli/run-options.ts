@@ -1,0 +1,129 @@
+import { cpus as osCpus } from 'node:os';
+import { InputError } from '../errors.js';
+import { normaliseRate } from '../lab/topology.js';
+import type { Topology } from '../lab/types.js';
+import { getPreset, testsFor, type Preset } from '../measure/presets.js';
+import type { SuiteOptions } from '../measure/suite.js';
+import { DEFAULT_SIZES, fullTests, quickTests } from '../measure/tests.js';
+import type { Placement, RunKnobs, SchemeRecord, TestSpec } from '../result/types.js';
+import { parseCpuList } from '../runners/affinity.js';
+import { expandLoop } from '../runners/qperf.js';
+import { SCHEMES } from '../schemes/registry.js';
+import type { Scheme } from '../schemes/types.js';
+
+/**
+ * `cnlab run`'s measurement options: flags, a preset's values where no flag was given, then the
+ * defaults. Pure but for reading the CPU count; every input error is one InputError line.
+ */
+
+export interface MeasureFlags {
+  repeats?: string;
+  duration?: string;
+  udpRate?: string;
+  warmup?: string;
+  preset?: string;
+  full?: boolean;
+  sizes?: string;
+  cpus?: string;
+  pin?: boolean;
+  /** Comma-separated test names ("tcp-1,tcp-4,lat-tcp"), picked from --full's (or the preset's) tests. */
+  tests?: string;
+}
+
+export const DEFAULTS = { repeats: 3, seconds: 1, udpRate: '1G', warmup: 1 };
+
+export function intFlag(name: string, v: string, min: number, max: number): number {
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InputError(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return Number(v);
+}
+
+export function rateFlag(v: string): string {
+  if (!/^\d+(\.\d+)?[KMG]?$/.test(v)) throw new InputError(`--udp-rate must be a rate like 500M or 1G, got "${v}"`);
+  return v;
+}
+
+/** One entry of the run: a scheme of the registry, or a name this cnlab does not have. */
+export type Entry = { scheme: Scheme; placements?: Placement[] } | { missing: string };
+
+export interface Measurement {
+  suite: SuiteOptions;
+  /** Every test of the run (each scheme gets those of its placements). */
+  tests: TestSpec[];
+  knobs: RunKnobs;
+  preset?: Preset;
+  full: boolean;
+  warmupSeconds: number;
+}
+
+/** The preset's schemes, resolved through the registry at run time (never imported). */
+export function presetEntries(preset: Preset): Entry[] {
+  return preset.schemes.map((ps) => {
+    const scheme = SCHEMES.find((s) => s.name === ps.name);
+    return scheme ? { scheme, placements: ps.placements } : { missing: ps.name };
+  });
+}
+
+/** A scheme a preset names that this cnlab does not have: listed, never built. */
+export function missingRecord(name: string): SchemeRecord {
+  return { name, status: 'unsupported', reason: 'not available in this cnlab yet', summary: '', attach: 'none', notes: [], overhead: 0, tests: [] };
+}
+
+/** Applies a preset's link-rate and offloads knobs where neither a flag nor the file set them. */
+export function applyPresetTopology(topology: Topology, preset: Preset | undefined, flags: { linkRate?: unknown; offloads?: unknown }): void {
+  if (!preset) return;
+  if (preset.knobs.linkRate && flags.linkRate === undefined && !topology.underlay.rate) topology.underlay.rate = normaliseRate(preset.knobs.linkRate);
+  if (preset.knobs.offloads && flags.offloads === undefined && !topology.offloads) topology.offloads = preset.knobs.offloads;
+}
+
+export function measurement(o: MeasureFlags, topology: Topology): Measurement {
+  const preset = o.preset !== undefined ? getPreset(o.preset) : undefined;
+  if (preset && o.full) throw new InputError('--preset and --full do not go together: a preset chooses its own tests');
+  const repeats = intFlag('repeats', o.repeats ?? String(preset?.repeats ?? DEFAULTS.repeats), 1, 100);
+  const seconds = intFlag('duration', o.duration ?? String(preset?.seconds ?? DEFAULTS.seconds), 1, 3600);
+  const udpRate = rateFlag(o.udpRate ?? preset?.udpRate ?? DEFAULTS.udpRate);
+  const warmupSeconds = intFlag('warmup', o.warmup ?? String(DEFAULTS.warmup), 0, 60);
+  const sizes = o.sizes ?? DEFAULT_SIZES;
+  expandLoop(sizes);
+  const cpuText = o.cpus ?? preset?.knobs.cpus;
+  const cpus = cpuText !== undefined ? parseCpuList(cpuText, osCpus().length) : undefined;
+  const pin = o.pin ?? preset?.knobs.pin ?? false;
+  const placements: Placement[] = topology.sameHost ? ['cross', 'same'] : ['cross'];
+  const all = preset ? preset.tests({ udpRate, sizes }) : o.full || o.tests !== undefined ? fullTests(udpRate, placements, sizes) : quickTests(udpRate, placements);
+  const tests = pickTests(testsFor(all, placements), o.tests);
+  const knobs: RunKnobs = {
+    ...(cpus ? { cpus: cpus.join(',') } : {}),
+    pin,
+    ...(topology.offloads ? { offloads: topology.offloads } : {}),
+    mtu: topology.underlay.mtu,
+    ...(topology.underlay.rate ? { linkRate: topology.underlay.rate } : {}),
+  };
+  return { suite: { repeats, seconds, udpRate, tests, warmupSeconds, cpus, pin }, tests, knobs, preset, full: o.full === true, warmupSeconds };
+}
+
+const nameOf = (t: TestSpec) => t.id.split('/')[0];
+
+/** Pure: the tests whose name (the id before "/") is listed; all when no list is given. */
+export function pickTests(tests: TestSpec[], list: string | undefined): TestSpec[] {
+  if (list === undefined) return tests;
+  const names = list.split(',').map((n) => n.trim()).filter(Boolean);
+  const known = [...new Set(tests.map(nameOf))];
+  const unknown = names.filter((n) => !known.includes(n));
+  if (!names.length || unknown.length) {
+    const shown = known.filter((n) => !/^qperf-|^udp-len/.test(n)).join(', ');
+    throw new InputError(`--tests: unknown test "${unknown[0] ?? list}"`, `tests: ${shown}, qperf-<test>-<bytes>, udp-len<bytes>`);
+  }
+  return tests.filter((t) => names.includes(nameOf(t)));
+}
+
+/** The tools the tests need, for the check before anything is built. */
+export function toolsNeeded(tests: TestSpec[]): Array<'iperf3' | 'qperf' | 'sockperf'> {
+  const out = new Set<'iperf3' | 'qperf' | 'sockperf'>();
+  for (const t of tests) {
+    if (t.kind === 'qperf') out.add('qperf');
+    else if (t.kind === 'sockperf') {
+      out.add('sockperf');
+      if (t.underLoad) out.add('iperf3');
+    } else out.add('iperf3');
+  }
+  return [...out];
+}

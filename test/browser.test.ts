@@ -1,0 +1,178 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareResults } from '../src/report/compare.js';
+import { renderCompareHtml } from '../src/report/compare-html.js';
+import { writeReports } from '../src/report/write-reports.js';
+import { EVIL, full, malicious, real, synthetic } from './fixtures/results/synthetic.js';
+
+/**
+ * The HTML reports in real headless Chromium (Debian's package, driven by playwright-core), opened
+ * from file:// with no network: no console errors, every chart drawn, legible at desktop and phone
+ * widths, nothing from a hostile result file runs. Screenshots go to test-artifacts/.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+const WIDTHS = [1280, 390];
+
+let browser: Browser;
+const pages: Record<string, string> = {};
+
+beforeAll(async () => {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-system.sh --test (make test does)`).toBe(true);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  pages.real = writeReports(real(), join(ARTIFACTS, 'report-real'))[0];
+  pages.full = writeReports(full(), join(ARTIFACTS, 'report-full'))[0];
+  pages.evil = writeReports(malicious(), join(ARTIFACTS, 'report-malicious'))[0];
+  const b = synthetic({ host: [10, 10.2, 9.8], calico: [6, 6.2, 5.8], 'flannel-vxlan': [5, 5.1, 4.9], 'docker-bridge': [3, 3.1, 2.9] });
+  b.environment.kernel = '6.1.0-99-amd64';
+  pages.compare = join(ARTIFACTS, 'compare.html');
+  writeFileSync(pages.compare, renderCompareHtml(compareResults([{ key: 'A', source: 'real-4schemes', result: real() }, { key: 'B', source: 'synthetic', result: b }])));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Opened {
+  page: Page;
+  problems: string[];
+}
+
+/** Open a report with no network at all: any request that is not file: or data: is a problem. */
+async function open(file: string, width: number): Promise<Opened> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+    problems.push(`network request: ${url}`);
+    return route.abort();
+  });
+  await page.goto(`file://${file}`, { waitUntil: 'load' });
+  return { page, problems };
+}
+
+/** Per chart: the visible SVG's drawn size, its path count and its text's rendered font size. */
+function chartStats(page: Page) {
+  return page.$$eval('figure.chart', (figs) =>
+    figs.map((f) => {
+      const visible = [...f.querySelectorAll<HTMLElement>('.svg')].filter((d) => d.offsetParent !== null);
+      const svg = visible[0]?.querySelector('svg');
+      const box = svg?.getBoundingClientRect();
+      const viewBox = Number(svg?.getAttribute('viewBox')?.split(' ')[2] ?? 0);
+      const scale = box && viewBox ? box.width / viewBox : 0;
+      const sizes = [...(svg?.querySelectorAll('text') ?? [])].map((t) => parseFloat(getComputedStyle(t).fontSize) * scale);
+      // ECharts marks the elements that draw data (bars, lines, points, whiskers) as "chart".
+      const data = [...(svg?.querySelectorAll('[ecmeta_ssr_type="chart"]') ?? [])].filter((e) => {
+        const b = (e as SVGGraphicsElement).getBBox?.();
+        return !b || b.width > 0 || b.height > 0;
+      }).length;
+      return { id: f.getAttribute('data-chart'), visible: visible.length, data, paths: svg?.querySelectorAll('path').length ?? 0, width: box?.width ?? 0, height: box?.height ?? 0, minText: Math.min(...sizes), texts: sizes.length };
+    }),
+  );
+}
+
+/** The smallest computed font size among visible text-bearing HTML elements. */
+function smallestHtmlText(page: Page) {
+  return page.$$eval('main p, main li, main td, main th, main span, main a, main summary, main h1, main h2, main h3', (els) =>
+    Math.min(...els.filter((e) => (e as HTMLElement).offsetParent !== null && e.textContent!.trim()).map((e) => parseFloat(getComputedStyle(e).fontSize))),
+  );
+}
+
+describe.each(WIDTHS)('report at %i px', (width) => {
+  it.each([
+    ['real', 6],
+    ['full', 24],
+  ])('%s run: opens from file:// with no console error or network request, every chart drawn, legible', async (name, count) => {
+    const { page, problems } = await open(pages[name], width);
+    try {
+      const charts = await chartStats(page);
+      expect(charts).toHaveLength(count);
+      if (name === 'real') expect(charts.map((c) => c.id)).toEqual(['throughput-cross', 'throughput-same', 'vs-host', 'cpu-cross', 'cpu-same', 'udp-loss']);
+      for (const c of charts) {
+        expect(c.visible, `${c.id}: exactly one layout shown`).toBe(1);
+        expect(c.data, `${c.id}: data drawn`).toBeGreaterThanOrEqual(3);
+        expect(c.paths, `${c.id}: axes and data drawn`).toBeGreaterThan(6);
+        expect(c.width, `${c.id}: width`).toBeGreaterThan(width > 600 ? 600 : 300);
+        expect(c.height, `${c.id}: height`).toBeGreaterThan(120);
+        expect(c.texts, `${c.id}: labelled`).toBeGreaterThan(5);
+        expect(c.minText, `${c.id}: chart text size`).toBeGreaterThanOrEqual(10.5);
+      }
+      const layout = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
+      expect(layout.scroll).toBeLessThanOrEqual(width + 1);
+      expect(layout.body).toBeLessThanOrEqual(width + 1);
+      expect(await smallestHtmlText(page)).toBeGreaterThanOrEqual(12);
+      // The path of every scheme, and the verdict, are on the page.
+      expect(await page.locator('ol.path').count()).toBeGreaterThanOrEqual(6);
+      expect(await page.locator('#verdict li').count()).toBeGreaterThanOrEqual(8);
+      await page.screenshot({ path: join(ARTIFACTS, `report-${name}-${width}.png`), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a hostile result file renders as text and runs nothing', async () => {
+    const { page, problems } = await open(pages.evil, width);
+    try {
+      await page.hover('text=window.__pwned=1', { strict: false, timeout: 2000 }).catch(() => {});
+      await page.mouse.move(10, 10);
+      const state = await page.evaluate(() => ({
+        pwned: (window as unknown as { __pwned?: unknown }).__pwned,
+        injected: document.querySelectorAll('main img, main iframe, main script, main b[onmouseover], svg[onload]').length,
+        text: document.body.innerText,
+        visible: getComputedStyle(document.querySelector('main')!).display,
+      }));
+      expect(state.pwned).toBeUndefined();
+      expect(state.injected).toBe(0);
+      expect(state.visible).not.toBe('none');
+      expect(state.text).toContain(EVIL.scheme);
+      expect(state.text).toContain(EVIL.error);
+      await page.screenshot({ path: join(ARTIFACTS, `report-malicious-${width}.png`), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('compare page: no errors, charts drawn, no overflow', async () => {
+    const { page, problems } = await open(pages.compare, width);
+    try {
+      const charts = await chartStats(page);
+      expect(charts.length).toBeGreaterThanOrEqual(1);
+      for (const c of charts) expect(c.data, `${c.id}`).toBeGreaterThanOrEqual(3);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width + 1);
+      expect(await page.locator('.banner').innerText()).toContain('Environments differ');
+      await page.screenshot({ path: join(ARTIFACTS, `compare-${width}.png`), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+it('the raw result is downloadable from the page', async () => {
+  const { page, problems } = await open(pages.real, 1280);
+  try {
+    const href = await page.getAttribute('a[download="result.json"]', 'href');
+    expect(href).toMatch(/^data:application\/json;charset=utf-8;base64,/);
+    expect(JSON.parse(Buffer.from(href!.split(',')[1], 'base64').toString('utf8'))).toEqual(real());
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[download="summary.csv"]')]);
+    expect(download.suggestedFilename()).toBe('summary.csv');
+    expect(problems).toEqual([]);
+  } finally {
+    await page.close();
+  }
+});

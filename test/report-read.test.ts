@@ -1,0 +1,149 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import { readResult, toResult } from '../src/result/read.js';
+import { RESULT_VERSION } from '../src/result/types.js';
+import { cli } from './helpers/lab.js';
+import { REAL_FILE, real, synthetic } from './fixtures/results/synthetic.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cnlab-report-read-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+function inputError(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    const msg = (e as Error).message;
+    expect(msg).not.toContain('\n');
+    return msg;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('readResult', () => {
+  it('reads a real result file unchanged, keeping fields it does not know', () => {
+    const raw = JSON.parse(readFileSync(REAL_FILE, 'utf8'));
+    raw.schemes[0].futureField = { sweep: [1, 2, 3] };
+    const r = toResult(raw, 'x.json');
+    expect(r.schemes.map((s) => s.name)).toEqual(['host', 'calico', 'flannel-vxlan', 'docker-bridge']);
+    expect((r.schemes[0] as unknown as Record<string, unknown>).futureField).toEqual({ sweep: [1, 2, 3] });
+    expect(readResult(REAL_FILE)).toEqual(real());
+  });
+
+  it('a truncated file is one clear line', () => {
+    const text = readFileSync(REAL_FILE, 'utf8');
+    const f = file('truncated.json', text.slice(0, Math.floor(text.length / 2)));
+    expect(inputError(() => readResult(f))).toMatch(/truncated\.json is not valid JSON \(truncated or damaged\?\)/);
+  });
+
+  it.each([
+    ['empty', '', /is empty/],
+    ['not an object', '[1,2]', /is not a cnlab result file \(not a JSON object\)/],
+    ['another format', '{"format":"flent","version":1}', /is not a cnlab result file \(format is "flent", expected "cnlab-result"\)/],
+    ['no version', '{"format":"cnlab-result"}', /has no valid result version/],
+    ['an older version', '{"format":"cnlab-result","version":0}', new RegExp(`result version 0, which this cnlab cannot read \\(it reads versions 1–${RESULT_VERSION}\\) — re-run`)],
+    ['a newer version', `{"format":"cnlab-result","version":${RESULT_VERSION + 1}}`, new RegExp(`result version ${RESULT_VERSION + 1}, newer than this cnlab reads \\(version ${RESULT_VERSION}\\)`)],
+  ])('%s: says what is wrong', (name, text, want) => {
+    const f = file(`${name.replace(/ /g, '-')}.json`, text);
+    inputError(() => readResult(f));
+    const e = readErr(f) as InputError;
+    expect(`${e.message} — ${e.hint ?? ''}`).toMatch(want);
+  });
+
+  it('a file that fails the schema names the field', () => {
+    const r = real() as unknown as { schemes: Array<Record<string, unknown>> };
+    r.schemes[2].status = 'great';
+    delete r.schemes[1].tests;
+    const msg = inputError(() => toResult(r, 'bad.json'));
+    expect(msg).toMatch(/^bad\.json is not a valid result file: /);
+    expect(msg).toContain('schemes[1].tests: Required');
+    expect(msg).toContain("schemes[2].status: Invalid enum value. Expected 'ok' | 'unsupported' | 'failed', received 'great'");
+  });
+
+  it('a missing file', () => {
+    expect(inputError(() => readResult(join(dir, 'nope.json')))).toBe(`no such result file: ${join(dir, 'nope.json')}`);
+  });
+});
+
+function readErr(f: string): unknown {
+  try {
+    readResult(f);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('cnlab report / compare (CLI, no root, no lab)', () => {
+  it('report writes every report beside the result file or into --out', async () => {
+    const out = join(dir, 'out');
+    const r = await cli(['report', REAL_FILE, '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const names = readdirSync(out).sort();
+    expect(names).toEqual(['report.html', 'report.md', 'runs.csv', 'summary.csv']);
+    expect(r.stdout.trim().split('\n')).toEqual([join(out, 'report.html'), join(out, 'report.md'), join(out, 'summary.csv'), join(out, 'runs.csv')]);
+    const copy = join(dir, 'beside', 'result.json');
+    mkdirSync(join(dir, 'beside'));
+    writeFileSync(copy, readFileSync(REAL_FILE));
+    const r2 = await cli(['report', copy]);
+    expect(r2.code).toBe(0);
+    expect(readdirSync(join(dir, 'beside')).sort()).toEqual(['report.html', 'report.md', 'result.json', 'runs.csv', 'summary.csv']);
+  });
+
+  it('a truncated file: one line on stderr, exit 2, nothing written', async () => {
+    const text = readFileSync(REAL_FILE, 'utf8');
+    const f = file('cut.json', text.slice(0, 5000));
+    const out = join(dir, 'cut-out');
+    const r = await cli(['report', f, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^cnlab: .*cut\.json is not valid JSON \(truncated or damaged\?\)/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a newer result version: exit 2 and which version it needs', async () => {
+    const f = file('v99.json', JSON.stringify({ ...real(), version: 99 }));
+    const r = await cli(['report', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/result version 99, newer than this cnlab reads \(version \d+\) — upgrade cnlab/);
+  });
+
+  it('compare: deltas with significance, differing environments flagged, HTML/Markdown/CSV', async () => {
+    const a = file('a.json', JSON.stringify(synthetic({ host: [10, 10.1, 9.9], calico: [9, 9.1, 8.9], 'flannel-vxlan': [5, 5.1, 4.9], 'docker-bridge': [3, 3.1, 2.9] })));
+    const bRes = synthetic({ host: [10, 10.1, 9.9], calico: [6, 6.1, 5.9], 'flannel-vxlan': [5, 5.2, 4.8], 'docker-bridge': [3, 3.1, 2.9] });
+    bRes.environment.kernel = '6.1.0-99-amd64';
+    (bRes.options as unknown as Record<string, unknown>).offloads = 'off';
+    const b = file('b.json', JSON.stringify(bRes));
+    const out = join(dir, 'cmp');
+    const r = await cli(['compare', a, b, '--out', out]);
+    expect(r.code).toBe(0);
+    const row = (scheme: string, test: string) => r.stdout.split('\n').find((l) => l.includes(` ${scheme} `) && l.includes(test))!;
+    expect(row('calico', 'tcp-1/cross')).toMatch(/−33% \(CI −3\d% to −3\d%, p [<=] 0\.0\d+\)/);
+    expect(row('flannel-vxlan', 'tcp-1/cross')).toMatch(/≈ \+0% \(n\.s\., p = \d\.\d\d\)/);
+    expect(r.stdout).toMatch(/environments differ/);
+    expect(r.stdout).toMatch(/kernel: A 6\.18\.44-fc-v669 \| B 6\.1\.0-99-amd64/);
+    expect(r.stdout).toMatch(/knob offloads: A \(none\) \| B "off"/);
+    expect(readdirSync(out).sort()).toEqual(['compare.csv', 'compare.html', 'compare.md']);
+    expect(readFileSync(join(out, 'compare.md'), 'utf8')).toMatch(/> \*\*Environments differ\*\*/);
+    const csv = readFileSync(join(out, 'compare.csv'), 'utf8').split('\r\n');
+    expect(csv[0]).toMatch(/^scheme,test,run,source,gbps_median/);
+    expect(csv.find((l) => l.startsWith('calico,tcp-1/cross,B,b,6,'))).toMatch(/,true,/);
+    const same = await cli(['compare', a, a, '--markdown']);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/Environments match/);
+    const one = await cli(['compare', a]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toMatch(/compare needs at least two result files/);
+  });
+});
