@@ -1,6 +1,6 @@
 /*
  * The daemon's UDP socket, native because Node's dgram cannot reach what makes a userspace tunnel
- * fast (measured: src/encap/README.md): one sendmsg for a run of equal-sized datagrams
+ * fast (measured: README.md, "Userspace encapsulation"): one sendmsg for a run of equal-sized datagrams
  * (UDP_SEGMENT, the kernel cuts them; on the wire they are ordinary datagrams), one recvmmsg for
  * many datagrams, each possibly a train the kernel coalesced (UDP_GRO), and a receive buffer
  * beyond net.core.rmem_max (SO_RCVBUFFORCE; the daemon runs as root) without touching the host's
@@ -8,7 +8,8 @@
  * up yet is never an error.
  *
  *   udpOpen(ip, port, bufBytes)                  -> fd
- *   udpSend(fd, ip, port, bufs, segSize)         -> bytes sent, or -errno (never throws for the network)
+ *   udpSend(fd, ip, port, buf, off, len, segSize) -> bytes sent, or -errno (never throws for the network):
+ *                                                   buf[off..off+len) cut into segSize-byte datagrams
  *   udpRecvBurst(fd, buf, slot, lens, segs, srcs) -> n: datagram i at buf[i*slot], lens[i] bytes
  *                                                   (-1: truncated), segs[i] the GRO segment size
  *                                                   (0: a single datagram), srcs[i] its source IPv4
@@ -24,7 +25,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_IOV 512
 #define MAX_BURST 64
 
 static int parse_ip(napi_env env, napi_value v, struct in_addr *out) {
@@ -65,34 +65,26 @@ napi_value udp_open(napi_env env, napi_callback_info info) {
 }
 
 napi_value udp_send(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd = -1, port = 0, seg = 0;
-  uint32_t ip = 0, count = 0;
-  bool isArray = false;
-  if (argc < 5 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_uint32(env, argv[1], &ip) != napi_ok ||
-      napi_get_value_int32(env, argv[2], &port) != napi_ok || napi_is_array(env, argv[3], &isArray) != napi_ok || !isArray ||
-      napi_get_array_length(env, argv[3], &count) != napi_ok || napi_get_value_int32(env, argv[4], &seg) != napi_ok ||
-      count == 0 || count > MAX_IOV || seg < 0 || seg > 65535) {
-    napi_throw_type_error(env, NULL, "udpSend(fd: number, ip: number, port: number, bufs: Buffer[1..512], segSize: number)");
+  int32_t fd = -1, port = 0, off = 0, len = 0, seg = 0;
+  uint32_t ip = 0;
+  void *base = NULL;
+  size_t buflen = 0;
+  bool isBuf = false;
+  if (argc < 7 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_uint32(env, argv[1], &ip) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &port) != napi_ok || napi_is_buffer(env, argv[3], &isBuf) != napi_ok || !isBuf ||
+      napi_get_buffer_info(env, argv[3], &base, &buflen) != napi_ok || napi_get_value_int32(env, argv[4], &off) != napi_ok ||
+      napi_get_value_int32(env, argv[5], &len) != napi_ok || napi_get_value_int32(env, argv[6], &seg) != napi_ok || off < 0 || len <= 0 ||
+      (size_t)off + (size_t)len > buflen || seg < 0 || seg > 65535) {
+    napi_throw_type_error(env, NULL, "udpSend(fd, ip: number, port, buf: Buffer, offset, length, segSize)");
     return NULL;
   }
-  struct iovec iov[MAX_IOV];
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value el;
-    void *data = NULL;
-    size_t len = 0;
-    if (napi_get_element(env, argv[3], i, &el) != napi_ok || napi_get_buffer_info(env, el, &data, &len) != napi_ok) {
-      napi_throw_type_error(env, NULL, "udpSend: bufs must hold Buffers");
-      return NULL;
-    }
-    iov[i].iov_base = data;
-    iov[i].iov_len = len;
-  }
+  struct iovec iov = {.iov_base = (char *)base + off, .iov_len = (size_t)len};
   struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {.s_addr = htonl(ip)}};
   char ctrl[CMSG_SPACE(sizeof(uint16_t))];
-  struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = iov, .msg_iovlen = count};
+  struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1};
   if (seg > 0) {
     memset(ctrl, 0, sizeof ctrl);
     msg.msg_control = ctrl;

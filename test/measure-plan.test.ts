@@ -34,10 +34,10 @@ describe('test catalogue', () => {
     expect(t.filter((x) => x.sweep?.series === 'qperf tcp_bw').map((x) => x.msgSize)).toEqual(expandLoop('1:64K:*2'));
   });
 
-  it('a TCP probe beside an iperf3 bulk flow takes the second port', () => {
+  it('a TCP probe beside an iperf3 bulk flow takes a port of its own', () => {
     const [loaded] = fullTests('1G', ['cross']).filter((x) => x.id === 'lat-tcp-loaded/cross');
     const n = serverNeeds(loaded, { server: '1', loadServer: '0' });
-    expect(n.needs.map((s) => [s.tool, s.protocol, s.port, s.cpus])).toEqual([['iperf3', 'tcp', 5201, '0'], ['sockperf', 'tcp', 5202, '1']]);
+    expect(n.needs.map((s) => [s.tool, s.protocol, s.port, s.cpus])).toEqual([['iperf3', 'tcp', 5201, '0'], ['sockperf', 'tcp', 5203, '1']]);
   });
 });
 

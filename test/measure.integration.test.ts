@@ -104,7 +104,7 @@ describe('latency under load, UDP rate search, UDP latency and a failing test (h
     expect(loaded.runs[0].load).toMatchObject({ ok: true });
     expect(loaded.runs[0].load!.gbps).toBeGreaterThan(0);
     expect(loaded.runs[0].argv).toContain('--tcp');
-    expect(loaded.runs[0].argv).toContain('5202'); // iperf3 holds the service port
+    expect(loaded.runs[0].argv).toContain('5203'); // iperf3 holds the service port; sockperf TCP has its own
     expect(loaded.latencySummary?.p99Us?.median).toBeGreaterThanOrEqual(loaded.latencySummary!.p50Us!.median);
     expect(loaded.latencySummary?.loadGbps?.median).toBeGreaterThan(0);
     expect(loaded.warmup).toBeUndefined(); // sockperf warms up by itself

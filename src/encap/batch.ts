@@ -7,7 +7,7 @@
 export const FRAME_HEADER = 2;
 
 export class Batch {
-  private buf: Buffer;
+  private readonly buf: Buffer;
   private used = 0;
   frames = 0;
 
@@ -29,9 +29,14 @@ export class Batch {
     return this.frames < this.maxFrames && this.used + FRAME_HEADER + len <= this.max;
   }
 
-  add(src: Buffer, off: number, len: number): void {
+  /** One frame of `len` bytes, the buffers `parts` concatenated (copied in). */
+  add(parts: Buffer[], len: number): void {
     this.buf.writeUInt16BE(len, this.used);
-    src.copy(this.buf, this.used + FRAME_HEADER, off, off + len);
+    let at = this.used + FRAME_HEADER;
+    for (const p of parts) {
+      this.buf.set(p, at);
+      at += p.length;
+    }
     this.used += FRAME_HEADER + len;
     this.frames++;
   }
@@ -40,13 +45,9 @@ export class Batch {
     return this.frames === 0;
   }
 
-  /**
-   * The filled part, handed over to the sender; the batch starts again on a new buffer (the one
-   * handed over may still sit in the socket's send queue).
-   */
+  /** The filled part, and the batch starts again: valid until the next add() (send it at once). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.used);
-    this.buf = Buffer.allocUnsafe(this.max);
     this.used = 0;
     this.frames = 0;
     return out;

@@ -108,3 +108,25 @@ export async function collectCounters(labStateDir: string, daemons: DaemonRef[],
   }
   return out;
 }
+
+/** UDP drop counters of this namespace's kernel (/proc/net/snmp), e.g. a full receive buffer. */
+export function udpKernelDrops(): { rcvbuf: number; sndbuf: number } {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp: '));
+    const keys = lines[0].split(/\s+/);
+    const vals = lines[1].split(/\s+/);
+    const get = (k: string) => Number(vals[keys.indexOf(k)] ?? 0);
+    return { rcvbuf: get('RcvbufErrors'), sndbuf: get('SndbufErrors') };
+  } catch {
+    return { rcvbuf: 0, sndbuf: 0 };
+  }
+}
+
+/** Packets the device dropped because the daemon did not read them in time. */
+export function deviceTxDropped(dev: string): number {
+  try {
+    return Number(readFileSync(`/sys/class/net/${dev}/statistics/tx_dropped`, 'utf8'));
+  } catch {
+    return 0;
+  }
+}

@@ -1,15 +1,16 @@
-import { mkdirSync, readFileSync, writeFileSync, writeSync, writevSync } from 'node:fs';
+import { mkdirSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ipToInt } from '../lab/ipv4.js';
 import { OVERHEAD, Opener, Sealer } from './aead.js';
 import { Batch, eachFrame, validFrames } from './batch.js';
 import type { DaemonConfig } from './config.js';
-import { newDirection, writeCounters, type EncapCounters } from './counters.js';
+import { deviceTxDropped, newDirection, udpKernelDrops, writeCounters, type EncapCounters } from './counters.js';
 import { Coalescer, VNET_HDR_LEN } from './gro.js';
-import { splitOffloaded } from './tso.js';
 import { nextEpoch, readKeyFile } from './keys.js';
 import { loadAddon } from './native.js';
+import { SendRuns } from './runs.js';
 import { MacTable, RouteTable, isGroupMac, macAt } from './tables.js';
+import { splitOffloaded } from './tso.js';
 
 /**
  * cnlab's userspace encapsulation daemon, one per host: packets (tun) or frames (tap) read from
@@ -18,8 +19,9 @@ import { MacTable, RouteTable, isGroupMac, macAt } from './tables.js';
  * the system calls batched the way modern userspace tunnels batch them (on the wire nothing
  * changes: one packet, or one batch of frames, per datagram):
  *
- *   device → peers: every packet waiting on the device is read in one burst (one JS call); runs
- *     of equal-sized datagrams to one peer leave in one sendmsg (UDP_SEGMENT).
+ *   device → peers: every packet waiting on the device is read in one burst (one JS call), a TCP
+ *     super-packet whole, cut into segments here (tso.ts); runs of equal-sized datagrams to one
+ *     peer leave in one sendmsg (UDP_SEGMENT, runs.ts).
  *   peers → device: one recvmmsg takes many messages, each possibly a train of datagrams the
  *     kernel coalesced (UDP_GRO); consecutive TCP segments are written as one GSO packet (gro.ts).
  */
@@ -27,32 +29,7 @@ import { MacTable, RouteTable, isGroupMac, macAt } from './tables.js';
 const BURST = 64;
 const UDP_BURST = 16;
 const UDP_SLOT = 65536;
-const MAX_RUN_BYTES = 65000;
-const MAX_RUN_DATAGRAMS = 64;
 const SOCKET_BUFFER = 8 << 20;
-const EAGAIN = -11;
-
-/** UDP drop counters of this namespace's kernel (/proc/net/snmp), e.g. a full receive buffer. */
-function udpKernelDrops(): { rcvbuf: number; sndbuf: number } {
-  try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp: '));
-    const keys = lines[0].split(/\s+/);
-    const vals = lines[1].split(/\s+/);
-    const get = (k: string) => Number(vals[keys.indexOf(k)] ?? 0);
-    return { rcvbuf: get('RcvbufErrors'), sndbuf: get('SndbufErrors') };
-  } catch {
-    return { rcvbuf: 0, sndbuf: 0 };
-  }
-}
-
-/** Packets the device dropped because the daemon did not read them in time. */
-function deviceTxDropped(dev: string): number {
-  try {
-    return Number(readFileSync(`/sys/class/net/${dev}/statistics/tx_dropped`, 'utf8'));
-  } catch {
-    return 0;
-  }
-}
 
 export class EncapDaemon {
   private readonly addon = loadAddon();
@@ -78,15 +55,19 @@ export class EncapDaemon {
   private readonly ulens = new Int32Array(UDP_BURST);
   private readonly usegs = new Int32Array(UDP_BURST);
   private readonly usrcs = new Uint32Array(UDP_BURST);
-  /** The datagrams waiting for one sendmsg: same peer, all of `seg` bytes but maybe the last. */
-  private readonly run = { peer: -1, seg: 0, iov: [] as Buffer[], count: 0, bytes: 0, closed: false };
+  private readonly runs: SendRuns;
   private flushTimer: NodeJS.Timeout | undefined;
   /** Date.now() at the start of the current device burst (MAC ageing). */
   private now = 0;
   private readonly kernelAtStart = udpKernelDrops();
   readonly counters: EncapCounters;
 
-  constructor(private readonly cfg: DaemonConfig) {
+  private readonly logged = new Set<string>();
+
+  constructor(
+    private readonly cfg: DaemonConfig,
+    private readonly log: (line: string) => void,
+  ) {
     this.peers = cfg.mode === 'tun' ? [...new Set(cfg.routes.map((r) => r.peer))] : cfg.peers;
     this.peerIps = this.peers.map(ipToInt);
     this.peerIps.forEach((ip, i) => this.peerBySource.set(ip, i));
@@ -102,6 +83,15 @@ export class EncapDaemon {
     this.maxPayload = payload;
     this.batches = this.peers.map(() => new Batch(payload, cfg.batch ? Number.MAX_SAFE_INTEGER : 1));
     this.l2 = cfg.mode === 'tap' ? 14 : 0;
+    this.runs = new SendRuns((peer, buf, off, len, seg) => this.addon.udpSend(this.udp, this.peerIps[peer], cfg.listen.port, buf, off, len, seg), (count, bytes, error) => {
+      const { tx, io } = this.counters;
+      io.udpSends++;
+      if (error) this.drop(error, count);
+      else {
+        tx.datagrams += count;
+        tx.datagramBytes += bytes;
+      }
+    });
     if (cfg.offload) this.gro = new Coalescer(this.l2, (parts) => writevSync(this.fd, parts));
     // One byte more than the largest read (a TCP super-packet with offloads, else a datagram's
     // worth): a read that fills the slot was truncated.
@@ -161,40 +151,55 @@ export class EncapDaemon {
   // ------------------------------------------------------------------ device → peers
 
   private readonly onDevice = (status: number): void => {
-    if (status < 0) return this.drop('device-poll');
-    let n: number;
     try {
-      n = this.addon.readBurst(this.fd, this.rbuf, this.slot, this.lens);
-    } catch {
-      return this.drop('device-read');
+      this.deviceBurst(status);
+    } catch (e) {
+      this.internalError(e);
     }
-    this.counters.io.deviceReads += n;
-    const buf = this.rbuf;
+  };
+
+  private deviceBurst(status: number): void {
+    if (status < 0) return this.drop('device-poll');
     this.now = this.cfg.mode === 'tap' ? Date.now() : 0;
-    for (let i = 0; i < n; i++) {
-      const off = i * this.slot;
-      const len = this.lens[i];
-      if (len >= this.slot) this.drop('oversize');
-      else if (!this.cfg.offload) this.fromDevice([buf.subarray(off, off + len)], len);
-      else {
-        const why = splitOffloaded(buf, off, len, this.l2, this.fromDevice);
-        if (why) this.drop(why);
+    // Drain the device (a bounded number of bursts, so the socket gets its turn too). Everything
+    // taken from the read buffer is copied (runs, batches, ciphertext): it is reused at once.
+    for (let round = 0; round < 8; round++) {
+      let n: number;
+      try {
+        n = this.addon.readBurst(this.fd, this.rbuf, this.slot, this.lens);
+      } catch {
+        this.drop('device-read');
+        break;
       }
+      this.counters.io.deviceReads += n;
+      for (let i = 0; i < n; i++) {
+        const off = i * this.slot;
+        const len = this.lens[i];
+        if (len >= this.slot) this.drop('oversize');
+        else if (!this.cfg.offload) this.fromDevice([this.rbuf.subarray(off, off + len)], len);
+        else {
+          const why = splitOffloaded(this.rbuf, off, len, this.l2, this.fromDevice);
+          if (why) this.drop(why);
+        }
+      }
+      if (n < BURST) break;
     }
     if (this.cfg.mode === 'tap') {
-      if (this.cfg.flushUs === 0) {
-        // The device is drained (a full burst means more are waiting: keep filling).
-        if (n < BURST) this.flushAll();
-      } else if (!this.flushTimer) {
-        this.flushTimer = setTimeout(() => {
-          this.flushTimer = undefined;
-          this.flushAll();
-          this.flushRun();
-        }, this.cfg.flushUs / 1000);
-      }
+      // Batches leave when the device has no more frames waiting, or after the timer.
+      if (this.cfg.flushUs === 0) this.flushAll();
+      else if (!this.flushTimer) this.flushTimer = setTimeout(this.onFlushTimer, this.cfg.flushUs / 1000);
     }
-    // Everything queued refers to this burst's buffer: send it before the next read.
     this.flushRun();
+  }
+
+  private readonly onFlushTimer = (): void => {
+    this.flushTimer = undefined;
+    try {
+      this.flushAll();
+      this.flushRun();
+    } catch (e) {
+      this.internalError(e);
+    }
   };
 
   /** One packet (tun) or frame (tap) from the device, as [whole] or [headers, payload]. */
@@ -213,17 +218,17 @@ export class EncapDaemon {
     if (this.peers.length === 0) return this.drop('no-peer');
     this.counters.tx.packets++;
     this.counters.tx.bytes += len;
-    const frame = parts.length === 1 ? head : Buffer.concat(parts, len);
-    const peer = isGroupMac(frame, 0) ? -1 : this.macs.lookup(macAt(frame, 0), this.now);
-    if (peer >= 0) this.queue(peer, frame, 0, len);
-    else for (let p = 0; p < this.peers.length; p++) this.queue(p, frame, 0, len);
+    // The Ethernet header is in the first part (the frame, or its headers after TSO).
+    const peer = isGroupMac(head, 0) ? -1 : this.macs.lookup(macAt(head, 0), this.now);
+    if (peer >= 0) this.queue(peer, parts, len);
+    else for (let p = 0; p < this.peers.length; p++) this.queue(p, parts, len);
   };
 
-  private queue(peer: number, buf: Buffer, off: number, len: number): void {
+  private queue(peer: number, parts: Buffer[], len: number): void {
     const b = this.batches[peer];
     if (b.tooBig(len)) return this.drop('oversize');
     if (!b.fits(len)) this.flush(peer);
-    b.add(buf, off, len);
+    b.add(parts, len);
     if (!this.cfg.batch) this.flush(peer);
   }
 
@@ -243,42 +248,27 @@ export class EncapDaemon {
     }
   }
 
-  /** One datagram (sealed when encrypting) into the current run, which is sent when it cannot grow. */
+  /** One datagram (sealed when encrypting) to a peer: into the current sendmsg run. */
   private send(peer: number, plain: Buffer[], plainLen: number): void {
-    const parts = this.sealer ? this.sealer.seal(plain) : plain;
-    const len = plainLen + (this.sealer ? OVERHEAD : 0);
-    const r = this.run;
-    if (r.count > 0 && (r.peer !== peer || r.closed || len > r.seg || r.bytes + len > MAX_RUN_BYTES || r.count >= MAX_RUN_DATAGRAMS)) this.flushRun();
-    if (r.count === 0) {
-      r.peer = peer;
-      r.seg = len;
-    }
-    for (const p of parts) r.iov.push(p);
-    r.count++;
-    r.bytes += len;
-    if (len < r.seg) r.closed = true;
+    if (this.sealer) this.runs.add(peer, this.sealer.seal(plain), plainLen + OVERHEAD);
+    else this.runs.add(peer, plain, plainLen);
   }
 
   private flushRun(): void {
-    const r = this.run;
-    if (r.count === 0) return;
-    const sent = this.addon.udpSend(this.udp, this.peerIps[r.peer], this.cfg.listen.port, r.iov, r.count > 1 ? r.seg : 0);
-    const { tx, io } = this.counters;
-    io.udpSends++;
-    if (sent < 0) this.drop(sent === EAGAIN ? 'udp-sndbuf' : 'send-error', r.count);
-    else {
-      tx.datagrams += r.count;
-      tx.datagramBytes += r.bytes;
-    }
-    r.iov = [];
-    r.count = 0;
-    r.bytes = 0;
-    r.closed = false;
+    this.runs.flush();
   }
 
   // ------------------------------------------------------------------ peers → device
 
   private readonly onSocket = (status: number): void => {
+    try {
+      this.socketBurst(status);
+    } catch (e) {
+      this.internalError(e);
+    }
+  };
+
+  private socketBurst(status: number): void {
     if (status < 0) return this.drop('socket-poll');
     for (let round = 0; round < 4; round++) {
       let n: number;
@@ -304,7 +294,17 @@ export class EncapDaemon {
       this.flushDevice();
       if (n < UDP_BURST) break;
     }
-  };
+  }
+
+  /** A bug must not take the data plane down mid-measurement: count it, log each kind once. */
+  private internalError(e: unknown): void {
+    this.drop('internal-error');
+    const msg = (e as Error)?.stack ?? String(e);
+    if (!this.logged.has(msg)) {
+      this.logged.add(msg);
+      this.log(`internal error (counted as drop internal-error): ${msg}`);
+    }
+  }
 
   private fromPeer(d: Buffer, peer: number): void {
     let p = d;
@@ -332,10 +332,13 @@ export class EncapDaemon {
   private toDevice(p: Buffer): void {
     this.counters.rx.packets++;
     this.counters.rx.bytes += p.length;
-    if (this.gro) return this.gro.push(p);
+    // A write fails while the device is down (e.g. before the plan brings it up): count, go on.
     try {
-      writeSync(this.fd, p);
-      this.counters.io.deviceWrites++;
+      if (this.gro) this.gro.push(p);
+      else {
+        writeSync(this.fd, p);
+        this.counters.io.deviceWrites++;
+      }
     } catch {
       this.drop('device-write');
     }
@@ -353,7 +356,7 @@ export class EncapDaemon {
 /** Runs until SIGTERM/SIGINT; counters are written every second, on SIGUSR1 and at exit. */
 export function runDaemon(cfg: DaemonConfig, log: (line: string) => void): void {
   mkdirSync(cfg.stateDir, { recursive: true, mode: 0o700 });
-  const d = new EncapDaemon(cfg);
+  const d = new EncapDaemon(cfg, log);
   const stop = () => {
     d.writeCounters();
     log('stopping');

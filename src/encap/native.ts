@@ -15,8 +15,8 @@ export interface TunAddon {
   readBurst(fd: number, buf: Buffer, slot: number, lens: Int32Array): number;
   /** A bound, unconnected, non-blocking UDP socket with UDP_GRO and buffers of `bufBytes` (forced). */
   udpOpen(ip: string, port: number, bufBytes: number): number;
-  /** One sendmsg of `bufs` to ip:port, cut into datagrams of `segSize` bytes (UDP_SEGMENT) when > 0: bytes sent or −errno. */
-  udpSend(fd: number, ip: number, port: number, bufs: Buffer[], segSize: number): number;
+  /** One sendmsg of buf[offset..offset+length) to ip:port, cut into datagrams of `segSize` bytes (UDP_SEGMENT) when > 0: bytes sent or −errno. */
+  udpSend(fd: number, ip: number, port: number, buf: Buffer, offset: number, length: number, segSize: number): number;
   /** recvmmsg: datagram i at buf[i*slot], lens[i] bytes (−1: truncated), segs[i] its GRO segment size (0: one datagram), srcs[i] its source. */
   udpRecvBurst(fd: number, buf: Buffer, slot: number, lens: Int32Array, segs: Int32Array, srcs: Uint32Array): number;
 }

@@ -1,4 +1,5 @@
 import { cniShell } from '../cni/render.js';
+import { dirname } from 'node:path';
 import { labStateDir } from '../lab/paths.js';
 import { envArgv, shJoin, shq } from '../util/shell.js';
 import type { Plan, Step } from './types.js';
@@ -27,8 +28,16 @@ export function stepShell(step: Step, cniPath: string): string[] {
       return step.input === undefined ? [cmd] : [`${cmd} <<'INPUT'`, step.input.trimEnd(), 'INPUT'];
     }
     case 'daemon': {
-      const lines = [`${shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(step.env), ...step.argv])} > ${shq(step.log)} 2>&1 &`];
-      if (step.readyFile) lines.push(`while [ ! -e ${shq(step.readyFile)} ]; do sleep 0.1; done   # ${step.name} ready`);
+      const lines = [
+        shJoin(['mkdir', '-p', dirname(step.log)]),
+        `${shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(step.env), ...step.argv])} > ${shq(step.log)} 2>&1 &`,
+      ];
+      if (step.readyFile) {
+        // Wait up to 15 s for the daemon, as cnlab does, rather than forever.
+        const f = shq(step.readyFile);
+        lines.push(`i=0; while [ ! -e ${f} ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done`);
+        lines.push(`[ -e ${f} ] || { echo ${shq(`${step.name} did not start: see ${step.log}`)} >&2; exit 1; }`);
+      }
       return lines;
     }
   }

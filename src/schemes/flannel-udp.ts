@@ -16,10 +16,16 @@ import type { Scheme } from './types.js';
 const DEV = 'flannel0';
 const PORT = 8285;
 
-export function flannelUdpScheme(encrypt: boolean): Scheme {
+export interface FlannelUdpOptions {
+  encrypt: boolean;
+  /** Device offloads in the daemon (default); false: one packet per system call, as flanneld does — for comparison. */
+  offload?: boolean;
+}
+
+export function flannelUdpScheme({ encrypt, offload = true }: FlannelUdpOptions): Scheme {
   const overhead = channelOverhead(encrypt);
   return {
-    name: encrypt ? 'flannel-udp-encrypted' : 'flannel-udp',
+    name: `flannel-udp${encrypt ? '-encrypted' : ''}${offload ? '' : '-per-packet'}`,
     summary: `Flannel udp: cni0 bridge, TUN flannel0, userspace daemon sending IP packets in UDP ${PORT} to the owner of the destination block${encrypt ? ', ChaCha20-Poly1305' : ''}`,
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
@@ -34,7 +40,7 @@ export function flannelUdpScheme(encrypt: boolean): Scheme {
         ip(h.ns, 'addr', 'add', `${h.podBlock.network}/32`, 'dev', DEV),
         ip(h.ns, 'route', 'add', pods, 'dev', DEV),
       ]);
-      const daemons = encapStages(lab, { mode: 'tun', dev: DEV, port: PORT, encrypt, batch: false }, (h) => ({
+      const daemons = encapStages(lab, { mode: 'tun', dev: DEV, port: PORT, encrypt, batch: false, offload }, (h) => ({
         routes: lab.hosts.filter((o) => o !== h).map((o) => ({ block: o.podBlock, peer: o.underlayIp })),
       }));
       return {
@@ -51,5 +57,5 @@ export function flannelUdpScheme(encrypt: boolean): Scheme {
   };
 }
 
-export const flannelUdp = flannelUdpScheme(false);
-export const flannelUdpEncrypted = flannelUdpScheme(true);
+export const flannelUdp = flannelUdpScheme({ encrypt: false });
+export const flannelUdpEncrypted = flannelUdpScheme({ encrypt: true });

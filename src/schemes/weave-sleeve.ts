@@ -25,11 +25,15 @@ export interface WeaveSleeveOptions {
   encrypt: boolean;
   /** Several frames per UDP datagram, as Weave does; false only to measure what batching buys. */
   batch: boolean;
+  /** Device offloads in the daemon (default true). */
+  offload?: boolean;
+  /** Flush a partly filled batch after this many µs (default 0: when the device has no more frames). */
+  flushUs?: number;
 }
 
 export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
   const overhead = channelOverhead(o.encrypt) + FRAME_HEADER + ETHERNET;
-  const name = `weave-sleeve${o.encrypt ? '-encrypted' : ''}${o.batch ? '' : '-unbatched'}`;
+  const name = `weave-sleeve${o.encrypt ? '-encrypted' : ''}${o.batch ? '' : '-unbatched'}${o.offload === false ? '-per-packet' : ''}${o.flushUs ? `-flush${o.flushUs}us` : ''}`;
   return {
     name,
     summary: `Weave sleeve: weave bridge, TAP ${DEV}, userspace daemon sending ${o.batch ? 'batches of' : 'single'} Ethernet frames in UDP ${PORT}, MAC learning${o.encrypt ? ', ChaCha20-Poly1305' : ''}`,
@@ -56,7 +60,7 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
         });
         for (const c of h.containers) attach.push(cniAttach(h, c, list, podIp(h, c), lab.pods.prefix));
       }
-      const daemons = encapStages(lab, { mode: 'tap', dev: DEV, port: PORT, encrypt: o.encrypt, batch: o.batch }, (h) => ({
+      const daemons = encapStages(lab, { mode: 'tap', dev: DEV, port: PORT, encrypt: o.encrypt, batch: o.batch, offload: o.offload ?? true, flushUs: o.flushUs }, (h) => ({
         peers: lab.hosts.filter((p) => p !== h).map((p) => p.underlayIp),
       }));
       return {

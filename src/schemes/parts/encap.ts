@@ -34,6 +34,8 @@ export interface EncapSpec {
   batch: boolean;
   /** Device offloads (TSO on read, GRO on write; default true). */
   offload?: boolean;
+  /** tap: flush a partly filled batch after this many µs (default 0: when the device is drained). */
+  flushUs?: number;
 }
 
 /** Bytes taken from the underlay MTU before the device's own framing. */
@@ -56,7 +58,7 @@ export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: { rout
     peers: table.peers ?? [],
     maxDatagram: lab.underlay.mtu - UDP_OVERHEAD,
     batch: spec.mode === 'tap' && spec.batch,
-    flushUs: 0,
+    flushUs: spec.flushUs ?? 0,
     offload: spec.offload ?? true,
     keyFile: spec.encrypt ? labKeyFile(lab) : undefined,
     sender: h.index,
@@ -85,7 +87,11 @@ export function encapStages(lab: Lab, spec: EncapSpec, table: (h: HostNode) => {
   }
   stages.push({
     title: `cnlab encapsulation daemon per host: ${spec.mode.toUpperCase()} ${spec.dev}, UDP ${spec.port}${spec.encrypt ? ', encrypted' : ''}${spec.mode === 'tap' ? (spec.batch ? ', batching frames' : ', one frame per datagram') : ''}`,
-    steps: lab.hosts.map((h) => daemonStep(lab, h, spec, table(h))),
+    // The directory first, so that the script `cnlab plan` prints can redirect the log into it.
+    steps: lab.hosts.flatMap((h): Step[] => [
+      { kind: 'exec', ns: h.ns, argv: ['mkdir', '-p', '-m', '0700', encapHostDir(lab.stateDir, h.name)] },
+      daemonStep(lab, h, spec, table(h)),
+    ]),
   });
   return stages;
 }

@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HEADER_LEN, OVERHEAD, Opener, Sealer } from '../src/encap/aead.js';
+import { Batch, FRAME_HEADER, eachFrame, validFrames } from '../src/encap/batch.js';
+import { daemonArgs, parseDaemonArgs, type DaemonConfig } from '../src/encap/config.js';
+import { generateKeyFile, nextEpoch, readKeyFile } from '../src/encap/keys.js';
+import { ReplayWindow } from '../src/encap/replay.js';
+import { MacTable, RouteTable, isGroupMac, macAt } from '../src/encap/tables.js';
+import { InputError } from '../src/errors.js';
+import { ipToInt } from '../src/lab/ipv4.js';
+import { resolveLab } from '../src/lab/resolve.js';
+import { loadTopology } from '../src/lab/topology.js';
+import { planLab } from '../src/plan/build.js';
+import { renderPlan } from '../src/plan/render.js';
+import { flannelUdp, flannelUdpEncrypted } from '../src/schemes/flannel-udp.js';
+import { weaveSleeve, weaveSleeveEncrypted, weaveSleeveScheme } from '../src/schemes/weave-sleeve.js';
+
+/** The encapsulation daemon's pure parts: replay window, AEAD channel, framing, tables, argv; the schemes' plans. */
+
+const seal = (s: Sealer, p: Buffer) => Buffer.concat(s.seal([p]));
+
+describe('replay window', () => {
+  it('accepts each counter once, out of order within the window, never too old', () => {
+    const w = new ReplayWindow(64);
+    expect([0, 1, 2].map((c) => w.accept(c))).toEqual([true, true, true]);
+    expect(w.accept(1)).toBe(false);
+    expect(w.accept(10)).toBe(true);
+    expect(w.accept(5)).toBe(true); // late but inside the window
+    expect(w.accept(5)).toBe(false);
+    expect(w.accept(200)).toBe(true);
+    expect(w.test(200 - 64)).toBe(false); // fell out of the window
+    expect(w.test(200 - 63)).toBe(true);
+    expect(w.accept(199)).toBe(true);
+    expect(w.accept(200)).toBe(false);
+  });
+
+  it('a jump clears the bits it passes over (a counter seen long ago is fresh again only inside the window)', () => {
+    const w = new ReplayWindow(64);
+    for (let c = 0; c < 64; c++) w.accept(c);
+    expect(w.accept(100)).toBe(true);
+    expect(w.accept(70)).toBe(true); // never seen; its slot was used by counter 6 and cleared
+    expect(w.accept(6)).toBe(false); // too old
+  });
+
+  it('test() does not record', () => {
+    const w = new ReplayWindow(64);
+    expect(w.test(3)).toBe(true);
+    expect(w.test(3)).toBe(true);
+    expect(w.accept(3)).toBe(true);
+    expect(w.test(3)).toBe(false);
+  });
+});
+
+describe('AEAD channel', () => {
+  const key = randomBytes(32);
+  const plain = Buffer.from('a packet with a MARKER inside');
+
+  it('round-trips, adds OVERHEAD bytes and never reuses a nonce', () => {
+    const s = new Sealer(key, 7, 1);
+    const o = new Opener(key);
+    const a = seal(s, plain);
+    const b = seal(s, plain);
+    expect(a.length).toBe(plain.length + OVERHEAD);
+    expect(a.subarray(1, HEADER_LEN).equals(b.subarray(1, HEADER_LEN))).toBe(false);
+    expect(a.includes(Buffer.from('MARKER'))).toBe(false);
+    expect(o.open(a)).toEqual(plain);
+    expect(o.open(b)).toEqual(plain);
+  });
+
+  it('a tampered byte anywhere (header, body, tag) fails authentication', () => {
+    const s = new Sealer(key, 1, 1);
+    const d = seal(s, plain);
+    for (const i of [2, 4, 9, HEADER_LEN, HEADER_LEN + 5, d.length - 1]) {
+      const t = Buffer.from(d);
+      t[i] ^= 0x01;
+      expect(new Opener(key).open(t), `byte ${i}`).toBe('auth');
+    }
+    expect(new Opener(randomBytes(32)).open(d)).toBe('auth');
+    expect(new Opener(key).open(d.subarray(0, OVERHEAD - 1))).toBe('short');
+    const v = Buffer.from(d);
+    v[0] = 9;
+    expect(new Opener(key).open(v)).toBe('bad-version');
+  });
+
+  it('drops a replay; a forged packet does not move the window', () => {
+    const s = new Sealer(key, 1, 1);
+    const o = new Opener(key);
+    const first = seal(s, plain);
+    expect(o.open(first)).toEqual(plain);
+    expect(o.open(first)).toBe('replay');
+    const forged = Buffer.from(seal(s, plain));
+    forged[forged.length - 1] ^= 1;
+    expect(o.open(forged)).toBe('auth');
+    // The forged packet's counter (1) was not recorded: its genuine twin is still accepted.
+    const s2 = new Sealer(key, 1, 1);
+    seal(s2, plain);
+    expect(o.open(seal(s2, plain))).toEqual(plain);
+  });
+
+  it('a restarted sender (new epoch) is accepted from counter 0; its old epoch is refused', () => {
+    const o = new Opener(key);
+    const old = new Sealer(key, 2, 1);
+    const oldPacket = seal(old, plain);
+    expect(o.open(seal(old, plain))).toEqual(plain);
+    const restarted = new Sealer(key, 2, 2);
+    expect(o.open(seal(restarted, plain))).toEqual(plain);
+    expect(o.open(oldPacket)).toBe('stale-epoch');
+    // Another sender has its own window.
+    expect(o.open(seal(new Sealer(key, 3, 1), plain))).toEqual(plain);
+  });
+});
+
+describe('sleeve framing', () => {
+  const frame = (n: number, fill: number) => Buffer.alloc(n, fill);
+
+  it('batches frames up to the datagram size, each with its length', () => {
+    const b = new Batch(100, Number.MAX_SAFE_INTEGER);
+    expect(b.fits(40)).toBe(true);
+    b.add([frame(30, 1), frame(10, 1)], 40);
+    b.add([frame(30, 2)], 30);
+    expect(b.fits(30)).toBe(false); // 42 + 32 + 32 > 100
+    expect(b.frames).toBe(2);
+    const d = b.take();
+    expect(d.length).toBe(40 + 30 + 2 * FRAME_HEADER);
+    expect(b.empty).toBe(true);
+    expect(validFrames(d)).toBe(true);
+    const got: number[][] = [];
+    eachFrame(d, (off, len) => got.push([len, d[off]]));
+    expect(got).toEqual([[40, 1], [30, 2]]);
+    expect(b.tooBig(99)).toBe(true);
+  });
+
+  it('one frame per datagram when batching is off', () => {
+    const b = new Batch(1000, 1);
+    b.add([frame(20, 1)], 20);
+    expect(b.fits(20)).toBe(false);
+  });
+
+  it('refuses malformed datagrams', () => {
+    const b = new Batch(100, 10);
+    b.add([frame(20, 1)], 20);
+    const d = b.take();
+    expect(validFrames(d.subarray(0, d.length - 1))).toBe(false);
+    expect(validFrames(Buffer.concat([d, Buffer.from([0])]))).toBe(false);
+    expect(validFrames(Buffer.from([0, 5, 1, 2, 3, 4, 5]))).toBe(false); // shorter than an Ethernet header
+    expect(validFrames(Buffer.alloc(0))).toBe(false);
+  });
+});
+
+describe('tables', () => {
+  it('routes a destination to the peer owning the longest matching block', () => {
+    const peers = ['198.18.0.2', '198.18.0.3'];
+    const t = new RouteTable(
+      [
+        { block: { network: '198.19.2.0', prefix: 24 }, peer: peers[0] },
+        { block: { network: '198.19.3.0', prefix: 24 }, peer: peers[1] },
+        { block: { network: '198.19.3.128', prefix: 25 }, peer: peers[0] },
+      ],
+      (ip) => peers.indexOf(ip),
+    );
+    expect(t.lookup(ipToInt('198.19.2.9'))).toBe(0);
+    expect(t.lookup(ipToInt('198.19.3.9'))).toBe(1);
+    expect(t.lookup(ipToInt('198.19.3.200'))).toBe(0);
+    expect(t.lookup(ipToInt('198.19.4.1'))).toBe(-1);
+  });
+
+  it('learns MACs per peer, moves them, and ages them out', () => {
+    const m = new MacTable(1000);
+    const f = Buffer.from('ffffffffffff0200000001020800', 'hex');
+    expect(isGroupMac(f, 0)).toBe(true);
+    expect(isGroupMac(f, 6)).toBe(false);
+    const mac = macAt(f, 6);
+    expect(m.lookup(mac, 0)).toBe(-1);
+    m.learn(mac, 1, 0);
+    expect(m.lookup(mac, 500)).toBe(1);
+    m.learn(mac, 0, 600);
+    expect(m.lookup(mac, 700)).toBe(0);
+    expect(m.lookup(mac, 1700)).toBe(-1);
+    expect(m.size).toBe(0);
+  });
+});
+
+describe('daemon argv', () => {
+  const cfg: DaemonConfig = {
+    mode: 'tun',
+    dev: 'flannel0',
+    listen: { ip: '198.18.0.1', port: 8285 },
+    routes: [{ block: { network: '198.19.2.0', prefix: 24 }, peer: '198.18.0.2' }],
+    peers: [],
+    maxDatagram: 1472,
+    batch: false,
+    flushUs: 0,
+    offload: true,
+    keyFile: '/run/cnlab/x/encap/key',
+    sender: 1,
+    stateDir: '/run/cnlab/x/encap/h1',
+    readyFile: '/run/cnlab/x/encap/h1/ready',
+  };
+
+  it('round-trips', () => {
+    expect(parseDaemonArgs(daemonArgs(cfg))).toEqual(cfg);
+    const tap: DaemonConfig = { ...cfg, mode: 'tap', dev: 'vethwe-pcap', routes: [], peers: ['198.18.0.2', '198.18.0.3'], batch: true, flushUs: 200, offload: false, keyFile: undefined };
+    expect(parseDaemonArgs(daemonArgs(tap))).toEqual(tap);
+  });
+
+  it.each([
+    [['--mode', 'tunnel'], /--mode/],
+    [['--dev', 'a name'], /--dev/],
+    [['--listen', '198.18.0.1'], /--listen/],
+    [['--listen', '198.18.0.999:8285'], /not an IPv4/],
+    [['--route', '198.19.2.1/24=198.18.0.2'], /--route/],
+    [['--peer', '198.18.0.2'], /tap mode/],
+    [['--sender', '0'], /--sender/],
+    [['--key', 'relative/key'], /absolute/],
+    [['--bogus', '1'], /Unknown option/],
+  ])('refuses %j with one clear line', (extra, why) => {
+    const argv = [...daemonArgs(cfg), ...extra];
+    expect(() => parseDaemonArgs(argv)).toThrow(InputError);
+    expect(() => parseDaemonArgs(argv)).toThrow(why);
+  });
+});
+
+describe('keys and epochs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnlab-encap-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a key file is 32 random bytes in hex, mode 0600, never overwritten', () => {
+    const file = join(dir, 'sub', 'key');
+    generateKeyFile(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readKeyFile(file).length).toBe(32);
+    const before = readFileSync(file, 'utf8');
+    expect(() => generateKeyFile(file)).toThrow(/EEXIST/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('each start takes the next epoch', () => {
+    const file = join(dir, 'epoch');
+    expect([nextEpoch(file), nextEpoch(file), nextEpoch(file)]).toEqual([1, 2, 3]);
+  });
+});
+
+describe('schemes: plans', () => {
+  const lab = resolveLab(loadTopology({ lab: 'encplan' }));
+
+  it.each([
+    [flannelUdp, 1472],
+    [flannelUdpEncrypted, 1500 - 28 - 29],
+    [weaveSleeve, 1500 - 28 - 2 - 14],
+    [weaveSleeveEncrypted, 1500 - 28 - 29 - 2 - 14],
+  ])('%s: MTU, one daemon per host with its table, marked as userspace', (scheme, mtu) => {
+    const { plan, build } = planLab(lab, scheme);
+    expect(build.mtu).toBe(mtu);
+    expect(scheme.notes).toContain('userspace encapsulation (cnlab daemon)');
+    const daemons = plan.stages.flatMap((s) => s.steps).filter((s) => s.kind === 'daemon');
+    expect(daemons.map((d) => d.ns)).toEqual(lab.hosts.map((h) => h.ns));
+    const argv1 = daemons[0].kind === 'daemon' ? daemons[0].argv : [];
+    if (scheme.name.startsWith('flannel')) expect(argv1.join(' ')).toContain('--route 198.19.2.0/24=198.18.0.2');
+    else expect(argv1.join(' ')).toContain('--peer 198.18.0.2');
+    expect(argv1.includes('--key')).toBe(scheme.name.endsWith('-encrypted'));
+  });
+
+  it('the encrypted plan generates the key at up time and shows only its path', () => {
+    const text = renderPlan(planLab(lab, flannelUdpEncrypted).plan);
+    expect(text).toContain(`genkey ${lab.stateDir}/encap/key`);
+    expect(text).not.toMatch(/[0-9a-f]{64}/);
+  });
+
+  it('weave-sleeve can be built without batching, for the benchmark only', () => {
+    const s = weaveSleeveScheme({ encrypt: false, batch: false });
+    const text = renderPlan(planLab(lab, s).plan);
+    expect(s.name).toBe('weave-sleeve-unbatched');
+    expect(text).toContain('--no-batch');
+  });
+});
