@@ -114,3 +114,15 @@ describe('renderTable', () => {
     expect(lines.filter((l) => !/^[│┌└]/.test(l))).toEqual([]);
   });
 });
+
+describe('renderTable labels', () => {
+  it('keeps a scheme\'s notes when it has only same-host tests (a stand-in is labelled in every result)', () => {
+    const calico = result.schemes.find((s) => s.name === 'calico')!;
+    calico.notes = ['userspace datapath stand-in'];
+    calico.tests = calico.tests.map((t) => ({ ...t, id: t.id.replace('/cross', '/same'), placement: 'same' as const }));
+    deriveAll(result);
+    const row = rows(renderTable(result)).find((c) => c[0] === 'calico')!;
+    expect(row[1]).toBe('same-host');
+    expect(row[row.length - 1]).toContain('userspace datapath stand-in');
+  });
+});

@@ -91,6 +91,7 @@ export function renderTable(result: ResultFile): string {
       table.push([s.name, '', s.status, ...head.slice(4, -1).map(() => ''), '', [s.reason, ...s.notes].filter(Boolean).join('; ')].slice(0, head.length));
       continue;
     }
+    let firstRow = true;
     for (const placement of ['cross', 'same']) {
       const tcpRec = pick(rec, TCP, placement);
       const udpRec = pick(rec, UDP, placement);
@@ -98,11 +99,12 @@ export function renderTable(result: ResultFile): string {
       const line = (t: TestRecord | undefined) => (t ? s.tests.find((x) => x.id === t.id) : undefined);
       if (!rec.tests.some((t) => t.placement === placement)) continue;
       const failed = s.tests.filter((t) => t.id.endsWith(placement)).reduce((n, t) => n + t.failedRuns, 0);
-      const notes = [...(placement === 'cross' ? s.notes : []), failed ? `${failed} failed runs: ${s.tests.flatMap((t) => t.errors)[0]}` : ''];
+      // The scheme's notes (a stand-in's label above all) go on its first row, whichever placement that is.
+      const notes = [...(firstRow ? s.notes : []), failed ? `${failed} failed runs: ${s.tests.flatMap((t) => t.errors)[0]}` : ''];
       const tcp = line(tcpRec);
       const udp = line(udpRec);
       table.push([
-        placement === 'cross' || !rec.tests.some((t) => t.placement === 'cross') ? s.name : '',
+        firstRow ? s.name : '',
         `${placement}-host`,
         gbpsCell(tcp),
         pctCell(tcp, tcpRec, rec === host),
@@ -112,6 +114,7 @@ export function renderTable(result: ResultFile): string {
         num(tcp?.cpuSecondsPerGbit, 3),
         notes.filter(Boolean).join('; '),
       ]);
+      firstRow = false;
     }
   }
   const first = `cnlab: ${o.tests.length} tests × ${o.repeats} repeats × ${o.seconds} s, UDP at ${o.udpRate}; median and 95% CI; kernel ${result.environment.kernel}, ${result.environment.cpus} CPUs, underlay MTU ${result.topology.underlay.mtu}${result.topology.underlay.rate ? `, link ${result.topology.underlay.rate}` : ''}`;
