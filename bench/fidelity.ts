@@ -52,18 +52,30 @@ export async function fidelity(rounds: number, seconds: number): Promise<{ cnlab
   const rec: SchemeRecord = { name: 'host', status: 'ok', summary: '', attach: 'none', notes: [], overhead: 0, tests: [] };
   result.schemes.push(rec);
   const raw: number[] = [];
+  const mine: number[] = [];
+  const opts = { repeats: 1, seconds, udpRate: '1G', tests: [{ id: 'tcp-1/cross', protocol: 'tcp' as const, streams: 1, placement: 'cross' as const }] };
   try {
     const [a, b] = up.build.workloads;
+    const cnlabRun = async () => {
+      const before = rec.tests.length;
+      await measureLab(up, rec, opts, { result, save: () => {} });
+      const run = rec.tests.slice(before).flatMap((t) => t.runs).find((r) => r.ok);
+      if (!run) throw new Error('cnlab run failed');
+      mine.push(run.gbps!);
+    };
+    const rawRunOnce = async () => raw.push(await rawRun(b.ns, a.ns, b.ip, seconds));
+    // Alternate which goes first each round, so drift and warm-up favour neither.
     for (let i = 0; i < rounds; i++) {
-      await measureLab(up, rec, { repeats: 1, seconds, udpRate: '1G', tests: [{ id: 'tcp-1/cross', protocol: 'tcp', streams: 1, placement: 'cross' }] }, { result, save: () => {} });
-      raw.push(await rawRun(b.ns, a.ns, b.ip, seconds));
+      if (i % 2 === 0) await cnlabRun().then(rawRunOnce);
+      else await rawRunOnce().then(cnlabRun);
     }
   } finally {
     await teardownState(up.state);
     releaseLab(up.state);
   }
-  const mine = rec.tests.flatMap((t) => t.runs.filter((r) => r.ok).map((r) => r.gbps!));
+  // The median of per-round ratios: each round's pair shares the machine's state at that moment.
+  const ratios = mine.map((m, i) => m / raw[i]);
   const cnlab = summarize(mine).median;
   const byHand = summarize(raw).median;
-  return { cnlab, raw: byHand, ratio: cnlab / byHand };
+  return { cnlab, raw: byHand, ratio: summarize(ratios).median };
 }
