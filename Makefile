@@ -11,6 +11,7 @@ run: setup
 test: setup
 	@bash scripts/install-system.sh --test
 	@mkdir -p test-artifacts
+	npm run --silent typecheck
 	@npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json $(ARGS); rc=$$?; \
 	  node scripts/test-summary.mjs test-artifacts/vitest.json; exit $$rc
 

@@ -3,23 +3,21 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseLab } from '../src/apply/cleanup.js';
 import { runNamespaceSteps } from '../src/apply/run-steps.js';
 import { processStartTime, trackProcess, untrackProcess } from '../src/apply/state.js';
-import { stopProcesses, teardownState, type TeardownReport } from '../src/apply/teardown.js';
-import { bringUp, unsupportedReason, type UpLab } from '../src/apply/up.js';
+import { stopProcesses } from '../src/apply/teardown.js';
+import { unsupportedReason, type UpLab } from '../src/apply/up.js';
 import { labEncapCounters } from '../src/encap/collect.js';
 import { encapHostDir, type EncapCounters } from '../src/encap/counters.js';
 import { labStateDir, labStateFile } from '../src/lab/paths.js';
-import { loadTopology } from '../src/lab/topology.js';
 import { renderPlan } from '../src/plan/render.js';
 import type { Step } from '../src/plan/types.js';
-import { runClient, startServer, type Iperf3Server } from '../src/runners/iperf3.js';
+import { runClient } from '../src/runners/iperf3.js';
 import { flannelUdp, flannelUdpEncrypted, flannelUdpScheme } from '../src/schemes/flannel-udp.js';
 import { SERVICE_PORT } from '../src/schemes/parts/workloads.js';
 import type { Scheme, Workload } from '../src/schemes/types.js';
 import { weaveSleeve, weaveSleeveEncrypted, weaveSleeveScheme } from '../src/schemes/weave-sleeve.js';
-import { cli, dfPing, isRoot, labNamespaces, pidGone, sh } from './helpers/lab.js';
+import { cli, dfPing, isRoot, labNamespaces, pidGone, sh, useLab } from './helpers/lab.js';
 import { udpPayloads } from './encap-pcap.js';
 
 /**
@@ -102,33 +100,22 @@ describe.each(CASES)('encapsulation daemon: lab %s', (lab, scheme, port) => {
   let up: UpLab;
   let from: Workload;
   let to: Workload;
-  let server: Iperf3Server | undefined;
-  let teardown: TeardownReport | undefined;
   let scratch: string;
-
-  async function removeLab(): Promise<TeardownReport | undefined> {
-    if (!up || teardown) return teardown;
-    try {
-      await server?.stop();
-      teardown = await teardownState(up.state);
-    } finally {
-      releaseLab(up.state);
-    }
-    return teardown;
-  }
-
-  beforeAll(async () => {
-    expect(labNamespaces(lab), `leftover namespaces of lab ${lab}`).toEqual([]);
-    scratch = mkdtempSync(join(tmpdir(), `cnlab-${lab}-`));
-    up = await bringUp(loadTopology({ lab }), scheme);
-    from = up.build.workloads.find((w) => w.hostIndex === 1)!;
-    to = up.build.workloads.find((w) => w.hostIndex === 2)!;
-    server = await startServer({ ns: to.ns, port: SERVICE_PORT, onSpawn: (pid) => trackProcess(up.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']) });
+  // An iperf3 server in `to` for the whole suite; stopped before teardown (in afterAll, or below).
+  const built = useLab(lab, scheme, {
+    afterUp: async (u) => {
+      up = u;
+      from = built.first(1);
+      to = built.first(2);
+      await built.startServer(to);
+    },
   });
 
-  afterAll(async () => {
-    await removeLab();
-    rmSync(scratch, { recursive: true, force: true });
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), `cnlab-${lab}-`));
+  });
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   it('TCP and UDP cross hosts through the daemons, which count them', async () => {
@@ -245,7 +232,8 @@ describe.each(CASES)('encapsulation daemon: lab %s', (lab, scheme, port) => {
   it('teardown stops the daemons and removes the namespaces, the key and the state', async () => {
     const pids = up.state.processes.filter((p) => p.role.startsWith('encap-')).map((p) => p.pid);
     expect(pids.length).toBe(2);
-    const report = await removeLab();
+    await built.stopServers();
+    const report = await built.remove();
     expect(report?.problems).toEqual([]);
     for (const pid of pids) expect(pidGone(pid), `daemon ${pid}`).toBe(true);
     expect(labNamespaces(lab)).toEqual([]);

@@ -3,10 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseLab } from '../src/apply/cleanup.js';
-import { trackProcess } from '../src/apply/state.js';
-import { teardownState, type TeardownReport } from '../src/apply/teardown.js';
-import { bringUp, unsupportedReason, type UpLab } from '../src/apply/up.js';
+import { unsupportedReason } from '../src/apply/up.js';
 import { detect } from '../src/caps/detect.js';
 import type { KernelFeature } from '../src/caps/types.js';
 import { labStateDir, labStateFile } from '../src/lab/paths.js';
@@ -15,11 +12,8 @@ import { loadTopology } from '../src/lab/topology.js';
 import { planLab } from '../src/plan/build.js';
 import { renderPlan } from '../src/plan/render.js';
 import type { Plan, Step } from '../src/plan/types.js';
-import { runClient, startServer, type Iperf3Server } from '../src/runners/iperf3.js';
-import { SERVICE_PORT } from '../src/schemes/parts/workloads.js';
 import { getScheme } from '../src/schemes/registry.js';
-import type { Workload } from '../src/schemes/types.js';
-import { cli, createdSince, dfPing, labNamespaces, pidGone, sh, snapshot } from './helpers/lab.js';
+import { checkTcp, cli, createdSince, dfPing, labNamespaces, pidGone, sh, snapshot, useLab } from './helpers/lab.js';
 
 /**
  * The kernel-gated schemes: ipvlan-l2, ipvlan-l3, calico-ipip, flannel-ipip, flannel-wireguard.
@@ -190,51 +184,24 @@ describe.each(cases)('%s on this machine', (name, feature, mtu, unsupported) => 
   }
 
   describe('built for real', () => {
-    let up: UpLab | undefined;
-    let teardown: TeardownReport | undefined;
-    const servers: Iperf3Server[] = [];
-    const pick = (node: string): Workload => up!.build.workloads.find((w) => w.node === node)!;
-    const removeLab = async () => {
-      if (!up || teardown) return teardown;
-      try {
-        teardown = await teardownState(up.state);
-      } finally {
-        releaseLab(up.state);
-      }
-      return teardown;
-    };
-
-    beforeAll(async () => {
-      expect(labNamespaces(lab)).toEqual([]);
-      up = await bringUp(loadTopology({ lab }), getScheme(name));
-    });
-    afterAll(async () => {
-      try {
-        for (const s of servers) await s.stop();
-      } finally {
-        await removeLab();
-      }
-    });
+    const built = useLab(lab, getScheme(name));
 
     it.each([
       ['across hosts', 'h1c1', 'h2c1'],
       ['on one host', 'h1c1', 'h1c2'],
     ])('TCP %s and the path MTU', async (_, fromNode, toNode) => {
-      const [from, to] = [pick(fromNode), pick(toNode)];
-      const server = await startServer({ ns: to.ns, port: SERVICE_PORT, onSpawn: (pid) => trackProcess(up!.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']) });
-      servers.push(server);
-      const { result } = await runClient({ ns: from.ns, target: to.ip, port: SERVICE_PORT, seconds: 1, protocol: 'tcp' });
-      expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
-      expect(up!.build.mtu).toBe(mtu);
+      const [from, to] = [built.pick(fromNode), built.pick(toNode)];
+      await checkTcp(built, from, to, to.ip);
+      expect(built.up.build.mtu).toBe(mtu);
       expect(await dfPing(from.ns, to.ip, mtu - 28)).toBe(true);
       expect(await dfPing(from.ns, to.ip, mtu - 27)).toBe(false);
     });
 
     it('teardown leaves nothing', async () => {
-      const report = await removeLab();
+      const report = await built.remove();
       expect(report?.problems).toEqual([]);
       expect(labNamespaces(lab)).toEqual([]);
-      for (const s of servers) expect(pidGone(s.pid)).toBe(true);
+      for (const s of built.servers) expect(pidGone(s.pid)).toBe(true);
       expect(existsSync(labStateFile(lab))).toBe(false);
       expect(existsSync(labStateDir(lab))).toBe(false);
     });

@@ -1,16 +1,9 @@
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseLab } from '../src/apply/cleanup.js';
-import { trackProcess } from '../src/apply/state.js';
-import { teardownState, type TeardownReport } from '../src/apply/teardown.js';
-import { bringUp, type UpLab } from '../src/apply/up.js';
+import { describe, expect, it } from 'vitest';
+import type { UpLab } from '../src/apply/up.js';
 import { labStateDir, labStateFile } from '../src/lab/paths.js';
-import { loadTopology } from '../src/lab/topology.js';
-import { runClient, startServer, type Iperf3Server } from '../src/runners/iperf3.js';
-import { SERVICE_PORT } from '../src/schemes/parts/workloads.js';
 import { getScheme } from '../src/schemes/registry.js';
-import type { Workload } from '../src/schemes/types.js';
-import { dfPing, labNamespaces, pidGone, pidsIn, sh } from './helpers/lab.js';
+import { checkTcp, dfPing, labNamespaces, pidGone, pidsIn, sh, useLab } from './helpers/lab.js';
 
 /**
  * docker-overlay, canal and calico-vxlan built for real: TCP across hosts and on one host, the
@@ -71,75 +64,39 @@ const CASES = [
   ['calico-vxlan', 'ovl-calvx'],
 ] as const;
 
-describe.each(CASES)('%s', (name, lab) => {
-  const scheme = getScheme(name);
-  let up: UpLab | undefined;
-  let teardown: TeardownReport | undefined;
-  const servers: Iperf3Server[] = [];
-  const pick = (node: string): Workload => up!.build.workloads.find((w) => w.node === node)!;
-
-  async function removeLab(): Promise<TeardownReport | undefined> {
-    if (!up || teardown) return teardown;
-    try {
-      teardown = await teardownState(up.state);
-    } finally {
-      releaseLab(up.state);
-    }
-    return teardown;
-  }
-
-  beforeAll(async () => {
-    expect(labNamespaces(lab), `leftover namespaces of lab ${lab}`).toEqual([]);
-    up = await bringUp(loadTopology({ lab }), scheme);
-  });
-
-  afterAll(async () => {
-    try {
-      for (const s of servers) await s.stop();
-    } finally {
-      await removeLab();
-    }
-  });
+describe.each(CASES)('%s', (name, labName) => {
+  const lab = useLab(labName, getScheme(name));
 
   it.each([
     ['across hosts', 'h1c1', 'h2c1'],
     ['on one host', 'h1c1', 'h1c2'],
   ])('TCP %s (iperf3, 1 s)', async (_, fromNode, toNode) => {
-    const [from, to] = [pick(fromNode), pick(toNode)];
-    const server = await startServer({
-      ns: to.ns,
-      port: SERVICE_PORT,
-      onSpawn: (pid) => trackProcess(up!.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']),
-    });
-    servers.push(server);
-    const { result } = await runClient({ ns: from.ns, target: up!.build.targetIp(from, to), port: SERVICE_PORT, seconds: 1, protocol: 'tcp' });
-    expect(result, `${fromNode} → ${to.ip}: ${JSON.stringify(result)}`).toMatchObject({ ok: true });
-    if (result.ok) expect(result.bitsPerSecond).toBeGreaterThan(0);
+    await checkTcp(lab, lab.pick(fromNode), lab.pick(toNode));
   });
 
   it.each([
     ['across hosts', 'h1c1', 'h2c1'],
     ['on one host', 'h1c1', 'h1c2'],
   ])('path MTU 1450 %s: DF 1422 B passes, 1423 B does not', async (_, fromNode, toNode) => {
-    expect(up!.build.mtu).toBe(1450);
-    const [from, to] = [pick(fromNode), pick(toNode)];
+    expect(lab.up.build.mtu).toBe(1450);
+    const [from, to] = [lab.pick(fromNode), lab.pick(toNode)];
     expect(await dfPing(from.ns, to.ip, 1422), `DF 1422 ${fromNode} → ${to.ip}`).toBe(true);
     expect(await dfPing(from.ns, to.ip, 1423), `DF 1423 ${fromNode} → ${to.ip}`).toBe(false);
   });
 
   it(`has ${name}'s layout`, async () => {
-    await LAYOUT[name](up!);
+    await LAYOUT[name](lab.up);
   });
 
   it('teardown removes every namespace, the servers and the state', async () => {
-    const namespaces = [...up!.plan.namespaces];
+    const namespaces = [...lab.up.plan.namespaces];
     expect(namespaces.length).toBe(name === 'docker-overlay' ? 7 : 5);
-    const report = await removeLab();
+    const report = await lab.remove();
     expect(report?.problems).toEqual([]);
-    expect(labNamespaces(lab)).toEqual([]);
+    expect(labNamespaces(lab.name)).toEqual([]);
     expect(await pidsIn(namespaces)).toEqual([]);
-    for (const s of servers) expect(pidGone(s.pid), `iperf3 server ${s.pid}`).toBe(true);
-    expect(existsSync(labStateFile(lab))).toBe(false);
-    expect(existsSync(labStateDir(lab))).toBe(false);
+    for (const s of lab.servers) expect(pidGone(s.pid), `iperf3 server ${s.pid}`).toBe(true);
+    expect(existsSync(labStateFile(lab.name))).toBe(false);
+    expect(existsSync(labStateDir(lab.name))).toBe(false);
   });
 });

@@ -1,17 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseLab } from '../src/apply/cleanup.js';
+import { describe, expect, it } from 'vitest';
 import { trackProcess } from '../src/apply/state.js';
-import { teardownState, type TeardownReport } from '../src/apply/teardown.js';
-import { bringUp, buildHost, unsupportedReason, type UpLab } from '../src/apply/up.js';
+import { buildHost, unsupportedReason } from '../src/apply/up.js';
 import { labStateDir, labStateFile } from '../src/lab/paths.js';
-import { loadTopology } from '../src/lab/topology.js';
 import { pairFor } from '../src/measure/pairs.js';
 import { containerMac, USERSPACE_NOTE } from '../src/schemes/parts/ovs.js';
 import { getScheme } from '../src/schemes/registry.js';
 import type { Workload } from '../src/schemes/types.js';
-import { dfPing, labNamespaces, pidGone, ping } from './helpers/lab.js';
+import { dfPing, labNamespaces, pidGone, ping, useLab } from './helpers/lab.js';
 import { argvOf, flowPackets, ovsDaemonsUnder, ovsGet, tcpGbps } from './ovs-helpers.js';
 
 /**
@@ -45,36 +42,19 @@ describe.each(cases)('%s built by cnlab', (name, c, unsupported) => {
   }
   const scheme = getScheme(name);
   const dir = labStateDir(c.lab);
-  let up: UpLab | undefined;
-  let teardown: TeardownReport | undefined;
   let cross: [Workload, Workload];
   let same: [Workload, Workload];
-
-  async function removeLab(): Promise<TeardownReport | undefined> {
-    if (!up || teardown) return teardown;
-    try {
-      teardown = await teardownState(up.state);
-    } finally {
-      releaseLab(up.state);
-    }
-    return teardown;
-  }
-
-  beforeAll(async () => {
-    expect(labNamespaces(c.lab), `leftover namespaces of lab ${c.lab}`).toEqual([]);
-    expect(ovsDaemonsUnder(dir), 'leftover OVS daemons').toEqual([]);
-    up = await bringUp(loadTopology({ lab: c.lab }), scheme);
-    cross = pairFor(up.build.workloads, 'cross')!;
-    same = pairFor(up.build.workloads, 'same')!;
-  });
-
-  afterAll(async () => {
-    await removeLab();
+  const lab = useLab(c.lab, scheme, {
+    beforeUp: () => expect(ovsDaemonsUnder(dir), 'leftover OVS daemons').toEqual([]),
+    afterUp: (up) => {
+      cross = pairFor(up.build.workloads, 'cross')!;
+      same = pairFor(up.build.workloads, 'same')!;
+    },
   });
 
   it('runs one ovsdb-server and one ovs-vswitchd per host, tracked, in its namespace and run directory', () => {
-    const state = up!.state;
-    for (const h of up!.lab.hosts) {
+    const state = lab.up.state;
+    for (const h of lab.up.lab.hosts) {
       const procs = state.processes.filter((p) => p.ns === h.ns);
       expect(procs.map((p) => p.role).sort()).toEqual(['ovs-vswitchd', 'ovsdb-server']);
       const run = join(dir, `ovs-${h.name}`);
@@ -92,43 +72,43 @@ describe.each(cases)('%s built by cnlab', (name, c, unsupported) => {
 
   it('labels the datapath it chose, and OVS runs that datapath', async () => {
     const { preferred } = await buildHost(scheme);
-    const h1 = up!.lab.hosts[0];
+    const h1 = lab.up.lab.hosts[0];
     const dp = await ovsGet(h1.ns, join(dir, 'ovs-h1'), 'bridge', 'br-int', 'datapath_type');
     expect(dp).toBe(preferred ? 'system' : 'netdev');
-    if (preferred) expect(up!.build.notes ?? []).not.toContain(USERSPACE_NOTE);
-    else expect(up!.build.notes).toContain(USERSPACE_NOTE);
+    if (preferred) expect(lab.up.build.notes ?? []).not.toContain(USERSPACE_NOTE);
+    else expect(lab.up.build.notes).toContain(USERSPACE_NOTE);
   });
 
   it('the very first packet across hosts gets through (nothing left to resolve but the container\'s ARP)', async () => {
     const [from, to] = cross;
-    expect(await ping(from.ns, up!.build.targetIp(from, to))).toBe(true);
+    expect(await ping(from.ns, lab.up.build.targetIp(from, to))).toBe(true);
   });
 
   it('TCP crosses hosts (iperf3, 1 s)', async () => {
     const [from, to] = cross;
-    const state = up!.state;
-    await tcpGbps(from.ns, to.ns, up!.build.targetIp(from, to), (pid) => trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']));
+    const state = lab.up.state;
+    await tcpGbps(from.ns, to.ns, lab.up.build.targetIp(from, to), (pid) => trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']));
   });
 
   it('TCP stays on one host (iperf3, 1 s)', async () => {
     const [from, to] = same;
     expect(from.ns).not.toBe(to.ns);
-    const state = up!.state;
-    await tcpGbps(from.ns, to.ns, up!.build.targetIp(from, to), (pid) => trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']));
+    const state = lab.up.state;
+    await tcpGbps(from.ns, to.ns, lab.up.build.targetIp(from, to), (pid) => trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']));
   });
 
   it('path MTU: a DF ping of mtu-28 bytes passes, one byte more does not, across hosts and on one host', async () => {
-    const payload = up!.build.mtu - 28;
+    const payload = lab.up.build.mtu - 28;
     for (const [from, to] of [cross, same]) {
-      const target = up!.build.targetIp(from, to);
+      const target = lab.up.build.targetIp(from, to);
       expect(await dfPing(from.ns, target, payload), `DF ${payload} B ${from.node} → ${target}`).toBe(true);
       expect(await dfPing(from.ns, target, payload + 1), `DF ${payload + 1} B ${from.node} → ${target}`).toBe(false);
     }
   });
 
   it('the plan\'s flows carried the traffic', async () => {
-    const [h1c1, h2c1] = [cross[0], cross[1]].map((w) => up!.lab.hosts[w.hostIndex - 1].containers.find((k) => k.name === w.node)!);
-    const h1 = up!.lab.hosts[0];
+    const [h1c1, h2c1] = [cross[0], cross[1]].map((w) => lab.up.lab.hosts[w.hostIndex - 1].containers.find((k) => k.name === w.node)!);
+    const h1 = lab.up.lab.hosts[0];
     for (const re of c.carriers(containerMac(h1c1), containerMac(h2c1))) {
       expect(await flowPackets(h1.ns, join(dir, 'ovs-h1'), 'br-int', re), String(re)).toBeGreaterThan(0);
     }
@@ -136,9 +116,9 @@ describe.each(cases)('%s built by cnlab', (name, c, unsupported) => {
   });
 
   it('teardown leaves no namespace, no process, no OVS daemon, no state', async () => {
-    const pids = up!.state.processes.map((p) => p.pid);
+    const pids = lab.up.state.processes.map((p) => p.pid);
     expect(pids.length).toBeGreaterThanOrEqual(4);
-    const report = await removeLab();
+    const report = await lab.remove();
     expect(report?.problems).toEqual([]);
     expect(labNamespaces(c.lab)).toEqual([]);
     expect(pids.filter((p) => !pidGone(p))).toEqual([]);

@@ -201,7 +201,7 @@ describe('userspace encapsulation counters and compare, when present', () => {
     const r = real();
     const dir = { packets: 1000, bytes: 1_400_000, datagrams: 1000, datagramBytes: 1_428_000 };
     r.schemes[2].encapCounters = {
-      h1: { format: 'cnlab-encap-counters', version: 1, dev: 'flannel0', mode: 'tun', encrypted: true, batching: false, pid: 1, startedAt: '', writtenAt: '', tx: dir, rx: dir, batches: { multiFrame: 0, maxFrames: 1 }, drops: { auth: 3, replay: 0 }, cpuSeconds: { user: 1.5, system: 0.5 } },
+      h1: { format: 'cnlab-encap-counters', version: 1, dev: 'flannel0', mode: 'tun', encrypted: true, batching: false, pid: 1, startedAt: '', writtenAt: '', tx: dir, rx: dir, io: { deviceReads: 1000, deviceWrites: 1000, udpSends: 1000, udpMessages: 1000 }, batches: { multiFrame: 0, maxFrames: 1 }, drops: { auth: 3, replay: 0 }, cpuSeconds: { user: 1.5, system: 0.5 } },
     };
     const page = renderHtml(r);
     expect(page).toContain('<section id="encap"><h2>Userspace encapsulation daemons</h2>');

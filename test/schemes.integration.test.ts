@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseLab } from '../src/apply/cleanup.js';
-import { trackProcess } from '../src/apply/state.js';
-import { teardownState, type TeardownReport } from '../src/apply/teardown.js';
-import { bringUp, unsupportedReason, type UpLab } from '../src/apply/up.js';
+import { describe, expect, it } from 'vitest';
+import { unsupportedReason } from '../src/apply/up.js';
 import { labStateDir, labStateFile } from '../src/lab/paths.js';
-import { loadTopology } from '../src/lab/topology.js';
-import { startServer, runClient, type Iperf3Server } from '../src/runners/iperf3.js';
+import { runClient, type Iperf3Server } from '../src/runners/iperf3.js';
 import { SERVICE_PORT } from '../src/schemes/parts/workloads.js';
 import { SCHEMES } from '../src/schemes/registry.js';
 import type { Scheme, Workload } from '../src/schemes/types.js';
-import { dfPing, labNamespaces, pidGone, ping } from './helpers/lab.js';
+import { checkTcp, dfPing, labNamespaces, pidGone, ping, useLab } from './helpers/lab.js';
 
 /**
  * Every scheme in the registry, built for real on the default topology (2 hosts, one container
@@ -29,58 +25,24 @@ describe.each(cases)('scheme %s', (name, scheme, unsupported) => {
     return;
   }
 
-  const lab = labOf(scheme);
-  let up: UpLab | undefined;
   let server: Iperf3Server | undefined;
-  let teardown: TeardownReport | undefined;
   let from: Workload;
   let to: Workload;
-
-  /** The one way this lab is removed: in the teardown test, or in afterAll if that never ran. */
-  async function removeLab(): Promise<TeardownReport | undefined> {
-    if (!up || teardown) return teardown;
-    try {
-      teardown = await teardownState(up.state);
-    } finally {
-      releaseLab(up.state);
-    }
-    return teardown;
-  }
-
-  beforeAll(async () => {
-    expect(labNamespaces(lab), `leftover namespaces of lab ${lab}`).toEqual([]);
-    up = await bringUp(loadTopology({ lab }), scheme);
-    const first = (host: number) => up!.build.workloads.find((w) => w.hostIndex === host)!;
-    from = first(1);
-    to = first(2);
-  });
-
-  afterAll(async () => {
-    try {
-      await server?.stop();
-    } finally {
-      await removeLab();
-    }
+  const lab = useLab(labOf(scheme), scheme, {
+    afterUp: () => {
+      from = lab.first(1);
+      to = lab.first(2);
+    },
   });
 
   it('TCP crosses hosts (iperf3, 1 s)', async () => {
-    const state = up!.state;
-    server = await startServer({
-      ns: to.ns,
-      port: SERVICE_PORT,
-      onSpawn: (pid) => trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s', '-p', String(SERVICE_PORT)]),
-    });
-    expect(state.processes.map((p) => p.pid)).toContain(server.pid);
-    const target = up!.build.targetIp(from, to);
-    const { result } = await runClient({ ns: from.ns, target, port: SERVICE_PORT, seconds: 1, protocol: 'tcp' });
-    expect(result, `${from.node} → ${target}:${SERVICE_PORT}: ${JSON.stringify(result)}`).toMatchObject({ ok: true });
-    if (result.ok) expect(result.bitsPerSecond).toBeGreaterThan(0);
+    server = await checkTcp(lab, from, to);
   });
 
   if (name === 'docker-bridge') {
     it('docker-bridge: the target is the peer host; the container address is unreachable', async () => {
-      const peerHost = up!.lab.hosts[to.hostIndex - 1];
-      expect(up!.build.targetIp(from, to)).toBe(peerHost.underlayIp);
+      const peerHost = lab.up.lab.hosts[to.hostIndex - 1];
+      expect(lab.up.build.targetIp(from, to)).toBe(peerHost.underlayIp);
       expect(to.ip).not.toBe(peerHost.underlayIp);
       // The server from the previous test still listens there: only the path can make these fail.
       expect(server && !pidGone(server.pid), 'the iperf3 server is running').toBe(true);
@@ -91,21 +53,21 @@ describe.each(cases)('scheme %s', (name, scheme, unsupported) => {
   }
 
   it('path MTU: a DF ping of mtu-28 bytes passes, one byte more does not', async () => {
-    const target = up!.build.targetIp(from, to);
-    const payload = up!.build.mtu - 28;
+    const target = lab.up.build.targetIp(from, to);
+    const payload = lab.up.build.mtu - 28;
     expect(await dfPing(from.ns, target, payload), `DF ping ${payload} B ${from.node} → ${target}`).toBe(true);
     expect(await dfPing(from.ns, target, payload + 1), `DF ping ${payload + 1} B ${from.node} → ${target}`).toBe(false);
   });
 
   it('teardown removes the namespaces, the tracked server and the state file', async () => {
-    const report = await removeLab();
+    const report = await lab.remove();
     expect(report?.problems).toEqual([]);
-    expect(labNamespaces(lab)).toEqual([]);
+    expect(labNamespaces(lab.name)).toEqual([]);
     if (server) {
       expect(report!.processes).toBeGreaterThanOrEqual(1);
       expect(pidGone(server.pid), `iperf3 server pid ${server.pid} still exists`).toBe(true);
     }
-    expect(existsSync(labStateFile(lab))).toBe(false);
-    expect(existsSync(labStateDir(lab))).toBe(false);
+    expect(existsSync(labStateFile(lab.name))).toBe(false);
+    expect(existsSync(labStateDir(lab.name))).toBe(false);
   });
 });

@@ -3,9 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseLab } from '../src/apply/cleanup.js';
-import { teardownState, type TeardownReport } from '../src/apply/teardown.js';
-import { bringUp, buildHost, unsupportedReason, type UpLab } from '../src/apply/up.js';
+import { buildHost, unsupportedReason, type UpLab } from '../src/apply/up.js';
 import { labStateDir, labStateFile } from '../src/lab/paths.js';
 import { resolveLab } from '../src/lab/resolve.js';
 import { loadTopology } from '../src/lab/topology.js';
@@ -14,7 +12,7 @@ import { planLab } from '../src/plan/build.js';
 import { OVS_REQUIRES } from '../src/schemes/parts/ovs.js';
 import type { Scheme, SchemeBuild, Workload } from '../src/schemes/types.js';
 import { APPROXIMATION_NOTE, weaveBuild, weaveFastdp, weaveVni } from '../src/schemes/weave-fastdp.js';
-import { cli, dfPing, labNamespaces, pidGone, pidsIn, sh } from './helpers/lab.js';
+import { cli, dfPing, labNamespaces, pidGone, pidsIn, sh, useLab } from './helpers/lab.js';
 import { flowPackets, ovsDaemonsUnder, removeScriptLab, tcpGbps } from './ovs-helpers.js';
 
 /**
@@ -28,44 +26,27 @@ import { flowPackets, ovsDaemonsUnder, removeScriptLab, tcpGbps } from './ovs-he
 const ipOut = async (ns: string, ...args: string[]) => (await sh('ip', ['-n', ns, ...args])).stdout;
 
 /** Build a lab from a scheme, check TCP and MTU on both paths, tear it down checking for leftovers. */
-function labSuite(title: string, lab: string, scheme: () => Scheme, extra: (get: () => UpLab) => void): void {
+function labSuite(title: string, lab: string, scheme: Scheme, extra: (get: () => UpLab) => void): void {
   describe(title, () => {
-    let up: UpLab | undefined;
-    let teardown: TeardownReport | undefined;
-    const pair = (p: 'cross' | 'same'): [Workload, Workload] => pairFor(up!.build.workloads, p)!;
-    async function removeLab(): Promise<TeardownReport | undefined> {
-      if (!up || teardown) return teardown;
-      try {
-        teardown = await teardownState(up.state);
-      } finally {
-        releaseLab(up.state);
-      }
-      return teardown;
-    }
-    beforeAll(async () => {
-      expect(labNamespaces(lab), `leftover namespaces of lab ${lab}`).toEqual([]);
-      up = await bringUp(loadTopology({ lab }), scheme());
-    });
-    afterAll(async () => {
-      await removeLab();
-    });
+    const built = useLab(lab, scheme);
+    const pair = (p: 'cross' | 'same'): [Workload, Workload] => pairFor(built.up.build.workloads, p)!;
 
     it('TCP crosses hosts and stays on one host; DF ping at the MTU passes, one byte more fails', async () => {
-      expect(up!.build.mtu).toBe(1376);
+      expect(built.up.build.mtu).toBe(1376);
       for (const placement of ['cross', 'same'] as const) {
         const [from, to] = pair(placement);
-        const target = up!.build.targetIp(from, to);
+        const target = built.up.build.targetIp(from, to);
         await tcpGbps(from.ns, to.ns, target);
         expect(await dfPing(from.ns, target, 1376 - 28), `${placement}: DF 1348 B`).toBe(true);
         expect(await dfPing(from.ns, target, 1376 - 27), `${placement}: DF 1349 B`).toBe(false);
       }
     });
 
-    extra(() => up!);
+    extra(() => built.up);
 
     it('teardown leaves no namespace, no process, no OVS daemon, no state', async () => {
-      const pids = up!.state.processes.map((p) => p.pid);
-      const report = await removeLab();
+      const pids = built.up.state.processes.map((p) => p.pid);
+      const report = await built.remove();
       expect(report?.problems).toEqual([]);
       expect(labNamespaces(lab)).toEqual([]);
       expect(pids.filter((p) => !pidGone(p))).toEqual([]);
@@ -80,7 +61,7 @@ const unsupported = await unsupportedReason(weaveFastdp);
 const preferred = (await buildHost(weaveFastdp)).preferred;
 
 describe.skipIf(!!unsupported || preferred)(`weave-fastdp without the OVS kernel datapath ${unsupported ?? ''}`, () => {
-  labSuite('the approximation, built by cnlab', 'io-weave', () => weaveFastdp, (get) => {
+  labSuite('the approximation, built by cnlab', 'io-weave', weaveFastdp, (get) => {
     it('is labelled an approximation and lays out weave → vethwe pair → datapath → vxlan-6784 (UDP 6784)', async () => {
       const up = get();
       expect(up.build.notes).toContain(APPROXIMATION_NOTE);
@@ -99,7 +80,7 @@ const ovsMissing = await unsupportedReason({ ...weaveFastdp, requires: [...weave
 const weaveOnOvs: Scheme = { ...weaveFastdp, requires: [...weaveFastdp.requires, ...OVS_REQUIRES], build: (lab) => weaveBuild(lab, 'netdev') };
 
 describe.skipIf(!!ovsMissing)(`Weave's OVS layout and learning flows on the userspace datapath ${ovsMissing ?? ''}`, () => {
-  labSuite('built by cnlab', 'io-weaveodp', () => weaveOnOvs, (get) => {
+  labSuite('built by cnlab', 'io-weaveodp', weaveOnOvs, (get) => {
     it('learns each remote MAC from the tunnel with Weave\'s VNI (dst << 12 | src) and floods the rest to every peer', async () => {
       const up = get();
       const h1 = up.lab.hosts[0];

@@ -133,6 +133,14 @@ export class EncapDaemon {
   }
 
   writeCounters(): void {
+    // Send what waits in a batch first, so a snapshot never shows a frame as read but not sent
+    // (packets/bytes are counted on read, datagrams on send). At worst one batch leaves early.
+    try {
+      this.flushAll();
+      this.flushRun();
+    } catch {
+      /* a send error is counted as a drop by the run's callback; the snapshot still gets written */
+    }
     const c = this.counters;
     const cpu = process.cpuUsage();
     c.cpuSeconds = { user: cpu.user / 1e6, system: cpu.system / 1e6 };

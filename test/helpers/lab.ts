@@ -1,6 +1,15 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { releaseLab } from '../../src/apply/cleanup.js';
+import { trackProcess } from '../../src/apply/state.js';
+import { teardownState, type TeardownReport } from '../../src/apply/teardown.js';
+import { bringUp, type UpLab } from '../../src/apply/up.js';
+import { loadTopology, type TopologyFlags } from '../../src/lab/topology.js';
+import { runClient, startServer, type Iperf3Server } from '../../src/runners/iperf3.js';
+import { SERVICE_PORT } from '../../src/schemes/parts/workloads.js';
+import type { Scheme, Workload } from '../../src/schemes/types.js';
 
 /** Shared helpers for tests that build real labs. */
 
@@ -98,4 +107,117 @@ export async function createdSince(before: Snapshot, labs: string[], stateRoot =
     ...[...now.netns].filter((n) => !before.netns.has(n) && labs.includes(nsLab(n))).map((n) => `netns ${n}`),
     ...[...now.state].filter((e) => !before.state.has(e) && labs.includes(entryLab(e))).map((e) => `${stateRoot}/${e}`),
   ];
+}
+
+/**
+ * One real lab for a describe block: brought up once (after checking that no namespace of the lab
+ * is left over), removed exactly once — by whichever comes first of a test calling `remove()` (the
+ * teardown test, which checks the report) and afterAll (when that test never ran). iperf3 servers
+ * started through `startServer` are tracked in the lab's state, so a teardown must stop any still
+ * running; afterAll stops them itself before removing the lab.
+ */
+export class TestLab {
+  /** Servers started with `startServer`, in order. */
+  readonly servers: Iperf3Server[] = [];
+  private current?: UpLab;
+  private report?: TeardownReport;
+
+  constructor(
+    readonly name: string,
+    private readonly scheme: Scheme,
+    private readonly flags: Omit<TopologyFlags, 'lab'> = {},
+  ) {}
+
+  /** The lab, once brought up. */
+  get up(): UpLab {
+    if (!this.current) throw new Error(`lab ${this.name} is not up`);
+    return this.current;
+  }
+
+  async bringUp(): Promise<UpLab> {
+    expect(labNamespaces(this.name), `leftover namespaces of lab ${this.name}`).toEqual([]);
+    this.current = await bringUp(loadTopology({ ...this.flags, lab: this.name }), this.scheme);
+    return this.current;
+  }
+
+  /** The first workload on host `host` (1-based). */
+  first(host: number): Workload {
+    return this.up.build.workloads.find((w) => w.hostIndex === host)!;
+  }
+
+  /** The workload on node `node` (e.g. "h1c2"). */
+  pick(node: string): Workload {
+    return this.up.build.workloads.find((w) => w.node === node)!;
+  }
+
+  /** An iperf3 server in `to`'s namespace on SERVICE_PORT, recorded in the lab's state and in `servers`. */
+  async startServer(to: Workload): Promise<Iperf3Server> {
+    const state = this.up.state;
+    const server = await startServer({
+      ns: to.ns,
+      port: SERVICE_PORT,
+      onSpawn: (pid) => trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s', '-p', String(SERVICE_PORT)]),
+    });
+    this.servers.push(server);
+    expect(state.processes.map((p) => p.pid)).toContain(server.pid);
+    return server;
+  }
+
+  async stopServers(): Promise<void> {
+    for (const s of this.servers) await s.stop();
+  }
+
+  /** Tear the lab down and release it, once: later calls return the same report (undefined if never up). */
+  async remove(): Promise<TeardownReport | undefined> {
+    if (!this.current || this.report) return this.report;
+    try {
+      this.report = await teardownState(this.current.state);
+    } finally {
+      releaseLab(this.current.state);
+    }
+    return this.report;
+  }
+}
+
+export interface UseLabOptions {
+  /** Topology flags other than the lab name. */
+  flags?: Omit<TopologyFlags, 'lab'>;
+  /** More checks before the lab is built (run just before `bringUp`, which checks for leftover namespaces). */
+  beforeUp?: () => void | Promise<void>;
+  /** Run in beforeAll once the lab is up. */
+  afterUp?: (up: UpLab) => void | Promise<void>;
+}
+
+/**
+ * A TestLab for the enclosing describe block: beforeAll brings it up; afterAll stops the servers
+ * still running and removes the lab if no test did.
+ */
+export function useLab(name: string, scheme: Scheme, opts: UseLabOptions = {}): TestLab {
+  const lab = new TestLab(name, scheme, opts.flags);
+  beforeAll(async () => {
+    await opts.beforeUp?.();
+    const up = await lab.bringUp();
+    await opts.afterUp?.(up);
+  });
+  afterAll(async () => {
+    try {
+      await lab.stopServers();
+    } finally {
+      await lab.remove();
+    }
+  });
+  return lab;
+}
+
+/**
+ * TCP for 1 s with iperf3 from `from` to `target` (by default the address the scheme gives `to`),
+ * the server started in `to` with `lab.startServer` and left running. The run must succeed with
+ * a rate above zero. Returns the server.
+ */
+export async function checkTcp(lab: TestLab, from: Workload, to: Workload, target = lab.up.build.targetIp(from, to)): Promise<Iperf3Server> {
+  const server = await lab.startServer(to);
+  const { result } = await runClient({ ns: from.ns, target, port: SERVICE_PORT, seconds: 1, protocol: 'tcp' });
+  expect(result, `${from.node} → ${target}:${SERVICE_PORT}: ${JSON.stringify(result)}`).toMatchObject({ ok: true });
+  if (result.ok) expect(result.bitsPerSecond).toBeGreaterThan(0);
+  return server;
 }
