@@ -65,6 +65,8 @@ export function socketReady(pid: number, comm: string, protocol: 'tcp' | 'udp', 
 
 export async function startServer(spec: ServerSpec): Promise<Server> {
   const timeoutMs = spec.readyTimeoutMs ?? 10_000;
+  // The ready timeout counts from spawn: recording the pid (onSpawn) is part of the wait.
+  const started = Date.now();
   const child = spawn(spec.argv[0], spec.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let tail = '';
   const keep = (b: Buffer) => {
@@ -114,7 +116,6 @@ export async function startServer(spec: ServerSpec): Promise<Server> {
       child.once('error', (e) => resolve(new RunError(`cannot start ${spec.what}: ${e.message}`)));
       return;
     }
-    const started = Date.now();
     const tick = () => {
       if (!isRunning()) {
         // eslint-disable-next-line no-control-regex
