@@ -2,13 +2,12 @@ import { groupedBars, LAYOUTS, WIDTHS, type ChartSpec } from './charts.js';
 import { compareCsvRows, deltaText, renderCompareMarkdown, type Comparison } from './compare.js';
 import { toCsv } from './csv.js';
 import { dataUrl, esc } from './escape.js';
-import { CSS } from './html-style.js';
+import { pageHead } from './html-style.js';
 import { SIGNIFICANCE_TEXT } from './significance.js';
 import { renderSvg } from './svg.js';
 
 /** Pure: the self-contained HTML page of `cnlab compare` (same rules as the report page: no script). */
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'; form-action 'none'";
 
 /** One chart per test that the reference run's TCP tests hold: a bar per run for every scheme. */
 function charts(c: Comparison): ChartSpec[] {
@@ -58,15 +57,7 @@ export function renderCompareHtml(c: Comparison): string {
     .map((ch) => `<figure class="chart" data-chart="${esc(ch.id)}"><figcaption><h3>${esc(ch.title)}</h3><p>${esc(ch.caption)}</p></figcaption>${LAYOUTS.map((l) => `<div class="svg ${l}">${renderSvg(ch.option(l), WIDTHS[l], ch.height(l), esc(ch.title))}</div>`).join('')}</figure>`)
     .join('');
   const runs = c.runs.map((r) => `<li><b>${esc(r.key)}</b>: ${esc(r.source)} — ${esc(r.result.createdAt)}, lab ${esc(r.result.topology.lab)}, kernel ${esc(r.result.environment.kernel)}${r.result.complete ? '' : ' <b>(incomplete)</b>'}</li>`).join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<title>cnlab compare — ${c.runs.map((r) => esc(r.source)).join(' vs ')}</title>
-<style>${CSS}</style>
-</head>
+  return `${pageHead(`cnlab compare — ${c.runs.map((r) => esc(r.source)).join(' vs ')}`)}
 <body><main>
 <header><h1>Runs side by side</h1><ul>${runs}</ul></header>
 ${diffs}

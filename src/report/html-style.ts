@@ -79,3 +79,19 @@ footer { margin-top: 40px; color: var(--faint); font-size: 0.85rem; }
 }
 @media print { nav.toc, .downloads { display: none; } figure.chart, .card { break-inside: avoid; } }
 `;
+
+/** Scripts are off: the page is static SVG and text, and a hostile result file cannot run code. */
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'; form-action 'none'";
+
+/** The document head every cnlab page shares; `title` and `generator` arrive already escaped. */
+export function pageHead(title: string, generator?: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+${generator ? `<meta name="generator" content="${generator}">\n` : ''}<title>${title}</title>
+<style>${CSS}</style>
+</head>`;
+}

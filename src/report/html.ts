@@ -3,7 +3,7 @@ import { cpuChart, LAYOUTS, throughputChart, udpLossChart, vsHostChart, WIDTHS, 
 import { csvFiles } from './csv.js';
 import { dataUrl, esc, jsonForHtml } from './escape.js';
 import { buildModel, type ReportModel } from './figures.js';
-import { CSS } from './html-style.js';
+import { pageHead } from './html-style.js';
 import { environmentBlock, schemeCard, summaryTable, verdictBlock } from './html-parts.js';
 import { headerLine, renderMarkdown } from './markdown.js';
 import { extraCharts, extraHtml } from './optional.js';
@@ -34,7 +34,6 @@ function figure(c: ChartSpec): string {
 ${LAYOUTS.map((l) => `<div class="svg ${l}">${renderSvg(c.option(l), WIDTHS[l], c.height(l), label)}</div>`).join('\n')}</figure>`;
 }
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'; form-action 'none'";
 
 export function renderHtml(result: ResultFile): string {
   const model = buildModel(result);
@@ -58,16 +57,7 @@ export function renderHtml(result: ResultFile): string {
     ['environment', 'Environment'],
     ['raw', 'Raw data'],
   ];
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="generator" content="cnlab ${esc(r.cnlab.version)}">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
+  return `${pageHead(esc(title), `cnlab ${esc(r.cnlab.version)}`)}
 <body>
 <main>
 <header>
