@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { alive, useNamespacePair } from './helpers/lab.js';
 import { check, clientArgv, expandLoop, parse, parseSize, parseVersion, runClient, serverArgv, startServer } from '../src/runners/qperf.js';
 import { hasSocket } from '../src/runners/server.js';
-import { execArgs, execOk } from '../src/util/exec.js';
 
 // Real qperf 0.4.11 output (see test/fixtures/qperf/README.md for how each was captured).
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/qperf/${name}`, import.meta.url), 'utf8');
@@ -92,38 +92,7 @@ describe('qperf argv and sizes', () => {
 });
 
 describe('qperf between two namespaces (integration)', () => {
-  const A = 'cnl-itest-qp-a';
-  const B = 'cnl-itest-qp-b';
-  const ip = (...args: string[]) => execOk('ip', args);
-  /** Running (a zombie waiting for a reaper that is not cnlab's does not count). */
-  const alive = (pid: number) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-    } catch {
-      return false;
-    }
-  };
-  const spawned: number[] = [];
-
-  beforeAll(async () => {
-    for (const ns of [A, B]) await execArgs('ip', ['netns', 'del', ns]);
-    await ip('netns', 'add', A);
-    await ip('netns', 'add', B);
-    await ip('link', 'add', 'cnlit-qpa', 'netns', A, 'type', 'veth', 'peer', 'name', 'cnlit-qpb', 'netns', B);
-    await ip('-n', A, 'addr', 'add', '198.18.201.1/24', 'dev', 'cnlit-qpa');
-    await ip('-n', B, 'addr', 'add', '198.18.201.2/24', 'dev', 'cnlit-qpb');
-    for (const [ns, dev] of [[A, 'cnlit-qpa'], [B, 'cnlit-qpb']]) {
-      await ip('-n', ns, 'link', 'set', 'lo', 'up');
-      await ip('-n', ns, 'link', 'set', dev, 'up');
-    }
-  });
-
-  afterAll(async () => {
-    for (const pid of spawned) if (alive(pid)) process.kill(pid, 'SIGKILL');
-    for (const ns of [A, B]) await execArgs('ip', ['netns', 'del', ns]);
-    expect((await execOk('ip', ['netns', 'list'])).stdout).not.toMatch(/cnl-itest-qp-/);
-  });
+  const { A, B, spawned } = useNamespacePair('qp', 201);
 
   it('check() finds qperf', async () => {
     expect(await check()).toMatchObject({ ok: true, tool: 'qperf', version: expect.stringMatching(/^0\./) });

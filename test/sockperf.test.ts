@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { alive, useNamespacePair } from './helpers/lab.js';
 import { check, clientArgv, parse, parseVersion, runClient, serverArgv, startServer } from '../src/runners/sockperf.js';
-import { execArgs, execOk } from '../src/util/exec.js';
 
 // Real sockperf 3.7 output (see test/fixtures/sockperf/README.md for how each was captured).
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/sockperf/${name}`, import.meta.url), 'utf8');
@@ -61,37 +61,7 @@ describe('sockperf argv', () => {
 });
 
 describe('sockperf between two namespaces (integration)', () => {
-  const A = 'cnl-itest-sp-a';
-  const B = 'cnl-itest-sp-b';
-  const ip = (...args: string[]) => execOk('ip', args);
-  const alive = (pid: number) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-    } catch {
-      return false;
-    }
-  };
-  const spawned: number[] = [];
-
-  beforeAll(async () => {
-    for (const ns of [A, B]) await execArgs('ip', ['netns', 'del', ns]);
-    await ip('netns', 'add', A);
-    await ip('netns', 'add', B);
-    await ip('link', 'add', 'cnlit-spa', 'netns', A, 'type', 'veth', 'peer', 'name', 'cnlit-spb', 'netns', B);
-    await ip('-n', A, 'addr', 'add', '198.18.202.1/24', 'dev', 'cnlit-spa');
-    await ip('-n', B, 'addr', 'add', '198.18.202.2/24', 'dev', 'cnlit-spb');
-    for (const [ns, dev] of [[A, 'cnlit-spa'], [B, 'cnlit-spb']]) {
-      await ip('-n', ns, 'link', 'set', 'lo', 'up');
-      await ip('-n', ns, 'link', 'set', dev, 'up');
-    }
-  });
-
-  afterAll(async () => {
-    for (const pid of spawned) if (alive(pid)) process.kill(pid, 'SIGKILL');
-    for (const ns of [A, B]) await execArgs('ip', ['netns', 'del', ns]);
-    expect((await execOk('ip', ['netns', 'list'])).stdout).not.toMatch(/cnl-itest-sp-/);
-  });
+  const { A, B, spawned } = useNamespacePair('sp', 202);
 
   it('check() finds sockperf', async () => {
     expect(await check()).toMatchObject({ ok: true, tool: 'sockperf' });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { releaseLab } from '../../src/apply/cleanup.js';
@@ -220,4 +220,47 @@ export async function checkTcp(lab: TestLab, from: Workload, to: Workload, targe
   expect(result, `${from.node} → ${target}:${SERVICE_PORT}: ${JSON.stringify(result)}`).toMatchObject({ ok: true });
   if (result.ok) expect(result.bitsPerSecond).toBeGreaterThan(0);
   return server;
+}
+
+/** Running (a zombie waiting for a reaper that is not ours does not count). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Two scratch namespaces `cnl-itest-<tag>-a` / `-b` joined by a veth pair, 198.18.<octet>.1 and .2,
+ * made in beforeAll; afterAll kills the pids a test pushed to `spawned`, deletes both namespaces and
+ * asserts none is left. For runner tests that need no lab.
+ */
+export function useNamespacePair(tag: string, octet: number): { A: string; B: string; spawned: number[] } {
+  const A = `cnl-itest-${tag}-a`;
+  const B = `cnl-itest-${tag}-b`;
+  const spawned: number[] = [];
+  const ip = async (...args: string[]) => {
+    const r = await sh('ip', args);
+    if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+  };
+  beforeAll(async () => {
+    for (const ns of [A, B]) await sh('ip', ['netns', 'del', ns]);
+    await ip('netns', 'add', A);
+    await ip('netns', 'add', B);
+    await ip('link', 'add', `cnlit-${tag}a`, 'netns', A, 'type', 'veth', 'peer', 'name', `cnlit-${tag}b`, 'netns', B);
+    await ip('-n', A, 'addr', 'add', `198.18.${octet}.1/24`, 'dev', `cnlit-${tag}a`);
+    await ip('-n', B, 'addr', 'add', `198.18.${octet}.2/24`, 'dev', `cnlit-${tag}b`);
+    for (const [ns, dev] of [[A, `cnlit-${tag}a`], [B, `cnlit-${tag}b`]]) {
+      await ip('-n', ns, 'link', 'set', 'lo', 'up');
+      await ip('-n', ns, 'link', 'set', dev, 'up');
+    }
+  });
+  afterAll(async () => {
+    for (const pid of spawned) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const ns of [A, B]) await sh('ip', ['netns', 'del', ns]);
+    expect((await sh('ip', ['netns', 'list'])).stdout).not.toMatch(new RegExp(`cnl-itest-${tag}-`));
+  });
+  return { A, B, spawned };
 }
