@@ -165,6 +165,42 @@ describe.each([
     expect(segments).toEqual([2, 1, 1, 1, 2, 1]);
     expect(writes.filter((w) => w[0][1] === 0).every((w) => w[0].equals(Buffer.alloc(VNET_HDR_LEN)))).toBe(true);
   });
+  it('encrypted channel: TCP checksums are left to the receiving kernel, which gets every TCP packet as partial', () => {
+    const payload = bytes(2500, 5);
+    const b = superPacket(payload, 1000, 0x18, l2);
+    const segs: Buffer[] = [];
+    expect(splitOffloaded(b, 3, b.length - 3, L2, (parts, len) => segs.push(Buffer.concat(parts, len)), false)).toBeNull();
+    expect(segs.map((p) => p.readUInt16BE(L2 + 36))).toEqual([0, 0, 0]);
+    expect(segs.every((p) => fold(sum16(p, L2, L2 + 20)) === 0xffff), 'IP header checksums are still computed').toBe(true);
+    // A TCP packet the kernel left partial stays so; UDP is still completed.
+    const tcp = packet({ seq: 0, payload: bytes(200) }, l2);
+    tcp.writeUInt16BE(0x4321, L2 + 36);
+    const vnet = Buffer.from([1, 0, 0, 0, 0, 0, L2 + 20, 0, 16, 0]);
+    const kept: Buffer[] = [];
+    splitOffloaded(Buffer.concat([vnet, tcp]), 0, VNET_HDR_LEN + tcp.length, L2, (parts) => kept.push(Buffer.concat(parts)), false);
+    expect(kept[0].readUInt16BE(L2 + 36)).toBe(0x4321);
+
+    const writes: Buffer[][] = [];
+    const c = new Coalescer(L2, (parts) => writes.push(parts), true);
+    c.push(segs[0]); // a run of one: written as partial
+    c.flush();
+    c.push(Buffer.from(segs[1]));
+    c.push(Buffer.from(segs[2]));
+    c.flush();
+    const udp = packet({ seq: 0, payload: bytes(10), proto: 17 }, l2);
+    c.push(udp); // not TCP: as it came
+    c.flush();
+    expect(writes.map((w) => [w[0][0], w[0][1]])).toEqual([[1, 0], [1, 1], [0, 0]]);
+    const [single] = writes;
+    expect(single[0].readUInt16LE(6)).toBe(L2 + 20); // csum_start
+    expect(single[0].readUInt16LE(8)).toBe(16); // csum_offset
+    // What the kernel does with a partial checksum gives a valid packet.
+    const done = Buffer.concat(single.slice(1));
+    done.writeUInt16BE(~fold(sum16(done, L2 + 20, done.length)) & 0xffff, L2 + 36);
+    expect(checksumsOk(done, L2)).toBe(true);
+    expect(payloadOf(done, L2)).toEqual(payload.subarray(0, 1000));
+    expect(writes[2][1]).toEqual(udp);
+  });
 });
 
 describe('sendmsg runs', () => {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../errors.js';
 import { isIpv4, parseCidr } from '../lab/ipv4.js';
 import type { Cidr } from '../lab/types.js';
+import { MAX_RECORD } from './aead.js';
 
 /**
  * The daemon's configuration, carried entirely by its argv so that the plan that starts it stays
@@ -40,6 +41,8 @@ export interface DaemonConfig {
   offload: boolean;
   /** A 32-byte key file (hex): encrypt every datagram. */
   keyFile?: string;
+  /** With a key: the largest record's plaintext (aead.ts); 0 seals every datagram alone. */
+  record: number;
   /** This daemon's sender id in nonces (the host index), 1..65535. */
   sender: number;
   /** The daemon's own directory: counters.json, epoch. */
@@ -56,7 +59,7 @@ export function daemonArgs(c: DaemonConfig): string[] {
   for (const p of c.peers) out.push('--peer', p);
   if (c.mode === 'tap') out.push(c.batch ? '--batch' : '--no-batch', '--flush-us', String(c.flushUs));
   if (!c.offload) out.push('--no-offload');
-  if (c.keyFile) out.push('--key', c.keyFile);
+  if (c.keyFile) out.push('--key', c.keyFile, '--record', String(c.record));
   out.push('--sender', String(c.sender), '--state', c.stateDir, '--ready', c.readyFile);
   return out;
 }
@@ -102,6 +105,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
         'flush-us': { type: 'string' },
         'no-offload': { type: 'boolean' },
         key: { type: 'string' },
+        record: { type: 'string' },
         sender: { type: 'string' },
         state: { type: 'string' },
         ready: { type: 'string' },
@@ -130,6 +134,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
   if (mode === 'tap' && routes.length) bad('--route is for tun mode; tap mode takes --peer');
   if (values.batch && values['no-batch']) bad('--batch and --no-batch exclude each other');
   const keyFile = str('key') === undefined ? undefined : absPath(str('key'), 'key');
+  if (!keyFile && str('record') !== undefined) bad('--record needs --key (records are sealed)');
   return {
     mode,
     dev,
@@ -141,6 +146,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     flushUs: intIn(str('flush-us') ?? '0', 'flush-us', 0, 100_000),
     offload: !values['no-offload'],
     keyFile,
+    record: intIn(str('record') ?? '0', 'record', 0, MAX_RECORD),
     sender: intIn(str('sender') ?? '', 'sender', 1, 65535),
     stateDir: absPath(str('state'), 'state'),
     readyFile: absPath(str('ready'), 'ready'),

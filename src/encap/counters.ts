@@ -40,12 +40,27 @@ export interface EncapCounters {
    * messages received (with UDP_GRO, several datagrams each).
    */
   io: { deviceReads: number; deviceWrites: number; udpSends: number; udpMessages: number };
-  /** Datagrams sent carrying more than one frame, and the most frames one carried. */
+  /** Datagrams (encrypted: records) sent carrying more than one frame, and the most frames one carried. */
   batches: { multiFrame: number; maxFrames: number };
+  /**
+   * Encrypted only: records sealed (tx) and opened (rx), and the datagram payloads (packets, or
+   * batches of frames) they carried. Each record crosses the underlay as one or more datagrams.
+   */
+  records?: { sealed: RecordStats; opened: RecordStats };
   /** Packets dropped, by reason (auth, replay, stale-epoch, no-route, send-error, …). */
   drops: Record<string, number>;
   /** The daemon's own CPU time since it started (process.cpuUsage). */
   cpuSeconds: { user: number; system: number };
+}
+
+export interface RecordStats {
+  records: number;
+  items: number;
+  /** Sealed records only: zero bytes that fill a record's last fragment. */
+  padding?: number;
+  /** Sealed records only: records of more than one payload, and the most payloads in one. */
+  multiItem?: number;
+  maxItems?: number;
 }
 
 export const COUNTERS_FILE = 'counters.json';

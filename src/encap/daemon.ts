@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ipToInt } from '../lab/ipv4.js';
-import { OVERHEAD, Opener, Sealer } from './aead.js';
+import { OVERHEAD, Sealer } from './aead.js';
 import { Batch, eachFrame, validFrames } from './batch.js';
 import type { DaemonConfig } from './config.js';
 import { deviceTxDropped, newDirection, udpKernelDrops, writeCounters, type EncapCounters } from './counters.js';
@@ -10,6 +10,7 @@ import { nextEpoch, readKeyFile } from './keys.js';
 import { loadAddon } from './native.js';
 import { SendRuns } from './runs.js';
 import { MacTable, RouteTable, isGroupMac, macAt } from './tables.js';
+import { Opener } from './opener.js';
 import { splitOffloaded } from './tso.js';
 
 /**
@@ -76,8 +77,9 @@ export class EncapDaemon {
     if (cfg.keyFile) {
       const key = readKeyFile(cfg.keyFile);
       epoch = nextEpoch(join(cfg.stateDir, 'epoch'));
-      this.sealer = new Sealer(key, cfg.sender, epoch);
-      this.opener = new Opener(key);
+      const send = (peer: number, parts: Buffer[], len: number) => this.runs.add(peer, parts, len);
+      this.sealer = new Sealer(key, cfg.sender, epoch, { peers: this.peers.length, datagram: cfg.maxDatagram, record: cfg.record }, send);
+      this.opener = new Opener(key, cfg.maxDatagram, (why) => this.drop(why));
     }
     const payload = cfg.maxDatagram - (cfg.keyFile ? OVERHEAD : 0);
     this.maxPayload = payload;
@@ -92,7 +94,7 @@ export class EncapDaemon {
         tx.datagramBytes += bytes;
       }
     });
-    if (cfg.offload) this.gro = new Coalescer(this.l2, (parts) => writevSync(this.fd, parts));
+    if (cfg.offload) this.gro = new Coalescer(this.l2, (parts) => writevSync(this.fd, parts), Boolean(cfg.keyFile));
     // One byte more than the largest read (a TCP super-packet with offloads, else a datagram's
     // worth): a read that fills the slot was truncated.
     this.slot = cfg.offload ? VNET_HDR_LEN + this.l2 + 65535 + 1 : payload + 1;
@@ -112,6 +114,7 @@ export class EncapDaemon {
       rx: newDirection(),
       io: { deviceReads: 0, deviceWrites: 0, udpSends: 0, udpMessages: 0 },
       batches: { multiFrame: 0, maxFrames: 0 },
+      records: this.sealer && this.opener ? { sealed: this.sealer.stats, opened: this.opener.stats } : undefined,
       drops: {},
       cpuSeconds: { user: 0, system: 0 },
     };
@@ -141,10 +144,12 @@ export class EncapDaemon {
     } catch {
       /* a send error is counted as a drop by the run's callback; the snapshot still gets written */
     }
+    this.opener?.expire();
     const c = this.counters;
     const cpu = process.cpuUsage();
     c.cpuSeconds = { user: cpu.user / 1e6, system: cpu.system / 1e6 };
     if (this.gro) c.io.deviceWrites = this.gro.stats.writes;
+    if (this.sealer && this.cfg.mode === 'tap') c.batches = { multiFrame: this.sealer.stats.multiItem, maxFrames: this.sealer.stats.maxItems };
     const k = udpKernelDrops();
     const set = (reason: string, n: number) => {
       if (n > 0) c.drops[reason] = n;
@@ -186,7 +191,7 @@ export class EncapDaemon {
         if (len >= this.slot) this.drop('oversize');
         else if (!this.cfg.offload) this.fromDevice([this.rbuf.subarray(off, off + len)], len);
         else {
-          const why = splitOffloaded(this.rbuf, off, len, this.l2, this.fromDevice);
+          const why = splitOffloaded(this.rbuf, off, len, this.l2, this.fromDevice, !this.sealer);
           if (why) this.drop(why);
         }
       }
@@ -233,6 +238,11 @@ export class EncapDaemon {
   };
 
   private queue(peer: number, parts: Buffer[], len: number): void {
+    if (this.sealer) {
+      // Encrypted, the record is the batch: frames are its payloads (each with its length).
+      if (len > this.sealer.maxItem) return this.drop('oversize');
+      return this.sealer.add(peer, parts, len);
+    }
     const b = this.batches[peer];
     if (b.tooBig(len)) return this.drop('oversize');
     if (!b.fits(len)) this.flush(peer);
@@ -256,13 +266,15 @@ export class EncapDaemon {
     }
   }
 
-  /** One datagram (sealed when encrypting) to a peer: into the current sendmsg run. */
+  /** One datagram payload to a peer: into its record when encrypting, else into the current sendmsg run. */
   private send(peer: number, plain: Buffer[], plainLen: number): void {
-    if (this.sealer) this.runs.add(peer, this.sealer.seal(plain), plainLen + OVERHEAD);
+    if (this.sealer) this.sealer.add(peer, plain, plainLen);
     else this.runs.add(peer, plain, plainLen);
   }
 
+  /** Seal the open records, and send. */
   private flushRun(): void {
+    this.sealer?.flush();
     this.runs.flush();
   }
 
@@ -314,27 +326,34 @@ export class EncapDaemon {
     }
   }
 
+  /** One datagram from the wire: a payload, or (encrypted) a fragment of a record of payloads. */
   private fromPeer(d: Buffer, peer: number): void {
-    let p = d;
-    if (this.opener) {
-      const r = this.opener.open(d);
-      if (typeof r === 'string') return this.drop(r);
-      p = r;
-    }
     const rx = this.counters.rx;
     rx.datagrams++;
     rx.datagramBytes += d.length;
+    if (this.opener) this.opener.open(d, (p) => this.fromPayload(p, peer));
+    else this.fromPayload(d, peer);
+  }
+
+  private fromPayload(p: Buffer, peer: number): void {
     if (this.cfg.mode === 'tun') {
       if (p.length < 20 || p[0] >> 4 !== 4) return this.drop('not-ipv4');
       return this.toDevice(p);
     }
     if (peer < 0) return this.drop('unknown-peer');
-    if (!validFrames(p)) return this.drop('bad-frame');
     const now = Date.now();
-    eachFrame(p, (off, len) => {
-      if (!isGroupMac(p, off + 6)) this.macs.learn(macAt(p, off + 6), peer, now);
-      this.toDevice(p.subarray(off, off + len));
-    });
+    if (this.opener) {
+      // Encrypted: every payload of a record is one frame.
+      if (p.length < 14) return this.drop('bad-frame');
+      return this.fromFrame(p, peer, now);
+    }
+    if (!validFrames(p)) return this.drop('bad-frame');
+    eachFrame(p, (off, len) => this.fromFrame(p.subarray(off, off + len), peer, now));
+  }
+
+  private fromFrame(f: Buffer, peer: number, now: number): void {
+    if (!isGroupMac(f, 6)) this.macs.learn(macAt(f, 6), peer, now);
+    this.toDevice(f);
   }
 
   private toDevice(p: Buffer): void {

@@ -2,7 +2,7 @@ import { ip } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
-import { ENCAP_NOTE, ENCAP_REQUIRES, ENCRYPT_NOTE, TXQUEUELEN, channelOverhead, encapStages } from './parts/encap.js';
+import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages } from './parts/encap.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from './types.js';
@@ -29,7 +29,7 @@ export function flannelUdpScheme({ encrypt, offload = true }: FlannelUdpOptions)
     summary: `Flannel udp: cni0 bridge, TUN flannel0, userspace daemon sending IP packets in UDP ${PORT} to the owner of the destination block${encrypt ? ', ChaCha20-Poly1305' : ''}`,
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
-    notes: encrypt ? [ENCAP_NOTE, ENCRYPT_NOTE] : [ENCAP_NOTE],
+    notes: encrypt ? [ENCAP_NOTE, encryptNote({ mode: 'tun', batch: false })] : [ENCAP_NOTE],
     containers: true,
     overhead,
     build(lab) {

@@ -4,7 +4,7 @@ import type { Step } from '../plan/types.js';
 import { FRAME_HEADER } from '../encap/batch.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
-import { ENCAP_NOTE, ENCAP_REQUIRES, ENCRYPT_NOTE, TXQUEUELEN, channelOverhead, encapStages } from './parts/encap.js';
+import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages } from './parts/encap.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from './types.js';
 
@@ -32,14 +32,15 @@ export interface WeaveSleeveOptions {
 }
 
 export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
-  const overhead = channelOverhead(o.encrypt) + FRAME_HEADER + ETHERNET;
+  // Encrypted, frames are the record's payloads, whose length the channel's overhead counts.
+  const overhead = channelOverhead(o.encrypt) + (o.encrypt ? 0 : FRAME_HEADER) + ETHERNET;
   const name = `weave-sleeve${o.encrypt ? '-encrypted' : ''}${o.batch ? '' : '-unbatched'}${o.offload === false ? '-per-packet' : ''}${o.flushUs ? `-flush${o.flushUs}us` : ''}`;
   return {
     name,
     summary: `Weave sleeve: weave bridge, TAP ${DEV}, userspace daemon sending ${o.batch ? 'batches of' : 'single'} Ethernet frames in UDP ${PORT}, MAC learning${o.encrypt ? ', ChaCha20-Poly1305' : ''}`,
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
-    notes: o.encrypt ? [ENCAP_NOTE, ENCRYPT_NOTE] : [ENCAP_NOTE],
+    notes: o.encrypt ? [ENCAP_NOTE, encryptNote({ mode: 'tap', batch: o.batch })] : [ENCAP_NOTE],
     containers: true,
     overhead,
     build(lab) {

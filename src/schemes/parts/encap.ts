@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Requirement } from '../../caps/types.js';
-import { OVERHEAD as AEAD_OVERHEAD } from '../../encap/aead.js';
+import { MAX_RECORD, OVERHEAD as AEAD_OVERHEAD } from '../../encap/aead.js';
 import { daemonArgs, type DaemonConfig, type Route } from '../../encap/config.js';
 import { encapHostDir } from '../../encap/counters.js';
 import { DAEMON_SCRIPT } from '../../encap/paths.js';
@@ -14,7 +14,16 @@ import type { Stage, Step } from '../../plan/types.js';
  */
 
 export const ENCAP_NOTE = 'userspace encapsulation (cnlab daemon)';
-export const ENCRYPT_NOTE = "encrypted: cnlab's ChaCha20-Poly1305 channel (per-lab key, replay window), not the project's own";
+
+/** Encrypted daemons seal what one device burst sends a peer as records (tun; tap when batching frames). */
+export function sealsRecords(spec: Pick<EncapSpec, 'mode' | 'batch'>): boolean {
+  return spec.mode === 'tun' || spec.batch;
+}
+
+export function encryptNote(spec: Pick<EncapSpec, 'mode' | 'batch'>): string {
+  const unit = sealsRecords(spec) ? `records of up to ${MAX_RECORD / 1024} KiB, each a device burst to one peer` : 'every datagram alone';
+  return `encrypted: cnlab's ChaCha20-Poly1305 channel (per-lab key, replay window; seals ${unit}), not the project's own`;
+}
 /** The daemon needs /dev/net/tun (its native addon is part of cnlab's build). */
 export const ENCAP_REQUIRES: Requirement[] = [{ kind: 'kernel', feature: 'TUN' }];
 /**
@@ -61,6 +70,7 @@ export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: { rout
     flushUs: spec.flushUs ?? 0,
     offload: spec.offload ?? true,
     keyFile: spec.encrypt ? labKeyFile(lab) : undefined,
+    record: spec.encrypt && sealsRecords(spec) ? MAX_RECORD : 0,
     sender: h.index,
     stateDir: dir,
     readyFile: join(dir, 'ready'),
