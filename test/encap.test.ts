@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_RECORD } from '../src/encap/aead.js';
 import { Batch, FRAME_HEADER, eachFrame, validFrames } from '../src/encap/batch.js';
 import { daemonArgs, parseDaemonArgs, type DaemonConfig } from '../src/encap/config.js';
 import { generateKeyFile, nextEpoch, readKeyFile } from '../src/encap/keys.js';
@@ -132,7 +133,7 @@ describe('daemon argv', () => {
     flushUs: 0,
     offload: true,
     keyFile: '/run/cnlab/x/encap/key',
-    record: 16384,
+    record: 61440,
     sender: 1,
     stateDir: '/run/cnlab/x/encap/h1',
     readyFile: '/run/cnlab/x/encap/h1/ready',
@@ -153,7 +154,7 @@ describe('daemon argv', () => {
     [['--peer', '198.18.0.2'], /tap mode/],
     [['--sender', '0'], /--sender/],
     [['--key', 'relative/key'], /absolute/],
-    [['--record', '16385'], /--record/],
+    [['--record', '61441'], /--record/],
     [['--bogus', '1'], /Unknown option/],
   ])('refuses %j with one clear line', (extra, why) => {
     const argv = [...daemonArgs(cfg), ...extra];
@@ -200,7 +201,7 @@ describe('schemes: plans', () => {
     if (scheme.name.startsWith('flannel')) expect(argv1.join(' ')).toContain('--route 198.19.2.0/24=198.18.0.2');
     else expect(argv1.join(' ')).toContain('--peer 198.18.0.2');
     expect(argv1.includes('--key')).toBe(scheme.name.endsWith('-encrypted'));
-    if (argv1.includes('--key')) expect(argv1[argv1.indexOf('--record') + 1]).toBe('16384');
+    if (argv1.includes('--key')) expect(argv1[argv1.indexOf('--record') + 1]).toBe(String(MAX_RECORD));
   });
 
   it('unbatched encrypted sleeve seals every datagram alone, and says so', () => {
@@ -209,7 +210,7 @@ describe('schemes: plans', () => {
     const argv = daemon?.kind === 'daemon' ? daemon.argv : [];
     expect(argv[argv.indexOf('--record') + 1]).toBe('0');
     expect(s.notes.join(' ')).toContain('every datagram alone');
-    expect(weaveSleeveEncrypted.notes.join(' ')).toContain('records of up to 16 KiB');
+    expect(weaveSleeveEncrypted.notes.join(' ')).toContain('records of up to 60 KiB');
   });
 
   it('the encrypted plan generates the key at up time and shows only its path', () => {

@@ -21,7 +21,7 @@ export type OpenFailure = 'short' | 'bad-version' | 'bad-fragment' | 'replay' | 
 const TWO32 = 2 ** 32;
 export const MAX_PENDING = 32;
 export const PENDING_MS = 1000;
-/** Reassembly buffers kept for reuse (a new 16 KiB buffer per record costs more than its copy). */
+/** Reassembly buffers kept for reuse (a new one per record costs more than the copy into it). */
 const SPARE_BUFFERS = 4;
 
 /** True when `plain` is length-prefixed payloads (at least one), then maybe zero padding. */
