@@ -203,6 +203,20 @@ describe.each([
   });
 });
 
+describe('checksum sums', () => {
+  it('sum16 equals a plain sum of big-endian 16-bit words, at any offset and length', () => {
+    const b = bytes(3000, 77);
+    const naive = (start: number, end: number) => {
+      let s = 0;
+      for (let i = start; i < end; i += 2) s += (b[i] << 8) | (i + 1 < end ? b[i + 1] : 0);
+      return fold(s);
+    };
+    for (const [start, len] of [[0, 0], [0, 1], [1, 2], [3, 15], [5, 16], [7, 17], [2, 1448], [1, 1449], [0, 2999]]) {
+      expect(fold(sum16(b, start, start + len)), `${start}+${len}`).toBe(naive(start, start + len));
+    }
+  });
+});
+
 describe('sendmsg runs', () => {
   const d = (n: number) => [Buffer.alloc(n)];
 

@@ -9,11 +9,22 @@ export function fold(sum: number): number {
 /** A DataView over exactly the bytes of `b` (offsets are the Buffer's own). */
 export const viewOf = (b: Buffer): DataView => new DataView(b.buffer, b.byteOffset, b.length);
 
-/** The (unfolded) sum of [start..end) as big-endian 16-bit words, an odd last byte padded with zero. */
+/**
+ * The (unfolded) sum of [start..end) as big-endian 16-bit words, an odd last byte padded with zero.
+ * The words are loaded little-endian, 16 bytes a round (cheaper in V8), and the folded sum swapped
+ * back: a sum of byte-swapped words is the byte-swapped sum (RFC 1071 §2(B)).
+ */
 export function sumView(dv: DataView, start: number, end: number): number {
-  let s = 0;
+  let a = 0;
+  let b = 0;
   let i = start;
-  for (; i + 3 < end; i += 4) s += dv.getUint32(i);
+  for (; i + 15 < end; i += 16) {
+    a += dv.getUint32(i, true) + dv.getUint32(i + 4, true);
+    b += dv.getUint32(i + 8, true) + dv.getUint32(i + 12, true);
+  }
+  for (; i + 3 < end; i += 4) a += dv.getUint32(i, true);
+  const f = fold(a + b);
+  let s = ((f & 0xff) << 8) | (f >> 8);
   if (i + 1 < end) {
     s += dv.getUint16(i);
     i += 2;
