@@ -9,7 +9,7 @@ import { labStateFile } from '../src/lab/paths.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { collectEnvironment } from '../src/measure/environment.js';
 import { measureLab } from '../src/measure/suite.js';
-import { latencyTest, rateSearchTest } from '../src/measure/tests.js';
+import { latencyTest, rateSearchTest, tcpTest } from '../src/measure/tests.js';
 import { RESULT_FORMAT, RESULT_VERSION, type ResultFile, type SchemeRecord, type TestSpec } from '../src/result/types.js';
 import { getScheme } from '../src/schemes/registry.js';
 import { cli, labNamespaces, pidsIn } from './helpers/lab.js';
@@ -87,7 +87,7 @@ describe('latency under load, UDP rate search, UDP latency and a failing test (h
     const rec: SchemeRecord = { name: 'host', status: 'ok', summary: '', attach: 'none', notes: [], overhead: 0, tests: [] };
     result.schemes.push(rec);
     const tooBig: TestSpec = { id: 'qperf-udp_bw-65536/cross', kind: 'qperf', protocol: 'udp', streams: 1, placement: 'cross', qperfTest: 'udp_bw', msgSize: 65536 };
-    const tests = [latencyTest('tcp', 'cross', true), tooBig, { ...rateSearchTest('cross'), startMbps: 400 }, latencyTest('udp', 'cross')];
+    const tests = [latencyTest('tcp', 'cross', true), tooBig, { ...rateSearchTest('cross'), startMbps: 400 }, latencyTest('udp', 'cross'), tcpTest(1, 'cross')];
     let saves = 0;
     try {
       await measureLab(up, rec, { repeats: 1, seconds: 1, udpRate: '1G', tests, warmupSeconds: 1 }, { result, save: () => saves++ });
@@ -97,8 +97,8 @@ describe('latency under load, UDP rate search, UDP latency and a failing test (h
     }
     expect(labNamespaces(KINDS)).toEqual([]);
     expect(await pidsIn(up.state.namespaces)).toEqual([]);
-    expect(saves).toBe(4);
-    const [loaded, big, rate, udpLat] = rec.tests;
+    expect(saves).toBe(5);
+    const [loaded, big, rate, udpLat, tcp] = rec.tests;
 
     expect(loaded.runs[0].ok, loaded.runs[0].error).toBe(true);
     expect(loaded.runs[0].load).toMatchObject({ ok: true });
@@ -109,7 +109,10 @@ describe('latency under load, UDP rate search, UDP latency and a failing test (h
     expect(loaded.latencySummary?.loadGbps?.median).toBeGreaterThan(0);
     expect(loaded.warmup).toBeUndefined(); // sockperf warms up by itself
 
+    // One warm-up per placement: the first failed, so the next test warmed up again; after that, none.
     expect(big.warmup).toMatchObject({ seconds: 1, ok: false });
+    expect(tcp.warmup).toBeUndefined();
+    expect(tcp.runs[0].ok, tcp.runs[0].error).toBe(true);
     expect(big.runs[0]).toMatchObject({ ok: false, error: 'qperf udp_bw received no data (0 bits/s) at 65536 bytes' });
     expect(big.runs[0].gbps).toBeUndefined();
     expect(big.summary).toBeUndefined();

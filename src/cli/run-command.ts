@@ -55,7 +55,7 @@ export function registerRunCommand(program: Command): void {
       .option('--tests <names>', 'only these tests, by name, e.g. tcp-1,tcp-4,lat-tcp (from --full\'s or the preset\'s)')
       .option('--repeats <n>', 'repeats per test (default 3)')
       .option('--duration <s>', 'seconds per test run (default 1)')
-      .option('--warmup <s>', 'seconds of an unrecorded warm-up run before each test (default 1, 0: none)')
+      .option('--warmup <s>', 'seconds of an unrecorded warm-up run before the first test of each placement (default 1, 0: none)')
       .option('--udp-rate <rate>', 'UDP send rate (iperf3 -b, default 1G)')
       .option('--sizes <spec>', 'qperf message sizes, FIRST:LAST:*FACTOR (default 1:64K:*2)')
       .option('--cpus <list>', 'confine every lab process to these CPUs, e.g. 0 or 0-1')

@@ -90,9 +90,11 @@ export function fullTests(udpRate: string, placements: Placement[], sizesSpec = 
 
 /** Rough wall time of the measurements (not builds): for the "about N minutes" line. */
 export function estimateSeconds(tests: TestSpec[], repeats: number, seconds: number, warmup: number): number {
+  // One warm-up per placement (suite.ts), before its first test that is not sockperf.
+  const warmed = new Set(tests.filter((t) => t.kind !== 'sockperf').map((t) => t.placement));
   return tests.reduce((sum, t) => {
     const s = t.seconds ?? seconds;
     const perRun = t.kind === 'udp-rate-sweep' ? 8 * s : t.underLoad ? s + 5 : s + (t.kind === 'sockperf' ? 2.2 : 0.1);
-    return sum + (warmup > 0 ? Math.max(warmup, t.kind === 'udp-rate-sweep' ? warmup : 0) : 0) + repeats * perRun;
-  }, 0);
+    return sum + repeats * perRun;
+  }, warmup > 0 ? warmed.size * warmup : 0);
 }
