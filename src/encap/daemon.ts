@@ -379,22 +379,3 @@ export class EncapDaemon {
     }
   }
 }
-
-/** Runs until SIGTERM/SIGINT; counters are written every second, on SIGUSR1 and at exit. */
-export function runDaemon(cfg: DaemonConfig, log: (line: string) => void): void {
-  mkdirSync(cfg.stateDir, { recursive: true, mode: 0o700 });
-  const d = new EncapDaemon(cfg, log);
-  const stop = () => {
-    d.writeCounters();
-    log('stopping');
-    process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('SIGUSR1', () => d.writeCounters());
-  d.start();
-  const table = cfg.mode === 'tun' ? cfg.routes.map((r) => `${r.block.network}/${r.block.prefix}→${r.peer}`).join(' ') : cfg.peers.join(' ');
-  const features = [cfg.keyFile ? `encrypted (epoch ${d.counters.epoch})` : 'plaintext', ...(cfg.mode === 'tap' ? [`batching ${cfg.batch ? 'on' : 'off'}`] : []), `offloads ${cfg.offload ? 'on' : 'off'}`];
-  log(`${cfg.mode} ${cfg.dev} on ${cfg.listen.ip}:${cfg.listen.port}, ${features.join(', ')}; peers: ${table || 'none'}`);
-  d.writeCounters();
-}

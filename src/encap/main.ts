@@ -1,7 +1,8 @@
 #!/usr/bin/env node
+import { mkdirSync } from 'node:fs';
 import { CnlabError, oneLine } from '../errors.js';
-import { parseDaemonArgs } from './config.js';
-import { runDaemon } from './daemon.js';
+import { parseDaemonArgs, type DaemonConfig } from './config.js';
+import { EncapDaemon } from './daemon.js';
 import { generateKeyFile } from './keys.js';
 
 /**
@@ -10,12 +11,32 @@ import { generateKeyFile } from './keys.js';
  *   main.js genkey FILE      a fresh 32-byte lab key, mode 0600, never printed
  */
 
+/** Runs until SIGTERM/SIGINT; counters are written every second, on SIGUSR1 and at exit. */
+function runDaemon(cfg: DaemonConfig, log: (line: string) => void): void {
+  mkdirSync(cfg.stateDir, { recursive: true, mode: 0o700 });
+  const d = new EncapDaemon(cfg, log);
+  const stop = () => {
+    d.writeCounters();
+    log('stopping');
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGUSR1', () => d.writeCounters());
+  d.start();
+  const table = cfg.mode === 'tun' ? cfg.routes.map((r) => `${r.block.network}/${r.block.prefix}→${r.peer}`).join(' ') : cfg.peers.join(' ');
+  const sealing = cfg.record > 0 ? `records of up to ${cfg.record} bytes` : 'every datagram alone';
+  const features = [cfg.keyFile ? `encrypted (epoch ${d.counters.epoch}, ${sealing})` : 'plaintext', ...(cfg.mode === 'tap' ? [`batching ${cfg.batch ? 'on' : 'off'}`] : []), `offloads ${cfg.offload ? 'on' : 'off'}`];
+  log(`${cfg.mode} ${cfg.dev} on ${cfg.listen.ip}:${cfg.listen.port}, ${features.join(', ')}; peers: ${table || 'none'}`);
+  d.writeCounters();
+}
+
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
 try {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd === 'run') {
-    await runDaemon(parseDaemonArgs(rest), log);
+    runDaemon(parseDaemonArgs(rest), log);
   } else if (cmd === 'genkey' && rest.length === 1 && rest[0].startsWith('/')) {
     generateKeyFile(rest[0]);
   } else {
