@@ -203,11 +203,23 @@ describe('userspace encapsulation counters and compare, when present', () => {
     r.schemes[2].encapCounters = {
       h1: { format: 'cnlab-encap-counters', version: 1, dev: 'flannel0', mode: 'tun', encrypted: true, batching: false, pid: 1, startedAt: '', writtenAt: '', tx: dir, rx: dir, io: { deviceReads: 1000, deviceWrites: 1000, udpSends: 1000, udpMessages: 1000 }, batches: { multiFrame: 0, maxFrames: 1 }, drops: { auth: 3, replay: 0 }, cpuSeconds: { user: 1.5, system: 0.5 } },
     };
+    r.schemes[2].encapCounters.h1.records = { sealed: { records: 80, items: 1000, padding: 4000 }, opened: { records: 80, items: 1000 } };
     const page = renderHtml(r);
     expect(page).toContain('<section id="encap"><h2>Userspace encapsulation daemons</h2>');
-    expect(page).toMatch(/<td class="mono">flannel0 \(tun\)<\/td><td>yes<\/td><td class="num">1000<\/td><td class="num">1000<\/td><td class="num">2\.0%<\/td><td class="num">0<\/td><td>auth 3<\/td><td class="num">2\.00<\/td>/);
-    expect(csvFiles(r).map((f) => f.name)).toContain('encap-counters.csv');
-    expect(renderMarkdown(r)).toContain('- flannel-vxlan h1: tx 1000 packets (+2.0% bytes), rx 1000, drops: auth 3');
+    expect(page).toMatch(/<td class="mono">flannel0 \(tun\)<\/td><td>yes<\/td><td class="num">1000<\/td><td class="num">1000<\/td><td class="num">2\.0%<\/td><td class="num">0<\/td><td class="num">12\.5<\/td><td>auth 3<\/td><td class="num">2\.00<\/td>/);
+    const csv = csvFiles(r).find((f) => f.name === 'encap-counters.csv')!;
+    expect(csv.text).toContain(',80,1000,4000,80,1000,');
+    expect(renderMarkdown(r)).toContain('- flannel-vxlan h1: tx 1000 packets (+2.0% bytes, 12.5 per record), rx 1000, drops: auth 3');
+  });
+
+  it('counters of odd shapes (a hand-edited file) neither break the reports nor reach the page raw', () => {
+    const r = real();
+    const odd = { dev: '<img src=x onerror=alert(1)>', mode: 'tun', encrypted: true, tx: {}, rx: {}, drops: { '<b>x</b>': 1 }, records: { sealed: '<img>', opened: null } };
+    r.schemes[2].encapCounters = { h1: odd as never, h2: { ...odd, records: 'x' } as never };
+    const page = renderHtml(r);
+    expect(page).not.toMatch(/<img|<b>x/);
+    expect(() => csvFiles(r)).not.toThrow();
+    expect(renderMarkdown(r)).not.toMatch(/<img|<b>/);
   });
 
   it('the compare page escapes what the files hold', () => {
