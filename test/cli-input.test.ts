@@ -54,6 +54,8 @@ const CASES: Case[] = [
   { name: 'MTU too small', args: ['--mtu', '100'], says: /underlay\.mtu must be at least 1280/ },
   { name: 'bad lab name', args: ['--lab', 'Bad_Name'], says: /lab must be 1-16 lowercase letters/ },
   { name: 'unknown option', args: ['--frobnicate'], says: /unknown option '--frobnicate'/ },
+  { name: 'a scheme without an encrypted variant', args: ['--encrypt'], says: /--encrypt: scheme "calico" has no encrypted variant.*with --encrypt: flannel-udp, weave-sleeve/ },
+  { name: '--encrypt with a preset', args: ['--encrypt', '--preset', 's1-cloud'], says: /--encrypt picks schemes; --preset brings its own/, runOnly: true },
   { name: 'zero repeats', args: ['--repeats', '0'], says: /--repeats must be a whole number from 1 to 100, got "0"/, runOnly: true },
   { name: 'non-numeric duration', args: ['--duration', 'abc'], says: /--duration must be a whole number .*got "abc"/, runOnly: true },
   { name: 'bad UDP rate', args: ['--udp-rate', 'fast'], says: /--udp-rate must be a rate like 500M or 1G, got "fast"/, runOnly: true },
@@ -98,6 +100,24 @@ describe('bad input is refused before anything is built', () => {
     const r = await cli(['run', 'nosuch', '--lab', LAB]);
     expect(r.code).toBe(2);
     for (const name of schemeNames()) expect(r.stderr).toContain(name);
+  });
+});
+
+describe('--encrypt', () => {
+  it('plan and up take the encrypted variant; the host baseline stays itself', async () => {
+    const r = await cli(['plan', 'flannel-udp', '--encrypt', '--lab', LAB]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('genkey');
+    expect(r.stdout).toMatch(/--key \S+ --record \d+/);
+    const h = await cli(['plan', 'host', '--encrypt', '--lab', LAB]);
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stdout).not.toContain('genkey');
+  });
+
+  it('is refused with --cni', async () => {
+    const r = await cli(['plan', '--cni', file('absent.conflist'), '--encrypt', '--lab', LAB]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^cnlab: --encrypt applies to cnlab's schemes, not to --cni\n$/);
   });
 });
 

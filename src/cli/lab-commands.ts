@@ -12,9 +12,19 @@ import { resolveLab } from '../lab/resolve.js';
 import { planLab } from '../plan/build.js';
 import { renderPlan } from '../plan/render.js';
 import { cniFlags, cniFromFlags, schemeArg } from '../schemes/cni-file.js';
-import { getScheme, SCHEMES } from '../schemes/registry.js';
+import { schemeLookup, SCHEMES } from '../schemes/registry.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
 
+
+/** `--encrypt` on plan and up: the scheme's encrypted variant. */
+function encryptFlag(cmd: Command): Command {
+  return cmd.option('--encrypt', "the scheme's encrypted variant (cnlab's channel), e.g. plan flannel-udp --encrypt");
+}
+
+function lookupFor(o: Record<string, unknown>) {
+  if (o.encrypt && o.cni) throw new InputError('--encrypt applies to cnlab\'s schemes, not to --cni');
+  return schemeLookup(o.encrypt === true);
+}
 
 function labArg(name: string): string {
   if (!LAB_NAME.test(name)) throw new InputError(`bad lab name "${name}"`, 'lab names are 1-16 lowercase letters, digits or inner hyphens');
@@ -36,17 +46,19 @@ export function registerLabCommands(program: Command): void {
       for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.support.padEnd(ws)}  ${r.summary}`);
     });
 
-  addTopologyFlags(cniFlags(program.command('plan [scheme]').description('print the shell script that builds a scheme (or --cni FILE) by hand'))).action(
+  addTopologyFlags(encryptFlag(cniFlags(program.command('plan [scheme]').description('print the shell script that builds a scheme (or --cni FILE) by hand')))).action(
     async (schemeName: string | undefined, o: Record<string, unknown>) => {
-      const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, false), getScheme);
+      const lookup = lookupFor(o);
+      const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, false), lookup);
       const lab = resolveLab(loadTopology(topologyFlags(o, labName)));
       process.stdout.write(renderPlan(planLab(lab, scheme, await buildHost(scheme)).plan, cniDir()));
     },
   );
 
-  addTopologyFlags(cniFlags(program.command('up [scheme]').description('build a lab and leave it running (remove it with cnlab down)'))).action(
+  addTopologyFlags(encryptFlag(cniFlags(program.command('up [scheme]').description('build a lab and leave it running (remove it with cnlab down)')))).action(
     async (schemeName: string | undefined, o: Record<string, unknown>) => {
-      const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, true), getScheme);
+      const lookup = lookupFor(o);
+      const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, true), lookup);
       const topo = loadTopology(topologyFlags(o, labName));
       const up = await bringUp(topo, scheme);
       releaseLab(up.state);

@@ -17,7 +17,8 @@ import { check as iperf3Check } from '../runners/iperf3.js';
 import { check as qperfCheck } from '../runners/qperf.js';
 import { check as sockperfCheck } from '../runners/sockperf.js';
 import { cniFromFlags, withCniScheme } from '../schemes/cni-file.js';
-import { getScheme, SCHEMES } from '../schemes/registry.js';
+import { InputError } from '../errors.js';
+import { encryptedSchemes, getScheme, schemeLookup, SCHEMES } from '../schemes/registry.js';
 import { unsupportedReason } from '../apply/up.js';
 import { execArgs } from '../util/exec.js';
 import { VERSION } from '../version.js';
@@ -29,6 +30,7 @@ import { addTopologyFlags, topologyFlags } from './topology-flags.js';
 interface RunFlags extends MeasureFlags {
   out?: string;
   json?: boolean;
+  encrypt?: boolean;
   [k: string]: unknown;
 }
 
@@ -62,6 +64,7 @@ export function registerRunCommand(program: Command): void {
       .option('--pin', 'each benchmark process on its own core (client, server)')
       .option('--no-pin', 'benchmark processes free to migrate (default)')
       .option('--json', 'print the summary as JSON on stdout')
+      .option('--encrypt', "each named scheme's encrypted variant (cnlab's channel); without names, every encrypted scheme")
       .option('--cni <file>', 'also measure this CNI config list (.conflist) as a scheme')
       .option('--cni-peer-routes', 'with --cni: route each peer host\'s pod block via the peer'),
   ).action(async (names: string[], o: RunFlags) => {
@@ -71,9 +74,11 @@ export function registerRunCommand(program: Command): void {
     const m = measurement(o, topology);
     applyPresetTopology(topology, m.preset, { linkRate: o.linkRate, offloads: o.offloads });
     Object.assign(m.knobs, topology.offloads ? { offloads: topology.offloads } : {}, topology.underlay.rate ? { linkRate: topology.underlay.rate } : {});
+    if (o.encrypt && m.preset) throw new InputError('--encrypt picks schemes; --preset brings its own', 'name the schemes instead, e.g. cnlab run flannel-udp weave-sleeve --encrypt');
+    const lookup = schemeLookup(o.encrypt);
     const named: Entry[] = names.length
-      ? names.map((n) => ({ scheme: getScheme(n) }))
-      : m.preset ? presetEntries(m.preset) : cni ? [] : SCHEMES.map((scheme) => ({ scheme }));
+      ? names.map((n) => ({ scheme: lookup(n) }))
+      : m.preset ? presetEntries(m.preset) : o.encrypt ? encryptedSchemes().map((scheme) => ({ scheme })) : cni ? [] : SCHEMES.map((scheme) => ({ scheme }));
     // --cni adds its config as one more scheme (withCniScheme checks the name is free).
     const entries: Entry[] = cni ? [...named, { scheme: withCniScheme(named.flatMap((e) => ('scheme' in e ? [e.scheme] : [])), cni).at(-1)! }] : named;
     if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });

@@ -36,3 +36,27 @@ export function getScheme(name: string): Scheme {
   if (!s) throw new InputError(`unknown scheme "${name}"`, `valid schemes: ${schemeNames().join(', ')}`);
   return s;
 }
+
+/** The schemes sealed by cnlab's encrypted channel (what `--encrypt` picks). */
+export function encryptedSchemes(): Scheme[] {
+  return SCHEMES.filter((s) => s.name.endsWith('-encrypted'));
+}
+
+/**
+ * `--encrypt`: a scheme's encrypted variant. The host baseline stays itself; a scheme without a
+ * variant is refused, with the ones that have one.
+ */
+export function encryptedVariant(s: Scheme): Scheme {
+  if (s.name === 'host' || s.name.endsWith('-encrypted')) return s;
+  const v = SCHEMES.find((x) => x.name === `${s.name}-encrypted`);
+  if (!v) {
+    const bases = encryptedSchemes().map((x) => x.name.replace(/-encrypted$/, ''));
+    throw new InputError(`--encrypt: scheme "${s.name}" has no encrypted variant`, `with --encrypt: ${bases.join(', ')} (flannel-wireguard encrypts in the kernel)`);
+  }
+  return v;
+}
+
+/** Looks a scheme name up, as its encrypted variant with `--encrypt`. */
+export function schemeLookup(encrypt: boolean | undefined): (name: string) => Scheme {
+  return encrypt ? (name) => encryptedVariant(getScheme(name)) : getScheme;
+}
