@@ -119,7 +119,7 @@ export function renderTable(result: ResultFile): string {
   }
   const first = `cnlab: ${o.tests.length} tests × ${o.repeats} repeats × ${o.seconds} s, UDP at ${o.udpRate}; median and 95% CI; kernel ${result.environment.kernel}, ${result.environment.cpus} CPUs, underlay MTU ${result.topology.underlay.mtu}${result.topology.underlay.rate ? `, link ${result.topology.underlay.rate}` : ''}`;
   const knobs = o.knobs
-    ? `knobs: ${knobsText(o.knobs)}${o.warmupSeconds ? `; ${o.warmupSeconds} s warm-up per test` : ''}${o.preset ? `; preset ${o.preset}` : ''}${o.full ? '; --full' : ''}\n`
+    ? `knobs: ${knobsText(o.knobs)}${o.warmupSeconds ? `; ${o.warmupSeconds} s warm-up per placement` : ''}${o.preset ? `; preset ${o.preset}` : ''}${o.full ? '; --full' : ''}\n`
     : '';
   const sweeps = sweepLines(result);
   return `${first}\n${knobs}${table.toString()}\n${sweeps.length ? `${sweeps.join('\n')}\n` : ''}`;
