@@ -83,7 +83,8 @@ export class EncapDaemon {
     }
     const payload = cfg.maxDatagram - (cfg.keyFile ? OVERHEAD : 0);
     this.maxPayload = payload;
-    this.batches = this.peers.map(() => new Batch(payload, cfg.batch ? Number.MAX_SAFE_INTEGER : 1));
+    // Encrypted, records do the batching (queue()).
+    this.batches = this.sealer ? [] : this.peers.map(() => new Batch(payload, cfg.batch ? Number.MAX_SAFE_INTEGER : 1));
     this.l2 = cfg.mode === 'tap' ? 14 : 0;
     this.runs = new SendRuns((peer, buf, off, len, seg) => this.addon.udpSend(this.udp, this.peerIps[peer], cfg.listen.port, buf, off, len, seg), (count, bytes, error) => {
       const { tx, io } = this.counters;
