@@ -1,10 +1,9 @@
 import { podIp } from './parts/addresses.js';
-import { vxlanFabric } from './parts/fabric.js';
+import { VXLAN_OVERHEAD, vxlanFabric } from './parts/fabric.js';
 import { routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from './types.js';
 
-const OVERHEAD = 50; // outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 
 /**
  * Felix's VXLAN tunnel MAC for host i. Calico gives each node a random locally administered MAC
@@ -29,9 +28,9 @@ export const calicoVxlan: Scheme = {
   ],
   notes: [],
   containers: true,
-  overhead: OVERHEAD,
+  overhead: VXLAN_OVERHEAD,
   build(lab) {
-    const mtu = lab.underlay.mtu - OVERHEAD;
+    const mtu = lab.underlay.mtu - VXLAN_OVERHEAD;
     return {
       stages: [...routedVethStages(lab, mtu), ...vxlanFabric(lab, { dev: 'vxlan.calico', vni: 4096, port: 4789, mtu, mac: felixMac, blackhole: true })],
       workloads: containerWorkloads(lab, podIp),

@@ -1,10 +1,9 @@
 import { podIp } from './parts/addresses.js';
-import { vxlanFabric } from './parts/fabric.js';
+import { VXLAN_OVERHEAD, vxlanFabric } from './parts/fabric.js';
 import { routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from './types.js';
 
-const OVERHEAD = 50; // outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 
 /**
  * Canal (Calico manifests/canal.yaml): Calico's CNI builds the container side — cali* veth, host
@@ -24,9 +23,9 @@ export const canal: Scheme = {
   ],
   notes: [],
   containers: true,
-  overhead: OVERHEAD,
+  overhead: VXLAN_OVERHEAD,
   build(lab) {
-    const mtu = lab.underlay.mtu - OVERHEAD;
+    const mtu = lab.underlay.mtu - VXLAN_OVERHEAD;
     return {
       stages: [...routedVethStages(lab, mtu), ...vxlanFabric(lab, { dev: 'flannel.1', vni: 1, port: 8472, mtu })],
       workloads: containerWorkloads(lab, podIp),

@@ -1,3 +1,4 @@
+import { VXLAN_OVERHEAD } from './parts/fabric.js';
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { addrAt, cidrText, ipToInt, overlaps, size, subnetAt } from '../lab/ipv4.js';
@@ -22,7 +23,6 @@ import type { Scheme } from './types.js';
 
 const VNI = 256;
 const PORT = 4789;
-const OVERHEAD = 50; // outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 
 /** The overlay namespace's node name on host i (node names have no hyphens). */
 export const overlayNode = (hostIndex: number): string => `h${hostIndex}ov`;
@@ -64,9 +64,9 @@ export const dockerOverlay: Scheme = {
   ],
   notes: ['no docker_gwbridge (eth1): containers reach only the overlay subnet'],
   containers: true,
-  overhead: OVERHEAD,
+  overhead: VXLAN_OVERHEAD,
   build(lab) {
-    const mtu = String(lab.underlay.mtu - OVERHEAD);
+    const mtu = String(lab.underlay.mtu - VXLAN_OVERHEAD);
     const subnet = overlaySubnet(lab);
     const id = createHash('sha256').update(`${lab.name}/overlay`).digest('hex').slice(0, 5);
     const vni = VNI.toString(16).padStart(6, '0');

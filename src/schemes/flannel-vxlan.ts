@@ -1,11 +1,10 @@
 import { podIp } from './parts/addresses.js';
-import { vxlanFabric } from './parts/fabric.js';
+import { VXLAN_OVERHEAD, vxlanFabric } from './parts/fabric.js';
 import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from './types.js';
 
-const OVERHEAD = 50; // outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 
 /** Flannel vxlan: cni0 plus flannel.1 (VNI 1, port 8472, learning off, static neighbour/FDB per peer). */
 export const flannelVxlan: Scheme = {
@@ -15,9 +14,9 @@ export const flannelVxlan: Scheme = {
   requires: [...BRIDGE_PLUGIN, { kind: 'kernel', feature: 'VXLAN' }],
   notes: [],
   containers: true,
-  overhead: OVERHEAD,
+  overhead: VXLAN_OVERHEAD,
   build(lab) {
-    const mtu = lab.underlay.mtu - OVERHEAD;
+    const mtu = lab.underlay.mtu - VXLAN_OVERHEAD;
     return {
       stages: [...vxlanFabric(lab, { dev: 'flannel.1', vni: 1, port: 8472, mtu }), flannelAttach(lab, mtu)],
       workloads: containerWorkloads(lab, podIp),

@@ -1,3 +1,4 @@
+import { VXLAN_OVERHEAD } from './parts/fabric.js';
 import { allContainers, hostOf } from '../lab/resolve.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
@@ -36,7 +37,6 @@ import type { Scheme } from './types.js';
 const BRIDGE = 'br-int';
 const VNI = 42;
 const PORT = 4789;
-const OVERHEAD = 50; // outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 
 export const tunnelPort = (hostName: string): string => `vxlan-${hostName}`;
 
@@ -49,10 +49,10 @@ export const ovsOverlay: Scheme = {
   prefers: [...OVS_KERNEL, { kind: 'kernel', feature: 'VXLAN' }],
   notes: [],
   containers: true,
-  overhead: OVERHEAD,
+  overhead: VXLAN_OVERHEAD,
   build(lab, host) {
     const dp = datapathOf(host);
-    const mtu = lab.underlay.mtu - OVERHEAD;
+    const mtu = lab.underlay.mtu - VXLAN_OVERHEAD;
     const everyone = allContainers(lab);
     const daemons: Step[] = [];
     const underlay: Step[] = [];

@@ -1,3 +1,4 @@
+import { VXLAN_OVERHEAD } from './parts/fabric.js';
 import { addrAt, size } from '../lab/ipv4.js';
 import type { HostNode, Lab } from '../lab/types.js';
 import { bridgeCmd, ip } from '../plan/steps.js';
@@ -33,7 +34,6 @@ const DATAPATH_END = 'vethwe-datapath';
 const VXLAN = 'vxlan-6784';
 const PORT = 6784;
 const WEAVE_MTU = 1376;
-const OVERHEAD = 50;
 /** The approximation's one VNI (Weave's VNIs name the peer pair, which a kernel vxlan device cannot). */
 const APPROX_VNI = 1;
 
@@ -43,7 +43,7 @@ export const APPROXIMATION_NOTE = 'approximation: no OVS kernel datapath here; a
 export const weaveVni = (src: number, dst: number): number => (dst << 12) | src;
 
 function weaveMtu(lab: Lab): number {
-  return Math.min(WEAVE_MTU, lab.underlay.mtu - OVERHEAD);
+  return Math.min(WEAVE_MTU, lab.underlay.mtu - VXLAN_OVERHEAD);
 }
 
 /** The weave bridge and the veth pair toward `datapath` (both variants). */
@@ -152,7 +152,7 @@ export const weaveFastdp: Scheme = {
   prefers: [{ kind: 'kernel', feature: 'OPENVSWITCH' }, ...OVS_TOOLS],
   notes: ['no Weave router: peers fixed by the plan'],
   containers: true,
-  overhead: OVERHEAD,
+  overhead: VXLAN_OVERHEAD,
   build(lab, host) {
     return weaveBuild(lab, host.preferred ? 'system' : null);
   },

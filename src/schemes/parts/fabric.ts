@@ -18,6 +18,9 @@ export function ownBlockBlackholes(lab: Lab): Step[] {
   return lab.hosts.map((h) => ip(h.ns, 'route', 'add', 'blackhole', hostBlock(h)));
 }
 
+/** What VXLAN takes from the underlay MTU: outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14. */
+export const VXLAN_OVERHEAD = 50;
+
 export interface VxlanSpec {
   dev: string;
   vni: number;
