@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { assertRootLinux, detect } from '../caps/detect.js';
 import { RunError } from '../errors.js';
 import { loadTopology } from '../lab/topology.js';
-import { deriveAll } from '../measure/derive.js';
+import { deriveAll } from '../result/derive.js';
 import { collectEnvironment } from '../measure/environment.js';
 import { PRESETS, testsFor } from '../measure/presets.js';
 import { measureScheme } from '../measure/suite.js';

@@ -2,7 +2,7 @@ import { cpus, release } from 'node:os';
 import { check as iperf3Check } from '../runners/iperf3.js';
 import { check as qperfCheck } from '../runners/qperf.js';
 import { check as sockperfCheck } from '../runners/sockperf.js';
-import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from './stats.js';
+import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from '../stats/stats.js';
 import type { Environment, InterfaceInfo } from '../result/types.js';
 import type { Workload } from '../schemes/types.js';
 import { execArgs } from '../util/exec.js';

@@ -5,7 +5,7 @@ import { readAffinity } from '../runners/affinity.js';
 import { startServer as iperf3Server } from '../runners/iperf3.js';
 import { startServer as qperfServer } from '../runners/qperf.js';
 import { startServer as sockperfServer } from '../runners/sockperf.js';
-import { SERVICE_PORT } from '../schemes/parts/workloads.js';
+import { SERVICE_PORT } from '../lab/ports.js';
 import type { RunContext } from './execute.js';
 
 /**

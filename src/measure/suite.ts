@@ -1,12 +1,12 @@
 import { checkAbort, isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
-import { labEncapCounters } from '../encap/collect.js';
+import { labEncapCounters } from './encap-counters.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
 import type { Topology } from '../lab/types.js';
 import type { Placement, ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import { cpusFor, ownCpus } from '../runners/affinity.js';
 import type { Scheme } from '../schemes/types.js';
-import { deriveAll } from './derive.js';
+import { deriveAll } from '../result/derive.js';
 import { interfaceInfo } from './environment.js';
 import { executeRun, type RunContext } from './execute.js';
 import { pairFor } from './pairs.js';

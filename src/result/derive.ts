@@ -1,5 +1,5 @@
-import type { ResultFile, RunRecord, SchemeRecord, TestRecord } from '../result/types.js';
-import { compareSamples, outlierIndexes, ratio, summarize, type Comparison, type Summary } from './stats.js';
+import type { ResultFile, RunRecord, SchemeRecord, TestRecord } from './types.js';
+import { compareSamples, outlierIndexes, ratio, summarize, type Comparison, type Summary } from '../stats/stats.js';
 
 /**
  * Pure: fills every derived figure (summaries, outlier flags, ratios and differences to the host
