@@ -11,7 +11,6 @@ import { interfaceInfo } from './environment.js';
 import { executeRun, type RunContext } from './execute.js';
 import { pairFor } from './pairs.js';
 import { ServerPool, serverNeeds } from './servers.js';
-import { quickTests } from './tests.js';
 
 /**
  * Measures schemes one at a time: build, run every test (a warm-up, then the repeats), tear down.
@@ -32,11 +31,6 @@ export interface SuiteOptions {
   cpus?: number[];
   /** --pin: client and server each on their own core of that set (a test's `pin` overrides). */
   pin?: boolean;
-}
-
-/** The default tests (kept for callers of the foundation's API). */
-export function defaultTests(udpRate: string, placements: Placement[] = ['cross', 'same']): TestSpec[] {
-  return quickTests(udpRate, placements);
 }
 
 export interface SuiteContext {
