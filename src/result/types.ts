@@ -56,6 +56,15 @@ export interface TestSpec {
   sweep?: { series: string; param: 'msgSize' | 'streams' | 'length'; value: number };
 }
 
+/** The figures a test can be judged by: fields of RunRecord (maxRateMbps, gbps) or its latency. */
+export type MetricName = 'gbps' | 'p50Us' | 'latencyUs' | 'maxRateMbps';
+
+/** A test's main figure and which way is better; the tool that measures the test chooses it. */
+export interface TestMetric {
+  name: MetricName;
+  higherIsBetter: boolean;
+}
+
 /** Round-trip latency percentiles of one run (sockperf --full-rtt), microseconds. */
 export interface LatencyFigures {
   p50Us: number;
@@ -130,6 +139,11 @@ export interface TestRecord extends TestSpec {
   /** The address the client dialled. */
   target: string;
   runs: RunRecord[];
+  /**
+   * The figure outliers, ratios and comparisons use, as the test's tool named it when the test
+   * was run (optional: files written before it was recorded get the rule of their time).
+   */
+  metric?: TestMetric;
   summary?: {
     gbps: Summary;
     cpuSecondsPerGbit?: Summary;
