@@ -57,13 +57,11 @@ async function runPlain(t: TestRecord, ctx: RunContext, seconds: number, base: B
 
 /** The bulk flow starts this long before the latency probe and ends this long after it. */
 export const LOAD_LEAD_SECONDS = 1;
-/** sockperf sends its warm-up messages and pauses 2 s (hard-coded) before it measures. */
-export const SOCKPERF_PAUSE_SECONDS = 3;
 
 async function runUnderLoad(t: TestRecord, ctx: RunContext, seconds: number, base: Base): Promise<RunRecord> {
   const streams = t.underLoad?.streams ?? 1;
-  // The bulk flow must cover the probe's measured part, which starts after sockperf's pause.
-  const bulkSeconds = LOAD_LEAD_SECONDS + SOCKPERF_PAUSE_SECONDS + seconds + LOAD_LEAD_SECONDS;
+  // The bulk flow must cover the probe's measured part, which starts once the probe has settled.
+  const bulkSeconds = LOAD_LEAD_SECONDS + toolOf(t).settleSeconds + seconds + LOAD_LEAD_SECONDS;
   const bulkTest = { kind: undefined, protocol: 'tcp' as const, streams, udpRate: undefined, length: undefined };
   const bulk = measure(TOOLS[LOAD_TOOL], t, ctx, bulkSeconds, bulkTest, true);
   await new Promise((r) => setTimeout(r, LOAD_LEAD_SECONDS * 1000));

@@ -17,7 +17,7 @@ import type { TestSpec } from '../result/types.js';
 import { execArgs, inNetns } from '../util/exec.js';
 import { tasksetPrefix } from './affinity.js';
 import { checkTool } from './check.js';
-import type { ClientRun, Failure, RunFigures, RunOutput, Tool, ToolCheck } from './types.js';
+import type { ClientRun, Failure, RunFigures, RunOutput, Server, Tool, ToolCheck } from './types.js';
 
 export type Iperf3Parsed =
   | {
@@ -40,11 +40,8 @@ export type Iperf3Parsed =
     }
   | Failure;
 
-export interface Iperf3Server {
-  pid: number;
-  /** SIGTERM, wait for exit, SIGKILL after 2 s. Idempotent. */
-  stop(): Promise<void>;
-}
+/** The server: SIGTERM, wait for exit, SIGKILL after 2 s. */
+export type Iperf3Server = Server;
 
 export interface ServerOptions {
   ns: string;
@@ -322,6 +319,7 @@ function clientOptions(t: TestSpec, run: ClientRun): ClientOptions {
 export const iperf3: Tool = {
   name: TOOL,
   kinds: ['iperf3', 'udp-rate-sweep'],
+  settleSeconds: 0,
   check,
   server: () => ({ port: SERVICE_PORT, protocol: 'tcp' }),
   startServer: (o) => startServer(o),

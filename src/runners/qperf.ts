@@ -264,6 +264,7 @@ function clientOptions(t: TestSpec, run: ClientRun): QperfClientOptions {
 export const qperf: Tool = {
   name: TOOL,
   kinds: ['qperf'],
+  settleSeconds: 0,
   check,
   server: () => ({ port: SERVICE_PORT, protocol: 'tcp' }),
   startServer: (o) => startServer(o),

@@ -204,6 +204,8 @@ function clientOptions(t: TestSpec, run: ClientRun): SockperfClientOptions {
 export const sockperf: Tool = {
   name: TOOL,
   kinds: ['sockperf'],
+  // sockperf sends warm-up messages and pauses 2 s (hard-coded) before it measures.
+  settleSeconds: 3,
   check,
   // Over TCP a port of its own: iperf3's TIME_WAIT sockets on the service port would make its bind
   // fail ("Address already in use") right after a TCP test. UDP shares the service port's number.

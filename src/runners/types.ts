@@ -84,6 +84,8 @@ export interface Tool {
   readonly name: string;
   /** The test kinds this tool measures: a test names its tool through its kind. */
   readonly kinds: readonly TestKind[];
+  /** Seconds a client run spends before its measured part starts (a load must cover them too). */
+  readonly settleSeconds: number;
   /** Installed? Which version? Never rejects. */
   check(): Promise<ToolCheck>;
   /** Pure: the server a test needs: its port (the service port or one of the two after it) and socket. */
