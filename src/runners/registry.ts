@@ -36,10 +36,6 @@ export function assertToolRegistry(tools: Record<string, Tool>): void {
 }
 assertToolRegistry(TOOLS);
 
-export function toolNames(): ToolName[] {
-  return Object.keys(TOOLS) as ToolName[];
-}
-
 /** The tool that measures a test (a test without kind is an iperf3 test, as in version 1). */
 export function toolOf(t: Pick<TestSpec, 'kind'>): Tool & { name: ToolName } {
   const kind = t.kind ?? 'iperf3';
