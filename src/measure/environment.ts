@@ -2,7 +2,7 @@ import { cpus, release } from 'node:os';
 import { TOOLS } from '../runners/registry.js';
 import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from '../stats/stats.js';
 import type { Environment, InterfaceInfo } from '../result/types.js';
-import type { Workload } from '../schemes/types.js';
+import type { Workload } from '../lab/types.js';
 import { execArgs } from '../util/exec.js';
 
 /** Run metadata: kernel, CPU, tool versions; per-interface MTU and offloads. */
