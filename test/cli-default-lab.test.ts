@@ -42,9 +42,9 @@ describe('default lab names', () => {
     expect(cniLabName('flannel-udp-encrypted')).toBe('flannel-udp-encr');
   });
 
-  it.each([...SCHEMES.map((s) => [s.name]), ...bases.map((b) => [b, '--encrypt'])])('cnlab plan %s %s works without --lab', async (...args: string[]) => {
-    const scheme = args[1] ? `${args[0]}-encrypted` : args[0];
-    const script = await planScript(args.filter(Boolean));
+  const cases = [...SCHEMES.map((s) => ({ args: [s.name], scheme: s.name })), ...bases.map((b) => ({ args: [b, '--encrypt'], scheme: `${b}-encrypted` }))];
+  it.each(cases.map((c) => ({ ...c, title: c.args.join(' ') })))('cnlab plan $title works without --lab', async ({ args, scheme }) => {
+    const script = await planScript(args);
     expect(script.startsWith('#!/bin/sh\n')).toBe(true);
     expect(script).toContain(`cnl-${cniLabName(scheme)}-h1`);
   });
