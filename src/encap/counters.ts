@@ -1,14 +1,67 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Direction, EncapCounters } from '../result/types.js';
 
 /**
  * The daemon's counters, written as JSON to <its state directory>/counters.json every second and
  * at once on SIGUSR1, e.g. `cnlab exec LAB h1 -- cat /run/cnlab/LAB/encap/h1/counters.json`.
  * The measurement suite copies them into the result file.
  */
-// Their shape is declared by the result file, which records them (src/result/types.ts).
-export type { Direction, EncapCounters, RecordStats } from '../result/types.js';
+
+export interface Direction {
+  /** Packets (tun) or frames (tap). */
+  packets: number;
+  /** Their bytes, without any encapsulation. */
+  bytes: number;
+  /** UDP datagrams. */
+  datagrams: number;
+  /** UDP payload bytes, encapsulation included. */
+  datagramBytes: number;
+}
+
+export interface EncapCounters {
+  format: 'cnlab-encap-counters';
+  version: 1;
+  dev: string;
+  mode: 'tun' | 'tap';
+  encrypted: boolean;
+  batching: boolean;
+  pid: number;
+  /** This start's epoch under the lab key (encrypted only). */
+  epoch?: number;
+  startedAt: string;
+  writtenAt: string;
+  /** Device → peers. */
+  tx: Direction;
+  /** Peers → device. */
+  rx: Direction;
+  /**
+   * System calls and what they carried: device reads (one packet each), device writes (with GRO,
+   * several segments each), UDP sendmsg calls (with UDP_SEGMENT, several datagrams each), UDP
+   * messages received (with UDP_GRO, several datagrams each).
+   */
+  io: { deviceReads: number; deviceWrites: number; udpSends: number; udpMessages: number };
+  /** Datagrams (encrypted: records) sent carrying more than one frame, and the most frames one carried. */
+  batches: { multiFrame: number; maxFrames: number };
+  /**
+   * Encrypted only: records sealed (tx) and opened (rx), and the datagram payloads (packets, or
+   * batches of frames) they carried. Each record crosses the underlay as one or more datagrams.
+   */
+  records?: { sealed: RecordStats; opened: RecordStats };
+  /** Packets dropped, by reason (auth, replay, stale-epoch, no-route, send-error, …). */
+  drops: Record<string, number>;
+  /** The daemon's own CPU time since it started (process.cpuUsage). */
+  cpuSeconds: { user: number; system: number };
+}
+
+export interface RecordStats {
+  records: number;
+  items: number;
+  /** Sealed records only: zero bytes that fill a record's last fragment. */
+  padding?: number;
+  /** Sealed records only: records of more than one payload, and the most payloads in one. */
+  multiItem?: number;
+  maxItems?: number;
+}
 
 export const COUNTERS_FILE = 'counters.json';
 

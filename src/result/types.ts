@@ -262,6 +262,9 @@ export interface ResultFile {
 }
 
 // ---- records copied from producers, declared here because the file owns its format ----
+// The producers keep their own declarations (measure/cpu.ts imports CpuUse from here; the
+// encapsulation daemon, a lower layer, declares its counters.json in src/encap/counters.ts).
+// measure/suite.ts assigns one to the other, so the compiler keeps the two in step.
 
 /**
  * CPU-seconds spent between two snapshots, summed over all CPUs.
