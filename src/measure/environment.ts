@@ -4,7 +4,7 @@ import { check as qperfCheck } from '../runners/qperf.js';
 import { check as sockperfCheck } from '../runners/sockperf.js';
 import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from './stats.js';
 import type { Environment, InterfaceInfo } from '../result/types.js';
-import type { Workload } from '../schemes/types.js';
+import type { Workload } from '../plan/scheme.js';
 import { execArgs } from '../util/exec.js';
 
 /** Run metadata: kernel, CPU, tool versions; per-interface MTU and offloads. */

@@ -5,7 +5,7 @@ import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
 import type { Topology } from '../lab/types.js';
 import type { Placement, ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import { cpusFor, ownCpus } from '../runners/affinity.js';
-import type { Scheme } from '../schemes/types.js';
+import type { Scheme } from '../plan/scheme.js';
 import { deriveAll } from './derive.js';
 import { interfaceInfo } from './environment.js';
 import { executeRun, type RunContext } from './execute.js';

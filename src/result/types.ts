@@ -3,14 +3,15 @@ import type { Topology } from '../lab/types.js';
 import type { CpuUse } from '../measure/cpu.js';
 import type { Comparison, RatioSummary, Summary } from '../measure/stats.js';
 import type { Plan } from '../plan/types.js';
-import type { Workload } from '../schemes/types.js';
+import type { Workload } from '../plan/scheme.js';
 
 /**
  * The result file: everything needed to redo the report — environment, topology, each scheme's
  * plan, every raw tool output and every derived figure. Versioned and self-describing (flent).
  */
 export const RESULT_FORMAT = 'cnlab-result';
-export const RESULT_VERSION = 1;
+/** 2: plan steps are typed objects (plan/types.ts), no longer argv; version-1 files are upgraded on read. */
+export const RESULT_VERSION = 2;
 
 export type Placement = 'cross' | 'same';
 

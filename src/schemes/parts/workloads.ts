@@ -1,6 +1,6 @@
 import { allContainers, hostOf } from '../../lab/resolve.js';
 import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
-import type { Workload } from '../types.js';
+import type { Workload } from '../../plan/scheme.js';
 
 /** The port benchmark servers listen on inside a workload. */
 export const SERVICE_PORT = 5201;
