@@ -27,7 +27,8 @@ export function routedVethStages(lab: Lab, mtu: number): Stage[] {
       const hostEnd = caliName(c);
       const ip = podIp(h, c);
       hostSide.push(
-        veth(h.ns, hostEnd, { name: 'eth0', ns: c.ns }, mtu),
+        // Both ends at the scheme's MTU: a container eth0 left at 1500 behind a 1450 tunnel is a black hole.
+        veth(h.ns, hostEnd, { name: 'eth0', mtu, ns: c.ns }, mtu),
         linkSet(h.ns, hostEnd, { address: HOST_MAC, up: true }),
       );
       // Sysctls after all links, so each host runs one ip batch and one sysctl, not one per veth.
