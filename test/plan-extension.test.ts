@@ -3,11 +3,11 @@ import { resolveLab } from '../src/lab/resolve.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { toolArgs } from '../src/plan/argv.js';
 import { planLab } from '../src/plan/build.js';
-import { renderPlan } from '../src/plan/render.js';
+import { renderPlan, stepShell } from '../src/plan/render.js';
 import type { Scheme } from '../src/plan/scheme.js';
-import { qdisc } from '../src/plan/steps.js';
+import { bpfFilter, file, qdisc } from '../src/plan/steps.js';
 import { packetPath } from '../src/report/path.js';
-import { planFacts } from '../src/report/plan-facts.js';
+import { planFacts, tcOn } from '../src/report/plan-facts.js';
 import type { SchemeRecord } from '../src/result/types.js';
 import { getScheme } from '../src/schemes/registry.js';
 
@@ -66,5 +66,30 @@ describe('a test-only scheme with qdisc steps', () => {
     expect(p.cross[0].detail).toBe('veth, MTU 1450, tc tbf 100mbit');
     expect(p.cross.find((h) => h.kind === 'underlay')?.detail).toBe('underlay, MTU 1500, tc htb');
     expect(p.fabric).toBe('overlay');
+  });
+});
+
+describe('the step kinds BPF and BGP schemes will use: clsact, tc bpf filter, config file', () => {
+  const steps = [
+    qdisc('h', 'eth0', { type: 'clsact' }),
+    bpfFilter('h', 'eth0', 'ingress', { obj: '/run/cnlab/x/prog.o', sec: 'tc', da: true }, 1),
+    file('h', '/run/cnlab/x/bird/bird.conf', 'router id 198.18.0.1;\nprotocol device {}\n'),
+  ];
+
+  it('render as tc lines and a heredoc', () => {
+    expect(steps.flatMap((s) => stepShell(s, '/usr/lib/cni'))).toEqual([
+      'tc -n h qdisc add dev eth0 clsact',
+      'tc -n h filter add dev eth0 ingress prio 1 bpf da obj /run/cnlab/x/prog.o sec tc',
+      'mkdir -p /run/cnlab/x/bird',
+      "(umask 077 && cat > /run/cnlab/x/bird/bird.conf) <<'FILE'",
+      'router id 198.18.0.1;\nprotocol device {}',
+      'FILE',
+      'chmod 0600 /run/cnlab/x/bird/bird.conf',
+    ]);
+  });
+
+  it('the report lists the filter on its device', () => {
+    const f = planFacts({ lab: 'x', scheme: 'x', namespaces: ['h'], stages: [{ title: 't', steps }] });
+    expect(tcOn(f, 'h', 'eth0')).toEqual(['clsact', 'ingress bpf /run/cnlab/x/prog.o:tc (direct action)']);
   });
 });
