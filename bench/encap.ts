@@ -10,7 +10,7 @@ import { runClient, startServer, type Iperf3Server } from '../src/runners/iperf3
 import { flannelUdp, flannelUdpEncrypted, flannelUdpScheme } from '../src/schemes/flannel-udp.js';
 import { getScheme } from '../src/schemes/registry.js';
 import { SERVICE_PORT } from '../src/lab/ports.js';
-import type { Scheme } from '../src/schemes/types.js';
+import type { Scheme } from '../src/plan/scheme.js';
 import { weaveSleeve, weaveSleeveEncrypted, weaveSleeveScheme } from '../src/schemes/weave-sleeve.js';
 
 /**

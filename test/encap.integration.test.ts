@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ipArgs } from './helpers/argv.js';
 import { runNamespaceSteps } from '../src/apply/run-steps.js';
 import { processStartTime, trackProcess, untrackProcess } from '../src/apply/state.js';
 import { stopProcesses } from '../src/apply/teardown.js';
@@ -17,7 +18,7 @@ import type { Step } from '../src/plan/types.js';
 import { runClient } from '../src/runners/iperf3.js';
 import { flannelUdp, flannelUdpEncrypted, flannelUdpScheme } from '../src/schemes/flannel-udp.js';
 import { SERVICE_PORT } from '../src/lab/ports.js';
-import type { Scheme, Workload } from '../src/schemes/types.js';
+import type { Scheme, Workload } from '../src/plan/scheme.js';
 import { weaveSleeve, weaveSleeveEncrypted, weaveSleeveScheme } from '../src/schemes/weave-sleeve.js';
 import { cli, dfPing, isRoot, labNamespaces, pidGone, sh, useLab } from './helpers/lab.js';
 import { udpPayloads } from './encap-pcap.js';
@@ -183,7 +184,7 @@ describe.each(CASES)('encapsulation daemon: lab %s', (lab, scheme, port) => {
     const steps = up.plan.stages.flatMap((s) => s.steps);
     const daemon = steps.find((s): s is Extract<Step, { kind: 'daemon' }> => s.kind === 'daemon' && s.ns === h2.ns)!;
     const dev = daemon.argv[daemon.argv.indexOf('--dev') + 1];
-    const after = steps.slice(steps.indexOf(daemon) + 1).filter((s) => s.ns === h2.ns && s.kind === 'ip' && s.args.includes(dev));
+    const after = steps.slice(steps.indexOf(daemon) + 1).filter((s) => s.ns === h2.ns && ipArgs(s)?.includes(dev));
     const sender = up.state.processes.find((p) => p.role === 'encap-h1')!;
     const peer = up.state.processes.find((p) => p.role === 'encap-h2')!;
     await stopProcesses([peer]);

@@ -9,6 +9,7 @@ import { estimateSeconds, fullTests, quickTests } from '../src/measure/tests.js'
 import { planLab } from '../src/plan/build.js';
 import { renderPlan } from '../src/plan/render.js';
 import { tunnelDevices } from '../src/plan/offloads.js';
+import { bridge, link, linkSet, vxlan } from '../src/plan/steps.js';
 import { cpusFor, parseCpuList, parseCpusAllowed, tasksetPrefix } from '../src/runners/affinity.js';
 import { expandLoop } from '../src/runners/qperf.js';
 import { toolOf } from '../src/runners/registry.js';
@@ -166,10 +167,10 @@ describe('offloads knob as a plan stage', () => {
 
   it('follows a tunnel device moved to another namespace', () => {
     const stages = [{ title: 't', steps: [
-      { kind: 'ip' as const, ns: 'h', args: ['link', 'add', 'vx0', 'type', 'vxlan', 'id', '1'] },
-      { kind: 'ip' as const, ns: 'h', args: ['link', 'add', 'br0', 'type', 'bridge'] },
-      { kind: 'ip' as const, ns: 'h', args: ['link', 'set', 'vx0', 'netns', 'ov'] },
-      { kind: 'ip' as const, ns: 'h', args: ['tuntap', 'add', 'dev', 'tun0', 'mode', 'tun'] },
+      vxlan('h', 'vx0', { id: 1, dstport: 4789 }),
+      bridge('h', 'br0'),
+      linkSet('h', 'vx0', { netns: 'ov' }),
+      link('h', 'tun0', { type: 'tun' }),
     ] }];
     expect(tunnelDevices(stages)).toEqual([{ ns: 'ov', dev: 'vx0' }, { ns: 'h', dev: 'tun0' }]);
   });

@@ -7,7 +7,7 @@ import { labStateDir, labStateFile } from '../src/lab/paths.js';
 import { pairFor } from '../src/measure/pairs.js';
 import { containerMac, USERSPACE_NOTE } from '../src/schemes/parts/ovs.js';
 import { getScheme } from '../src/schemes/registry.js';
-import type { Workload } from '../src/schemes/types.js';
+import type { Workload } from '../src/plan/scheme.js';
 import { dfPing, labNamespaces, pidGone, ping, useLab } from './helpers/lab.js';
 import { argvOf, flowPackets, ovsDaemonsUnder, ovsGet, tcpGbps } from './ovs-helpers.js';
 

@@ -5,7 +5,7 @@ import { labStateDir, labStateFile } from '../src/lab/paths.js';
 import { runClient, type Iperf3Server } from '../src/runners/iperf3.js';
 import { SERVICE_PORT } from '../src/lab/ports.js';
 import { SCHEMES } from '../src/schemes/registry.js';
-import type { Scheme, Workload } from '../src/schemes/types.js';
+import type { Scheme, Workload } from '../src/plan/scheme.js';
 import { checkTcp, dfPing, labNamespaces, pidGone, ping, useLab } from './helpers/lab.js';
 
 /**

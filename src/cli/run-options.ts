@@ -10,7 +10,7 @@ import { parseCpuList } from '../runners/affinity.js';
 import { expandLoop } from '../runners/qperf.js';
 import { toolsOf, type ToolName } from '../runners/registry.js';
 import { SCHEMES } from '../schemes/registry.js';
-import type { Scheme } from '../schemes/types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * `cnlab run`'s measurement options: flags, a preset's values where no flag was given, then the

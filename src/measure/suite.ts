@@ -6,7 +6,7 @@ import type { Topology } from '../lab/types.js';
 import type { ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import { cpusFor, ownCpus } from '../runners/affinity.js';
 import { toolOf } from '../runners/registry.js';
-import type { Scheme } from '../schemes/types.js';
+import type { Scheme } from '../plan/scheme.js';
 import { deriveAll } from '../result/derive.js';
 import { interfaceInfo } from './environment.js';
 import { executeRun, type RunContext } from './execute.js';

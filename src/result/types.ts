@@ -1,6 +1,6 @@
 import type { Topology, Workload } from '../lab/types.js';
-// TODO(plan): the plan's type belongs to the plan layer, which is being changed to typed steps on
-// another branch; the lead settles whether the result file declares its own plan record instead.
+// The result file keeps each scheme's plan verbatim: the plan's typed steps are pure data declared
+// by the plan layer (below this one), the same vocabulary the report reads.
 import type { Plan } from '../plan/types.js';
 import type { Comparison, RatioSummary, Summary } from '../stats/stats.js';
 
@@ -9,7 +9,8 @@ import type { Comparison, RatioSummary, Summary } from '../stats/stats.js';
  * plan, every raw tool output and every derived figure. Versioned and self-describing (flent).
  */
 export const RESULT_FORMAT = 'cnlab-result';
-export const RESULT_VERSION = 1;
+/** 2: plan steps are typed objects (plan/types.ts), no longer argv; version-1 files are upgraded on read. */
+export const RESULT_VERSION = 2;
 
 export type Placement = 'cross' | 'same';
 

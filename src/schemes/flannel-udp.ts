@@ -1,11 +1,11 @@
-import { ip } from '../plan/steps.js';
+import { addr, linkSet, route } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
 import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages } from './parts/encap.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Flannel's udp backend (udp_amd64.go, udp_network_amd64.go; datapaths §10): cni0 as flannel
@@ -36,9 +36,9 @@ export function flannelUdpScheme({ encrypt, offload = true }: FlannelUdpOptions)
       const mtu = lab.underlay.mtu - overhead;
       const pods = `${lab.pods.network}/${lab.pods.prefix}`;
       const device: Step[] = lab.hosts.flatMap((h) => [
-        ip(h.ns, 'link', 'set', DEV, 'mtu', String(mtu), 'txqueuelen', String(TXQUEUELEN), 'up'),
-        ip(h.ns, 'addr', 'add', `${h.podBlock.network}/32`, 'dev', DEV),
-        ip(h.ns, 'route', 'add', pods, 'dev', DEV),
+        linkSet(h.ns, DEV, { mtu, txqueuelen: TXQUEUELEN, up: true }),
+        addr(h.ns, `${h.podBlock.network}/32`, DEV),
+        route(h.ns, pods, { dev: DEV }),
       ]);
       const daemons = encapStages(lab, { mode: 'tun', dev: DEV, port: PORT, encrypt, batch: false, offload }, (h) => ({
         routes: lab.hosts.filter((o) => o !== h).map((o) => ({ block: o.podBlock, peer: o.underlayIp })),

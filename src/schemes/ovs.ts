@@ -20,7 +20,7 @@ import {
   vsctl,
 } from './parts/ovs.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Open vSwitch as the container switch (studies S3 "ovs", S4 same-host OVS): on every host an OVS
@@ -66,7 +66,7 @@ function ovsScheme(flows: 'explicit' | 'normal'): Scheme {
         const o = ovsOf(lab, h);
         daemons.push(...ovsDaemons(o));
         const bridge = { name: BRIDGE, datapath: dp, mtu, failMode: flows === 'explicit' ? ('secure' as const) : ('standalone' as const), hwaddr: ovsMac(h.index, 0) };
-        bridges.push(vsctl(o, ...addBridge(bridge), addPort(BRIDGE, h.underlayIf)), ...moveAddress(lab, h, BRIDGE));
+        bridges.push(vsctl(o, addBridge(bridge), addPort(BRIDGE, h.underlayIf)), ...moveAddress(lab, h, BRIDGE));
         for (const c of h.containers) {
           const veth = ovsVeth(h, c, `${ipOf(h, c)}/${lab.underlay.prefix}`, mtu);
           hostSide.push(...veth.host);

@@ -20,7 +20,7 @@ import { ipvlanL2 } from './ipvlan-l2.js';
 import { ipvlanL3 } from './ipvlan-l3.js';
 import { flannelUdp, flannelUdpEncrypted } from './flannel-udp.js';
 import { weaveSleeve, weaveSleeveEncrypted } from './weave-sleeve.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /** Every scheme cnlab can build, in the order reports list them (the baseline first). */
 export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan, calico, flannelHostgw, flannelVxlan,

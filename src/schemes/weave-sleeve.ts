@@ -1,12 +1,12 @@
 import { addrAt, size } from '../lab/ipv4.js';
-import { ip } from '../plan/steps.js';
+import { bridge, linkSet } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { FRAME_HEADER } from '../encap/batch.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
 import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages } from './parts/encap.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Weave Net in sleeve mode (net/bridge.go; datapaths §16): a bridge `weave` per host, containers
@@ -46,8 +46,8 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
     build(lab) {
       const mtu = lab.underlay.mtu - overhead;
       const pods = `${lab.pods.network}/${lab.pods.prefix}`;
-      const bridges: Step[] = lab.hosts.flatMap((h) => [ip(h.ns, 'link', 'add', BRIDGE, 'type', 'bridge'), ip(h.ns, 'link', 'set', BRIDGE, 'mtu', String(mtu), 'up')]);
-      const taps: Step[] = lab.hosts.map((h) => ip(h.ns, 'link', 'set', DEV, 'mtu', String(mtu), 'txqueuelen', String(TXQUEUELEN), 'master', BRIDGE, 'up'));
+      const bridges: Step[] = lab.hosts.flatMap((h) => [bridge(h.ns, BRIDGE), linkSet(h.ns, BRIDGE, { mtu, up: true })]);
+      const taps: Step[] = lab.hosts.map((h) => linkSet(h.ns, DEV, { mtu, txqueuelen: TXQUEUELEN, master: BRIDGE, up: true }));
       const attach: Step[] = [];
       for (const h of lab.hosts) {
         // Weave's IPAM gives each peer a range of the one network; here, the host's block.

@@ -1,6 +1,6 @@
 import type { Requirement } from '../caps/types.js';
 import type { Lab, Workload } from '../lab/types.js';
-import type { Stage } from '../plan/types.js';
+import type { Stage } from './types.js';
 
 /** Where a benchmark process runs and the address it owns: part of the lab model, re-exported. */
 export type { Workload } from '../lab/types.js';
