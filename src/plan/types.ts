@@ -1,4 +1,6 @@
-import type { CniConfList } from '../cni/types.js';
+import type { CniStep } from '../cni/types.js';
+
+export type { CniStep } from '../cni/types.js';
 
 /**
  * A plan is pure data: the ordered steps that build one lab. It can be printed as a shell script
@@ -240,20 +242,6 @@ export interface DaemonStep {
   devices?: Array<{ name: string; type: 'tun' | 'tap' }>;
 }
 
-/**
- * Attach a container through the CNI plugins of `conflist` (ADD, chained), the plugins running
- * in the host namespace `ns`, the interface `ifName` landing in `containerNs`.
- */
-export interface CniStep {
-  kind: 'cni';
-  ns: string;
-  containerNs: string;
-  containerId: string;
-  ifName: string;
-  conflist: CniConfList;
-  /** Runtime capabilities (CNI "runtimeConfig"), e.g. portMappings, bandwidth. */
-  runtimeConfig?: Record<string, unknown>;
-}
 
 export type Step =
   | LinkStep
