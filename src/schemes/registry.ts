@@ -18,14 +18,14 @@ import { flannelIpip } from './flannel-ipip.js';
 import { flannelWireguard } from './flannel-wireguard.js';
 import { ipvlanL2 } from './ipvlan-l2.js';
 import { ipvlanL3 } from './ipvlan-l3.js';
-import { flannelUdp, flannelUdpEncrypted } from './flannel-udp.js';
-import { weaveSleeve, weaveSleeveEncrypted } from './weave-sleeve.js';
+import { flannelUdp, flannelUdpBatched, flannelUdpBatchedEncrypted, flannelUdpEncrypted } from './flannel-udp.js';
+import { weaveSleeve, weaveSleeveBatched, weaveSleeveBatchedEncrypted, weaveSleeveEncrypted } from './weave-sleeve.js';
 import type { Scheme } from './types.js';
 
 /** Every scheme cnlab can build, in the order reports list them (the baseline first). */
 export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan, calico, flannelHostgw, flannelVxlan,
   dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
-  flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted];
+  flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted, flannelUdpBatched, flannelUdpBatchedEncrypted, weaveSleeveBatched, weaveSleeveBatchedEncrypted];
 
 export function schemeNames(): string[] {
   return SCHEMES.map((s) => s.name);
