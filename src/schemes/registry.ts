@@ -9,6 +9,7 @@ import { macvlan } from './macvlan.js';
 import { ovsLinuxbridge } from './ovs-linuxbridge.js';
 import { ovsOverlay } from './ovs-overlay.js';
 import { ovs, ovsNormal } from './ovs.js';
+import { ovsInternal } from './ovs-internal.js';
 import { weaveFastdp } from './weave-fastdp.js';
 import { calicoIpip } from './calico-ipip.js';
 import { calicoVxlan } from './calico-vxlan.js';
@@ -24,7 +25,7 @@ import type { Scheme } from './types.js';
 
 /** Every scheme cnlab can build, in the order reports list them (the baseline first). */
 export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan, calico, flannelHostgw, flannelVxlan,
-  dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
+  dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsInternal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
   flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted, flannelUdpBatched, flannelUdpBatchedEncrypted, weaveSleeveBatched, weaveSleeveBatchedEncrypted];
 
 export function schemeNames(): string[] {
