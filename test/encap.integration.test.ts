@@ -153,7 +153,8 @@ describe.each(CASES)('encapsulation daemon: lab %s', (lab, scheme, port) => {
       expect(h1.io.deviceReads).toBeGreaterThanOrEqual(h1.tx.packets);
       expect(h1.io.udpSends).toBe(h1.tx.datagrams);
       expect(h2.io.udpMessages).toBe(h2.rx.datagrams);
-      expect(h2.io.deviceWrites).toBe(h2.rx.packets);
+      // A frame flooded before the TAP is up fails its write (counted as a drop).
+      expect(h2.io.deviceWrites + drops(h2, 'device-write')).toBe(h2.rx.packets);
     } else {
       expect(h1.io.deviceReads).toBeLessThan(h1.tx.packets / 4);
       expect(h1.io.udpSends).toBeLessThan(h1.tx.datagrams / 4);
