@@ -19,6 +19,7 @@ import {
   uplinkFlows,
   vsctl,
 } from './parts/ovs.js';
+import { USERSPACE_TUNING } from './parts/ovs-tuning.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from './types.js';
 
@@ -54,7 +55,7 @@ export const ovsInternal: Scheme = {
     const flowSteps: Step[] = [];
     for (const h of lab.hosts) {
       const o = ovsOf(lab, h);
-      daemons.push(...ovsDaemons(o));
+      daemons.push(...ovsDaemons(o, USERSPACE_TUNING));
       bridges.push(vsctl(o, ...addBridge({ name: BRIDGE, datapath: dp, mtu, failMode: 'secure', hwaddr: ovsMac(h.index, 0) }), addPort(BRIDGE, h.underlayIf)), ...moveAddress(lab, h, BRIDGE));
       // Internal ports, created by ovs-vswitchd in the host's namespace, then moved.
       ports.push(vsctl(o, ...h.containers.flatMap((c) => [addPort(BRIDGE, ovsPortName(c)), ['set', 'interface', ovsPortName(c), 'type=internal', `mtu_request=${mtu}`]])));
@@ -67,7 +68,7 @@ export const ovsInternal: Scheme = {
           ip(c.ns, 'addr', 'add', `${ipOf(h, c)}/${lab.underlay.prefix}`, 'dev', port),
         );
         // The userspace datapath fills in no checksum the container left to the device.
-        if (dp === 'netdev') containerSide.push(exec(c.ns, ['ethtool', '-K', port, 'tx', 'off']));
+        if (dp === 'netdev' && !USERSPACE_TUNING.tso) containerSide.push(exec(c.ns, ['ethtool', '-K', port, 'tx', 'off']));
       }
       const local = [{ mac: ovsMac(h.index, 0), port: 'LOCAL' }, ...h.containers.map((c) => ({ mac: containerMac(c), port: ovsPortName(c) }))];
       flowSteps.push(addFlows(o, BRIDGE, uplinkFlows(local, h.underlayIf)));
@@ -83,7 +84,7 @@ export const ovsInternal: Scheme = {
       workloads: containerWorkloads(lab, ipOf).map((w) => ({ ...w, ifName: `vc-${w.node}` })),
       mtu,
       targetIp: direct,
-      notes: datapathNotes(dp),
+      notes: datapathNotes(dp, USERSPACE_TUNING),
     };
   },
 };
