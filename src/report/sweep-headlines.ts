@@ -41,8 +41,10 @@ export function sweepHeadlines(s: SchemeRecord): SweepHeadline[] {
   const out: SweepHeadline[] = [];
   for (const placement of [...new Set(s.tests.map((t) => t.placement))]) {
     const sweeps = s.tests.filter((t) => t.sweep && t.placement === placement);
-    const bw = sweeps.filter(isThroughput).sort((a, b) => b.sweep!.value - a.sweep!.value)[0];
-    const lat = sweeps.filter((t) => latencyOf(t) !== undefined).sort((a, b) => a.sweep!.value - b.sweep!.value)[0];
+    // S1's series first (TCP), then any other of the kind.
+    const tcpFirst = (a: TestRecord, b: TestRecord) => Number(b.protocol === 'tcp') - Number(a.protocol === 'tcp');
+    const bw = sweeps.filter(isThroughput).sort((a, b) => tcpFirst(a, b) || b.sweep!.value - a.sweep!.value)[0];
+    const lat = sweeps.filter((t) => latencyOf(t) !== undefined).sort((a, b) => tcpFirst(a, b) || a.sweep!.value - b.sweep!.value)[0];
     if (!bw && !lat) continue;
     out.push({
       scheme: s.name,
