@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { releaseLab } from '../src/apply/cleanup.js';
 import { trackProcess } from '../src/apply/state.js';
 import { teardownState } from '../src/apply/teardown.js';
@@ -15,7 +17,10 @@ import type { Scheme } from '../src/schemes/types.js';
  * The OVS stand-in (Open vSwitch's userspace datapath, no openvswitch module here): cross-host TCP
  * (1 stream) through `ovs` as a share of the host baseline, as OVS ships (before) and with each
  * option tried, all labs up at once and measured round-robin so that a busy moment slows each
- * alike. The option kept (USERSPACE_TUNING) is what every `ovs` build uses.
+ * alike. The option kept (USERSPACE_TUNING) is what every `ovs` build uses. Then AF_XDP: the
+ * untuned lab's ports (underlay and containers) become `type=afxdp` (native XDP on the veths;
+ * AF_XDP carries no TSO), measured against host in rounds of their own, since its PMD threads
+ * busy-poll the CPUs every other lab also needs.
  */
 
 interface Variant {
@@ -47,6 +52,7 @@ export async function ovsBench(rounds = 3, seconds = 3): Promise<OvsBench> {
     { key: 't', label: `${tuned({ tso: true })}, container offloads on`, scheme: ovsScheme('explicit', { tso: true }), tuning: { tso: true } },
   ];
   const labs: Lab[] = [];
+  let afxdp: { gbps: number[]; host: number[]; label: string } | undefined;
   try {
     for (const v of variants) {
       const up = await bringUp(loadTopology({ lab: `bench-ovs${v.key}`, sameHost: false }), v.scheme);
@@ -61,6 +67,23 @@ export async function ovsBench(rounds = 3, seconds = 3): Promise<OvsBench> {
         l.gbps.push(t.result.ok ? t.result.bitsPerSecond / 1e9 : 0);
       }
     }
+    // AF_XDP on the untuned lab (its own phase: PMD threads spin while it is up).
+    const u = labs.find((l) => l.key === 'u')!;
+    const x: Lab = { ...u, key: 'x', label: 'AF_XDP ports (type=afxdp, xdp-mode=native), PMD threads, no TSO; not kept: PMD threads busy-poll the CPUs', tuning: undefined, gbps: [] };
+    const hx: number[] = [];
+    for (const h of u.up.lab.hosts) {
+      const db = `--db=unix:${join(u.up.state.stateDir, `ovs-${h.name}`, 'db.sock')}`;
+      for (const port of [h.underlayIf, ...h.containers.map((c) => `vc-${c.name}`)]) {
+        execFileSync('ip', ['netns', 'exec', h.ns, 'ovs-vsctl', db, '--timeout=30', 'set', 'interface', port, 'type=afxdp', 'options:xdp-mode=native']);
+      }
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const [l, into] of [[labs[0], hx], [x, x.gbps]] as const) {
+        const t = await runClient({ ns: l.from, target: l.target, port: SERVICE_PORT, seconds, protocol: 'tcp' });
+        into.push(t.result.ok ? t.result.bitsPerSecond / 1e9 : 0);
+      }
+    }
+    afxdp = { gbps: x.gbps, host: hx, label: x.label };
   } finally {
     for (const l of labs) {
       await l.server.stop();
@@ -77,7 +100,7 @@ export async function ovsBench(rounds = 3, seconds = 3): Promise<OvsBench> {
       gbps: med(l.gbps),
       ratio: med(l.gbps.map((g, r) => g / h.gbps[r])),
       kept: JSON.stringify(l.tuning) === JSON.stringify(USERSPACE_TUNING),
-    })),
+    })).concat(afxdp ? [{ label: afxdp.label, gbps: med(afxdp.gbps), ratio: med(afxdp.gbps.map((g, r) => g / afxdp!.host[r])), kept: false }] : []),
   };
 }
 
