@@ -54,7 +54,7 @@ describe('test catalogue', () => {
 
 describe('presets', () => {
   it('each has a name, a one-line description and tests; schemes are names', () => {
-    expect(PRESETS.map((p) => p.name)).toEqual(['s1-cloud', 's3-k8s', 's4-docker']);
+    expect(PRESETS.map((p) => p.name)).toEqual(['s1-cloud', 's2-production', 's3-k8s', 's4-docker']);
     for (const p of PRESETS) {
       expect(p.description).not.toMatch(/\n/);
       expect(p.tests({ udpRate: '1G', sizes: '1:64K:*2' }).length).toBeGreaterThan(0);
@@ -69,6 +69,13 @@ describe('presets', () => {
     const tests = p.tests({ udpRate: '1G', sizes: '1:64K:*2' });
     expect(tests).toHaveLength(34);
     expect(new Set(tests.map((t) => t.qperfTest))).toEqual(new Set(['tcp_bw', 'tcp_lat']));
+  });
+
+  it('s2-production: PPTV’s flat bridge, Calico, Meizu’s OVS internal port beside the veth port; every scheme exists', () => {
+    const p = getPreset('s2-production');
+    expect(p.schemes.map((s) => s.name)).toEqual(['host', 'bridge-l2', 'calico', 'ovs', 'ovs-internal']);
+    for (const e of presetEntries(p)) expect('scheme' in e, JSON.stringify(e)).toBe(true);
+    expect(p.tests({ udpRate: '1G', sizes: '1:2:*2' }).map((t) => t.id)).toEqual(quickTests('1G', ['cross', 'same']).map((t) => t.id));
   });
 
   it('s3-k8s and s4-docker name the study’s schemes and settings', () => {

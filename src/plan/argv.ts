@@ -93,7 +93,12 @@ function ovsCommands(op: OvsOp): string[][] {
     return cmds;
   }
   const cmds = [['add-port', op.bridge, op.port]];
-  if (op.type) cmds.push(['set', 'interface', op.port, `type=${op.type}`, ...Object.entries(op.options ?? {}).map(([k, v]) => `options:${k}=${v}`)]);
+  const set = [
+    ...(op.type ? [`type=${op.type}`] : []),
+    ...Object.entries(op.options ?? {}).map(([k, v]) => `options:${k}=${v}`),
+    ...(op.mtuRequest ? [`mtu_request=${op.mtuRequest}`] : []),
+  ];
+  if (set.length) cmds.push(['set', 'interface', op.port, ...set]);
   return cmds;
 }
 

@@ -191,8 +191,18 @@ export type OvsOp =
       hwaddr?: string;
       mtu?: number;
     }
-  /** A port; with `type` an OVS interface of that type (vxlan…) and its options. */
-  | { op: 'add-port'; bridge: string; port: string; type?: 'vxlan' | 'geneve' | 'gre'; options?: Record<string, string | number> };
+  /**
+   * A port; with `type` an OVS interface of that type (vxlan…, or `internal`: a device
+   * ovs-vswitchd makes) and its options; `mtuRequest` asks ovs-vswitchd for the interface's MTU.
+   */
+  | {
+      op: 'add-port';
+      bridge: string;
+      port: string;
+      type?: 'vxlan' | 'geneve' | 'gre' | 'internal';
+      options?: Record<string, string | number>;
+      mtuRequest?: number;
+    };
 
 /** One `ovs-vsctl --db=DB --timeout=30 …` transaction (commands joined by `--`). */
 export interface OvsStep {

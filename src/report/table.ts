@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import type { ResultFile, RunKnobs, SchemeRecord, TestRecord } from '../result/types.js';
 import { summarizeResult, type TestLine } from './summary.js';
+import { onlySweeps, renderSweepTable } from './sweep-headlines.js';
 
 /**
  * The terminal table: one row per scheme and placement, figures from the result file alone.
@@ -122,5 +123,7 @@ export function renderTable(result: ResultFile): string {
     ? `knobs: ${knobsText(o.knobs)}${o.warmupSeconds ? `; ${o.warmupSeconds} s warm-up per placement` : ''}${o.preset ? `; preset ${o.preset}` : ''}${o.full ? '; --full' : ''}\n`
     : '';
   const sweeps = sweepLines(result);
-  return `${first}\n${knobs}${table.toString()}\n${sweeps.length ? `${sweeps.join('\n')}\n` : ''}`;
+  // A run of sweeps only (s1-cloud) has no single figure for the columns above: its headlines instead.
+  const main = onlySweeps(result) ? renderSweepTable(result) : `${table.toString()}\n`;
+  return `${first}\n${knobs}${main}${sweeps.length ? `${sweeps.join('\n')}\n` : ''}`;
 }

@@ -2,7 +2,7 @@ import { addr, linkSet, route } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
-import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages } from './parts/encap.js';
+import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages, syscallNote } from './parts/encap.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from '../plan/scheme.js';
@@ -11,25 +11,30 @@ import type { Scheme } from '../plan/scheme.js';
  * Flannel's udp backend (udp_amd64.go, udp_network_amd64.go; datapaths §10): cni0 as flannel
  * delegates, TUN flannel0 holding the block's .0 and a route for the whole pod network, MTU =
  * underlay − 28, and a daemon that sends each IP packet as the UDP payload to port 8285 of the
- * host owning its destination block. The daemon is cnlab's own (src/encap/), standing in for flanneld.
+ * host owning its destination block. The daemon is cnlab's own (src/encap/), standing in for flanneld:
+ * by default one packet per read/sendto/recvfrom/write, as flanneld's proxy (udp_proxy_amd64.c);
+ * `flannel-udp-batched` is cnlab's fast daemon, better than the product.
  */
 const DEV = 'flannel0';
 const PORT = 8285;
 
 export interface FlannelUdpOptions {
   encrypt: boolean;
-  /** Device offloads in the daemon (default); false: one packet per system call, as flanneld does — for comparison. */
+  /**
+   * Batched system calls and device offloads in the daemon: `flannel-udp-batched`, better than the
+   * product. Default false: one packet per system call, as flanneld's proxy moves them.
+   */
   offload?: boolean;
 }
 
-export function flannelUdpScheme({ encrypt, offload = true }: FlannelUdpOptions): Scheme {
+export function flannelUdpScheme({ encrypt, offload = false }: FlannelUdpOptions): Scheme {
   const overhead = channelOverhead(encrypt);
   return {
-    name: `flannel-udp${encrypt ? '-encrypted' : ''}${offload ? '' : '-per-packet'}`,
-    summary: `Flannel udp: cni0 bridge, TUN flannel0, userspace daemon sending IP packets in UDP ${PORT} to the owner of the destination block${encrypt ? ', ChaCha20-Poly1305' : ''}`,
+    name: `flannel-udp${offload ? '-batched' : ''}${encrypt ? '-encrypted' : ''}`,
+    summary: `Flannel udp: cni0 bridge, TUN flannel0, userspace daemon sending IP packets in UDP ${PORT} to the owner of the destination block${encrypt ? ', ChaCha20-Poly1305' : ''}${offload ? '; batched system calls (better than the product)' : ''}`,
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
-    notes: encrypt ? [ENCAP_NOTE, encryptNote({ mode: 'tun', batch: false })] : [ENCAP_NOTE],
+    notes: [ENCAP_NOTE, syscallNote('tun', offload), ...(encrypt ? [encryptNote({ mode: 'tun', batch: false })] : [])],
     containers: true,
     overhead,
     build(lab) {
@@ -59,3 +64,5 @@ export function flannelUdpScheme({ encrypt, offload = true }: FlannelUdpOptions)
 
 export const flannelUdp = flannelUdpScheme({ encrypt: false });
 export const flannelUdpEncrypted = flannelUdpScheme({ encrypt: true });
+export const flannelUdpBatched = flannelUdpScheme({ encrypt: false, offload: true });
+export const flannelUdpBatchedEncrypted = flannelUdpScheme({ encrypt: true, offload: true });

@@ -21,6 +21,12 @@ export function sealsRecords(spec: Pick<EncapSpec, 'mode' | 'batch'>): boolean {
   return spec.mode === 'tun' || spec.batch;
 }
 
+/** How the daemon moves packets: the product's pattern (default), or cnlab's batching, named as better than the product. */
+export function syscallNote(mode: EncapSpec['mode'], batched: boolean): string {
+  if (batched) return "better than the product: cnlab's batched daemon (TSO/GRO on the device, sendmsg runs, recvmmsg)";
+  return mode === 'tun' ? "the product's syscall pattern: one packet per read, sendto, recvfrom and write, as flanneld" : "the product's syscall pattern: frames captured and injected one by one, one datagram per sendto, as Weave's router";
+}
+
 export function encryptNote(spec: Pick<EncapSpec, 'mode' | 'batch'>): string {
   const unit = sealsRecords(spec) ? `records of up to ${MAX_RECORD / 1024} KiB, each a device burst to one peer` : 'every datagram alone';
   return `encrypted: cnlab's ChaCha20-Poly1305 channel (per-lab key, replay window; seals ${unit}), not the project's own`;
@@ -42,7 +48,7 @@ export interface EncapSpec {
   encrypt: boolean;
   /** tap: several frames per datagram. */
   batch: boolean;
-  /** Device offloads (TSO on read, GRO on write; default true). */
+  /** Device offloads and batched system calls (TSO on read, GRO on write, sendmsg runs, recvmmsg); false: the product's one per call. */
   offload?: boolean;
   /** tap: flush a partly filled batch after this many µs (default 0: when the device is drained). */
   flushUs?: number;

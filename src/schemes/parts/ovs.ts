@@ -4,6 +4,7 @@ import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
 import type { BuildHost } from '../../plan/scheme.js';
 import { addr, addrDel, exec, linkSet, up, veth } from '../../plan/steps.js';
 import type { OvsOp, Step } from '../../plan/types.js';
+import { tuningNote, tuningSteps, UNTUNED, type OvsTuning } from './ovs-tuning.js';
 
 /**
  * Open vSwitch pieces shared by ovs, ovs-normal, ovs-linuxbridge, ovs-overlay and weave-fastdp
@@ -51,9 +52,9 @@ export function datapathOf(host: BuildHost): Datapath {
   return host.preferred ? 'system' : 'netdev';
 }
 
-/** Labels for every result built on this datapath. */
-export function datapathNotes(dp: Datapath): string[] {
-  return dp === 'netdev' ? [USERSPACE_NOTE] : [];
+/** Labels for every result built on this datapath (the userspace one: with the options that ran). */
+export function datapathNotes(dp: Datapath, tuning: OvsTuning = UNTUNED): string[] {
+  return dp === 'netdev' ? [USERSPACE_NOTE, tuningNote(tuning)] : [];
 }
 
 /** One host's OVS instance: its run directory and database socket. */
@@ -77,7 +78,7 @@ function ovsEnv(o: Ovs): Record<string, string> {
  * Database and daemons for one host: the database file, ovsdb-server (ready when its socket
  * exists), the root record (`init`), ovs-vswitchd (ready when its control socket exists).
  */
-export function ovsDaemons(o: Ovs): Step[] {
+export function ovsDaemons(o: Ovs, tuning: OvsTuning = UNTUNED): Step[] {
   const ns = o.host.ns;
   const env = ovsEnv(o);
   const db = join(o.dir, 'conf.db');
@@ -94,6 +95,7 @@ export function ovsDaemons(o: Ovs): Step[] {
       readyFile: join(o.dir, 'db.sock'),
     },
     exec(ns, ['ovs-vsctl', `--db=${o.db}`, '--no-wait', 'init']),
+    ...tuningSteps(ns, o.db, tuning),
     {
       kind: 'daemon',
       ns,
@@ -208,8 +210,9 @@ export const TX_OFF_FANOUT = 16;
  * OVS. One ethtool per container; for many, one `xargs nsenter` per host running them all (a
  * process started per namespace costs more the more namespaces exist, as in apply/fanout.ts).
  */
-export function txOff(h: HostNode, containers: ContainerNode[], dp: Datapath): Step[] {
-  if (dp === 'system') return [];
+export function txOff(h: HostNode, containers: ContainerNode[], dp: Datapath, tuning: OvsTuning = UNTUNED): Step[] {
+  // With userspace TSO, OVS handles partial checksums itself: the containers keep offloads on.
+  if (dp === 'system' || tuning.tso) return [];
   const args = ['ethtool', '-K', 'eth0', 'tx', 'off'];
   if (containers.length <= TX_OFF_FANOUT) return containers.map((c) => exec(c.ns, args));
   const input = containers.map((c) => `--net=/run/netns/${c.ns} ${args.join(' ')}\n`).join('');
