@@ -1,5 +1,6 @@
 import type { RatePoint, RunRecord, TestRecord } from '../result/types.js';
 import { runClient as iperf3Client, type Iperf3Parsed } from '../runners/iperf3.js';
+import { parseIntervals } from '../runners/iperf3-intervals.js';
 import { runClient as qperfClient } from '../runners/qperf.js';
 import { runClient as sockperfClient } from '../runners/sockperf.js';
 import type { RunOutput } from '../runners/types.js';
@@ -53,7 +54,8 @@ function iperf3Opts(t: TestRecord, ctx: RunContext, seconds: number, over: { udp
 function iperf3Record(base: Base, out: RunOutput<Iperf3Parsed>, cpu: CpuUse): RunRecord {
   const p = out.result;
   if (!p.ok) return failed(base, out, p.error);
-  return { ...base, ok: true, argv: out.argv, raw: out.raw, gbps: p.bitsPerSecond / 1e9, bytes: p.bytes, retransmits: p.retransmits, lossPercent: p.lostPercent, jitterMs: p.jitterMs, cpu, cpuSecondsPerGbit: cpuSecondsPerGbit(cpu.busy, p.bytes) };
+  const intervals = parseIntervals(out.raw);
+  return { ...base, ok: true, argv: out.argv, raw: out.raw, gbps: p.bitsPerSecond / 1e9, bytes: p.bytes, retransmits: p.retransmits, lossPercent: p.lostPercent, jitterMs: p.jitterMs, cpu, cpuSecondsPerGbit: cpuSecondsPerGbit(cpu.busy, p.bytes), ...(intervals.length ? { intervals } : {}) };
 }
 
 async function runIperf3(t: TestRecord, ctx: RunContext, seconds: number, base: Base): Promise<RunRecord> {

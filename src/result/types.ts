@@ -3,7 +3,8 @@ import type { Topology } from '../lab/types.js';
 import type { CpuUse } from '../measure/cpu.js';
 import type { Comparison, RatioSummary, Summary } from '../measure/stats.js';
 import type { Plan } from '../plan/types.js';
-import type { Workload } from '../schemes/types.js';
+import type { IntervalPoint } from '../runners/iperf3-intervals.js';
+import type { StandIn, Workload } from '../schemes/types.js';
 
 /**
  * The result file: everything needed to redo the report — environment, topology, each scheme's
@@ -123,6 +124,8 @@ export interface RunRecord {
   affinity?: { client?: string; server?: string };
   /** This run's main figure lies far from the others (modified z-score > 3.5; see methods). */
   outlier?: boolean;
+  /** iperf3: the run's time series, one point per report interval (-i), parsed from `raw`. */
+  intervals?: IntervalPoint[];
 }
 
 export interface TestRecord extends TestSpec {
@@ -179,6 +182,8 @@ export interface SchemeRecord {
   summary: string;
   attach: 'cni' | 'direct' | 'none';
   notes: string[];
+  /** Optional, after version 1: what stands in for the product (declared by the scheme or its build). */
+  standIn?: StandIn;
   overhead: number;
   mtu?: number;
   plan?: Plan;

@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
+import { reportInterval } from './iperf3-intervals.js';
 import { RunError, InputError } from '../errors.js';
 import { execArgs, inNetns } from '../util/exec.js';
 import { tasksetPrefix } from './affinity.js';
@@ -188,7 +189,8 @@ export function clientArgv(opts: ClientOptions): string[] {
   checkPort(opts.port);
   if (!Number.isInteger(opts.seconds) || opts.seconds < 1) throw new InputError(`invalid duration ${opts.seconds} s`);
   if (!opts.target || opts.target.startsWith('-')) throw new InputError(`invalid iperf3 target "${opts.target}"`);
-  const args = ['-c', opts.target, '-p', String(opts.port), '-J', '-t', String(opts.seconds)];
+  // -i: about ten intervals a run, kept as the run's time series (iperf3-intervals.ts).
+  const args = ['-c', opts.target, '-p', String(opts.port), '-J', '-t', String(opts.seconds), '-i', String(reportInterval(opts.seconds))];
   if (opts.streams !== undefined) {
     if (!Number.isInteger(opts.streams) || opts.streams < 1 || opts.streams > 128) {
       throw new InputError(`invalid stream count ${opts.streams} (1-128)`);

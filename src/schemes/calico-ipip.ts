@@ -5,6 +5,7 @@ import { routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import { ip } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
+import { STATIC_ROUTES } from './parts/stand-ins.js';
 import type { Scheme } from './types.js';
 
 const OVERHEAD = 20; // outer IPv4 header
@@ -33,6 +34,7 @@ export const calicoIpip: Scheme = {
     { kind: 'kernel', feature: 'NET_IPIP' },
   ],
   notes: ['peer routes static (no BGP daemon)'],
+  standIn: STATIC_ROUTES,
   containers: true,
   overhead: OVERHEAD,
   build(lab) {

@@ -4,6 +4,7 @@ import { podIp } from './parts/addresses.js';
 import { peerRoutes } from './parts/fabric.js';
 import { hostBlock, routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
+import { STATIC_ROUTES } from './parts/stand-ins.js';
 import type { Scheme } from './types.js';
 
 /**
@@ -17,6 +18,7 @@ export const calico: Scheme = {
   attach: 'direct',
   requires: [{ kind: 'kernel', feature: 'VETH' }],
   notes: ['peer routes static (no BGP daemon yet)'],
+  standIn: STATIC_ROUTES,
   containers: true,
   overhead: 0,
   build(lab) {

@@ -5,6 +5,7 @@ import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
 import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages } from './parts/encap.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
+import { ENCAP_DAEMON } from './parts/stand-ins.js';
 import type { Scheme } from './types.js';
 
 /**
@@ -30,6 +31,7 @@ export function flannelUdpScheme({ encrypt, offload = true }: FlannelUdpOptions)
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
     notes: encrypt ? [ENCAP_NOTE, encryptNote({ mode: 'tun', batch: false })] : [ENCAP_NOTE],
+    standIn: ENCAP_DAEMON,
     containers: true,
     overhead,
     build(lab) {

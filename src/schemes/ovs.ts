@@ -6,6 +6,7 @@ import {
   addPort,
   containerMac,
   datapathNotes,
+  datapathStandIn,
   datapathOf,
   moveAddress,
   ovsDaemons,
@@ -91,6 +92,7 @@ function ovsScheme(flows: 'explicit' | 'normal'): Scheme {
         mtu,
         targetIp: direct,
         notes: datapathNotes(dp),
+        standIn: datapathStandIn(dp),
       };
     },
   };

@@ -2,6 +2,15 @@ import type { Requirement } from '../caps/types.js';
 import type { Lab } from '../lab/types.js';
 import type { Stage } from '../plan/types.js';
 
+/**
+ * A scheme (or one build of it) that runs something else in place of the product's own component:
+ * what stands in and why. Carried in every result; reports mark such figures and rank them apart.
+ */
+export interface StandIn {
+  what: string;
+  why: string;
+}
+
 /** Where a benchmark process runs and the address it owns. */
 export interface Workload {
   /** Node name: a container ("h1c1") or, for the host baseline, a host ("h1"). */
@@ -35,6 +44,8 @@ export interface SchemeBuild {
    * the scheme's own `notes`.
    */
   notes?: string[];
+  /** This build stands in for the product (e.g. OVS without its kernel module); overrides the scheme's. */
+  standIn?: StandIn;
 }
 
 /** What the machine offers a scheme's build, decided by src/caps before planning (plain data). */
@@ -60,6 +71,8 @@ export interface Scheme {
   prefers?: Requirement[];
   /** Labels carried with every result of this scheme (e.g. "userspace stand-in"). */
   notes: string[];
+  /** What stands in for the product's own component in every build (see StandIn). */
+  standIn?: StandIn;
   /** False for the host baseline, which has no container namespaces. */
   containers: boolean;
   /** Encapsulation bytes taken from the underlay MTU. */

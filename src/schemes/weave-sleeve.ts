@@ -6,6 +6,7 @@ import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
 import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages } from './parts/encap.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
+import { ENCAP_DAEMON } from './parts/stand-ins.js';
 import type { Scheme } from './types.js';
 
 /**
@@ -41,6 +42,7 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
     notes: o.encrypt ? [ENCAP_NOTE, encryptNote({ mode: 'tap', batch: o.batch })] : [ENCAP_NOTE],
+    standIn: ENCAP_DAEMON,
     containers: true,
     overhead,
     build(lab) {

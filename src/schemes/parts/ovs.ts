@@ -3,8 +3,9 @@ import type { Requirement } from '../../caps/types.js';
 import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
 import { ip } from '../../plan/steps.js';
 import type { Step } from '../../plan/types.js';
-import type { BuildHost } from '../types.js';
+import type { BuildHost, StandIn } from '../types.js';
 import { exec } from './exec.js';
+import { OVS_USERSPACE } from './stand-ins.js';
 
 /**
  * Open vSwitch pieces shared by ovs, ovs-normal, ovs-linuxbridge, ovs-overlay and weave-fastdp
@@ -55,6 +56,11 @@ export function datapathOf(host: BuildHost): Datapath {
 /** Labels for every result built on this datapath. */
 export function datapathNotes(dp: Datapath): string[] {
   return dp === 'netdev' ? [USERSPACE_NOTE] : [];
+}
+
+/** What stands in on this datapath: the userspace one stands in for OVS's kernel datapath. */
+export function datapathStandIn(dp: Datapath): StandIn | undefined {
+  return dp === 'netdev' ? OVS_USERSPACE : undefined;
 }
 
 /** One host's OVS instance: its run directory and database socket. */
