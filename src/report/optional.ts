@@ -1,7 +1,7 @@
 import type { ResultFile } from '../result/types.js';
 import { mainMetric } from '../measure/derive.js';
 import type { ChartSpec } from './charts.js';
-import { latencyCharts, loadCharts, rateCharts, sweepCharts, transactionCpuChart } from './charts-more.js';
+import { loadCharts, rateCharts, sweepCharts, transactionCpuChart } from './charts-more.js';
 import { esc } from './escape.js';
 import type { ReportModel } from './figures.js';
 
@@ -107,7 +107,7 @@ function pairwiseHtml(r: ResultFile): string {
       };
       const rows = names.slice(1).map((a, i) => `<tr><th>${esc(a)}</th>${names.slice(0, i + 1).map((b) => cell(a, b)).join('')}${names.slice(i + 2).map(() => '<td></td>').join('')}</tr>`);
       const metric = cs[0]?.metric ?? '';
-      return `<h3>${esc(id)} <span class="ns">(${esc(metric)}${cs[0]?.higherIsBetter === false ? ', lower is better' : ''})</span></h3><div class="tablewrap"><table><thead><tr><th>row against column</th>${names.slice(0, -1).map((n) => `<th class="num">${esc(n)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+      return `<details class="matrix"><summary>${esc(id)} <span class="ns">(${esc(metric)}${cs[0]?.higherIsBetter === false ? ', lower is better' : ''}; ${names.length} × ${names.length})</span></summary><div class="tablewrap"><table><thead><tr><th>row against column</th>${names.slice(0, -1).map((n) => `<th class="num">${esc(n)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div></details>`;
     })
     .join('');
 }
@@ -115,7 +115,7 @@ function pairwiseHtml(r: ResultFile): string {
 export function extraHtml(r: ResultFile): ExtraSection[] {
   const out: ExtraSection[] = [];
   const pairs = pairwiseHtml(r);
-  if (pairs) out.push({ id: 'pairwise', title: 'Between every two schemes', html: `<p class="sub">The run's own comparisons: each cell is the row's scheme against the column's, the relative difference of the main figure and whether it is significant.</p>${pairs}` });
+  if (pairs) out.push({ id: 'pairwise', title: 'Between every two schemes', html: `<p class="sub">The run's own comparisons, one matrix per test (open one to read it): each cell is the row's scheme against the column's, the relative difference of the main figure, coloured when it is significant.</p>${pairs}` });
   const encap = encapRows(r);
   if (encap.length) {
     const rows = encap
@@ -145,5 +145,6 @@ export function extraMarkdown(r: ResultFile): string[] {
 }
 
 export function extraCharts(model: ReportModel): Array<ChartSpec | undefined> {
-  return [...latencyCharts(model), ...loadCharts(model), ...model.placements.map((p) => transactionCpuChart(model, p)), ...sweepCharts(model), ...rateCharts(model)];
+  // Idle latency has its own section (html-latency.ts).
+  return [...loadCharts(model), ...model.placements.map((p) => transactionCpuChart(model, p)), ...sweepCharts(model), ...rateCharts(model)];
 }

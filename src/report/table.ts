@@ -3,7 +3,10 @@ import type { ResultFile, RunKnobs, SchemeRecord, TestRecord } from '../result/t
 import { SAME_HOST_TEXT } from './baseline.js';
 import { SIGNIFICANCE_TEXT } from './significance.js';
 import { markedName, STAND_IN_LEGEND, standInOf } from './stand-in.js';
+import { lossText } from './figures.js';
 import { summarizeResult, type TestLine } from './summary.js';
+
+export { lossText };
 
 /**
  * The terminal table: one row per scheme and placement, figures from the result file alone.
@@ -204,7 +207,3 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
 /** Shorter headers for narrow terminals. */
 const SHORT_HEAD: Record<string, string> = { 'TCP Gbit/s ± CI': 'TCP Gbit/s', '% of host': '% host', 'TCP×4 Gbit/s': 'TCP×4', 'latency p50/p99 µs': 'p50/p99 µs', 'UDP latency µs': 'lat µs', 'CPU-s/Gbit': 'CPU/Gbit' };
 
-/** Loss: one rounding rule in every report — one decimal, two below 1%. */
-export function lossText(v: number): string {
-  return `${v.toFixed(v < 1 ? 2 : 1)}%`;
-}
