@@ -5,6 +5,7 @@ import { summarizeResult } from '../src/report/summary.js';
 import { renderTable } from '../src/report/table.js';
 import type { ResultFile } from '../src/result/types.js';
 import { REFUSED, resultFixture } from './fixtures/report/result.js';
+import { real } from './fixtures/results/synthetic.js';
 
 let result: ResultFile;
 beforeEach(() => {

@@ -47,7 +47,7 @@ function timeChart(spec: { id: string; title: string; caption: string; y: string
       legend: { data: spec.series.map((x) => x.s.label), top: 0, left: 0, itemWidth: 16, itemHeight: 8, itemGap: 18, textStyle: { fontSize: font(l) } },
       grid: { left: 8, right: 20, top: 16 + rows(l) * 22, bottom: 34, containLabel: true },
       color: spec.series.map((x) => x.s.color),
-      xAxis: { type: 'value', min: 0, name: 'seconds into the run', nameLocation: 'middle', nameGap: 26, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, fontSize: font(l) }, splitLine: { lineStyle: { color: GRIDLINE } } },
+      xAxis: { type: 'value', min: 0, max: 'dataMax', name: 'seconds into the run', nameLocation: 'middle', nameGap: 26, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, fontSize: font(l) }, splitLine: { lineStyle: { color: GRIDLINE } } },
       yAxis: valueAxis(spec.y, l, { min: 0, nameLocation: 'end', nameGap: 8 }),
       series: spec.series.map((x) => ({
         type: 'line' as const,

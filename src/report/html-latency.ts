@@ -3,7 +3,7 @@ import type { TestRecord } from '../result/types.js';
 import { font, frame, groupedBars, GRIDLINE, MUTED, valueAxis, type ChartSpec, type Layout } from './charts.js';
 import { esc } from './escape.js';
 import { fmt, latencyFigure, latencyTest, samples, specOf, testIds, testOf, testTitle, type ReportModel } from './figures.js';
-import { latencyGrade } from './layout.js';
+import { latencyGrade, LAYOUT_COLOR, layoutOf, layoutsPresent, sortByLayout } from './layout.js';
 import { STAND_IN_MARK } from './stand-in.js';
 
 /**
@@ -25,7 +25,7 @@ const PCTS = [
 export function latencyTestIds(model: ReportModel): string[] {
   const r = model.result;
   const first = model.placements.map((p) => latencyTest(r, p)).filter((x): x is string => !!x);
-  const more = testIds(r, (t) => t.kind === 'sockperf').filter((id) => !first.includes(id) && model.measured.some((s) => latencyFigure(testOf(s, id))));
+  const more = testIds(r, (t) => t.kind === 'sockperf' && !t.underLoad).filter((id) => !first.includes(id) && model.measured.some((s) => latencyFigure(testOf(s, id))));
   return [...first, ...more];
 }
 
@@ -51,15 +51,18 @@ function table(model: ReportModel, id: string): string {
 
 /** The figure per scheme with the runs' range as whiskers. */
 function rangeChart(model: ReportModel, id: string): ChartSpec {
-  const rows = rowsOf(model, id);
+  const rows = sortByLayout(rowsOf(model, id), (s) => latencyFigure(testOf(s, id))?.median, false);
   const f0 = latencyFigure(testOf(rows[0], id))!;
+  const values = rows.map((s) => latencyFigure(testOf(s, id))!.median).filter((v) => v > 0);
   return groupedBars({
     id: `latency-range-${id.replace(/[^a-z0-9]+/gi, '-')}`,
     title: `Latency: ${testTitle(specOf(model.result, id), id)}`,
-    caption: `${f0.what[0].toUpperCase()}${f0.what.slice(1)} in µs, median over runs; whiskers span the runs' lowest to highest. Lower is better.`,
+    caption: `${f0.what[0].toUpperCase()}${f0.what.slice(1)} in µs, median over runs; whiskers span the runs' lowest to highest. Lower is better. Grouped by layout, fastest first.`,
     axis: 'µs',
     categories: rows.map((s) => s.label),
-    colors: ['#0072B2'],
+    categoryColors: rows.map((s) => LAYOUT_COLOR[layoutOf(s)]),
+    layouts: layoutsPresent(rows),
+    log: values.length > 1 && Math.max(...values) / Math.min(...values) > 20,
     series: [
       {
         name: f0.short,

@@ -6,6 +6,7 @@ import { buildModel, type ReportModel } from './figures.js';
 import { pageHead } from './html-style.js';
 import { environmentBlock, schemeCard, summaryTable, verdictBlock } from './html-parts.js';
 import { latencySectionCharts, latencyTables } from './html-latency.js';
+import { LAYOUT_COLOR, LAYOUT_LABEL } from './layout.js';
 import { timeSeriesCharts } from './charts-time.js';
 import { headerLine } from './markdown.js';
 import { extraCharts, extraHtml } from './optional.js';
@@ -43,7 +44,8 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
 
 function figure(c: ChartSpec): string {
   const label = esc(c.title);
-  return `<figure class="chart" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}"><figcaption><h3>${label}</h3><p>${esc(c.caption)}</p></figcaption>
+  const layouts = c.layouts?.length ? `<p class="layouts">${c.layouts.map((k) => `<span><i style="background:${LAYOUT_COLOR[k]}"></i>${esc(LAYOUT_LABEL[k])}</span>`).join('')}</p>` : '';
+  return `<figure class="chart" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}"><figcaption><h3>${label}</h3><p>${esc(c.caption)}</p>${layouts}</figcaption>
 ${LAYOUTS.map((l) => `<div class="svg ${l}">${renderSvg(c.option(l), WIDTHS[l], c.height(l), label)}</div>`).join('\n')}</figure>`;
 }
 

@@ -74,12 +74,14 @@ function rateCsv(r: ResultFile): ExtraCsv | undefined {
 export function extraCsv(r: ResultFile): ExtraCsv[] {
   const out: ExtraCsv[] = [sweepCsv(r), latencyCsv(r), rateCsv(r)].filter((x): x is ExtraCsv => !!x);
   const encap = encapRows(r);
+  // Drops: one column per reason, so each counter is a number a spreadsheet can add up.
+  const dropKeys = [...new Set(encap.flatMap(({ c }) => Object.keys(c.drops ?? {})))].sort();
   if (encap.length) {
     out.push({
       name: 'encap-counters.csv',
       title: 'userspace encapsulation counters',
-      header: ['scheme', 'host', 'dev', 'mode', 'encrypted', 'batching', 'tx_packets', 'tx_bytes', 'tx_datagrams', 'tx_datagram_bytes', 'rx_packets', 'rx_bytes', 'rx_datagrams', 'rx_datagram_bytes', 'multi_frame_batches', 'max_frames', 'records_sealed', 'payloads_sealed', 'padding_bytes', 'records_opened', 'payloads_opened', 'drops', 'daemon_cpu_user_s', 'daemon_cpu_system_s'],
-      rows: encap.map(({ scheme, host, c }) => [scheme, host, c.dev, c.mode, c.encrypted, c.batching, c.tx?.packets, c.tx?.bytes, c.tx?.datagrams, c.tx?.datagramBytes, c.rx?.packets, c.rx?.bytes, c.rx?.datagrams, c.rx?.datagramBytes, c.batches?.multiFrame, c.batches?.maxFrames, c.records?.sealed?.records, c.records?.sealed?.items, c.records?.sealed?.padding, c.records?.opened?.records, c.records?.opened?.items, drops(c.drops ?? {}), c.cpuSeconds?.user, c.cpuSeconds?.system]),
+      header: ['scheme', 'host', 'dev', 'mode', 'encrypted', 'batching', 'tx_packets', 'tx_bytes', 'tx_datagrams', 'tx_datagram_bytes', 'rx_packets', 'rx_bytes', 'rx_datagrams', 'rx_datagram_bytes', 'multi_frame_batches', 'max_frames', 'records_sealed', 'payloads_sealed', 'padding_bytes', 'records_opened', 'payloads_opened', ...dropKeys.map((k) => `drops_${k.replace(/[^A-Za-z0-9]+/g, '_')}`), 'daemon_cpu_user_s', 'daemon_cpu_system_s'],
+      rows: encap.map(({ scheme, host, c }) => [scheme, host, c.dev, c.mode, c.encrypted, c.batching, c.tx?.packets, c.tx?.bytes, c.tx?.datagrams, c.tx?.datagramBytes, c.rx?.packets, c.rx?.bytes, c.rx?.datagrams, c.rx?.datagramBytes, c.batches?.multiFrame, c.batches?.maxFrames, c.records?.sealed?.records, c.records?.sealed?.items, c.records?.sealed?.padding, c.records?.opened?.records, c.records?.opened?.items, ...dropKeys.map((k) => c.drops?.[k] ?? 0), c.cpuSeconds?.user, c.cpuSeconds?.system]),
     });
   }
   return out;
@@ -137,7 +139,7 @@ export function extraMarkdown(r: ResultFile): string[] {
   const encap = encapRows(r);
   if (!encap.length) return [];
   return [
-    '**Userspace encapsulation daemons**',
+    '### Userspace encapsulation daemons',
     '',
     ...encap.map(({ scheme, host, c }) => `- ${scheme.replace(/[<>]/g, '')} ${host.replace(/[<>]/g, '')}: tx ${c.tx?.packets ?? 0} packets (+${overheadPct(c.tx?.bytes ?? 0, c.tx?.datagramBytes ?? 0)}% bytes${c.records ? `, ${perRecord(c)} per record` : ''}), rx ${c.rx?.packets ?? 0}, drops: ${drops(c.drops ?? {}).replace(/[<>]/g, '')}`),
     '',
