@@ -129,7 +129,7 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
   let anyNs = false;
   let anyStandIn = false;
   const body: string[][] = [];
-  const width = 8 + (withTcp4 ? 1 : 0) + (withLatency ? 1 : 0);
+  const width = 7 + (withTcp4 ? 1 : 0) + (withLatency ? 1 : 0);
   for (const s of summarizeResult(result)) {
     const rec = result.schemes.find((x) => x.name === s.name)!;
     const standIn = standInOf(rec);
