@@ -43,6 +43,9 @@ tr.off .reason { margin-left: 6px; }
 .verdict details.more { margin-top: 10px; }
 details.matrix { border: 1px solid var(--line); border-radius: 8px; padding: 6px 10px; }
 details.matrix[open] summary { margin-bottom: 6px; }
+details.matrix th, details.matrix td { white-space: normal; overflow-wrap: anywhere; font-size: 0.85rem; padding: 4px 5px; }
+table.wrap th { white-space: normal; }
+details.matrix td:first-child, details.matrix th:first-child { white-space: nowrap; }
 .layouts { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85rem; color: var(--muted); margin: 4px 0 0; }
 .layouts i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 .sig-bad { color: var(--bad); font-weight: 600; }

@@ -105,7 +105,7 @@ function pairwiseHtml(r: ResultFile): string {
         const better = c.higherIsBetter ? c.diff > 0 : c.diff < 0;
         const cls = c.method === 'none' ? '' : !c.significant ? 'ns' : better ? 'sig-good' : 'sig-bad';
         const p = c.pValue === undefined ? 'untested' : c.significant ? `p = ${c.pValue.toPrecision(2)}` : 'n.s.';
-        return `<td class="num ${cls}" title="${esc(`${c.metric}, ${c.method}`)}">${rel} <span class="ns">${p}</span></td>`;
+        return `<td class="num ${cls}" title="${esc(`${c.metric}, ${c.method}`)}">${rel}<br><span class="ns">${p}</span></td>`;
       };
       const rows = names.slice(1).map((a, i) => `<tr><th>${esc(a)}</th>${names.slice(0, i + 1).map((b) => cell(a, b)).join('')}${names.slice(i + 2).map(() => '<td></td>').join('')}</tr>`);
       const metric = cs[0]?.metric ?? '';
@@ -129,7 +129,7 @@ export function extraHtml(r: ResultFile): ExtraSection[] {
     out.push({
       id: 'encap',
       title: 'Userspace encapsulation daemons',
-      html: `<p class="sub">Counters of cnlab's encapsulation daemon on each host, read after the tests: what went through the TUN/TAP device, the bytes the encapsulation added, batching, how many packets or frames each encrypted record sealed at once, drops by reason and the daemon's own CPU time.</p><div class="tablewrap"><table><thead><tr><th>scheme</th><th>host</th><th>device</th><th>encrypted</th><th class="num">tx packets</th><th class="num">rx packets</th><th class="num">added bytes</th><th class="num">multi-frame datagrams</th><th class="num">payloads per record</th><th>drops</th><th class="num">daemon CPU-s</th></tr></thead><tbody>${rows}</tbody></table></div>`,
+      html: `<p class="sub">Counters of cnlab's encapsulation daemon on each host, read after the tests: what went through the TUN/TAP device, the bytes the encapsulation added, batching, how many packets or frames each encrypted record sealed at once, drops by reason and the daemon's own CPU time.</p><div class="tablewrap"><table class="wrap"><thead><tr><th>scheme</th><th>host</th><th>device</th><th>encrypted</th><th class="num">tx packets</th><th class="num">rx packets</th><th class="num">added bytes</th><th class="num">multi-frame datagrams</th><th class="num">payloads per record</th><th>drops</th><th class="num">daemon CPU-s</th></tr></thead><tbody>${rows}</tbody></table></div>`,
     });
   }
   return out;
