@@ -54,7 +54,7 @@ export function registerRunCommand(program: Command): void {
       .option('--out <dir>', 'where the result file goes (default results/<timestamp>/)')
       .option('--preset <name>', 're-run a study: its schemes, tests and knobs (see: cnlab presets)')
       .option('--full', 'every test: stream and datagram sweeps, UDP rate search, latency (also under load), qperf message-size sweeps')
-      .option('--tests <names>', 'only these tests, by name, e.g. tcp-1,tcp-4,lat-tcp (from --full\'s or the preset\'s)')
+      .option('--tests <names>', 'only these tests, by name, e.g. tcp-1,udp-lat,lat-tcp (see: cnlab tests)')
       .option('--repeats <n>', 'repeats per test (default 3)')
       .option('--duration <s>', 'seconds per test run (default 1)')
       .option('--warmup <s>', 'seconds of an unrecorded warm-up run before the first test of each placement (default 1, 0: none)')
