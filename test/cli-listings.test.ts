@@ -30,3 +30,12 @@ describe('renderColumns', () => {
     expect(row.endsWith('…')).toBe(true);
   });
 });
+
+describe('progress line', () => {
+  it('says what runs, the last figure, the time taken and the time left', async () => {
+    const { liveLine } = await import('../src/cli/progress.js');
+    expect(liveLine('calico', 'tcp-1/cross run 2/3', 12.4, 40, 'udp/cross 0.95 Gbit/s')).toBe('calico: tcp-1/cross run 2/3 · last udp/cross 0.95 Gbit/s · 12s, about 28s left');
+    expect(liveLine('ovs', 'tearing down', 50, 40)).toBe('ovs: tearing down · 50s, finishing');
+    expect(liveLine('host', 'building', 95)).toBe('host: building · 1m35s');
+  });
+});

@@ -46,6 +46,18 @@ function doneLine(rec: SchemeRecord): string {
   return lat ? `${first!.id}: ${lat.median.toFixed(1)} µs` : 'done';
 }
 
+/** The last figure a scheme has measured so far, for the live progress line. */
+function lastFigure(rec: SchemeRecord): string | undefined {
+  for (const t of [...rec.tests].reverse()) {
+    const run = [...t.runs].reverse().find((r) => r.ok);
+    if (!run) continue;
+    if (run.latency?.p50Us !== undefined) return `${t.id} ${run.latency.p50Us.toFixed(1)} µs`;
+    if (run.latencyUs !== undefined) return `${t.id} ${run.latencyUs.toFixed(1)} µs`;
+    if (run.gbps !== undefined) return `${t.id} ${run.gbps.toFixed(2)} Gbit/s${run.lossPercent !== undefined ? `, ${run.lossPercent.toFixed(1)}% lost` : ''}`;
+  }
+  return undefined;
+}
+
 export function registerRunCommand(program: Command): void {
   addTopologyFlags(
     program
@@ -125,9 +137,15 @@ export function registerRunCommand(program: Command): void {
       const minutes = Math.max(1, Math.round((perScheme * buildable) / 60));
       process.stderr.write(`cnlab: ${entries.length} schemes × ${m.tests.length} tests × ${m.suite.repeats} repeats${m.preset ? ` (preset ${m.preset.name})` : ''}: at most about ${minutes} min\n`);
     }
+    const perSchemeSeconds = estimateSeconds(m.tests, m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3;
     await runWithProgress(
       entries.map((e) => ({
         title: 'scheme' in e ? e.scheme.name : e.missing,
+        estimateSeconds: 'scheme' in e ? estimateSeconds(testsFor(m.tests, e.placements), m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3 : perSchemeSeconds,
+        lastFigure: () => {
+          const rec = result.schemes.find((x) => 'scheme' in e && x.name === e.scheme.name);
+          return rec ? lastFigure(rec) : undefined;
+        },
         run: async (status) => {
           if ('missing' in e) {
             const rec = missingRecord(e.missing);
