@@ -29,9 +29,9 @@ export function writeReports(result: ResultFile, dir: string): string[] {
   const model = buildModel(result);
   const v = verdicts(model);
   const written = [put(join(dir, REPORT_HTML), renderHtml(result)), put(join(dir, REPORT_MD), renderMarkdown(result, model, v))];
+  for (const f of csvFiles(result, model)) written.push(put(join(dir, f.name), f.text));
   // The page links result.json by name: a report written elsewhere gets its own copy (never over another file).
   const raw = join(dir, 'result.json');
   if (!existsSync(raw)) written.push(put(raw, `${JSON.stringify(result, null, 1)}\n`));
-  for (const f of csvFiles(result, model)) written.push(put(join(dir, f.name), f.text));
   return written;
 }
