@@ -89,7 +89,10 @@ export function measurement(o: MeasureFlags, topology: Topology): Measurement {
   const pin = o.pin ?? preset?.knobs.pin ?? false;
   const placements: Placement[] = topology.sameHost ? ['cross', 'same'] : ['cross'];
   // --tests picks from every test a run knows: the default run's (udp-lat) and --full's.
-  const every = () => [...quickTests(udpRate, placements), ...fullTests(udpRate, placements, sizes)].filter((t, i, all) => all.findIndex((x) => x.id === t.id) === i);
+  const every = () =>
+    [...fullTests(udpRate, placements, sizes), ...quickTests(udpRate, placements)]
+      .filter((t, i, all) => all.findIndex((x) => x.id === t.id) === i)
+      .sort((a, b) => placements.indexOf(a.placement) - placements.indexOf(b.placement));
   const all = preset ? preset.tests({ udpRate, sizes }) : o.tests !== undefined ? every() : o.full ? fullTests(udpRate, placements, sizes) : quickTests(udpRate, placements);
   const tests = pickTests(testsFor(all, placements), o.tests);
   const knobs: RunKnobs = {
