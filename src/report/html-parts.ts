@@ -4,7 +4,7 @@ import { SAME_HOST_SHORT } from './baseline.js';
 import { fmt, headlineTest, isBulk, knobsText, latencyFigure, latencyTest, lineOf, lossText, pct, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
 import { headlineHtml, verdictTable } from './html-verdict.js';
 import { latencyGrade, lossGrade, ratioGrade } from './layout.js';
-import { STAND_IN_LEGEND, STAND_IN_MARK } from './stand-in.js';
+import { STAND_IN_LEGEND, STAND_IN_MARK, standInOf } from './stand-in.js';
 import { SIGNIFICANCE_TEXT } from './significance.js';
 import { FABRIC_SHORT, FABRIC_TEXT, type Hop } from './path.js';
 import type { Cost, Verdicts } from './verdicts.js';
@@ -113,7 +113,8 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
   const outliers = r.tests.filter((t) => t.outlierRepeats?.length).map((t) => `${t.id} run ${t.outlierRepeats!.join(', ')}`);
   const warmups = r.tests.filter((t) => t.warmup && !t.warmup.ok).map((t) => `${t.id}: ${t.warmup!.error ?? 'failed'}`);
   const notes = [
-    ...r.notes.map((n) => `note: ${n}`),
+    // A note that only said "stand-in" in words is the banner above when the record carries standIn.
+    ...r.notes.filter((n) => !(r.standIn && standInOf({ notes: [n] }))).map((n) => `note: ${n}`),
     ...(r.status !== 'ok' ? [`${r.status}: ${r.reason ?? 'no reason recorded'}`] : []),
     ...(outliers.length ? [`outlier runs (flagged, still counted): ${outliers.join('; ')}`] : []),
     ...(warmups.length ? [`warm-up failed: ${warmups.join('; ')}`] : []),
