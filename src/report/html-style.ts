@@ -95,6 +95,10 @@ footer { margin-top: 40px; color: var(--faint); font-size: 0.85rem; }
   .svg.wide, .svg.medium { display: none; } .svg.narrow { display: block; }
   figure.chart { padding: 10px 8px; }
   th, td { padding: 5px 7px; }
+  .verdict-table thead { display: none; }
+  .verdict-table tr, .verdict-table th[scope=row], .verdict-table td { display: block; width: auto; border: 0; }
+  .verdict-table tr { border-bottom: 1px solid var(--line); padding: 4px 0; }
+  .verdict-table td::before { content: attr(data-label); display: block; font-size: 0.8rem; color: var(--faint); }
 }
 @media print { nav.toc, .downloads { display: none; } figure.chart, .card { break-inside: avoid; } }
 `;

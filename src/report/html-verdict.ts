@@ -105,7 +105,7 @@ export function verdictTable(model: ReportModel, v: Verdicts): string {
     const [best, ...rest] = x.real;
     const more = rest.length > 3 ? ` <span class="ns">+${rest.length - 3} more</span>` : '';
     const host = x.host ? `<br><span class="ns">host: ${esc(x.host.text)}</span>` : '';
-    return `<tr><th scope="row">${esc(x.what)}<br><span class="ns">${esc(x.unit)}</span>${host}</th><td>${best ? chip(best) : '–'}</td><td>${rest.slice(0, 3).map((e) => chip(e, x.tied.has(e.s.rec.name))).join(' ') || '–'}${more}</td>${anyStandIn ? `<td>${x.standIns.map((e) => chip(e)).join(' ') || '–'}</td>` : ''}</tr>`;
+    return `<tr><th scope="row">${esc(x.what)}<br><span class="ns">${esc(x.unit)}</span>${host}</th><td data-label="best real datapath">${best ? chip(best) : '–'}</td><td data-label="then">${rest.slice(0, 3).map((e) => chip(e, x.tied.has(e.s.rec.name))).join(' ') || '–'}${more}</td>${anyStandIn ? `<td data-label="stand-ins† (ranked apart)">${x.standIns.map((e) => chip(e)).join(' ') || '–'}</td>` : ''}</tr>`;
   });
   return `<div class="tablewrap"><table class="verdict-table"><thead><tr><th>figure</th><th>best real datapath</th><th>then (≈: not significantly behind the best)</th>${anyStandIn ? '<th>stand-ins† (ranked apart)</th>' : ''}</tr></thead><tbody>${cells.join('')}</tbody></table></div>`;
 }
