@@ -174,7 +174,7 @@ export function renderCompareTable(c: Comparison): string {
     table.push([row.scheme, row.test, ...row.cells.map(gbps), ...row.cells.slice(1).map((x) => deltaText(x?.delta)), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
   }
   const warn = c.differences.length ? `\nenvironments differ — changes may come from the machine, not the network:\n${diffLines(c).map((l) => `  ${l}`).join('\n')}\n` : '\nenvironments match (kernel, CPU, tools, knobs, topology)\n';
-  return `${runLines(c).join('\n')}\n${table.toString()}\nmedian ± 95% CI half-width; change against ${c.runs[0].key} with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}${warn}`;
+  return `${runLines(c).join('\n')}\n${table.toString()}\nmedian ± 95% CI half-width (latency rows in µs, lower is better); change against ${c.runs[0].key} with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}; same-host % host is against loopback (host → itself)${warn}`;
 }
 
 export function renderCompareMarkdown(c: Comparison): string {

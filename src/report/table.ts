@@ -103,10 +103,10 @@ export interface TableOptions {
   columns?: number;
 }
 
-/** The terminal width to fit: the option, else $COLUMNS, else 120. */
+/** The terminal width to fit: the option, else $COLUMNS, else the terminal's own width, else 120. */
 export function terminalColumns(o: TableOptions = {}): number {
   const env = Number(process.env.COLUMNS);
-  return Math.max(40, o.columns ?? (Number.isInteger(env) && env > 0 ? env : 120));
+  return Math.max(40, o.columns ?? (Number.isInteger(env) && env > 0 ? env : process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 120));
 }
 
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => [...l].length));
