@@ -115,8 +115,9 @@ describe('cnlab report / compare (CLI, no root, no lab)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const names = readdirSync(out).sort();
-    expect(names).toEqual(['report.html', 'report.md', 'runs.csv', 'summary.csv']);
-    expect(r.stdout.trim().split('\n')).toEqual([join(out, 'report.html'), join(out, 'report.md'), join(out, 'summary.csv'), join(out, 'runs.csv')]);
+    // The page links result.json beside it, so --out elsewhere gets a copy.
+    expect(names).toEqual(['report.html', 'report.md', 'result.json', 'runs.csv', 'summary.csv']);
+    expect(r.stdout.trim().split('\n')).toEqual([join(out, 'report.html'), join(out, 'report.md'), join(out, 'summary.csv'), join(out, 'runs.csv'), join(out, 'result.json')]);
     const copy = join(dir, 'beside', 'result.json');
     mkdirSync(join(dir, 'beside'));
     writeFileSync(copy, readFileSync(REAL_FILE));

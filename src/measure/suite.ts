@@ -128,6 +128,7 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     rec.buildSeconds = (performance.now() - t0) / 1000;
     Object.assign(rec, { plan: up.plan, workloads: up.build.workloads, mtu: up.build.mtu });
     rec.notes.push(...(up.build.notes ?? []));
+    if (up.build.standIn ?? scheme.standIn) rec.standIn = up.build.standIn ?? scheme.standIn;
     const pairs = (['cross', 'same'] as const).flatMap((p) => pairFor(up!.build.workloads, p) ?? []);
     const seen = new Map(pairs.map((w) => [w.ns + w.ifName, w]));
     rec.interfaces = await Promise.all([...seen.values()].map(interfaceInfo));

@@ -284,3 +284,12 @@ export interface Plan {
   namespaces: string[];
   stages: Stage[];
 }
+
+/**
+ * A scheme (or one build of it) that runs something else in place of the product's own component:
+ * what stands in and why. Carried in every result; reports mark such figures and rank them apart.
+ */
+export interface StandIn {
+  what: string;
+  why: string;
+}

@@ -3,6 +3,22 @@ import type { Topology, Workload } from '../lab/types.js';
 // by the plan layer (below this one), the same vocabulary the report reads.
 import type { Plan } from '../plan/types.js';
 import type { Comparison, RatioSummary, Summary } from '../stats/stats.js';
+import type { StandIn } from '../plan/types.js';
+
+/** One point of a run's time series (iperf3 -i intervals; runners/iperf3-intervals.ts parses them). */
+export interface IntervalPoint {
+  /** Seconds since the test started, at the interval's end. */
+  t: number;
+  gbps: number;
+  /** TCP: segments retransmitted in the interval (all streams). */
+  retransmits?: number;
+  /** TCP: congestion window at the interval's end, bytes (all streams). */
+  cwndBytes?: number;
+  /** TCP: smoothed round-trip time, µs (mean over streams). */
+  rttUs?: number;
+  /** UDP: datagrams sent in the interval. */
+  packets?: number;
+}
 
 /**
  * The result file: everything needed to redo the report — environment, topology, each scheme's
@@ -132,6 +148,8 @@ export interface RunRecord {
   affinity?: { client?: string; server?: string };
   /** This run's main figure lies far from the others (modified z-score > 3.5; see methods). */
   outlier?: boolean;
+  /** iperf3: the run's time series, one point per report interval (-i), parsed from `raw`. */
+  intervals?: IntervalPoint[];
 }
 
 export interface TestRecord extends TestSpec {
@@ -193,6 +211,8 @@ export interface SchemeRecord {
   summary: string;
   attach: 'cni' | 'direct' | 'none';
   notes: string[];
+  /** Optional, after version 1: what stands in for the product (declared by the scheme or its build). */
+  standIn?: StandIn;
   overhead: number;
   mtu?: number;
   plan?: Plan;

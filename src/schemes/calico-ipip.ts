@@ -5,6 +5,7 @@ import { containerWorkloads, direct } from './parts/workloads.js';
 import { addr, exec, linkSet } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import type { Scheme } from '../plan/scheme.js';
+import { STATIC_ROUTES } from './parts/stand-ins.js';
 
 const OVERHEAD = 20; // outer IPv4 header
 
@@ -32,6 +33,7 @@ export const calicoIpip: Scheme = {
     { kind: 'kernel', feature: 'NET_IPIP' },
   ],
   notes: ['peer routes static (no BGP daemon)'],
+  standIn: STATIC_ROUTES,
   containers: true,
   overhead: OVERHEAD,
   build(lab) {

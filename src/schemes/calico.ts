@@ -5,6 +5,7 @@ import { peerRoutes } from './parts/fabric.js';
 import { hostBlock, routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from '../plan/scheme.js';
+import { STATIC_ROUTES } from './parts/stand-ins.js';
 
 /**
  * Calico with BGP routing, no encapsulation: routed veths (see parts/routed-veth.ts) and, between
@@ -17,6 +18,7 @@ export const calico: Scheme = {
   attach: 'direct',
   requires: [{ kind: 'kernel', feature: 'VETH' }],
   notes: ['peer routes static (no BGP daemon yet)'],
+  standIn: STATIC_ROUTES,
   containers: true,
   overhead: 0,
   build(lab) {

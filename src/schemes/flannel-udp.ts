@@ -6,6 +6,7 @@ import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, e
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from '../plan/scheme.js';
+import { ENCAP_DAEMON } from './parts/stand-ins.js';
 
 /**
  * Flannel's udp backend (udp_amd64.go, udp_network_amd64.go; datapaths §10): cni0 as flannel
@@ -35,6 +36,7 @@ export function flannelUdpScheme({ encrypt, offload = false }: FlannelUdpOptions
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
     notes: [ENCAP_NOTE, syscallNote('tun', offload), ...(encrypt ? [encryptNote({ mode: 'tun', batch: false })] : [])],
+    standIn: ENCAP_DAEMON,
     containers: true,
     overhead,
     build(lab) {

@@ -8,6 +8,7 @@ import {
   addPort,
   containerMac,
   datapathNotes,
+  datapathStandIn,
   datapathOf,
   moveAddress,
   ovsDaemons,
@@ -84,6 +85,7 @@ export const ovsInternal: Scheme = {
       mtu,
       targetIp: direct,
       notes: datapathNotes(dp, USERSPACE_TUNING),
+      standIn: datapathStandIn(dp),
     };
   },
 };

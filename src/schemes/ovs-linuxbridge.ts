@@ -8,6 +8,7 @@ import {
   addPort,
   containerMac,
   datapathNotes,
+  datapathStandIn,
   datapathOf,
   moveAddress,
   ovsDaemons,
@@ -102,6 +103,7 @@ export const ovsLinuxbridge: Scheme = {
       mtu,
       targetIp: direct,
       notes: datapathNotes(dp),
+      standIn: datapathStandIn(dp),
     };
   },
 };

@@ -9,6 +9,7 @@ import {
   addVxlanPort,
   containerMac,
   datapathNotes,
+  datapathStandIn,
   datapathOf,
   ovsDaemons,
   ovsOf,
@@ -96,6 +97,7 @@ export const ovsOverlay: Scheme = {
       mtu,
       targetIp: direct,
       notes: datapathNotes(dp),
+      standIn: datapathStandIn(dp),
     };
   },
 };

@@ -6,6 +6,7 @@ import {
   addPort,
   containerMac,
   datapathNotes,
+  datapathStandIn,
   datapathOf,
   moveAddress,
   ovsDaemons,
@@ -93,6 +94,7 @@ export function ovsScheme(flows: 'explicit' | 'normal', tuning: OvsTuning = USER
         mtu,
         targetIp: direct,
         notes: datapathNotes(dp, tuning),
+        standIn: datapathStandIn(dp),
       };
     },
   };

@@ -5,7 +5,8 @@ import { bridge, fdb, linkSet, up, veth, vxlan } from '../plan/steps.js';
 import type { Stage, Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
-import { addBridge, addFlows, addPort, addVxlanPort, datapathNotes, ovsDaemons, ovsOf, OVS_TOOLS, txOff, underlayBridge, vsctl, type Datapath } from './parts/ovs.js';
+import { BRIDGE_VXLAN } from './parts/stand-ins.js';
+import { addBridge, addFlows, addPort, addVxlanPort, datapathNotes, datapathStandIn, ovsDaemons, ovsOf, OVS_TOOLS, txOff, underlayBridge, vsctl, type Datapath } from './parts/ovs.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme, SchemeBuild } from '../plan/scheme.js';
 
@@ -139,6 +140,7 @@ export function weaveBuild(lab: Lab, dp: Datapath | null): SchemeBuild {
     mtu,
     targetIp: direct,
     notes: dp ? datapathNotes(dp) : [APPROXIMATION_NOTE],
+    standIn: dp ? datapathStandIn(dp) : BRIDGE_VXLAN,
   };
 }
 

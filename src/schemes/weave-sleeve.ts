@@ -7,6 +7,7 @@ import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attac
 import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages, syscallNote } from './parts/encap.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from '../plan/scheme.js';
+import { ENCAP_DAEMON } from './parts/stand-ins.js';
 
 /**
  * Weave Net in sleeve mode (net/bridge.go; datapaths §16): a bridge `weave` per host, containers
@@ -47,6 +48,7 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
     notes: [ENCAP_NOTE, syscallNote('tap', offload), ...(o.encrypt ? [encryptNote({ mode: 'tap', batch: o.batch })] : [])],
+    standIn: ENCAP_DAEMON,
     containers: true,
     overhead,
     build(lab) {

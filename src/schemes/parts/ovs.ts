@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { Requirement } from '../../caps/types.js';
 import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
-import type { BuildHost } from '../../plan/scheme.js';
+import type { BuildHost, StandIn } from '../../plan/scheme.js';
 import { addr, addrDel, exec, linkSet, up, veth } from '../../plan/steps.js';
 import type { OvsOp, Step } from '../../plan/types.js';
 import { tuningNote, tuningSteps, UNTUNED, type OvsTuning } from './ovs-tuning.js';
+import { OVS_USERSPACE } from './stand-ins.js';
 
 /**
  * Open vSwitch pieces shared by ovs, ovs-normal, ovs-linuxbridge, ovs-overlay and weave-fastdp
@@ -55,6 +56,11 @@ export function datapathOf(host: BuildHost): Datapath {
 /** Labels for every result built on this datapath (the userspace one: with the options that ran). */
 export function datapathNotes(dp: Datapath, tuning: OvsTuning = UNTUNED): string[] {
   return dp === 'netdev' ? [USERSPACE_NOTE, tuningNote(tuning)] : [];
+}
+
+/** What stands in on this datapath: the userspace one stands in for OVS's kernel datapath. */
+export function datapathStandIn(dp: Datapath): StandIn | undefined {
+  return dp === 'netdev' ? OVS_USERSPACE : undefined;
 }
 
 /** One host's OVS instance: its run directory and database socket. */
