@@ -144,6 +144,11 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     out.containersOnUnderlay = parent === underlay?.name && !/^l3/.test(mode);
     hops.push({ kind: 'macvlan', label: `${kind} on ${parent}`, detail: `${mode} mode: bypasses the host's IP stack` });
     same.push({ kind: 'macvlan', label: `${kind} on ${parent}`, detail: `${mode} mode: switched inside the parent device` });
+  } else if (own?.type === 'ovs-internal' && own.master && own.origin) {
+    // An OVS internal port moved into the container (ovs-internal): its bridge is in the namespace it came from.
+    const master = deviceNamed(f, own.origin, own.master);
+    bridges = master ? bridgeChain(f, master) : [];
+    out.attach = 'ovs';
   } else if (own?.type === 'veth' && own.peer) {
     const hostEnd = deviceNamed(f, own.peer.ns, own.peer.name);
     const master = hostEnd?.master ? deviceNamed(f, own.peer.ns, hostEnd.master) : undefined;
