@@ -12,7 +12,10 @@ import { remoteCommand } from '../src/util/shell.js';
 const SHELLS = ['/bin/sh', '/bin/bash', '/bin/dash', '/usr/bin/zsh'].filter((s) => existsSync(s));
 
 function roundTrip(shell: string, argv: string[]): string[] {
-  const out = execFileSync(shell, ['-c', remoteCommand(['printf', '%s\\0', ...argv])], { cwd: '/', env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' } });
+  const out = execFileSync(shell, ['-c', remoteCommand(['printf', '%s\\0', ...argv])], {
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' },
+  });
   const parts = out.toString('utf8').split('\0');
   expect(parts.pop()).toBe('');
   return parts;
@@ -31,7 +34,7 @@ const HOSTILE: Record<string, string[]> = {
   operators: [';', '&&', '||', '|', '&', '>', '<', '>>', '2>&1', '#comment', '!', '(', ')'],
   assignments: ['A=1', '=x', '%1', 'a=b=c'],
   'non-ASCII': ['héllo', '日本語', '🙂', 'ü\u0301', '\u00a0'],
-  backslashes: ['\\', '\\n', 'a\\', '\\\''],
+  backslashes: ['\\', '\\n', 'a\\', "\\'"],
   'control bytes': ['\x01\x02\x7f', '\x1b[31m'],
 };
 
