@@ -33,6 +33,14 @@ describe('inventory: a good file', () => {
     expect(inv.hosts[0].nic_mode).toBe('ipvlan');
   });
 
+  it('takes an ssh_config next to the file, and refuses one that is not there', () => {
+    const hosts = [{ name: 'a', ssh: 'root@host-a', nic: 'eth1' }];
+    expect(parseInventory({ hosts, ssh_config: 'lab.key' }, 'inline', dir).sshConfig).toBe(`${dir}lab.key`);
+    expect(() => parseInventory({ hosts, ssh_config: 'nope.conf' }, 'inline', dir)).toThrow(
+      /inline: ssh_config .*nope\.conf does not exist/,
+    );
+  });
+
   it('expands ~/ to the home directory only', () => {
     expect(keyPath('~/.ssh/lab', '/x', '/home/u')).toBe('/home/u/.ssh/lab');
     expect(keyPath('k', '/inv', '/home/u')).toBe('/inv/k');

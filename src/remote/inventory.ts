@@ -16,6 +16,7 @@ import { zodLine } from '../lab/topology.js';
  *   hosts:
  *     - { name: a, ssh: root@host-a, nic: eth1 }
  *     - { name: b, ssh: ops@host-b, nic: eth1, sudo: true, port: 2222, key: ~/.ssh/lab }
+ *   ssh_config: lab-ssh.conf        # optional: used instead of ~/.ssh/config (ssh -F)
  */
 
 /**
@@ -66,7 +67,10 @@ const hostSchema = z
   .strict();
 
 const inventorySchema = z
-  .object({ hosts: z.array(hostSchema).min(1, 'must list at least one host').max(64, 'must list at most 64 hosts') })
+  .object({
+    hosts: z.array(hostSchema).min(1, 'must list at least one host').max(64, 'must list at most 64 hosts'),
+    ssh_config: z.string().min(1, 'must not be empty').optional(),
+  })
   .strict();
 
 export type InventoryHost = z.infer<typeof hostSchema>;
@@ -75,12 +79,14 @@ export interface Inventory {
   /** The file it came from (for messages). */
   source: string;
   hosts: InventoryHost[];
+  /** An ssh_config(5) file used instead of ~/.ssh/config (absolute), when the inventory names one. */
+  sshConfig?: string;
 }
 
 /** `~/x` → $HOME/x; a relative path is taken from the inventory file's directory. */
 export function keyPath(key: string, inventoryDir: string, home = homedir()): string {
   if (key === '~' || key.startsWith('~/')) return resolve(home, key.slice(2));
-  if (key.startsWith('~')) throw new InputError(`key "${key}": only ~/ (your own home) is understood`);
+  if (key.startsWith('~')) throw new InputError(`"${key}": only ~/ (your own home) is understood`);
   return isAbsolute(key) ? key : resolve(inventoryDir, key);
 }
 
@@ -119,7 +125,14 @@ export function parseInventory(doc: unknown, source: string, dir: string): Inven
       if (why) throw new InputError(`${where}: key ${h.key} ${why}`);
     }
   }
-  return { source, hosts };
+  let sshConfig: string | undefined;
+  if (parsed.data.ssh_config !== undefined) {
+    if (/[\0\n\r]/.test(parsed.data.ssh_config)) throw new InputError(`${source}: ssh_config holds a control character`);
+    sshConfig = keyPath(parsed.data.ssh_config, dir);
+    const why = readable(sshConfig);
+    if (why) throw new InputError(`${source}: ssh_config ${sshConfig} ${why}`);
+  }
+  return sshConfig ? { source, hosts, sshConfig } : { source, hosts };
 }
 
 /** Read and validate an inventory file; one InputError line on any problem. */
