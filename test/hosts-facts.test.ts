@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { prepareArgvs } from '../src/remote/check.js';
 import {
   aptLine,
   parseCpuinfo,
@@ -89,5 +90,13 @@ describe('hosts check parsers', () => {
     ]);
     expect(aptLine(['qperf', 'iperf3', 'qperf'])).toBe('apt-get install -y --no-install-recommends iperf3 qperf');
     expect(aptLine([])).toBeNull();
+  });
+
+  it('prepare: apt-get update then one install, noninteractive, as argv', () => {
+    expect(prepareArgvs(['qperf', 'iperf3', 'qperf'])).toEqual([
+      ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update', '-qq'],
+      ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'iperf3', 'qperf'],
+    ]);
+    expect(prepareArgvs([])).toEqual([]);
   });
 });

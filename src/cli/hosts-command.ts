@@ -4,10 +4,11 @@ import { BASE_REQUIREMENTS } from '../apply/up.js';
 import type { Requirement } from '../caps/types.js';
 import { InputError, RunError } from '../errors.js';
 import { STATE_ROOT } from '../lab/paths.js';
-import { checkHost, missingFeatures, type HostFacts } from '../remote/check.js';
+import { checkHost, missingFeatures, prepareArgvs, type HostFacts } from '../remote/check.js';
 import { toolNeeds, type ToolNeed } from '../remote/facts.js';
 import { loadInventory, type Inventory } from '../remote/inventory.js';
 import { SshExecutor } from '../remote/ssh.js';
+import { runOk } from '../util/executor.js';
 import { SCHEMES } from '../schemes/registry.js';
 
 /**
@@ -72,15 +73,14 @@ function render(f: HostFacts): string {
   return lines.join('\n');
 }
 
-async function checkAll(inv: Inventory): Promise<HostFacts[]> {
+async function checkAll(inv: Inventory, exs = executors(inv), close = true): Promise<HostFacts[]> {
   const { tools, cni } = needs();
-  const exs = executors(inv);
   try {
     return await Promise.all(
       exs.map((e) => checkHost({ name: e.host.name, ssh: e.host.ssh, nic: e.host.nic, ex: e.ex, plain: e.plain }, tools, cni)),
     );
   } finally {
-    await Promise.all(exs.map((e) => e.plain.close()));
+    if (close) await Promise.all(exs.map((e) => e.plain.close()));
   }
 }
 
@@ -112,5 +112,37 @@ export function registerHostsCommand(program: Command): void {
         throw new RunError(
           `${failed.length} of ${facts.length} hosts failed the check: ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
         );
+    });
+
+  hosts
+    .command('prepare')
+    .description('install what `hosts check` reports missing, with apt-get on each host (as root or through sudo)')
+    .requiredOption('-i, --inventory <file>', 'the inventory (hosts.yaml)')
+    .option('--dry-run', 'print the commands for each host, run nothing')
+    .option('--i-know-it-is-the-ssh-nic', 'accept a nic that carries the SSH connection')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .action(async (o: { inventory: string; dryRun?: boolean; iKnowItIsTheSshNic?: boolean }) => {
+      const inv = loadInventory(o.inventory);
+      const exs = executors(inv);
+      try {
+        const facts = await checkAll(inv, exs, false);
+        refuseSshNic(facts, inv, o.iKnowItIsTheSshNic === true);
+        const unreachable = facts.filter((f) => f.error && !f.missing);
+        if (unreachable.length) throw new RunError(`cannot prepare: ${unreachable.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
+        for (const [i, f] of facts.entries()) {
+          const argvs = prepareArgvs((f.missing ?? []).map((m) => m.pkg));
+          if (!argvs.length) {
+            console.log(`host ${f.name}: nothing to install`);
+            continue;
+          }
+          for (const argv of argvs) {
+            console.log(`host ${f.name}: ${o.dryRun ? 'would run' : 'running'} ${argv.join(' ')}`);
+            if (!o.dryRun) await runOk(exs[i].ex, argv, { timeoutMs: 15 * 60_000 });
+          }
+        }
+      } finally {
+        await Promise.all(exs.map((e) => e.plain.close()));
+      }
     });
 }

@@ -135,3 +135,14 @@ export function missingFeatures(f: HostFacts): string[] {
   if (!f.kernelFeatures) return [];
   return KERNEL_FEATURES.filter((k) => !f.kernelFeatures?.[k]).map((k) => `CONFIG_${k}`);
 }
+
+/** The commands `hosts prepare` runs on a host lacking packages (argv, through the executor). */
+export function prepareArgvs(pkgs: readonly string[]): string[][] {
+  const uniq = [...new Set(pkgs)].sort();
+  if (!uniq.length) return [];
+  const env = ['env', 'DEBIAN_FRONTEND=noninteractive'];
+  return [
+    [...env, 'apt-get', 'update', '-qq'],
+    [...env, 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...uniq],
+  ];
+}
