@@ -8,6 +8,7 @@ const LAYERS = [
   ['stats'], // pure statistics, shared by measure and report
   ['lab'], // topology → resolved lab (pure)
   ['caps'], // what this machine offers
+  ['remote'], // other machines: the inventory, the SSH transport, what each host offers
   ['cni'], // CNI config types, conflists, the runtime that calls plugins
   ['plan'], // typed steps, the scheme contract, rendering (pure)
   ['encap'], // the encapsulation daemon's own code (a separate process) and its config tables
