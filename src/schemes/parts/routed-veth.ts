@@ -27,7 +27,8 @@ export function routedVethStages(lab: Lab, mtu: number): Stage[] {
       const veth = caliName(c);
       const addr = podIp(h, c);
       hostSide.push(
-        ip(h.ns, 'link', 'add', veth, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c.ns),
+        // Both ends take the scheme's MTU: the container's eth0 is the workload interface (issue 16).
+        ip(h.ns, 'link', 'add', veth, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', String(mtu), 'netns', c.ns),
         ip(h.ns, 'link', 'set', veth, 'address', HOST_MAC, 'up'),
       );
       // Sysctls after all links, so each host runs one ip batch and one sysctl, not one per veth.
