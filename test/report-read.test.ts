@@ -36,7 +36,16 @@ describe('readResult', () => {
     const r = toResult(raw, 'x.json');
     expect(r.schemes.map((s) => s.name)).toEqual(['host', 'calico', 'flannel-vxlan', 'docker-bridge']);
     expect((r.schemes[0] as unknown as Record<string, unknown>).futureField).toEqual({ sweep: [1, 2, 3] });
-    expect(readResult(REAL_FILE)).toEqual(real());
+    // A version-1 file is upgraded: the raw runs stay as they are, every derived figure is derived again.
+    const upgraded = readResult(REAL_FILE);
+    const before = real();
+    expect(before.version).toBe(1);
+    expect(upgraded.version).toBe(RESULT_VERSION);
+    expect(upgraded.schemes.map((s) => s.tests.map((t) => t.runs.map((x) => x.raw)))).toEqual(before.schemes.map((s) => s.tests.map((t) => t.runs.map((x) => x.raw))));
+    const g = upgraded.schemes[0].tests[0].summary!.gbps;
+    expect(g.median).toBe(before.schemes[0].tests[0].summary!.gbps.median);
+    expect(g.medianCi[0]).toBeLessThanOrEqual(g.median);
+    expect(g.medianCi[1]).toBeGreaterThanOrEqual(g.median);
   });
 
   it('a truncated file is one clear line', () => {

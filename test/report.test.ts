@@ -86,18 +86,18 @@ describe('summarizeResult', () => {
 describe('renderTable', () => {
   it('heads the table with the run options and environment', () => {
     const first = renderTable(result).split('\n')[0];
-    expect(first).toBe('cnlab: 4 tests × 3 repeats × 2 s, UDP at 1G; median and 95% CI; kernel 6.1.0-test, 4 CPUs, underlay MTU 1500');
+    expect(first).toBe('cnlab: 4 tests × 3 repeats × 2 s, UDP at 1G; median [its interval: order statistics, 95% from 6 runs; below 6, min–max (75% at 3 runs)]; kernel 6.1.0-test, 4 CPUs, underlay MTU 1500');
   });
 
   it('shows the host at 100% and calico at 50%, with the failed runs and their error', () => {
     const r = rows(renderTable(result));
-    const half = (v: number[]) => (summarize(v).ci95[1] - summarize(v).ci95[0]) / 2;
-    expect(r.find((c) => c[0] === 'host')).toEqual(['host', 'cross-host', `11.00 ± ${half([10, 12, 11]).toFixed(2)}`, '100%', '20.00 ± 0.00', '0.20%', '0.200', '']);
+    // The median with its own interval (3 runs: min–max), never the mean's CI around the median.
+    expect(r.find((c) => c[0] === 'host')).toEqual(['host', 'cross-host', '11.00 [10.00–12.00]', '–', '100%', '20.00 [20.00–20.00]', '–/1.00, 0.20%', '0.200', '']);
     const calico = r.find((c) => c[0] === 'calico')!;
-    expect(calico.slice(0, 7)).toEqual(['calico', 'cross-host', `5.50 ± ${half([5, 6]).toFixed(2)}`, '50%', 'failed', '2.00%', '–']);
-    expect(calico[7]).toContain('peer routes static');
-    expect(calico[7]).toContain(`4 failed runs: ${REFUSED}`);
-    expect(r.find((c) => c[1] === 'same-host')).toEqual(['', 'same-host', '8.00 ± 0.00', '–', '–', '–', '–', '']);
+    expect(calico.slice(0, 8)).toEqual(['calico', 'cross-host', '5.50 [5.00–6.00]', '–', '50%', 'failed', '–/0.90, 2.00%', '–']);
+    expect(calico[8]).toContain('peer routes static');
+    expect(calico[8]).toContain(`4 failed runs: ${REFUSED}`);
+    expect(r.find((c) => c[1] === 'same-host')).toEqual(['', 'same-host', '8.00 [8.00–8.00]', '–', '–', '–', '–', '–', '']);
   });
 
   it.each([
@@ -106,7 +106,7 @@ describe('renderTable', () => {
   ])('shows %s as %s with its reason', (name, status, reason) => {
     const row = rows(renderTable(result)).find((c) => c[0] === name)!;
     expect(row.slice(0, 3)).toEqual([name, '', status]);
-    expect(row[7]).toContain(reason);
+    expect(row[8]).toContain(reason);
   });
 
   it('draws no stray border fragments around rows that span columns', () => {

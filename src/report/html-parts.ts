@@ -35,7 +35,7 @@ function gbpsCell(s: SchemeView, id: string | undefined): string {
   const t = id ? lineOf(s, id) : undefined;
   if (!t) return '<td class="num">–</td>';
   if (t.gbps === undefined) return `<td class="num">${t.failedRuns ? 'failed' : '–'}</td>`;
-  const ci = t.ci95 && t.runs - t.failedRuns > 1 ? ` <span class="ns">± ${fmt((t.ci95[1] - t.ci95[0]) / 2, 2)}</span>` : '';
+  const ci = t.medianCi && t.runs - t.failedRuns > 1 ? ` <span class="ns">[${fmt(t.medianCi[0], 2)}–${fmt(t.medianCi[1], 2)}]</span>` : '';
   return `<td class="num">${fmt(t.gbps)}${ci}</td>`;
 }
 
@@ -45,7 +45,7 @@ export function summaryTable(model: ReportModel, v: Verdicts): string {
   const cols = model.placements.map((p) => ({ p, tcp: headlineTest(r, p), tcp4: testIds(r, (t) => isBulk(t) && t.protocol === 'tcp' && t.placement === p && t.streams > 1)[0], udp: testIds(r, (t) => isBulk(t) && t.protocol === 'udp' && !t.length && t.placement === p)[0], lat: latencyTest(r, p) }));
   const head = [
     '<th>scheme</th><th>layout</th><th class="num">MTU</th>',
-    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s ± CI</th><th class="num">% of host</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? '<th class="num">RTT p50<br>µs</th>' : ''}`),
+    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s median [interval]</th><th class="num">% of host</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? '<th class="num">RTT p50<br>µs</th>' : ''}`),
     `<th class="num">CPU-s<br>per Gbit</th>`,
   ].join('');
   const rows = model.schemes.map((s) => {

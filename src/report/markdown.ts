@@ -28,7 +28,7 @@ function table(m: ReportModel, v: Verdicts): string {
     if (s.rec.status !== 'ok') return [mdCell(s.rec.name), s.rec.status, '', ...ids.flatMap(({ udp, lat }) => ['', '', ...(udp ? [''] : []), ...(lat ? [''] : [])]), mdCell(s.rec.reason ?? '')];
     const cells = ids.flatMap(({ id, udp, lat }) => {
       const t = id ? lineOf(s, id) : undefined;
-      const ci = t?.ci95 && t.runs - t.failedRuns > 1 ? ` ± ${fmt((t.ci95[1] - t.ci95[0]) / 2)}` : '';
+      const ci = t?.medianCi && t.runs - t.failedRuns > 1 ? ` [${fmt(t.medianCi[0])}–${fmt(t.medianCi[1])}]` : '';
       const c = v.costs.find((x) => x.scheme === s.rec.name && x.testId === id);
       const sig = c?.test?.p === undefined ? '' : c.significant ? '' : ' (n.s.)';
       const loss = udp ? lineOf(s, udp)?.lossPercent : undefined;

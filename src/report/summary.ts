@@ -1,16 +1,27 @@
+import { rateBits } from '../measure/derive.js';
 import type { ResultFile, SchemeRecord, TestRecord } from '../result/types.js';
 
 /** The compact summary `cnlab run --json` prints; derived from the result file alone. */
 
 export interface TestLine {
   id: string;
+  /** Median over the good runs. */
   gbps?: number;
-  ci95?: [number, number];
+  /** The median's own interval (order statistics; see Summary.medianCi) and its coverage. */
+  medianCi?: [number, number];
+  medianCiCoverage?: number;
   vsHost?: number;
   vsHostCi95?: [number, number];
   lossPercent?: number;
   jitterMs?: number;
   cpuSecondsPerGbit?: number;
+  /** TCP: median retransmitted segments per run. */
+  retransmits?: number;
+  /** UDP: the rate asked of iperf3 (-b), what its sender sent and what the receiver got, Gbit/s. */
+  offeredGbps?: number;
+  sentGbps?: number;
+  /** UDP: the sender never reached the offered rate (sent < 90% of it): loss says nothing about the path's capacity. */
+  senderLimited?: boolean;
   runs: number;
   failedRuns: number;
   errors: string[];
@@ -25,18 +36,28 @@ export interface SchemeLine {
   tests: TestLine[];
 }
 
+/** A UDP run whose sender sent less than this share of the offered rate is sender-limited. */
+export const SENDER_LIMITED_SHARE = 0.9;
+
 export function testLine(t: TestRecord): TestLine {
   const s = t.summary;
   const failed = t.runs.filter((r) => !r.ok);
+  const offered = t.protocol === 'udp' && (t.kind ?? 'iperf3') === 'iperf3' ? rateBits(t.udpRate) : undefined;
+  const sent = s?.sentGbps?.median;
   return {
     id: t.id,
     gbps: s?.gbps.median,
-    ci95: s?.gbps.ci95,
+    medianCi: s?.gbps.medianCi,
+    medianCiCoverage: s?.gbps.medianCiCoverage,
     vsHost: t.vsHost?.value,
     vsHostCi95: t.vsHost?.ci95,
     lossPercent: s?.lossPercent?.median,
     jitterMs: s?.jitterMs?.median,
     cpuSecondsPerGbit: s?.cpuSecondsPerGbit?.median,
+    retransmits: s?.retransmits?.median,
+    offeredGbps: offered === undefined ? undefined : offered / 1e9,
+    sentGbps: sent,
+    senderLimited: offered !== undefined && sent !== undefined ? sent * 1e9 < SENDER_LIMITED_SHARE * offered : undefined,
     runs: t.runs.length,
     failedRuns: failed.length,
     errors: [...new Set(failed.map((r) => r.error ?? 'failed'))],
@@ -45,4 +66,14 @@ export function testLine(t: TestRecord): TestLine {
 
 export function summarizeResult(result: ResultFile): SchemeLine[] {
   return result.schemes.map((s) => ({ name: s.name, status: s.status, reason: s.reason, notes: s.notes, mtu: s.mtu, tests: s.tests.map(testLine) }));
+}
+
+/** What the interval beside a median is, for headers and captions. */
+export const MEDIAN_CI_TEXT = 'median [its interval: order statistics, 95% from 6 runs; below 6, min–max (75% at 3 runs)]';
+
+/** "9.41 [9.30–9.52]"; the median alone with one good run. */
+export function medianText(t: Pick<TestLine, 'gbps' | 'medianCi' | 'runs' | 'failedRuns'>, digits = 2): string {
+  if (t.gbps === undefined) return '–';
+  if (!t.medianCi || t.runs - t.failedRuns < 2) return t.gbps.toFixed(digits);
+  return `${t.gbps.toFixed(digits)} [${t.medianCi[0].toFixed(digits)}–${t.medianCi[1].toFixed(digits)}]`;
 }

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { ResultFile, RunKnobs, SchemeRecord, TestRecord } from '../result/types.js';
-import { summarizeResult, type TestLine } from './summary.js';
+import { MEDIAN_CI_TEXT, medianText, summarizeResult, type TestLine } from './summary.js';
 
 /**
  * The terminal table: one row per scheme and placement, figures from the result file alone.
@@ -14,9 +14,8 @@ const num = (v: number | undefined, digits = 2) => (v === undefined ? '–' : v.
 function gbpsCell(t: TestLine | undefined): string {
   if (!t) return '–';
   if (t.gbps === undefined) return t.failedRuns ? 'failed' : '–';
-  // One good run has no interval: show the figure alone rather than a misleading "± 0".
-  if (!t.ci95 || t.runs - t.failedRuns < 2) return num(t.gbps);
-  return `${num(t.gbps)} ± ${num((t.ci95[1] - t.ci95[0]) / 2)}`;
+  // The median with its own interval (order statistics); one good run has none: the figure alone.
+  return medianText(t);
 }
 
 function pctCell(t: TestLine | undefined, rec: TestRecord | undefined, isHost: boolean): string {
@@ -32,6 +31,18 @@ function latencyCell(rec: TestRecord | undefined, hostRec: TestRecord | undefine
   if (l?.p50Us && l.p99Us) return `${num(l.p50Us.median, 1)} / ${num(l.p99Us.median, 0)}${same}`;
   if (l?.latencyUs) return `${num(l.latencyUs.median, 1)}${same}`;
   return rec.runs.some((r) => !r.ok) ? 'failed' : '–';
+}
+
+/**
+ * Offered, sent and received side by side: "0.95/0.94, 1.10%". A sender that never reached the
+ * offered rate had nothing to lose: its loss is no figure of the path, and the cell says so.
+ */
+function udpCell(t: TestLine | undefined): string {
+  if (!t) return '–';
+  if (t.gbps === undefined) return t.failedRuns ? 'failed' : '–';
+  const rates = `${num(t.sentGbps)}/${num(t.gbps)}`;
+  if (t.senderLimited) return `${rates} sender-limited`;
+  return `${rates}, ${t.lossPercent === undefined ? '–' : `${num(t.lossPercent)}%`}`;
 }
 
 /** The knobs as the header's words. */
@@ -81,7 +92,7 @@ export function renderTable(result: ResultFile): string {
   const withTcp4 = all.some((t) => t.id.startsWith('tcp-4/')) || o.tests.some((t) => t.id.startsWith('tcp-4/'));
   const withLatency = all.some((t) => LAT.some((n) => t.id.startsWith(`${n}/`)));
   const sockperfLatency = all.some((t) => t.id.startsWith('lat-tcp/') || t.id.startsWith('lat-udp/'));
-  const head = ['scheme', 'path', 'TCP Gbit/s ± CI', '% of host', ...(withTcp4 ? ['TCP×4 Gbit/s'] : []), 'UDP loss', ...(withLatency ? [sockperfLatency ? 'latency p50/p99 µs' : 'UDP latency µs (½ RTT)'] : []), 'CPU-s/Gbit', 'notes'];
+  const head = ['scheme', 'path', 'TCP Gbit/s [interval]', 'retr/run', '% of host', ...(withTcp4 ? ['TCP×4 Gbit/s'] : []), `UDP at ${o.udpRate}: sent/rcvd Gbit/s, loss`, ...(withLatency ? [sockperfLatency ? 'latency p50/p99 µs' : 'UDP latency µs (½ RTT)'] : []), 'CPU-s/Gbit', 'notes'];
   const table = new Table({ head, style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
   const host = result.schemes.find((s) => s.name === 'host');
   for (const s of summarizeResult(result)) {
@@ -107,9 +118,10 @@ export function renderTable(result: ResultFile): string {
         firstRow ? s.name : '',
         `${placement}-host`,
         gbpsCell(tcp),
+        num(tcp?.retransmits, 0),
         pctCell(tcp, tcpRec, rec === host),
         ...(withTcp4 ? [gbpsCell(s.tests.find((t) => t.id === `tcp-4/${placement}`))] : []),
-        udp?.lossPercent === undefined ? '–' : `${num(udp.lossPercent)}%`,
+        udpCell(udp),
         ...(withLatency ? [latencyCell(latRec, host && latRec ? pick(host, [latRec.id.split('/')[0]], placement) : undefined, rec === host)] : []),
         num(tcp?.cpuSecondsPerGbit, 3),
         notes.filter(Boolean).join('; '),
@@ -117,7 +129,7 @@ export function renderTable(result: ResultFile): string {
       firstRow = false;
     }
   }
-  const first = `cnlab: ${o.tests.length} tests × ${o.repeats} repeats × ${o.seconds} s, UDP at ${o.udpRate}; median and 95% CI; kernel ${result.environment.kernel}, ${result.environment.cpus} CPUs, underlay MTU ${result.topology.underlay.mtu}${result.topology.underlay.rate ? `, link ${result.topology.underlay.rate}` : ''}`;
+  const first = `cnlab: ${o.tests.length} tests × ${o.repeats} repeats × ${o.seconds} s, UDP at ${o.udpRate}; ${MEDIAN_CI_TEXT}; kernel ${result.environment.kernel}, ${result.environment.cpus} CPUs, underlay MTU ${result.topology.underlay.mtu}${result.topology.underlay.rate ? `, link ${result.topology.underlay.rate}` : ''}`;
   const knobs = o.knobs
     ? `knobs: ${knobsText(o.knobs)}${o.warmupSeconds ? `; ${o.warmupSeconds} s warm-up per placement` : ''}${o.preset ? `; preset ${o.preset}` : ''}${o.full ? '; --full' : ''}\n`
     : '';

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { deriveAll } from '../measure/derive.js';
 import { RESULT_FORMAT, RESULT_VERSION, type ResultFile } from './types.js';
 
 /**
@@ -19,7 +20,14 @@ export const OLDEST_READABLE = 1;
  * UPGRADES[v] turns a version-v file into a version v+1 file. A version that only added optional
  * fields needs an identity entry; a missing entry means that version cannot be upgraded.
  */
-const UPGRADES: Record<number, (r: Record<string, unknown>) => Record<string, unknown>> = {};
+const UPGRADES: Record<number, (r: Record<string, unknown>) => Record<string, unknown>> = {
+  // Version 2 changed only derived figures (see RESULT_VERSION): the file passes as is and is derived
+  // again from its raw runs once validated (REDERIVE_BELOW).
+  1: (r) => r,
+};
+
+/** Files older than this are derived again from their raw runs after the upgrade. */
+const REDERIVE_BELOW = 2;
 
 const num = z.number();
 const summary = z
@@ -164,7 +172,9 @@ export function toResult(data: unknown, label: string): ResultFile {
     const more = parsed.error.issues.length > 3 ? ` (and ${parsed.error.issues.length - 3} more)` : '';
     throw new InputError(`${label} is not a valid result file: ${issues.join('; ')}${more}`);
   }
-  return parsed.data as unknown as ResultFile;
+  const result = parsed.data as unknown as ResultFile;
+  if (version < REDERIVE_BELOW) deriveAll(result, { comparisons: Array.isArray(result.comparisons) });
+  return result;
 }
 
 /** Read, upgrade and validate a result file; every failure is one InputError line. */

@@ -10,7 +10,13 @@ import type { Workload } from '../schemes/types.js';
  * plan, every raw tool output and every derived figure. Versioned and self-describing (flent).
  */
 export const RESULT_FORMAT = 'cnlab-result';
-export const RESULT_VERSION = 1;
+export const RESULT_VERSION = 2;
+/*
+ * Version 2 (issue 16): Summary.medianCi/medianCiCoverage (the median's own interval);
+ * summary.retransmits (TCP) and summary.sentGbps (UDP); comparisons[].pHolm/significantHolm;
+ * outlier flags only from 5 runs; runs above the emulated link rate are failed runs. Every field
+ * is derived from the raw runs, so a version-1 file is upgraded by deriving it again (read.ts).
+ */
 
 export type Placement = 'cross' | 'same';
 
@@ -136,6 +142,10 @@ export interface TestRecord extends TestSpec {
     cpuSecondsPerGbit?: Summary;
     lossPercent?: Summary;
     jitterMs?: Summary;
+    /** TCP: the sender's retransmitted segments per run (iperf3 end.sum_sent.retransmits). Version 2. */
+    retransmits?: Summary;
+    /** UDP: the sender's rate per run, Gbit/s (gbps is the receiver's). Version 2. */
+    sentGbps?: Summary;
   };
   /** This test's throughput as a ratio to the host baseline's same test in the same run. */
   vsHost?: RatioSummary;
