@@ -137,7 +137,7 @@ describe('cnlab report / compare (CLI, no root, no lab)', () => {
     const out = join(dir, 'cmp');
     const r = await cli(['compare', a, b, '--out', out]);
     expect(r.code).toBe(0);
-    const row = (scheme: string, test: string) => r.stdout.split('\n').find((l) => l.includes(` ${scheme} `) && l.includes(test))!;
+    const row = (scheme: string, test: string) => r.stdout.split('\n').find((l) => l.startsWith('│') && l.includes(` ${scheme} `) && l.includes(test))!;
     expect(row('calico', 'tcp-1/cross')).toMatch(/−33% \(CI −3\d% to −3\d%, p [<=] 0\.0\d+\)/);
     expect(row('flannel-vxlan', 'tcp-1/cross')).toMatch(/≈ \+0% \(n\.s\., p = \d\.\d\d\)/);
     expect(r.stdout).toMatch(/environments differ/);
