@@ -84,6 +84,12 @@ describe('summarizeResult', () => {
 });
 
 describe('renderTable', () => {
+  it('says what the sample supports, naming --repeats and --duration', () => {
+    // Welch with 3 runs a side needs |Δ| > t(0.975, 4)·√(2/3)·CV; the fixture's CVs set N.
+    const line = renderTable(result).split('\n')[1];
+    expect(line).toMatch(/^3 runs of 2 s per test: differences under \d+% are not resolvable at the observed noise \(median CV \d+\.\d%\); more --repeats or a longer --duration resolve finer ones\.$/);
+  });
+
   it('heads the table with the run options and environment', () => {
     const first = renderTable(result).split('\n')[0];
     expect(first).toBe('cnlab: 4 tests × 3 repeats × 2 s, UDP at 1G; median [its interval: order statistics, 95% from 6 runs; below 6, min–max (75% at 3 runs)]; kernel 6.1.0-test, 4 CPUs, underlay MTU 1500');
@@ -110,7 +116,8 @@ describe('renderTable', () => {
   });
 
   it('draws no stray border fragments around rows that span columns', () => {
-    const lines = renderTable(result).trimEnd().split('\n').slice(1);
+    const all = renderTable(result).trimEnd().split('\n');
+    const lines = all.slice(all.findIndex((l) => l.startsWith('┌')));
     expect(lines.filter((l) => !/^[│┌└]/.test(l))).toEqual([]);
   });
 });

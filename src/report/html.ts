@@ -5,6 +5,7 @@ import { dataUrl, esc, jsonForHtml } from './escape.js';
 import { buildModel, type ReportModel } from './figures.js';
 import { pageHead } from './html-style.js';
 import { environmentBlock, schemeCard, summaryTable, verdictBlock } from './html-parts.js';
+import { sampleText } from './summary.js';
 import { headerLine, renderMarkdown } from './markdown.js';
 import { extraCharts, extraHtml } from './optional.js';
 import { renderSvg } from './svg.js';
@@ -64,6 +65,7 @@ export function renderHtml(result: ResultFile): string {
 <h1>Container networks against the host network</h1>
 <p class="sub">lab <b>${esc(r.topology.lab)}</b> · ${measured} of ${r.schemes.length} schemes measured · ${r.topology.hosts} hosts</p>
 <p class="sub">${esc(headerLine(r))}</p>
+<p class="sub"><b>${esc(sampleText(r))}</b></p>
 ${r.complete ? '' : '<p class="banner"><b>Incomplete run.</b> The run stopped before the end: the figures cover only what was measured.</p>'}
 <nav class="toc">${sections.map(([id, t]) => `<a href="#${id}">${esc(t)}</a>`).join('')}</nav>
 </header>

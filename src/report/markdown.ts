@@ -4,6 +4,7 @@ import { buildModel, fmt, headlineTest, isBulk, knobsText, latencyTest, lineOf, 
 import { extraMarkdown } from './optional.js';
 import { FABRIC_TEXT, pathText } from './path.js';
 import { SIGNIFICANCE_TEXT } from './significance.js';
+import { sampleText } from './summary.js';
 import { verdicts, type Verdicts } from './verdicts.js';
 
 /** Pure: the Markdown summary, to paste into an issue or a pull request. */
@@ -45,11 +46,12 @@ export function renderMarkdown(result: ResultFile, model: ReportModel = buildMod
   const r = result;
   const out: string[] = [];
   out.push(`## cnlab: container networks against the host — lab ${code(r.topology.lab)}`, '', md(headerLine(r)), '');
+  out.push(`**${md(sampleText(r))}**`, '');
   if (!r.complete) out.push('> **Incomplete run**: the figures cover only what was measured before it stopped.', '');
   const headline = [...v.headline, ...v.latency.headline];
   if (headline.length) out.push(...headline.map((h) => `- ${md(h)}`), '');
   out.push(table(model, v), '');
-  out.push(`Median with the half-width of the 95% CI; “% of host” against the host baseline of the same run; (n.s.): not significantly different from the host (${SIGNIFICANCE_TEXT}).`, '');
+  out.push(`Median [its interval: order statistics, 95% from 6 runs; below 6, min–max]; “% of host” against the host baseline of the same run; (n.s.): not significantly different from the host (${SIGNIFICANCE_TEXT}).`, '');
   const ranks = [...v.rankings, ...v.latency.rankings];
   if (ranks.length) out.push('**Ranking**', '', ...ranks.map((k) => `- ${md(k.text)}`), '');
   if (v.recommendations.length) out.push('**Recommendations by constraint**', '', ...v.recommendations.map((x) => `- ${md(x.text)}`), '');

@@ -1,4 +1,5 @@
 import { rateBits } from '../measure/derive.js';
+import { t975 } from '../measure/stats.js';
 import type { ResultFile, SchemeRecord, TestRecord } from '../result/types.js';
 
 /** The compact summary `cnlab run --json` prints; derived from the result file alone. */
@@ -76,4 +77,33 @@ export function medianText(t: Pick<TestLine, 'gbps' | 'medianCi' | 'runs' | 'fai
   if (t.gbps === undefined) return '–';
   if (!t.medianCi || t.runs - t.failedRuns < 2) return t.gbps.toFixed(digits);
   return `${t.gbps.toFixed(digits)} [${t.medianCi[0].toFixed(digits)}–${t.medianCi[1].toFixed(digits)}]`;
+}
+
+/**
+ * What the sample supports (issue 16): the smallest relative difference between two schemes that
+ * can reach significance with `repeats` runs a side at the observed noise — Welch's test needs
+ * |Δ| > t(0.975, 2n−2)·√(2/n)·CV — with CV the median coefficient of variation of the bulk TCP
+ * tests' throughput over every scheme. Smaller differences are not resolvable by this run.
+ */
+export function resolvablePercent(result: ResultFile): { percent: number; cv: number; repeats: number } | undefined {
+  const n = result.options.repeats;
+  const cvs = result.schemes.flatMap((s) =>
+    s.tests.flatMap((t) => ((t.kind ?? 'iperf3') === 'iperf3' && t.protocol === 'tcp' && !t.sweep && t.summary && t.summary.gbps.n >= 2 && Number.isFinite(t.summary.gbps.cv ?? NaN) ? [t.summary.gbps.cv as number] : [])),
+  );
+  if (n < 2 || !cvs.length) return undefined;
+  const sorted = [...cvs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const cv = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { percent: t975(2 * n - 2) * Math.sqrt(2 / n) * cv * 100, cv, repeats: n };
+}
+
+/** The sentence for the top of every report. */
+export function sampleText(result: ResultFile): string {
+  const o = result.options;
+  const runs = `${o.repeats} run${o.repeats === 1 ? '' : 's'} of ${o.seconds} s per test`;
+  const r = resolvablePercent(result);
+  if (o.repeats < 2) return `${runs}: no test of significance is possible; raise --repeats (and --duration for steadier runs).`;
+  if (!r) return `${runs}; more with --repeats and --duration.`;
+  const n = Math.max(1, Math.round(r.percent));
+  return `${runs}: differences under ${n}% are not resolvable at the observed noise (median CV ${(r.cv * 100).toFixed(1)}%); more --repeats or a longer --duration resolve finer ones.`;
 }

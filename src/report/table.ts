@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { ResultFile, RunKnobs, SchemeRecord, TestRecord } from '../result/types.js';
-import { MEDIAN_CI_TEXT, medianText, summarizeResult, type TestLine } from './summary.js';
+import { MEDIAN_CI_TEXT, medianText, sampleText, summarizeResult, type TestLine } from './summary.js';
 
 /**
  * The terminal table: one row per scheme and placement, figures from the result file alone.
@@ -134,5 +134,5 @@ export function renderTable(result: ResultFile): string {
     ? `knobs: ${knobsText(o.knobs)}${o.warmupSeconds ? `; ${o.warmupSeconds} s warm-up per placement` : ''}${o.preset ? `; preset ${o.preset}` : ''}${o.full ? '; --full' : ''}\n`
     : '';
   const sweeps = sweepLines(result);
-  return `${first}\n${knobs}${table.toString()}\n${sweeps.length ? `${sweeps.join('\n')}\n` : ''}`;
+  return `${first}\n${knobs}${sampleText(result)}\n${table.toString()}\n${sweeps.length ? `${sweeps.join('\n')}\n` : ''}`;
 }
