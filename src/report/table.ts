@@ -41,8 +41,7 @@ function udpCell(t: TestLine | undefined): string {
   if (!t) return '–';
   if (t.gbps === undefined) return t.failedRuns ? 'failed' : '–';
   const rates = `${num(t.sentGbps)}/${num(t.gbps)}`;
-  if (t.senderLimited) return `${rates} sender-limited`;
-  return `${rates}, ${t.lossPercent === undefined ? '–' : `${num(t.lossPercent)}%`}`;
+  return `${rates}, ${t.lossPercent === undefined ? '–' : `${num(t.lossPercent)}%`}${t.senderLimited ? ', sender-limited' : ''}`;
 }
 
 /** The knobs as the header's words. */
