@@ -55,7 +55,7 @@ export function summaryTable(model: ReportModel, v: Verdicts): string {
     }
     const cells = cols.map((c) => {
       const udp = c.udp ? lineOf(s, c.udp) : undefined;
-      return `${gbpsCell(s, c.tcp)}${c.tcp ? vsHostCell(s, c.tcp, v.costs) : '<td class="num">–</td>'}${c.tcp4 ? gbpsCell(s, c.tcp4) : ''}${c.udp ? `<td class="num">${udp?.lossPercent === undefined ? '–' : `${fmt(udp.lossPercent, udp.lossPercent < 10 ? 1 : 0)}%`}</td>` : ''}${c.lat ? `<td class="num">${fmt(testOf(s, c.lat)?.latencySummary?.p50Us?.median, 0)}</td>` : ''}`;
+      return `${gbpsCell(s, c.tcp)}${c.tcp ? vsHostCell(s, c.tcp, v.costs) : '<td class="num">–</td>'}${c.tcp4 ? gbpsCell(s, c.tcp4) : ''}${c.udp ? `<td class="num">${udp?.lossPercent === undefined ? '–' : `${fmt(udp.lossPercent, udp.lossPercent < 10 ? 1 : 0)}%`}${udp?.senderLimited ? ` <span class="ns" title="${esc(`the sender sent ${fmt(udp.sentGbps)} of the ${fmt(udp.offeredGbps)} Gbit/s offered: loss says nothing about the path's capacity`)}">sender-limited</span>` : ''}</td>` : ''}${c.lat ? `<td class="num">${fmt(testOf(s, c.lat)?.latencySummary?.p50Us?.median, 0)}</td>` : ''}`;
     });
     const cpuId = cols[0]?.tcp;
     const cpu = cpuId ? lineOf(s, cpuId)?.cpuSecondsPerGbit : undefined;

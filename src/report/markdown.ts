@@ -33,7 +33,8 @@ function table(m: ReportModel, v: Verdicts): string {
       const c = v.costs.find((x) => x.scheme === s.rec.name && x.testId === id);
       const sig = c?.test?.p === undefined ? '' : c.significant ? '' : ' (n.s.)';
       const loss = udp ? lineOf(s, udp)?.lossPercent : undefined;
-      return [t?.gbps === undefined ? (t?.failedRuns ? 'failed' : '–') : `${fmt(t.gbps)}${ci}`, s.baseline ? '100%' : `${pct(t?.vsHost)}${sig}`, ...(udp ? [loss === undefined ? '–' : `${fmt(loss, 1)}%`] : []), ...(lat ? [fmt(s.rec.tests.find((t) => t.id === lat)?.latencySummary?.p50Us?.median, 0)] : [])];
+      const limited = udp && lineOf(s, udp)?.senderLimited ? ` (sender-limited: sent ${fmt(lineOf(s, udp)?.sentGbps)} of ${fmt(lineOf(s, udp)?.offeredGbps)} Gbit/s)` : '';
+      return [t?.gbps === undefined ? (t?.failedRuns ? 'failed' : '–') : `${fmt(t.gbps)}${ci}`, s.baseline ? '100%' : `${pct(t?.vsHost)}${sig}`, ...(udp ? [loss === undefined ? '–' : `${fmt(loss, 1)}%${limited}`] : []), ...(lat ? [fmt(s.rec.tests.find((t) => t.id === lat)?.latencySummary?.p50Us?.median, 0)] : [])];
     });
     const cpu = ids[0]?.id ? lineOf(s, ids[0].id)?.cpuSecondsPerGbit : undefined;
     return [mdCell(s.rec.name), FABRIC_TEXT[s.path.fabric], String(s.path.workloadMtu ?? '–'), ...cells, fmt(cpu, 3)];
