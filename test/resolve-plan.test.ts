@@ -154,3 +154,16 @@ describe.each(['bridge-l2', 'macvlan'])('%s without underlay room', (name) => {
     expect(() => planLab(l, getScheme(name))).toThrow(/has no room for them/);
   });
 });
+
+describe('link rate (issue 16: nothing a host runs can bypass it)', () => {
+  it('puts the hosts behind a switch and the tbf on its port toward each host, none on the hosts', () => {
+    const l = lab({ linkRate: '1gbit' });
+    expect(l.switch?.ns).toBe(`cnl-${LAB}-sw`);
+    const { plan } = planLab(l, getScheme('ovs-overlay'), { preferred: false });
+    const steps = plan.stages.flatMap((s) => s.steps).map((s) => ({ ns: s.ns, argv: s.kind === 'tc' ? s.args : [] }));
+    const tbf = steps.filter((s) => s.argv.includes('tbf') && s.argv.includes('1gbit'));
+    expect(tbf.map((s) => `${s.ns} ${s.argv[s.argv.indexOf('dev') + 1]}`).sort()).toEqual([`cnl-${LAB}-sw p1`, `cnl-${LAB}-sw p2`]);
+    // Without a rate two hosts stay on one veth pair.
+    expect(lab().switch).toBeUndefined();
+  });
+});
