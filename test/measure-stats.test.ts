@@ -124,9 +124,9 @@ describe('deriveAll with latency tests and significance', () => {
     deriveAll(r);
     const d = r.schemes[3].tests[0].vsHostDiff!;
     expect(d.significant).toBe(false);
-    const row = renderTable(r).split('\n').find((l) => l.startsWith('│ calico'))!;
+    const row = renderTable(r, { columns: 200 }).split('\n').find((l) => l.startsWith('│ calico'))!;
     expect(row).toMatch(/≈ \d+%/);
-    const host = renderTable(r).split('\n').find((l) => l.startsWith('│ host'))!;
+    const host = renderTable(r, { columns: 200 }).split('\n').find((l) => l.startsWith('│ host'))!;
     expect(host).toContain('100%');
   });
 

@@ -81,7 +81,7 @@ describe('verdicts from data', () => {
     expect(calico.significant).toBe(false);
     expect(calico.text).toMatch(/^cross-host: ≈ host \(−1%, not significant: p = [01]\.\d\d\)$/);
     expect(v.rankings[0].tiers[0]).toEqual(['host', 'calico']);
-    expect(v.rankings[0].text).toContain('(not significantly different)');
+    expect(v.rankings[0].text).toContain('(not significantly different after Holm)');
     expect(v.headline[0]).toContain('no significant difference from the host: calico');
     const l2 = v.recommendations[0];
     expect(l2.pick).toBe('calico');

@@ -157,3 +157,15 @@ describe.each(['bridge-l2', 'macvlan'])('%s without underlay room', (name) => {
     expect(() => planLab(l, getScheme(name))).toThrow(/has no room for them/);
   });
 });
+
+describe('link rate (issue 16: nothing a host runs can bypass it)', () => {
+  it('puts the hosts behind a switch and the tbf on its port toward each host, none on the hosts', () => {
+    const l = lab({ linkRate: '1gbit' });
+    expect(l.switch?.ns).toBe(`cnl-${LAB}-sw`);
+    const { plan } = planLab(l, getScheme('ovs-overlay'), { preferred: false });
+    const tbf = plan.stages.flatMap((s) => s.steps).filter((s) => s.kind === 'qdisc' && s.qdisc.type === 'tbf' && s.qdisc.rate === '1gbit');
+    expect(tbf.map((s) => `${s.ns} ${s.kind === 'qdisc' ? s.dev : ''}`).sort()).toEqual([`cnl-${LAB}-sw p1`, `cnl-${LAB}-sw p2`]);
+    // Without a rate two hosts stay on one veth pair.
+    expect(lab().switch).toBeUndefined();
+  });
+});

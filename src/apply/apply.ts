@@ -20,6 +20,11 @@ export interface ApplyOptions {
   /** Namespaces configured in parallel within a stage. */
   concurrency?: number;
   onStage?: (title: string, index: number, total: number) => void;
+  /**
+   * Runs after the last stage; a returned line fails the build like a failed step (everything made
+   * is removed). bringUp passes the MTU check (mtu-check.ts).
+   */
+  verify?: () => Promise<string | null>;
 }
 
 export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts: ApplyOptions = {}): Promise<LabState> {
@@ -64,6 +69,12 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
           }),
         ),
       );
+    }
+    if (opts.verify) {
+      checkAbort();
+      opts.onStage?.('checks', plan.stages.length + 1, plan.stages.length + 1);
+      const problem = await critical(opts.verify());
+      if (problem) throw new Error(problem);
     }
     state.status = 'up';
     writeState(state);

@@ -173,7 +173,7 @@ export function throughputChart(model: ReportModel, placement: Placement): Chart
   return groupedBars({
     id: `throughput-${placement}`,
     title: `Throughput, ${placement}-host`,
-    caption: `Median Gbit/s of each TCP test with its 95% confidence interval (whiskers), and the share of the host baseline's figure in the same run${placement === 'same' ? ' (the same-host baseline is loopback: host → itself)' : ''}. Grouped by layout, fastest first; † marks a stand-in.`,
+    caption: `Median Gbit/s of each TCP test with the median's own interval (whiskers: order statistics, 95% from 6 runs, min–max below), and the share of the host baseline's figure in the same run${placement === 'same' ? ' (the same-host baseline is loopback: host → itself)' : ''}. Grouped by layout, fastest first; † marks a stand-in.`,
     axis: 'Gbit/s',
     categories: rows.map((s) => s.label),
     categoryColors: rows.map((s) => LAYOUT_COLOR[layoutOf(s)]),
@@ -183,7 +183,7 @@ export function throughputChart(model: ReportModel, placement: Placement): Chart
       points: rows.map((s) => {
         const t = lineOf(s, id);
         if (t?.gbps === undefined) return undefined;
-        const ci = t.ci95 && t.runs - t.failedRuns > 1 ? { lo: Math.max(0, t.ci95[0]), hi: t.ci95[1] } : {};
+        const ci = t.medianCi && t.runs - t.failedRuns > 1 ? { lo: Math.max(0, t.medianCi[0]), hi: t.medianCi[1] } : {};
         const share = t.vsHost !== undefined && !s.baseline ? ` · ${Math.round(t.vsHost * 100)}%` : '';
         return { value: t.gbps, ...ci, text: `${t.gbps.toFixed(1)}${share}`, narrowText: t.gbps.toFixed(1) };
       }),

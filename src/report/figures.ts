@@ -124,21 +124,31 @@ export interface CpuSplit {
   system: number;
   softirq: number;
   irq: number;
-  /** user + system + softirq + irq */
+  /** user + system + softirq + irq: the median of the runs' busy CPU-seconds per Gbit (the table's figure). */
   total: number;
   runs: number;
 }
 
-/** CPU-seconds per Gbit moved, split by where it went: the median over runs of each part. */
+/**
+ * CPU-seconds per Gbit moved, split by where it went. One aggregation everywhere (issue 16): the
+ * total is the median over runs of each run's busy CPU per Gbit — the table's figure — and the
+ * parts are that total shared out as the median run splits it (the mean of the two middle runs'
+ * shares for an even count). So the chart's stacked bar ends exactly at the table's figure.
+ */
 export function cpuSplit(t: TestRecord | undefined): CpuSplit | undefined {
   const runs = (t?.runs ?? []).filter((r) => r.ok && r.cpu && r.bytes && r.bytes > 0);
   if (!runs.length) return undefined;
-  const per = (pick: (r: RunRecord) => number) => median(runs.map((r) => pick(r) / ((r.bytes! * 8) / 1e9)));
-  const user = per((r) => r.cpu!.user);
-  const system = per((r) => r.cpu!.system);
-  const softirq = per((r) => r.cpu!.softirq);
-  const irq = per((r) => r.cpu!.irq);
-  return { user, system, softirq, irq, total: user + system + softirq + irq, runs: runs.length };
+  const perGbit = (r: RunRecord) => r.cpu!.busy / ((r.bytes! * 8) / 1e9);
+  const sorted = [...runs].sort((a, b) => perGbit(a) - perGbit(b));
+  const n = sorted.length;
+  const middle = n % 2 ? [sorted[(n - 1) / 2]] : [sorted[n / 2 - 1], sorted[n / 2]];
+  const total = median(runs.map(perGbit));
+  const share = (pick: (r: RunRecord) => number) => (middle.reduce((sum, r) => sum + (r.cpu!.busy > 0 ? pick(r) / r.cpu!.busy : 0), 0) / middle.length) * total;
+  const user = share((r) => r.cpu!.user);
+  const system = share((r) => r.cpu!.system);
+  const softirq = share((r) => r.cpu!.softirq);
+  const irq = share((r) => r.cpu!.irq);
+  return { user, system, softirq, irq, total, runs: n };
 }
 
 /** Bytes as 64 B, 1 KiB, 64 KiB. */

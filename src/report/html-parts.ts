@@ -38,7 +38,7 @@ function gbpsCell(s: SchemeView, id: string | undefined): string {
   const t = id ? lineOf(s, id) : undefined;
   if (!t) return '<td class="num">–</td>';
   if (t.gbps === undefined) return `<td class="num">${t.failedRuns ? 'failed' : '–'}</td>`;
-  const ci = t.ci95 && t.runs - t.failedRuns > 1 ? ` <span class="ns">± ${fmt((t.ci95[1] - t.ci95[0]) / 2, 2)}</span>` : '';
+  const ci = t.medianCi && t.runs - t.failedRuns > 1 ? ` <span class="ns">[${fmt(t.medianCi[0], 2)}–${fmt(t.medianCi[1], 2)}]</span>` : '';
   return `<td class="num">${fmt(t.gbps)}${ci}</td>`;
 }
 
@@ -61,7 +61,7 @@ export function summaryTable(model: ReportModel, v: Verdicts): string {
   const latWhat = (id: string) => latencyFigure(model.measured.map((s) => testOf(s, id)).find((t) => latencyFigure(t)))?.short ?? 'latency';
   const head = [
     '<th>scheme</th><th>layout</th><th class="num">MTU</th>',
-    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s ± CI</th><th class="num">% of host${c.p === 'same' ? '<br>(loopback)' : ''}</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? `<th class="num">${esc(latWhat(c.lat))}<br>µs</th>` : ''}`),
+    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s median [interval]</th><th class="num">% of host${c.p === 'same' ? '<br>(loopback)' : ''}</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? `<th class="num">${esc(latWhat(c.lat))}<br>µs</th>` : ''}`),
     `<th class="num">CPU-s<br>per Gbit</th>`,
   ].join('');
   const span = 3 + cols.reduce((n, c) => n + 2 + (c.tcp4 ? 1 : 0) + (c.udp ? 1 : 0) + (c.lat ? 1 : 0), 0) + 1;
@@ -70,7 +70,7 @@ export function summaryTable(model: ReportModel, v: Verdicts): string {
   const rows = measured.map((s) => {
     const cells = cols.map((c) => {
       const udp = c.udp ? lineOf(s, c.udp) : undefined;
-      return `${gbpsCell(s, c.tcp)}${c.tcp ? vsHostCell(s, c.tcp, v.costs) : '<td class="num">–</td>'}${c.tcp4 ? gbpsCell(s, c.tcp4) : ''}${c.udp ? `<td class="num${udp?.lossPercent === undefined ? '' : ` g${lossGrade(udp.lossPercent)}`}">${udp?.lossPercent === undefined ? '–' : lossText(udp.lossPercent)}</td>` : ''}${c.lat ? latencyCell(s, c.lat, model.host) : ''}`;
+      return `${gbpsCell(s, c.tcp)}${c.tcp ? vsHostCell(s, c.tcp, v.costs) : '<td class="num">–</td>'}${c.tcp4 ? gbpsCell(s, c.tcp4) : ''}${c.udp ? `<td class="num${udp?.lossPercent === undefined ? '' : ` g${lossGrade(udp.lossPercent)}`}">${udp?.lossPercent === undefined ? '–' : lossText(udp.lossPercent)}${udp?.senderLimited ? ` <span class="ns" title="${esc(`the sender sent ${fmt(udp.sentGbps)} of the ${fmt(udp.offeredGbps)} Gbit/s offered: loss says nothing about the path's capacity`)}">sender-limited</span>` : ''}</td>` : ''}${c.lat ? latencyCell(s, c.lat, model.host) : ''}`;
     });
     const cpuId = cols[0]?.tcp;
     const cpu = cpuId ? lineOf(s, cpuId)?.cpuSecondsPerGbit : undefined;

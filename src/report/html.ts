@@ -9,6 +9,7 @@ import { latencySectionCharts, latencyTables } from './html-latency.js';
 import { LAYOUT_COLOR, LAYOUT_LABEL } from './layout.js';
 import { timeSeriesCharts } from './charts-time.js';
 import { headerLine } from './markdown.js';
+import { sampleText } from './summary.js';
 import { extraCharts, extraHtml } from './optional.js';
 import { renderSvg } from './svg.js';
 import { verdicts } from './verdicts.js';
@@ -78,6 +79,7 @@ export function renderHtml(result: ResultFile): string {
 <h1>Container networks against the host network</h1>
 <p class="sub">lab <b>${esc(r.topology.lab)}</b> · ${measured} of ${r.schemes.length} schemes measured · ${r.topology.hosts} hosts</p>
 <p class="sub">${esc(headerLine(r))}</p>
+<p class="sub"><b>${esc(sampleText(r))}</b></p>
 ${r.complete ? '' : '<p class="banner"><b>Incomplete run.</b> The run stopped before the end: the figures cover only what was measured.</p>'}
 <nav class="toc">${sections.map(([id, t]) => `<a href="#${id}">${esc(t)}</a>`).join('')}</nav>
 </header>

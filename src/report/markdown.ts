@@ -6,6 +6,7 @@ import { STAND_IN_LEGEND } from './stand-in.js';
 import { extraMarkdown } from './optional.js';
 import { FABRIC_TEXT, pathText } from './path.js';
 import { SIGNIFICANCE_TEXT } from './significance.js';
+import { sampleText } from './summary.js';
 import { verdicts, type Verdicts } from './verdicts.js';
 
 /** Pure: the Markdown summary, to paste into an issue or a pull request. */
@@ -31,14 +32,15 @@ function table(m: ReportModel, v: Verdicts): string {
   const rows = measured.map((s) => {
     const cells = ids.flatMap(({ id, udp, lat }) => {
       const t = id ? lineOf(s, id) : undefined;
-      const ci = t?.ci95 && t.runs - t.failedRuns > 1 ? ` ± ${fmt((t.ci95[1] - t.ci95[0]) / 2)}` : '';
+      const ci = t?.medianCi && t.runs - t.failedRuns > 1 ? ` [${fmt(t.medianCi[0])}–${fmt(t.medianCi[1])}]` : '';
       const c = v.costs.find((x) => x.scheme === s.rec.name && x.testId === id);
       const ns = c?.test?.p !== undefined && !c.significant;
       const loss = udp ? lineOf(s, udp)?.lossPercent : undefined;
       const lt = lat ? testOf(s, lat) : undefined;
       const lf = latencyFigure(lt);
       const latNs = !s.baseline && lt?.vsHostDiff && lt.vsHostDiff.method !== 'none' && !lt.vsHostDiff.significant;
-      return [t?.gbps === undefined ? (t?.failedRuns ? 'failed' : '–') : `${fmt(t.gbps)}${ci}`, s.baseline ? '100%' : `${ns ? '≈ ' : ''}${pct(t?.vsHost)}`, ...(udp ? [loss === undefined ? '–' : lossText(loss)] : []), ...(lat ? [lf ? `${latNs ? '≈ ' : ''}${fmt(lf.median, 1)}` : '–'] : [])];
+      const limited = udp && lineOf(s, udp)?.senderLimited ? ` (sender-limited: sent ${fmt(lineOf(s, udp)?.sentGbps)} of ${fmt(lineOf(s, udp)?.offeredGbps)} Gbit/s)` : '';
+      return [t?.gbps === undefined ? (t?.failedRuns ? 'failed' : '–') : `${fmt(t.gbps)}${ci}`, s.baseline ? '100%' : `${ns ? '≈ ' : ''}${pct(t?.vsHost)}`, ...(udp ? [loss === undefined ? '–' : `${lossText(loss)}${limited}`] : []), ...(lat ? [lf ? `${latNs ? '≈ ' : ''}${fmt(lf.median, 1)}` : '–'] : [])];
     });
     const cpu = ids[0]?.id ? lineOf(s, ids[0].id)?.cpuSecondsPerGbit : undefined;
     return [mdCell(s.label), FABRIC_TEXT[s.path.fabric], String(s.path.workloadMtu ?? '–'), ...cells, fmt(cpu, 3)];
@@ -76,12 +78,13 @@ export function renderMarkdown(result: ResultFile, model: ReportModel = buildMod
   const r = result;
   const out: string[] = [];
   out.push(`## cnlab: container networks against the host — lab ${code(r.topology.lab)}`, '', md(headerLine(r)), '');
+  out.push(`**${md(sampleText(r))}**`, '');
   if (!r.complete) out.push('> **Incomplete run**: the figures cover only what was measured before it stopped.', '');
   const headline = [...v.headline, ...v.latency.headline];
   if (headline.length) out.push('### Verdict', '', ...headline.map((h) => `- ${md(h)}`), '');
   out.push('### Results', '', table(model, v), '');
   const standIns = model.schemes.filter((s) => s.standIn);
-  out.push(`Median with the half-width of the 95% CI; “% of host” against the host baseline of the same run${model.placements.includes('same') ? `; ${SAME_HOST_SHORT}` : ''}; ≈: not significantly different from the host (${SIGNIFICANCE_TEXT}); UDP loss with one decimal (two below 1%).`, '');
+  out.push(`Median [its interval: order statistics, 95% from 6 runs; below 6, min–max]; “% of host” against the host baseline of the same run${model.placements.includes('same') ? `; ${SAME_HOST_SHORT}` : ''}; ≈: not significantly different from the host (${SIGNIFICANCE_TEXT}); UDP loss with one decimal (two below 1%).`, '');
   if (standIns.length) out.push(md(STAND_IN_LEGEND), '', ...standIns.map((s) => `- ${md(s.label)}: ${md(s.standIn!.what)} — ${md(s.standIn!.why)}`), '');
   out.push(...latencyMarkdown(model));
   const ranks = [...v.rankings, ...v.latency.rankings];

@@ -4,6 +4,7 @@ import type { ChartSpec } from './charts.js';
 import { loadCharts, rateCharts, sweepCharts, transactionCpuChart } from './charts-more.js';
 import { esc } from './escape.js';
 import type { ReportModel } from './figures.js';
+import { pText } from './significance.js';
 
 /**
  * Pure: figures that only some result files hold (fields added after version 1 as optional).
@@ -103,9 +104,12 @@ function pairwiseHtml(r: ResultFile): string {
         if (!c) return '<td></td>';
         const rel = c.relDiff === undefined ? '–' : `${c.relDiff >= 0 ? '+' : '−'}${Math.abs(Math.round(c.relDiff * 100))}%`;
         const better = c.higherIsBetter ? c.diff > 0 : c.diff < 0;
-        const cls = c.method === 'none' ? '' : !c.significant ? 'ns' : better ? 'sig-good' : 'sig-bad';
-        const p = c.pValue === undefined ? 'untested' : c.significant ? `p = ${c.pValue.toPrecision(2)}` : 'n.s.';
-        return `<td class="num ${cls}" title="${esc(`${c.metric}, ${c.method}`)}">${rel}<br><span class="ns">${p}</span></td>`;
+        // Holm-corrected over the matrix when the file has it (result version 2), as the ranking is.
+        const sig = c.significantHolm ?? c.significant;
+        const padj = c.pHolm ?? c.pValue;
+        const cls = c.method === 'none' ? '' : !sig ? 'ns' : better ? 'sig-good' : 'sig-bad';
+        const p = padj === undefined ? 'untested' : sig ? pText({ p: padj }) : `n.s., ${pText({ p: padj })}`;
+        return `<td class="num ${cls}" title="${esc(`${c.metric}, ${c.method}`)}">${rel} <span class="ns">${p}</span></td>`;
       };
       const rows = names.slice(1).map((a, i) => `<tr><th>${esc(a)}</th>${names.slice(0, i + 1).map((b) => cell(a, b)).join('')}${names.slice(i + 2).map(() => '<td></td>').join('')}</tr>`);
       const metric = cs[0]?.metric ?? '';
@@ -117,7 +121,7 @@ function pairwiseHtml(r: ResultFile): string {
 export function extraHtml(r: ResultFile): ExtraSection[] {
   const out: ExtraSection[] = [];
   const pairs = pairwiseHtml(r);
-  if (pairs) out.push({ id: 'pairwise', title: 'Between every two schemes', html: `<p class="sub">The run's own comparisons, one matrix per test (open one to read it): each cell is the row's scheme against the column's, the relative difference of the main figure, coloured when it is significant.</p>${pairs}` });
+  if (pairs) out.push({ id: 'pairwise', title: 'Between every two schemes', html: `<p class="sub">The run's own comparisons, one matrix per test (open one to read it): each cell is the row's scheme against the column's, the relative difference of the main figure, coloured when it is significant, with p after Holm's correction over the test's whole matrix.</p>${pairs}` });
   const encap = encapRows(r);
   if (encap.length) {
     const rows = encap

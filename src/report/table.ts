@@ -4,7 +4,7 @@ import { SAME_HOST_TEXT } from './baseline.js';
 import { SIGNIFICANCE_TEXT } from './significance.js';
 import { markedName, STAND_IN_LEGEND, standInOf } from './stand-in.js';
 import { lossText } from './figures.js';
-import { summarizeResult, type TestLine } from './summary.js';
+import { medianText, sampleText, summarizeResult, type TestLine } from './summary.js';
 import { onlySweeps, renderSweepTable } from './sweep-headlines.js';
 
 export { lossText };
@@ -23,9 +23,8 @@ const num = (v: number | undefined, digits = 2) => (v === undefined ? '–' : v.
 function gbpsCell(t: TestLine | undefined): string {
   if (!t) return '–';
   if (t.gbps === undefined) return t.failedRuns ? 'failed' : '–';
-  // One good run has no interval: show the figure alone rather than a misleading "± 0".
-  if (!t.ci95 || t.runs - t.failedRuns < 2) return num(t.gbps);
-  return `${num(t.gbps)} ± ${num((t.ci95[1] - t.ci95[0]) / 2)}`;
+  // The median with its own interval (order statistics); one good run has none: the figure alone.
+  return medianText(t);
 }
 
 function pctCell(t: TestLine | undefined, rec: TestRecord | undefined, isHost: boolean): string {
@@ -41,6 +40,17 @@ function latencyCell(rec: TestRecord | undefined, hostRec: TestRecord | undefine
   if (l?.p50Us && l.p99Us) return `${same ? '≈ ' : ''}${num(l.p50Us.median, 1)} / ${num(l.p99Us.median, 0)}`;
   if (l?.latencyUs) return `${same ? '≈ ' : ''}${num(l.latencyUs.median, 1)}`;
   return rec.runs.some((r) => !r.ok) ? 'failed' : '–';
+}
+
+/**
+ * Offered, sent and received side by side: "0.95/0.94, 1.10%". A sender that never reached the
+ * offered rate had nothing to lose: its loss is no figure of the path, and the cell says so.
+ */
+function udpCell(t: TestLine | undefined): string {
+  if (!t) return '–';
+  if (t.gbps === undefined) return t.failedRuns ? 'failed' : '–';
+  const rates = `${num(t.sentGbps)}/${num(t.gbps)}`;
+  return `${rates}, ${t.lossPercent === undefined ? '–' : lossText(t.lossPercent)}${t.senderLimited ? ', sender-limited' : ''}`;
 }
 
 /** The knobs as the header's words. */
@@ -130,7 +140,7 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
   let anyNs = false;
   let anyStandIn = false;
   const body: string[][] = [];
-  const width = 7 + (withTcp4 ? 1 : 0) + (withLatency ? 1 : 0);
+  const width = 8 + (withTcp4 ? 1 : 0) + (withLatency ? 1 : 0);
   for (const s of summarizeResult(result)) {
     const rec = result.schemes.find((x) => x.name === s.name)!;
     const standIn = standInOf(rec);
@@ -166,9 +176,10 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
         firstRow ? name : '',
         `${placement}-host`,
         gbpsCell(tcp),
+        num(tcp?.retransmits, 0),
         pctText,
         ...(withTcp4 ? [gbpsCell(s.tests.find((t) => t.id === `tcp-4/${placement}`))] : []),
-        udp?.lossPercent === undefined ? '–' : lossText(udp.lossPercent),
+        udpCell(udp),
         ...(withLatency ? [lat] : []),
         num(tcp?.cpuSecondsPerGbit, 3),
         refs.map((n) => `[${n}]`).join(''),
@@ -177,36 +188,39 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
     }
   }
   const latHead = sockperfLatency ? 'latency p50/p99 µs' : 'UDP latency µs';
-  const head = ['scheme', 'path', 'TCP Gbit/s ± CI', '% of host', ...(withTcp4 ? ['TCP×4 Gbit/s'] : []), 'UDP loss', ...(withLatency ? [latHead] : []), 'CPU-s/Gbit', 'notes'];
+  const head = ['scheme', 'path', 'TCP Gbit/s', 'retr/run', '% of host', ...(withTcp4 ? ['TCP×4 Gbit/s'] : []), 'UDP sent/rcvd, loss', ...(withLatency ? [latHead] : []), 'CPU-s/Gbit', 'notes'];
   // Narrower terminals: first less padding, then short path names and headers.
   const attempt = (level: number) => {
     const short = level >= 2;
     const h = short ? head.map((x) => SHORT_HEAD[x] ?? x) : head;
     const pad = level >= 1 ? 0 : 1;
     const table = new Table({ head: h, style: { head: [], border: [], 'padding-left': pad, 'padding-right': pad }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
-    for (const row of body) table.push(short ? row.map((c, i) => (i === 1 ? c.replace('-host', '') : c)) : row);
+    // Narrowest: the path without "-host", and the UDP cell's loss without the rates.
+    const udpCol = head.indexOf('UDP sent/rcvd, loss');
+    for (const row of body) table.push(short ? row.map((c, i) => (i === 1 ? c.replace('-host', '') : i === udpCol ? c.replace(/^[^,]*, /, '') : c)) : row);
     return table.toString();
   };
   let text = attempt(0);
   for (let level = 1; level <= 2 && widest(text) > columns; level++) text = attempt(level);
   const legend = [
+    "[interval]: the median's own interval (order statistics: 95% from 6 runs; below 6, min–max, 75% at 3 runs).",
     ...(anyStandIn ? [STAND_IN_LEGEND] : []),
     ...(anyNs ? [`≈ not significantly different from the host (${SIGNIFICANCE_TEXT}); the figure beside it is still the measured one.`] : []),
     ...(result.schemes.some((x) => x.tests.some((t) => t.placement === 'same')) ? [SAME_HOST_TEXT] : []),
     ...(withLatency && !sockperfLatency ? ['UDP latency: qperf udp_lat with 64 B messages, half the round trip, median of the runs.'] : []),
   ];
   const notes = [...legend.flatMap((l) => wrap(l, columns, 2)), ...footnotes.flatMap((f, i) => wrap(`[${i + 1}] ${f}`, columns, 4))];
-  const first = `cnlab: ${o.tests.length} tests × ${o.repeats} repeats × ${o.seconds} s, UDP at ${o.udpRate}; median and 95% CI; kernel ${result.environment.kernel}, ${result.environment.cpus} CPUs, underlay MTU ${result.topology.underlay.mtu}${result.topology.underlay.rate ? `, link ${result.topology.underlay.rate}` : ''}`;
+  const first = `cnlab: ${o.tests.length} tests × ${o.repeats} repeats × ${o.seconds} s, UDP at ${o.udpRate}; median [interval]; kernel ${result.environment.kernel}, ${result.environment.cpus} CPUs, underlay MTU ${result.topology.underlay.mtu}${result.topology.underlay.rate ? `, link ${result.topology.underlay.rate}` : ''}`;
   const knobs = o.knobs
     ? `knobs: ${knobsText(o.knobs)}${o.warmupSeconds ? `; ${o.warmupSeconds} s warm-up per placement` : ''}${o.preset ? `; preset ${o.preset}` : ''}${o.full ? '; --full' : ''}`
     : '';
   const sweeps = sweepLines(result);
-  const header = [...wrap(first, columns, 2), ...(knobs ? wrap(knobs, columns, 2) : [])];
+  const header = [...wrap(first, columns, 2), ...(knobs ? wrap(knobs, columns, 2) : []), ...wrap(sampleText(result), columns, 2)];
   // A run of sweeps only (s1-cloud) has no single figure for the columns above: its headlines instead.
   const main = onlySweeps(result) ? renderSweepTable(result) : `${text}\n${notes.length ? `${notes.join('\n')}\n` : ''}`;
   return `${header.join('\n')}\n${main}${sweeps.length ? `${sweeps.join('\n')}\n` : ''}`;
 }
 
 /** Shorter headers for narrow terminals. */
-const SHORT_HEAD: Record<string, string> = { 'TCP Gbit/s ± CI': 'TCP Gbit/s', '% of host': '% host', 'TCP×4 Gbit/s': 'TCP×4', 'latency p50/p99 µs': 'p50/p99 µs', 'UDP latency µs': 'lat µs', 'CPU-s/Gbit': 'CPU/Gbit' };
+const SHORT_HEAD: Record<string, string> = { 'retr/run': 'retr', 'UDP sent/rcvd, loss': 'UDP loss', '% of host': '% host', 'TCP×4 Gbit/s': 'TCP×4', 'latency p50/p99 µs': 'p50/p99 µs', 'UDP latency µs': 'lat µs', 'CPU-s/Gbit': 'CPU/Gbit' };
 

@@ -1,7 +1,7 @@
 import type { Placement } from '../result/types.js';
 import { cpuSplit, fmt, gbpsSamples, headlineTest, isBulk, lineOf, samples, signedPct, specOf, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
 import type { PacketPath } from './path.js';
-import { difference, pText, tiers, type Difference } from './significance.js';
+import { difference, pText, tieredRanking, type Difference } from './significance.js';
 import { latencyVerdicts, type LatencyVerdicts } from './verdicts-latency.js';
 
 /**
@@ -73,9 +73,12 @@ const medianGbps = (s: SchemeView, id: string) => lineOf(s, id)?.gbps;
 export function rank(model: ReportModel, id: string, standIns = false): Ranking | undefined {
   const withFigure = model.measured.filter((s) => !!s.standIn === standIns && medianGbps(s, id) !== undefined && gbpsSamples(testOf(s, id)).length);
   if (!withFigure.length) return undefined;
-  const grouped = tiers(withFigure, (s) => gbpsSamples(testOf(s, id)), (s) => medianGbps(s, id)!, true);
+  // Holm-corrected pairwise tests decide the order: "A > B" is printed only when A against B is significant.
+  const ranked = tieredRanking(withFigure, (s) => gbpsSamples(testOf(s, id)), (s) => medianGbps(s, id)!, true);
+  const grouped = ranked.tiers;
   const title = testTitle(specOf(model.result, id), id);
-  const part = (t: SchemeView[]) => t.map((s) => `${s.label} ${fmt(medianGbps(s, id), 1)}`).join(' ≈ ') + (t.length > 1 ? ' (not significantly different)' : '');
+  const part = (t: SchemeView[], i: number) =>
+    t.map((s) => `${s.label} ${fmt(medianGbps(s, id), 1)}`).join(' ≈ ') + (t.length > 1 ? (ranked.untested[i] ? ' (not all testable: too few runs)' : ' (not significantly different after Holm)') : '');
   return {
     testId: id,
     ...(standIns ? { standIns } : {}),

@@ -25,7 +25,13 @@ export interface IntervalPoint {
  * plan, every raw tool output and every derived figure. Versioned and self-describing (flent).
  */
 export const RESULT_FORMAT = 'cnlab-result';
-/** 2: plan steps are typed objects (plan/types.ts), no longer argv; version-1 files are upgraded on read. */
+/**
+ * Version 2: plan steps are typed objects (plan/types.ts), no longer argv; Summary.medianCi and
+ * medianCiCoverage (the median's own interval); summary.retransmits (TCP) and summary.sentGbps
+ * (UDP); comparisons[].pHolm/significantHolm; outlier flags only from 5 runs; runs above the
+ * emulated link rate are failed runs. A version-1 file's plans are upgraded and its figures are
+ * derived again from its raw runs when it is read (read.ts).
+ */
 export const RESULT_VERSION = 2;
 
 export type Placement = 'cross' | 'same';
@@ -168,6 +174,10 @@ export interface TestRecord extends TestSpec {
     cpuSecondsPerGbit?: Summary;
     lossPercent?: Summary;
     jitterMs?: Summary;
+    /** TCP: the sender's retransmitted segments per run (iperf3 end.sum_sent.retransmits). Version 2. */
+    retransmits?: Summary;
+    /** UDP: the sender's rate per run, Gbit/s (gbps is the receiver's). Version 2. */
+    sentGbps?: Summary;
   };
   /** This test's throughput as a ratio to the host baseline's same test in the same run. */
   vsHost?: RatioSummary;
