@@ -15,8 +15,6 @@ import { execArgs, type ExecResult } from '../util/exec.js';
 import { featureFromConfig, parseKernelConfig, parseModulesDep, type ModuleEnv } from './kconfig.js';
 import { KERNEL_FEATURES, type Capabilities, type KernelFeature, type Requirement } from './types.js';
 
-export { parseKernelConfig } from './kconfig.js';
-
 export const DEFAULT_BINARIES = ['ip', 'tc', 'nft', 'ping', 'iperf3'] as const;
 export const DEFAULT_CNI_PATH = '/usr/lib/cni';
 export const CNI_PACKAGE = 'containernetworking-plugins';

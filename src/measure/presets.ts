@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { Placement, TestSpec } from '../result/types.js';
-import { DEFAULT_SIZES, pinVariants, qperfTests, quickTests, tcpTest, udpTest } from './tests.js';
+import { pinVariants, qperfTests, quickTests, tcpTest, udpTest } from './tests.js';
 import { expandLoop } from '../runners/qperf.js';
 
 /**

@@ -27,8 +27,6 @@ export function difference(a: readonly number[], b: readonly number[]): Differen
 export const SIGNIFICANCE_TEXT = `Welch's t-test (a bootstrap of medians with ${BOOTSTRAP_MIN} or more runs a side), p < 0.05`;
 
 /** How rankings decide an order, for captions. */
-export const RANKING_TEXT = `a scheme is ranked above another only when the two differ significantly after Holm's correction over every pair of the ranking (${SIGNIFICANCE_TEXT}); otherwise they share a tie group`;
-
 /** Tiers of a ranking and how each pair was judged. */
 export interface Tiered<T> {
   /** Best first; every pair of items in different tiers differs significantly after Holm. */

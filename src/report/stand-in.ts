@@ -37,8 +37,3 @@ export function markedName(rec: Pick<SchemeRecord, 'name' | 'notes'> & { standIn
   return standInOf(rec) ? `${rec.name}${STAND_IN_MARK}` : rec.name;
 }
 
-/** "ovs† — Open vSwitch's userspace datapath: no openvswitch kernel module here". */
-export function standInLine(rec: Pick<SchemeRecord, 'name' | 'notes'> & { standIn?: StandIn }): string | undefined {
-  const s = standInOf(rec);
-  return s ? `${rec.name}${STAND_IN_MARK}: ${s.what} — ${s.why}` : undefined;
-}

@@ -75,9 +75,6 @@ export function summarizeResult(result: ResultFile): SchemeLine[] {
   });
 }
 
-/** What the interval beside a median is, for headers and captions. */
-export const MEDIAN_CI_TEXT = 'median [its interval: order statistics, 95% from 6 runs; below 6, min–max (75% at 3 runs)]';
-
 /** "9.41 [9.30–9.52]"; the median alone with one good run. */
 export function medianText(t: Pick<TestLine, 'gbps' | 'medianCi' | 'runs' | 'failedRuns'>, digits = 2): string {
   if (t.gbps === undefined) return '–';
