@@ -16,7 +16,7 @@ import { setAffinity } from '../runners/affinity.js';
 import { TOOLS } from '../runners/registry.js';
 import { cniFromFlags, withCniScheme } from '../schemes/cni-file.js';
 import { InputError } from '../errors.js';
-import { encryptedSchemes, getScheme, schemeLookup, SCHEMES } from '../schemes/registry.js';
+import { encryptedSchemes, getScheme, quickDefaultSchemes, schemeLookup, SCHEMES, VARIANT_OF } from '../schemes/registry.js';
 import { unsupportedReason } from '../apply/up.js';
 import { execArgs } from '../util/exec.js';
 import { VERSION } from '../version.js';
@@ -29,6 +29,7 @@ interface RunFlags extends MeasureFlags {
   out?: string;
   json?: boolean;
   encrypt?: boolean;
+  all?: boolean;
   [k: string]: unknown;
 }
 
@@ -73,6 +74,7 @@ export function registerRunCommand(program: Command): void {
       .option('--no-pin', 'benchmark processes free to migrate (default)')
       .option('--json', 'print the summary as JSON on stdout')
       .option('--encrypt', "each named scheme's encrypted variant (cnlab's channel); without names, every encrypted scheme")
+      .option('--all', 'without names: every scheme, variants included (the quick default builds each base scheme once)')
       .option('--cni <file>', 'also measure this CNI config list (.conflist) as a scheme')
       .option('--cni-peer-routes', 'with --cni: route each peer host\'s pod block via the peer'),
   ).action(async (names: string[], o: RunFlags) => {
@@ -86,7 +88,10 @@ export function registerRunCommand(program: Command): void {
     const lookup = schemeLookup(o.encrypt);
     const named: Entry[] = names.length
       ? names.map((n) => ({ scheme: lookup(n) }))
-      : m.preset ? presetEntries(m.preset) : o.encrypt ? encryptedSchemes().map((scheme) => ({ scheme })) : cni ? [] : SCHEMES.map((scheme) => ({ scheme }));
+      : m.preset ? presetEntries(m.preset) : o.encrypt ? encryptedSchemes().map((scheme) => ({ scheme })) : cni ? [] : (o.all ? SCHEMES : quickDefaultSchemes()).map((scheme) => ({ scheme }));
+    if (!names.length && !m.preset && !o.encrypt && !cni && !o.all) {
+      process.stderr.write(`cnlab: the quick default leaves out ${Object.keys(VARIANT_OF).length} variants (${Object.keys(VARIANT_OF).join(', ')}): name them or add --all\n`);
+    }
     // --cni adds its config as one more scheme (withCniScheme checks the name is free).
     const entries: Entry[] = cni ? [...named, { scheme: withCniScheme(named.flatMap((e) => ('scheme' in e ? [e.scheme] : [])), cni).at(-1)! }] : named;
     if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });

@@ -28,6 +28,27 @@ export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan
   dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsInternal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
   flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted, flannelUdpBatched, flannelUdpBatchedEncrypted, weaveSleeveBatched, weaveSleeveBatchedEncrypted];
 
+/**
+ * Variants: another setting of a scheme already in the list (cnlab's batched or encrypted
+ * daemons, OVS's NORMAL action). A run with no scheme named (the quick default, `make run`) builds
+ * each base once and says which variants it left out; naming them, `--all`, `--encrypt` or a preset
+ * runs them.
+ */
+export const VARIANT_OF: Readonly<Record<string, string>> = {
+  'ovs-normal': 'ovs',
+  'flannel-udp-encrypted': 'flannel-udp',
+  'flannel-udp-batched': 'flannel-udp',
+  'flannel-udp-batched-encrypted': 'flannel-udp',
+  'weave-sleeve-encrypted': 'weave-sleeve',
+  'weave-sleeve-batched': 'weave-sleeve',
+  'weave-sleeve-batched-encrypted': 'weave-sleeve',
+};
+
+/** The schemes the quick default runs: every scheme but the variants (VARIANT_OF). */
+export function quickDefaultSchemes(): Scheme[] {
+  return SCHEMES.filter((s) => !(s.name in VARIANT_OF));
+}
+
 /** Pure: refuses a scheme list in which two schemes share a name (checked when the registry loads). */
 export function assertUniqueNames(schemes: readonly Pick<Scheme, 'name'>[]): void {
   const seen = new Set<string>();
@@ -70,4 +91,8 @@ export function encryptedVariant(s: Scheme): Scheme {
 /** Looks a scheme name up, as its encrypted variant with `--encrypt`. */
 export function schemeLookup(encrypt: boolean | undefined): (name: string) => Scheme {
   return encrypt ? (name) => encryptedVariant(getScheme(name)) : getScheme;
+}
+
+for (const [variant, base] of Object.entries(VARIANT_OF)) {
+  if (!SCHEMES.some((s) => s.name === variant) || !SCHEMES.some((s) => s.name === base)) throw new Error(`scheme registry: variant ${variant} of ${base} is not registered`);
 }
