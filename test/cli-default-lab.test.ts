@@ -39,7 +39,7 @@ describe('default lab names', () => {
     const labs = SCHEMES.map((s) => cniLabName(s.name));
     for (const [i, lab] of labs.entries()) expect([SCHEMES[i].name, LAB_NAME.test(lab)]).toEqual([SCHEMES[i].name, true]);
     expect(new Set(labs).size).toBe(labs.length);
-    expect(cniLabName('flannel-udp-encrypted')).toBe('flannel-udp-encr');
+    expect(cniLabName('flannel-udp-encrypted')).toBe('flannel-udp-3004');
   });
 
   const cases = [...SCHEMES.map((s) => ({ args: [s.name], scheme: s.name })), ...bases.map((b) => ({ args: [b, '--encrypt'], scheme: `${b}-encrypted` }))];
@@ -61,7 +61,7 @@ describe('the CLI without --lab', () => {
   it('plan weave-sleeve --encrypt (a README example) prints the script', async () => {
     const r = await cli(['plan', 'weave-sleeve', '--encrypt']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('cnl-weave-sleeve-enc-h1');
+    expect(r.stdout).toContain('cnl-weave-sleev-70a6-h1');
   });
 
   // The lab name is checked first (it comes first in the topology schema): a bad --hosts is the
@@ -70,6 +70,6 @@ describe('the CLI without --lab', () => {
     const r = await cli([cmd, 'flannel-udp-encrypted', '--hosts', '0']);
     expect(r.stderr).toMatch(/^cnlab: [^\n]*hosts[^\n]*\n$/);
     expect(r.code).toBe(2);
-    expect(labNamespaces('flannel-udp-encr')).toEqual([]);
+    expect(labNamespaces('flannel-udp-3004')).toEqual([]);
   });
 });

@@ -66,7 +66,7 @@ describe('gated plans (pure)', () => {
         'ip addr add 198.19.1.0/32 dev tunl0',
         'ip route add blackhole 198.19.1.0/24',
         'ip route add 198.19.2.0/24 via 198.18.0.2 dev tunl0 onlink',
-        'ip link add calih1c1 mtu 1480 type veth peer name eth0 netns cnl-g-calicoipip-h1c1',
+        'ip link add calih1c1 mtu 1480 type veth peer name eth0 mtu 1480 netns cnl-g-calicoipip-h1c1',
       ]),
     );
     expect(build.mtu).toBe(1480);

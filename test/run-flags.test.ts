@@ -10,7 +10,7 @@ describe('cnlab presets', () => {
     const r = await cli(['presets']);
     expect(r.code, r.stderr).toBe(0);
     const out = lines(r.stdout);
-    expect(out.map((l) => l.split(/\s+/)[0])).toEqual(['s1-cloud', 's3-k8s', 's4-docker']);
+    expect(out.map((l) => l.split(/\s+/)[0])).toEqual(['s1-cloud', 's2-production', 's3-k8s', 's4-docker']);
     expect(out[0]).toMatch(/qperf tcp_bw \+ tcp_lat/);
   });
 });
@@ -19,7 +19,7 @@ describe('cnlab run: bad measurement input is one line, exit 2, nothing created'
   it.each([
     [['--cpus', '7-3'], /--cpus: range 7-3 runs backwards/],
     [['--cpus', '64'], /--cpus 64: this machine has CPUs 0-/],
-    [['--preset', 'nope'], /unknown preset "nope" — presets: s1-cloud, s3-k8s, s4-docker/],
+    [['--preset', 'nope'], /unknown preset "nope" — presets: s1-cloud, s2-production, s3-k8s, s4-docker/],
     [['--offloads', 'maybe'], /offloads must be on or off/],
     [['--warmup', '-1'], /--warmup must be a whole number/],
     [['--sizes', '64K:1:*2'], /invalid size sweep/],

@@ -38,7 +38,7 @@ function gbpsCell(s: SchemeView, id: string | undefined): string {
   const t = id ? lineOf(s, id) : undefined;
   if (!t) return '<td class="num">–</td>';
   if (t.gbps === undefined) return `<td class="num">${t.failedRuns ? 'failed' : '–'}</td>`;
-  const ci = t.medianCi && t.runs - t.failedRuns > 1 ? ` <span class="ns">[${fmt(t.medianCi[0], 2)}–${fmt(t.medianCi[1], 2)}]</span>` : '';
+  const ci = t.medianCi && t.runs - t.failedRuns > 1 ? `<br><span class="ns">[${fmt(t.medianCi[0], 2)}–${fmt(t.medianCi[1], 2)}]</span>` : '';
   return `<td class="num">${fmt(t.gbps)}${ci}</td>`;
 }
 
@@ -61,7 +61,7 @@ export function summaryTable(model: ReportModel, v: Verdicts): string {
   const latWhat = (id: string) => latencyFigure(model.measured.map((s) => testOf(s, id)).find((t) => latencyFigure(t)))?.short ?? 'latency';
   const head = [
     '<th>scheme</th><th>layout</th><th class="num">MTU</th>',
-    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s median [interval]</th><th class="num">% of host${c.p === 'same' ? '<br>(loopback)' : ''}</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? `<th class="num">${esc(latWhat(c.lat))}<br>µs</th>` : ''}`),
+    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s [interval]</th><th class="num">% of host${c.p === 'same' ? '<br>(loopback)' : ''}</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? `<th class="num">${esc(latWhat(c.lat))}<br>µs</th>` : ''}`),
     `<th class="num">CPU-s<br>per Gbit</th>`,
   ].join('');
   const span = 3 + cols.reduce((n, c) => n + 2 + (c.tcp4 ? 1 : 0) + (c.udp ? 1 : 0) + (c.lat ? 1 : 0), 0) + 1;
@@ -81,7 +81,7 @@ export function summaryTable(model: ReportModel, v: Verdicts): string {
   const standIns = measured.some((s) => s.standIn);
   const anyNs = rows.some((x) => x.includes('≈ '));
   return `<div class="tablewrap"><table class="results"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}${off.join('')}</tbody></table></div>
-<p class="sub">Median of ${r.options.repeats} runs × ${r.options.seconds} s with the half-width of the 95% confidence interval of the mean. “% of host” is the ratio to the host baseline in the same run${model.placements.includes('same') ? `; ${esc(SAME_HOST_SHORT)}` : ''}. Colours grade the value itself (green near the host or without loss, red far from it).${anyNs ? ` ≈ marks a difference from the host that is not significant (${esc(SIGNIFICANCE_TEXT)}); the figure beside it is the measured one.` : ''} CPU per Gbit is for ${esc(cols[0]?.tcp ?? 'the first TCP test')}.</p>
+<p class="sub">Median of ${r.options.repeats} runs × ${r.options.seconds} s with the median's own interval in brackets (order statistics: 95% from 6 runs; below 6, min–max, 75% at 3 runs). “% of host” is the ratio to the host baseline in the same run${model.placements.includes('same') ? `; ${esc(SAME_HOST_SHORT)}` : ''}. Colours grade the value itself (green near the host or without loss, red far from it).${anyNs ? ` ≈ marks a difference from the host that is not significant (${esc(SIGNIFICANCE_TEXT)}); the figure beside it is the measured one.` : ''} CPU per Gbit is for ${esc(cols[0]?.tcp ?? 'the first TCP test')}.</p>
 ${standIns ? `<p class="legend"><span class="mark">${STAND_IN_MARK}</span> ${esc(STAND_IN_LEGEND.slice(2))}</p>` : ''}`;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Requirement } from '../caps/types.js';
@@ -37,11 +38,14 @@ export interface CniFileOptions {
 
 type Plugin = CniConfList['plugins'][number];
 
-/** A lab name derived from a scheme's or a CNI config's name: lowercase, hyphens, at most 16 characters. */
+/** A lab name derived from a scheme's or a CNI config's name: lowercase, hyphens, at most 16 characters (a longer name: its first 11 and a 4-hex digest). */
 export function cniLabName(name: string): string {
   let s = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   if (!/^[a-z]/.test(s)) s = `cni-${s}`;
-  return s.slice(0, 16).replace(/-+$/, '');
+  if (s.length <= 16) return s;
+  // Too long: a prefix and a short digest of the whole name, so two long names never share a lab.
+  const digest = createHash('sha256').update(s).digest('hex').slice(0, 4);
+  return `${s.slice(0, 11).replace(/-+$/, '')}-${digest}`;
 }
 
 function ipamIndex(list: CniConfList, source: string): number {
