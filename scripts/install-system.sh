@@ -4,7 +4,7 @@
 #   install-system.sh --test   that, plus what the test suite needs (a headless browser, tcpdump)
 set -euo pipefail
 PKGS=(iperf3 iproute2 nftables ethtool containernetworking-plugins iputils-ping procps util-linux findutils
-  qperf sockperf openvswitch-switch)
+  qperf sockperf openvswitch-switch clang libbpf-dev bpftool)
 [[ ${1:-} == --test ]] && PKGS+=(chromium tcpdump)
 missing=()
 for p in "${PKGS[@]}"; do

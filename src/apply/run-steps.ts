@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { cniDir } from '../caps/detect.js';
 import { cniAdd, stepInvocation } from '../cni/runtime.js';
 import type { Step } from '../plan/types.js';
@@ -60,6 +61,8 @@ export interface StepHooks {
   onCni(rec: CniRecord): void;
   /** A daemon was spawned: record its pid before anything else happens. */
   onSpawn(pid: number, step: Extract<Step, { kind: 'daemon' }>): void;
+  /** A filesystem is about to be mounted: record it (absent: mount steps are refused). */
+  onMount?(step: Extract<Step, { kind: 'mount' }>): void;
 }
 
 export async function runNamespaceSteps(ns: string, steps: Step[], hooks: StepHooks): Promise<void> {
@@ -93,6 +96,14 @@ export async function runNamespaceSteps(ns: string, steps: Step[], hooks: StepHo
       case 'exec': {
         const res = await execArgs('ip', ['netns', 'exec', ns, ...envArgv(first.env), ...first.argv], { input: first.input });
         if (res.code !== 0) fail(ns, first.argv.join(' '), res.stderr || res.stdout || `exit ${res.code}`);
+        break;
+      }
+      case 'mount': {
+        if (!hooks.onMount) fail(ns, `mount ${first.path}`, 'nothing records mounts here');
+        hooks.onMount(first);
+        mkdirSync(first.path, { recursive: true, mode: 0o700 });
+        const res = await execArgs('mount', ['-t', first.fstype, first.fstype, first.path]);
+        if (res.code !== 0) fail(ns, `mount -t ${first.fstype} ${first.path}`, res.stderr || `exit ${res.code}`);
         break;
       }
       case 'daemon':

@@ -27,6 +27,8 @@ export function stepShell(step: Step, cniPath: string): string[] {
       const cmd = shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(step.env), ...step.argv]);
       return step.input === undefined ? [cmd] : [`${cmd} <<'INPUT'`, step.input.trimEnd(), 'INPUT'];
     }
+    case 'mount':
+      return [shJoin(['mkdir', '-p', step.path]), shJoin(['mount', '-t', step.fstype, step.fstype, step.path])];
     case 'daemon': {
       const lines = [
         shJoin(['mkdir', '-p', dirname(step.log)]),
@@ -46,12 +48,13 @@ export function stepShell(step: Step, cniPath: string): string[] {
 export function renderPlan(plan: Plan, cniPath = '/usr/lib/cni'): string {
   // Daemons outlive their namespace's name: stop what runs in those namespaces first.
   const daemonNs = [...new Set(plan.stages.flatMap((s) => s.steps.flatMap((st) => (st.kind === 'daemon' ? [st.ns] : []))))];
+  const mounts = plan.stages.flatMap((s) => s.steps.flatMap((st) => (st.kind === 'mount' ? [st.path] : [])));
   const out: string[] = [
     '#!/bin/sh',
     `# cnlab plan: scheme ${plan.scheme}, lab ${plan.lab}. Run as root.`,
     '# Built by hand, it has no cnlab state file; remove it afterwards with:',
     ...(daemonNs.length ? [`#   for ns in ${daemonNs.join(' ')}; do ip netns pids $ns | xargs -r kill; done`] : []),
-    `#   for ns in ${plan.namespaces.join(' ')}; do ip netns del $ns; done; rm -rf ${labStateDir(plan.lab)}`,
+    `#   for ns in ${plan.namespaces.join(' ')}; do ip netns del $ns; done;${mounts.length ? ` umount ${mounts.join(' ')};` : ''} rm -rf ${labStateDir(plan.lab)}`,
     'set -e',
     '',
     '# namespaces',

@@ -37,6 +37,12 @@ export type Step =
    */
   | { kind: 'daemon'; ns: string; name: string; argv: string[]; env?: Record<string, string>; log: string; readyFile?: string }
   /**
+   * A bpffs instance for host namespace NS, mounted at `path` (inside the lab's state directory)
+   * in cnlab's own mount namespace, so pinned BPF maps outlive the commands that create them and
+   * each emulated host has its own. Recorded before it is made; unmounted at teardown.
+   */
+  | { kind: 'mount'; ns: string; fstype: 'bpf'; path: string }
+  /**
    * Attach a container through the CNI plugins of `conflist` (ADD, chained), the plugins running
    * in the host namespace `ns`, the interface `ifName` landing in `containerNs`.
    */
