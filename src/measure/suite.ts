@@ -6,6 +6,7 @@ import type { Topology } from '../lab/types.js';
 import type { Placement, ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import { cpusFor, ownCpus } from '../runners/affinity.js';
 import type { Scheme } from '../schemes/types.js';
+import { bpfDelta, readBpfCounters } from './bpf-counters.js';
 import { deriveAll } from './derive.js';
 import { interfaceInfo } from './environment.js';
 import { executeRun, type RunContext } from './execute.js';
@@ -118,7 +119,12 @@ export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOption
       for (const spec of specs) {
         const test: TestRecord = { ...spec, client: { node: from.node, ns: from.ns }, server: { node: to.node, ns: to.ns }, target: up.build.targetIp(from, to), runs: [] };
         rec.tests.push(test);
+        const before = await readBpfCounters(up.state);
         await runTest(pool, test, opts, online, ctx, warmth);
+        if (before) {
+          test.bpfCounters = bpfDelta(before, (await readBpfCounters(up.state))!);
+          ctx.save();
+        }
       }
     } finally {
       await pool.stopAll();

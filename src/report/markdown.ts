@@ -1,3 +1,4 @@
+import { bpfMarkdown } from './bpf.js';
 import type { ResultFile } from '../result/types.js';
 import { mdCell, plain } from './escape.js';
 import { buildModel, fmt, headlineTest, isBulk, knobsText, latencyTest, lineOf, pct, type ReportModel } from './figures.js';
@@ -70,6 +71,7 @@ export function renderMarkdown(result: ResultFile, model: ReportModel = buildMod
     out.push(`- ${md(s.rec.name)}: ${code(pathText(s.path.cross))} — MTU ${s.path.workloadMtu ?? '?'}, ${s.path.encapBytes} B encapsulation`);
   }
   out.push('');
+  out.push(...bpfMarkdown(r));
   out.push(...extraMarkdown(r));
   if (v.caveats.length) out.push('**Caveats**', '', ...v.caveats.map((c) => `- ${md(c)}`), '');
   out.push(`<sub>Regenerate: ${code('cnlab report result.json')} · raw data and every run in result.json</sub>`, '');
