@@ -1,3 +1,4 @@
+import { bpfBench, bpfLines } from './bpf.js';
 import { encapBench, encapLines } from './encap.js';
 import { fidelity } from './fidelity.js';
 import { repeatability } from './measure.js';
@@ -18,4 +19,5 @@ console.log(`${mark(s.build <= 5)} build 10 hosts × 100 containers (calico, ${s
 console.log(`${mark(s.teardown <= 3)} teardown: ${s.teardown.toFixed(2)} s (target ≤ 3 s)`);
 console.log(`${mark(s.leaks === 0)} leaks after teardown: ${s.leaks} (target 0)`);
 for (const line of encapLines(await encapBench())) console.log(line);
+for (const line of bpfLines(await bpfBench())) console.log(line);
 process.exit(0);
