@@ -200,7 +200,10 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     if (gateway || out.attach === 'ipvlan') hops.push({ kind: 'routing', label: 'host IP stack', detail: 'forwarding and netfilter on the host' });
     const nat = f.nat.find((n) => n.ns === hostNs);
     const peerRoutes = f.routes.filter((r) => r.ns === hostNs && !r.blackhole && r.dest !== 'default' && !r.dest.endsWith('/32') && r.dev);
-    const tunnelRoute = peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && TUNNEL_TYPES.includes(d.type));
+    // A collect-metadata tunnel (Cilium's cilium_vxlan) has no routes: BPF programs steer into it.
+    const tunnelRoute =
+      peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && TUNNEL_TYPES.includes(d.type)) ??
+      f.devices.find((d) => d.ns === hostNs && d.type === 'vxlan' && d.attrs.external === 'on');
     const tunRoute = peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && (d.type === 'tun' || d.type === 'tap'));
     const viaUnderlay = peerRoutes.find((r) => r.via && r.dev === underlay?.name);
     if (nat) {
