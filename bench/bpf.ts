@@ -25,12 +25,25 @@ export async function bpfBench(repeats = 5, seconds = 3): Promise<BpfBenchRow[] 
   const topology = loadTopology({ lab: 'bench-bpf' });
   const tests = [tcpTest(1, 'cross'), tcpTest(1, 'same')];
   const result: ResultFile = {
-    format: RESULT_FORMAT, version: RESULT_VERSION, cnlab: { version: 'bench', argv: [] }, createdAt: '', updatedAt: '', complete: false,
-    environment: await collectEnvironment(), topology, options: { repeats, seconds, udpRate: '1G', tests }, schemes: [],
+    format: RESULT_FORMAT,
+    version: RESULT_VERSION,
+    cnlab: { version: 'bench', argv: [] },
+    createdAt: '',
+    updatedAt: '',
+    complete: false,
+    environment: await collectEnvironment(),
+    topology,
+    options: { repeats, seconds, udpRate: '1G', tests },
+    schemes: [],
   };
   const recs: Record<string, SchemeRecord> = {};
   for (const n of names) {
-    recs[n] = await measureScheme(topology, getScheme(n), { repeats, seconds, udpRate: '1G', tests, warmupSeconds: 1 }, { result, save: () => {} });
+    recs[n] = await measureScheme(
+      topology,
+      getScheme(n),
+      { repeats, seconds, udpRate: '1G', tests, warmupSeconds: 1 },
+      { result, save: () => {} },
+    );
     if (recs[n].status !== 'ok') return `${n} ${recs[n].status}: ${recs[n].reason ?? ''}`;
   }
   return (['cross', 'same'] as const).map((placement) => {

@@ -2,14 +2,14 @@ import { releaseLab } from '../src/apply/cleanup.js';
 import { trackProcess } from '../src/apply/state.js';
 import { teardownState } from '../src/apply/teardown.js';
 import { bringUp, type UpLab } from '../src/apply/up.js';
-import { labEncapCounters } from '../src/encap/collect.js';
+import { labEncapCounters } from '../src/measure/encap-counters.js';
 import type { EncapCounters } from '../src/encap/counters.js';
 import { loadTopology } from '../src/lab/topology.js';
-import { summarize } from '../src/measure/stats.js';
+import { summarize } from '../src/stats/stats.js';
 import { runClient, startServer, type Iperf3Server } from '../src/runners/iperf3.js';
 import { flannelUdp, flannelUdpEncrypted, flannelUdpScheme } from '../src/schemes/flannel-udp.js';
 import { getScheme } from '../src/schemes/registry.js';
-import { SERVICE_PORT } from '../src/schemes/parts/workloads.js';
+import { SERVICE_PORT } from '../src/lab/ports.js';
 import type { Scheme } from '../src/schemes/types.js';
 import { weaveSleeve, weaveSleeveEncrypted, weaveSleeveScheme } from '../src/schemes/weave-sleeve.js';
 

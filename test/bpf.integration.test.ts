@@ -111,7 +111,9 @@ describe.each(cases)('BPF datapath %s', (name, flavour, unsupported) => {
     let left = progIds;
     for (let i = 0; i < 50 && left.length; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      const still = await Promise.all(left.map(async (id) => ((await sh('bpftool', ['prog', 'show', 'id', String(id)])).code === 0 ? [id] : [])));
+      const still = await Promise.all(
+        left.map(async (id) => ((await sh('bpftool', ['prog', 'show', 'id', String(id)])).code === 0 ? [id] : [])),
+      );
       left = still.flat();
     }
     expect(left, 'BPF programs still loaded').toEqual([]);

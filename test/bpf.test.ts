@@ -17,7 +17,8 @@ import { getScheme } from '../src/schemes/registry.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', 'bpf', name), 'utf8');
 /** The same dump as bpftool prints it for a map without BTF: bytes only. */
-const withoutBtf = (text: string) => JSON.stringify((JSON.parse(text) as Array<Record<string, unknown>>).map(({ formatted: _f, ...rest }) => rest));
+const withoutBtf = (text: string) =>
+  JSON.stringify((JSON.parse(text) as Array<Record<string, unknown>>).map(({ formatted: _f, ...rest }) => rest));
 
 describe('bpftool map dump parsing (captured from a cilium-vxlan lab)', () => {
   it('sums a per-CPU array over CPUs, by key, with or without BTF', () => {
@@ -54,8 +55,12 @@ describe('the loader in the plan', () => {
     expect(text).toContain(`mount -t bpf bpf ${mnt('h1')}\n`);
     expect(text).toContain(`mount -t bpf bpf ${mnt('h2')}\n`);
     expect(text).toContain('tc -n cnl-bp-h1 qdisc add dev lxch1c1 clsact\n');
-    expect(text).toContain(`ip netns exec cnl-bp-h1 env TC_BPF_MNT=${mnt('h1')} tc filter add dev lxch1c1 ingress bpf da obj ${BPF_OBJECT} sec from-container\n`);
-    expect(text).toContain(`ip netns exec cnl-bp-h2 env TC_BPF_MNT=${mnt('h2')} tc filter add dev eth0 ingress bpf da obj ${BPF_OBJECT} sec from-netdev\n`);
+    expect(text).toContain(
+      `ip netns exec cnl-bp-h1 env TC_BPF_MNT=${mnt('h1')} tc filter add dev lxch1c1 ingress bpf da obj ${BPF_OBJECT} sec from-container\n`,
+    );
+    expect(text).toContain(
+      `ip netns exec cnl-bp-h2 env TC_BPF_MNT=${mnt('h2')} tc filter add dev eth0 ingress bpf da obj ${BPF_OBJECT} sec from-netdev\n`,
+    );
     // 198.19.1.2 → ifindex 1001 (LE), container MAC, host-side MAC.
     expect(text).toContain(
       `bpftool map update pinned ${mnt('h1')}/tc/globals/endpoints key hex c6 13 01 02 value hex e9 03 00 00 02 ce 01 00 01 02 02 ce 01 00 01 01\n`,
@@ -78,9 +83,13 @@ describe('the loader in the plan', () => {
   it('cilium-vxlan has one external VXLAN device and the peer VTEPs in the tunnel map', () => {
     const text = plan('cilium-vxlan');
     expect(text).toContain('ip -n cnl-bp-h1 link add cilium_vxlan index 900 type vxlan external dstport 8472\n');
-    expect(text).toContain(`ip netns exec cnl-bp-h1 env TC_BPF_MNT=${mnt('h1')} tc filter add dev cilium_vxlan ingress bpf da obj ${BPF_OBJECT} sec from-netdev\n`);
+    expect(text).toContain(
+      `ip netns exec cnl-bp-h1 env TC_BPF_MNT=${mnt('h1')} tc filter add dev cilium_vxlan ingress bpf da obj ${BPF_OBJECT} sec from-netdev\n`,
+    );
     // 198.19.2.0/24 → VTEP 198.18.0.2, its VXLAN MAC.
-    expect(text).toContain(`bpftool map update pinned ${mnt('h1')}/tc/globals/tunnels key hex 18 00 00 00 c6 13 02 00 value hex c6 12 00 02 02 ce 02 00 00 fe 00 00\n`);
+    expect(text).toContain(
+      `bpftool map update pinned ${mnt('h1')}/tc/globals/tunnels key hex 18 00 00 00 c6 13 02 00 value hex c6 12 00 02 02 ce 02 00 00 fe 00 00\n`,
+    );
     expect(text).toContain('ip -n cnl-bp-h1c1 link set eth0 address 02:ce:01:00:01:02 mtu 1450 up\n');
     expect(text).not.toContain('route add 198.19.2.0/24');
   });
@@ -89,7 +98,15 @@ describe('the loader in the plan', () => {
 describe('support', () => {
   it('a scheme needing the BPF objects says clang is missing when they are not built', () => {
     const kernel = Object.fromEntries(KERNEL_FEATURES.map((f) => [f, true])) as Record<KernelFeature, boolean>;
-    const caps: Capabilities = { root: true, linux: true, binaries: { tc: '/x', bpftool: '/x', mount: '/x' }, kernel, kernelSource: 'config', cniPath: '/x', cniPlugins: [] };
+    const caps: Capabilities = {
+      root: true,
+      linux: true,
+      binaries: { tc: '/x', bpftool: '/x', mount: '/x' },
+      kernel,
+      kernelSource: 'config',
+      cniPath: '/x',
+      cniPlugins: [],
+    };
     const reqs = [{ kind: 'file' as const, path: '/nonexistent/cnl/cilium.o', phrase: 'needs clang (BPF objects not built)' }];
     expect(unmet(reqs, caps)).toEqual(['needs clang (BPF objects not built)']);
     expect(unmet([{ ...reqs[0], path: import.meta.filename }], caps)).toEqual([]);

@@ -11,6 +11,7 @@ import { renderPlan } from '../src/plan/render.js';
 import { tunnelDevices } from '../src/plan/offloads.js';
 import { cpusFor, parseCpuList, parseCpusAllowed, tasksetPrefix } from '../src/runners/affinity.js';
 import { expandLoop } from '../src/runners/qperf.js';
+import { toolOf } from '../src/runners/registry.js';
 import { getScheme, SCHEMES } from '../src/schemes/registry.js';
 
 const topo = (over: Partial<Topology> = {}): Topology => ({ ...structuredClone(DEFAULT_TOPOLOGY), lab: 'mp', ...over });
@@ -19,7 +20,13 @@ describe('test catalogue', () => {
   it('the quick default: 4 tests, only the service port, about 15 s of measuring per scheme', () => {
     const t = quickTests('1G', ['cross', 'same']);
     expect(t.map((x) => x.id)).toEqual(['tcp-1/cross', 'udp/cross', 'udp-lat/cross', 'tcp-1/same']);
-    for (const x of t) expect(serverNeeds(x, {}).ports).toMatchObject({ iperf3: 5201, qperf: 5201, ...(x.protocol === 'udp' ? { qperfData: 5201 } : {}) });
+    for (const x of t) {
+      const { needs, ports } = serverNeeds(x, {});
+      expect([x.id, needs.map((n) => n.port)]).toEqual([x.id, [5201]]);
+      // qperf's data connection: over UDP it shares the service port's number.
+      const argv = toolOf(x).clientArgv(x, { ns: 'cnl-mp-h1c1', target: '198.19.2.2', port: ports.main, seconds: 1 });
+      if (x.kind === 'qperf') expect(argv.slice(argv.indexOf('-ip'), argv.indexOf('-ip') + 2)).toEqual(['-ip', '5201']);
+    }
     // budget: ≤ ~30 s per scheme with build and teardown; measured ≈ 15 s on the 2-core box
     expect(estimateSeconds(t, 3, 1, 1)).toBeLessThan(16);
     // One warm-up per placement, not per test.
@@ -40,6 +47,7 @@ describe('test catalogue', () => {
     const [loaded] = fullTests('1G', ['cross']).filter((x) => x.id === 'lat-tcp-loaded/cross');
     const n = serverNeeds(loaded, { server: '1', loadServer: '0' });
     expect(n.needs.map((s) => [s.tool, s.protocol, s.port, s.cpus])).toEqual([['iperf3', 'tcp', 5201, '0'], ['sockperf', 'tcp', 5203, '1']]);
+    expect(n.ports).toEqual({ main: 5203, load: 5201 });
   });
 });
 
@@ -80,8 +88,13 @@ describe('presets', () => {
     expect('scheme' in entries[0] && entries[0].scheme.name).toBe('host');
     expect(entries[1]).toEqual({ missing: 'no-such-scheme' });
     expect(missingRecord('no-such-scheme')).toMatchObject({ status: 'unsupported', reason: 'not available in this cnlab yet', tests: [] });
-    // every scheme the presets name resolves today, or is reported as missing
-    for (const p of PRESETS) for (const e of presetEntries(p)) expect('scheme' in e ? SCHEMES.includes(e.scheme) : e.missing).toBeTruthy();
+    // Every scheme the presets name is in the registry today, as the registry's own object.
+    for (const p of PRESETS) {
+      for (const [i, e] of presetEntries(p).entries()) {
+        expect([p.name, 'scheme' in e ? e.scheme.name : `missing ${e.missing}`]).toEqual([p.name, p.schemes[i].name]);
+        if ('scheme' in e) expect(SCHEMES).toContain(e.scheme);
+      }
+    }
   });
 });
 

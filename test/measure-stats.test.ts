@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareTests, deriveAll, mainMetric, pairwiseComparisons } from '../src/measure/derive.js';
-import { bootstrapDiff, compareSamples, outlierIndexes, seededRandom, welchDiff } from '../src/measure/stats.js';
+import { compareTests, deriveAll, mainMetric, pairwiseComparisons } from '../src/result/derive.js';
+import { bootstrapDiff, compareSamples, outlierIndexes, seededRandom, welchDiff } from '../src/stats/stats.js';
 import { renderTable } from '../src/report/table.js';
 import type { ResultFile, RunRecord, TestRecord } from '../src/result/types.js';
 import { resultFixture } from './fixtures/report/result.js';

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deriveAll } from '../src/measure/derive.js';
-import { ratio, summarize } from '../src/measure/stats.js';
+import { deriveAll } from '../src/result/derive.js';
+import { ratio, summarize } from '../src/stats/stats.js';
 import { summarizeResult } from '../src/report/summary.js';
 import { renderTable } from '../src/report/table.js';
 import type { ResultFile } from '../src/result/types.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { unsupportedReason } from '../src/apply/up.js';
 import { labStateDir, labStateFile } from '../src/lab/paths.js';
 import { runClient, type Iperf3Server } from '../src/runners/iperf3.js';
-import { SERVICE_PORT } from '../src/schemes/parts/workloads.js';
+import { SERVICE_PORT } from '../src/lab/ports.js';
 import { SCHEMES } from '../src/schemes/registry.js';
 import type { Scheme, Workload } from '../src/schemes/types.js';
 import { checkTcp, dfPing, labNamespaces, pidGone, ping, useLab } from './helpers/lab.js';

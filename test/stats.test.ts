@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ratio, summarize, t975, type Summary } from '../src/measure/stats.js';
+import { ratio, summarize, t975, type Summary } from '../src/stats/stats.js';
 
 describe('t975', () => {
   it('matches Student-t tables', () => {

@@ -199,11 +199,6 @@ export function probeFeatures<F extends KernelFeature>(features: readonly F[]): 
   });
 }
 
-/** Probe one kernel feature (works even where /proc/config.gz exists). */
-export async function probeFeature(feature: KernelFeature): Promise<boolean> {
-  return (await probeFeatures([feature]))[feature];
-}
-
 // ---------------------------------------------------------------- detect
 
 type Base = Omit<Capabilities, 'binaries'>;

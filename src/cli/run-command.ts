@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { assertRootLinux, detect } from '../caps/detect.js';
 import { RunError } from '../errors.js';
 import { loadTopology } from '../lab/topology.js';
-import { deriveAll } from '../measure/derive.js';
+import { deriveAll } from '../result/derive.js';
 import { collectEnvironment } from '../measure/environment.js';
 import { PRESETS, testsFor } from '../measure/presets.js';
 import { measureScheme } from '../measure/suite.js';
@@ -13,9 +13,7 @@ import { summarizeResult } from '../report/summary.js';
 import { defaultOutDir, writeResult } from '../result/write.js';
 import { RESULT_FORMAT, RESULT_VERSION, type ResultFile, type SchemeRecord } from '../result/types.js';
 import { setAffinity } from '../runners/affinity.js';
-import { check as iperf3Check } from '../runners/iperf3.js';
-import { check as qperfCheck } from '../runners/qperf.js';
-import { check as sockperfCheck } from '../runners/sockperf.js';
+import { TOOLS } from '../runners/registry.js';
 import { cniFromFlags, withCniScheme } from '../schemes/cni-file.js';
 import { InputError } from '../errors.js';
 import { encryptedSchemes, getScheme, schemeLookup, SCHEMES } from '../schemes/registry.js';
@@ -33,8 +31,6 @@ interface RunFlags extends MeasureFlags {
   encrypt?: boolean;
   [k: string]: unknown;
 }
-
-const CHECKS = { iperf3: iperf3Check, qperf: qperfCheck, sockperf: sockperfCheck };
 
 /** The line shown when a scheme is done: its headline figure. */
 function doneLine(rec: SchemeRecord): string {
@@ -84,7 +80,7 @@ export function registerRunCommand(program: Command): void {
     if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });
     assertRootLinux(await detect());
     for (const name of toolsNeeded(m.tests)) {
-      const tool = await CHECKS[name]();
+      const tool = await TOOLS[name].check();
       if (!tool.ok) throw new RunError(tool.reason ?? `${name} is not usable`);
     }
     if (topology.offloads) await execArgs('ethtool', ['--version']).catch(() => { throw new RunError('--offloads needs ethtool: apt-get install ethtool'); });

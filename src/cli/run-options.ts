@@ -8,6 +8,7 @@ import { DEFAULT_SIZES, fullTests, quickTests } from '../measure/tests.js';
 import type { Placement, RunKnobs, SchemeRecord, TestSpec } from '../result/types.js';
 import { parseCpuList } from '../runners/affinity.js';
 import { expandLoop } from '../runners/qperf.js';
+import { toolsOf, type ToolName } from '../runners/registry.js';
 import { SCHEMES } from '../schemes/registry.js';
 import type { Scheme } from '../schemes/types.js';
 
@@ -116,14 +117,6 @@ export function pickTests(tests: TestSpec[], list: string | undefined): TestSpec
 }
 
 /** The tools the tests need, for the check before anything is built. */
-export function toolsNeeded(tests: TestSpec[]): Array<'iperf3' | 'qperf' | 'sockperf'> {
-  const out = new Set<'iperf3' | 'qperf' | 'sockperf'>();
-  for (const t of tests) {
-    if (t.kind === 'qperf') out.add('qperf');
-    else if (t.kind === 'sockperf') {
-      out.add('sockperf');
-      if (t.underLoad) out.add('iperf3');
-    } else out.add('iperf3');
-  }
-  return [...out];
+export function toolsNeeded(tests: TestSpec[]): ToolName[] {
+  return [...new Set(tests.flatMap(toolsOf))];
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { InputError, RunError } from '../errors.js';
 import type { CniConfList, Step } from '../plan/types.js';
 import { execArgs, inNetns, type ExecResult } from '../util/exec.js';
-import { CNI_NAME_RE, isPlainName, isSafePluginType } from './conflist.js';
+import { CNI_NAME_RE, isPlainName } from './conflist.js';
 import { parseResult, type CniResult } from './result.js';
 
 /**
@@ -144,7 +144,7 @@ async function checkPlugins(command: CniCommand, inv: CniInvocation): Promise<vo
     return typeof ipam?.type === 'string' ? [p.type, ipam.type] : [p.type];
   });
   for (const type of types) {
-    if (!isSafePluginType(type)) {
+    if (!isPlainName(type)) {
       throw new InputError(`bad CNI plugin type ${JSON.stringify(type)} (from ${sourceOf(inv)}): not a file name`);
     }
     if (!(await isExecutable(join(cniPath, type)))) {

@@ -95,3 +95,14 @@ export const NS_PREFIX = 'cnl-';
 export function nsName(lab: string, node: string): string {
   return `${NS_PREFIX}${lab}-${node}`;
 }
+
+/** A measured endpoint of a built lab (where a benchmark process runs and the address it owns). */
+export interface Workload {
+  /** Node name: a container ("h1c1") or, for the host baseline, a host ("h1"). */
+  node: string;
+  ns: string;
+  hostIndex: number;
+  ip: string;
+  /** The workload's interface toward the network (for MTU and offload readings). */
+  ifName: string;
+}

@@ -1,10 +1,8 @@
 import { cpus, release } from 'node:os';
-import { check as iperf3Check } from '../runners/iperf3.js';
-import { check as qperfCheck } from '../runners/qperf.js';
-import { check as sockperfCheck } from '../runners/sockperf.js';
-import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from './stats.js';
+import { TOOLS } from '../runners/registry.js';
+import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from '../stats/stats.js';
 import type { Environment, InterfaceInfo } from '../result/types.js';
-import type { Workload } from '../schemes/types.js';
+import type { Workload } from '../lab/types.js';
 import { execArgs } from '../util/exec.js';
 
 /** Run metadata: kernel, CPU, tool versions; per-interface MTU and offloads. */
@@ -38,10 +36,8 @@ export const METHODS: Record<string, string> = {
 };
 
 export async function collectEnvironment(): Promise<Environment> {
-  const [iperf3, qperf, sockperf, ip, nft, cni] = await Promise.all([
-    iperf3Check(),
-    qperfCheck(),
-    sockperfCheck(),
+  const [checks, ip, nft, cni] = await Promise.all([
+    Promise.all(Object.values(TOOLS).map((t) => t.check())),
     firstLine('ip', ['-V']),
     firstLine('nft', ['--version']),
     firstLine('dpkg-query', ['-W', '-f', '${Version}', 'containernetworking-plugins']),
@@ -52,9 +48,7 @@ export async function collectEnvironment(): Promise<Environment> {
     cpus: cpus().length,
     node: process.version,
     tools: {
-      iperf3: iperf3.version ?? iperf3.reason ?? 'unknown',
-      qperf: qperf.version ?? qperf.reason ?? 'unknown',
-      sockperf: sockperf.version ?? sockperf.reason ?? 'unknown',
+      ...Object.fromEntries(checks.map((c) => [c.tool, c.version ?? c.reason ?? 'unknown'])),
       iproute2: ip,
       nftables: nft,
       'cni-plugins': cni,

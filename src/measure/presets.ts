@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { Placement, TestSpec } from '../result/types.js';
-import { DEFAULT_SIZES, pinVariants, qperfTests, tcpTest, udpTest } from './tests.js';
+import { pinVariants, qperfTests, tcpTest, udpTest } from './tests.js';
 import { expandLoop } from '../runners/qperf.js';
 
 /**
@@ -93,5 +93,3 @@ export function getPreset(name: string): Preset {
 export function testsFor(tests: TestSpec[], placements: Placement[] | undefined): TestSpec[] {
   return placements ? tests.filter((t) => placements.includes(t.placement)) : tests;
 }
-
-export const PRESET_DEFAULTS: PresetContext = { udpRate: '1G', sizes: DEFAULT_SIZES };

@@ -21,7 +21,8 @@ export function byProgram(c: BpfCounters): Record<string, Verdicts> {
   return out;
 }
 
-export const redirects = (c: BpfCounters): number => Object.values(byProgram(c)).reduce((n, v) => n + BPF_REDIRECTS.reduce((m, k) => m + v[k], 0), 0);
+export const redirects = (c: BpfCounters): number =>
+  Object.values(byProgram(c)).reduce((n, v) => n + BPF_REDIRECTS.reduce((m, k) => m + v[k], 0), 0);
 
 /** Tests whose traffic should have been redirected but was not (legacy mode never redirects). */
 export function bpfFlags(rec: SchemeRecord): string[] {
@@ -41,7 +42,10 @@ export function bpfCard(rec: SchemeRecord): string {
   const tests = rec.tests.filter((t) => t.bpfCounters);
   if (!tests.length) return '';
   const rows = tests.flatMap((t) =>
-    Object.entries(byProgram(t.bpfCounters!)).map(([prog, v]) => `<tr><td>${esc(t.id)}</td><td>${esc(prog)}</td>${BPF_VERDICTS.map((k) => `<td class="num">${v[k]}</td>`).join('')}</tr>`),
+    Object.entries(byProgram(t.bpfCounters!)).map(
+      ([prog, v]) =>
+        `<tr><td>${esc(t.id)}</td><td>${esc(prog)}</td>${BPF_VERDICTS.map((k) => `<td class="num">${v[k]}</td>`).join('')}</tr>`,
+    ),
   );
   const flags = bpfFlags(rec);
   return `<details${flags.length ? ' open' : ''}><summary>BPF verdict counters (mode ${esc(tests[0].bpfCounters!.mode)}; packets per test, warm-up included, all hosts)</summary>

@@ -1,6 +1,6 @@
 import type { EChartsOption } from 'echarts';
 import { median } from 'simple-statistics';
-import { mainMetric } from '../measure/derive.js';
+import { mainMetric } from '../result/derive.js';
 import type { Placement, TestRecord } from '../result/types.js';
 import { font, frame, groupedBars, GRIDLINE, MUTED, valueAxis, type ChartSpec, type Layout } from './charts.js';
 import { fmt, samples, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';

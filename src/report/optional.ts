@@ -1,5 +1,5 @@
 import type { ResultFile } from '../result/types.js';
-import { mainMetric } from '../measure/derive.js';
+import { mainMetric } from '../result/derive.js';
 import type { ChartSpec } from './charts.js';
 import { latencyCharts, loadCharts, rateCharts, sweepCharts, transactionCpuChart } from './charts-more.js';
 import { esc } from './escape.js';

@@ -1,7 +1,7 @@
-import { BOOTSTRAP_MIN, compareSamples, type Diff } from '../measure/stats.js';
+import { BOOTSTRAP_MIN, compareSamples, type Diff } from '../stats/stats.js';
 
 /**
- * Whether two samples differ, for reports: the measurement's own test (src/measure/stats.ts:
+ * Whether two samples differ, for reports: the measurement's own test (src/stats/stats.ts:
  * Welch's t-test below BOOTSTRAP_MIN values a side, a seeded percentile bootstrap of medians from
  * there), oriented as "b against a" — a is the reference (the host, the first run).
  */

@@ -30,6 +30,16 @@ export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan
   dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
   flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted];
 
+/** Pure: refuses a scheme list in which two schemes share a name (checked when the registry loads). */
+export function assertUniqueNames(schemes: readonly Pick<Scheme, 'name'>[]): void {
+  const seen = new Set<string>();
+  for (const s of schemes) {
+    if (seen.has(s.name)) throw new Error(`scheme registry: two schemes are named "${s.name}"`);
+    seen.add(s.name);
+  }
+}
+assertUniqueNames(SCHEMES);
+
 export function schemeNames(): string[] {
   return SCHEMES.map((s) => s.name);
 }

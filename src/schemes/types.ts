@@ -1,17 +1,9 @@
 import type { Requirement } from '../caps/types.js';
-import type { Lab } from '../lab/types.js';
+import type { Lab, Workload } from '../lab/types.js';
 import type { Stage } from '../plan/types.js';
 
-/** Where a benchmark process runs and the address it owns. */
-export interface Workload {
-  /** Node name: a container ("h1c1") or, for the host baseline, a host ("h1"). */
-  node: string;
-  ns: string;
-  hostIndex: number;
-  ip: string;
-  /** The workload's interface toward the network (for MTU and offload readings). */
-  ifName: string;
-}
+/** Where a benchmark process runs and the address it owns: part of the lab model, re-exported. */
+export type { Workload } from '../lab/types.js';
 
 export interface SchemeBuild {
   /** Stages that follow the shared base (namespaces, underlay). */

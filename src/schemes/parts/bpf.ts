@@ -54,12 +54,26 @@ export function mountBpffs(lab: Lab, h: HostNode): Step {
 export function attachIngress(lab: Lab, h: HostNode, dev: string, prog: BpfProgram): Step[] {
   return [
     tc(h.ns, 'qdisc', 'add', 'dev', dev, 'clsact'),
-    exec(h.ns, ['tc', 'filter', 'add', 'dev', dev, 'ingress', 'bpf', 'da', 'obj', BPF_OBJECT, 'sec', prog], { TC_BPF_MNT: bpffsPath(lab, h) }),
+    exec(h.ns, ['tc', 'filter', 'add', 'dev', dev, 'ingress', 'bpf', 'da', 'obj', BPF_OBJECT, 'sec', prog], {
+      TC_BPF_MNT: bpffsPath(lab, h),
+    }),
   ];
 }
 
 export function mapUpdate(lab: Lab, h: HostNode, map: BpfMap, key: number[], value: number[]): Step {
-  return exec(h.ns, ['bpftool', 'map', 'update', 'pinned', pinnedMap(lab, h, map), 'key', 'hex', ...hex(key), 'value', 'hex', ...hex(value)]);
+  return exec(h.ns, [
+    'bpftool',
+    'map',
+    'update',
+    'pinned',
+    pinnedMap(lab, h, map),
+    'key',
+    'hex',
+    ...hex(key),
+    'value',
+    'hex',
+    ...hex(value),
+  ]);
 }
 
 // ---------------------------------------------------------------- the C structs, as bytes
@@ -74,7 +88,11 @@ const mac = (m: string): number[] => m.split(':').map((x) => parseInt(x, 16));
 
 /** endpoints: IPv4 (network order) → struct endpoint { ifindex; mac[6]; node_mac[6] }. */
 export const endpointKey = (ip: string): number[] => ipv4(ip);
-export const endpointValue = (ifindex: number, containerMac: string, nodeMac: string): number[] => [...u32le(ifindex), ...mac(containerMac), ...mac(nodeMac)];
+export const endpointValue = (ifindex: number, containerMac: string, nodeMac: string): number[] => [
+  ...u32le(ifindex),
+  ...mac(containerMac),
+  ...mac(nodeMac),
+];
 
 /** tunnels: LPM key { prefixlen; addr } → struct tunnel { vtep; mac[6]; pad }. */
 export const tunnelKey = (network: string, prefix: number): number[] => [...u32le(prefix), ...ipv4(network)];

@@ -3,17 +3,7 @@ import { ip } from '../../plan/steps.js';
 import type { Stage, Step } from '../../plan/types.js';
 import type { SchemeBuild } from '../types.js';
 import { podIp } from './addresses.js';
-import {
-  attachIngress,
-  endpointKey,
-  endpointValue,
-  mapUpdate,
-  mountBpffs,
-  setMode,
-  tunnelKey,
-  tunnelValue,
-  type BpfMode,
-} from './bpf.js';
+import { attachIngress, endpointKey, endpointValue, mapUpdate, mountBpffs, setMode, tunnelKey, tunnelValue, type BpfMode } from './bpf.js';
 import { VXLAN_OVERHEAD, peerRoutes } from './fabric.js';
 import { containerWorkloads, direct } from './workloads.js';
 
@@ -49,7 +39,23 @@ function endpoints(lab: Lab, mtu: number): Stage[] {
       const dev = lxcName(c);
       const addr = podIp(h, c);
       hostSide.push(
-        ip(h.ns, 'link', 'add', dev, 'index', String(lxcIndex(c)), 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c.ns),
+        ip(
+          h.ns,
+          'link',
+          'add',
+          dev,
+          'index',
+          String(lxcIndex(c)),
+          'mtu',
+          String(mtu),
+          'type',
+          'veth',
+          'peer',
+          'name',
+          'eth0',
+          'netns',
+          c.ns,
+        ),
         ip(h.ns, 'link', 'set', dev, 'address', lxcMac(c, 1), 'up'),
         ip(h.ns, 'route', 'add', `${addr}/32`, 'dev', dev, 'scope', 'link'),
         ip(h.ns, 'neigh', 'add', addr, 'lladdr', lxcMac(c, 2), 'dev', dev, 'nud', 'permanent'),
@@ -87,15 +93,29 @@ function loader(lab: Lab, mode: BpfMode): Stage[] {
     for (const c of h.containers) load.push(...attachIngress(lab, h, lxcName(c), 'from-container'));
     load.push(...attachIngress(lab, h, h.underlayIf, 'from-netdev'));
     if (mode === 'tunnel') load.push(...attachIngress(lab, h, CILIUM_VXLAN.dev, 'from-netdev'));
-    maps.push(setMode(lab, h, mode, mode === 'tunnel' ? { ifindex: CILIUM_VXLAN.ifindex, vni: CILIUM_VXLAN.vni, mac: vxlanMac(h.index) } : undefined));
-    for (const c of h.containers) maps.push(mapUpdate(lab, h, 'endpoints', endpointKey(podIp(h, c)), endpointValue(lxcIndex(c), lxcMac(c, 2), lxcMac(c, 1))));
+    maps.push(
+      setMode(
+        lab,
+        h,
+        mode,
+        mode === 'tunnel' ? { ifindex: CILIUM_VXLAN.ifindex, vni: CILIUM_VXLAN.vni, mac: vxlanMac(h.index) } : undefined,
+      ),
+    );
+    for (const c of h.containers)
+      maps.push(mapUpdate(lab, h, 'endpoints', endpointKey(podIp(h, c)), endpointValue(lxcIndex(c), lxcMac(c, 2), lxcMac(c, 1))));
     if (mode === 'tunnel') {
-      for (const o of lab.hosts.filter((x) => x !== h)) maps.push(mapUpdate(lab, h, 'tunnels', tunnelKey(o.podBlock.network, o.podBlock.prefix), tunnelValue(o.underlayIp, vxlanMac(o.index))));
+      for (const o of lab.hosts.filter((x) => x !== h))
+        maps.push(
+          mapUpdate(lab, h, 'tunnels', tunnelKey(o.podBlock.network, o.podBlock.prefix), tunnelValue(o.underlayIp, vxlanMac(o.index))),
+        );
     }
   }
   return [
-    { title: 'BPF: a bpffs per host; from-container on every lxc ingress, from-netdev on the underlay ingress (tc clsact, direct action)', steps: load },
-    { title: `BPF maps: mode ${mode}, the host's endpoints${mode === 'tunnel' ? ', each peer block\'s VTEP' : ''}`, steps: maps },
+    {
+      title: 'BPF: a bpffs per host; from-container on every lxc ingress, from-netdev on the underlay ingress (tc clsact, direct action)',
+      steps: load,
+    },
+    { title: `BPF maps: mode ${mode}, the host's endpoints${mode === 'tunnel' ? ", each peer block's VTEP" : ''}`, steps: maps },
   ];
 }
 
@@ -103,7 +123,10 @@ export function ciliumBuild(lab: Lab, mode: BpfMode): SchemeBuild {
   const mtu = mode === 'tunnel' ? lab.underlay.mtu - VXLAN_OVERHEAD : lab.underlay.mtu;
   const fabric: Stage =
     mode === 'tunnel'
-      ? { title: `${CILIUM_VXLAN.dev}: one collect-metadata VXLAN device per host (port ${CILIUM_VXLAN.port}), peers from the tunnel map`, steps: vxlanDevices(lab, mtu) }
+      ? {
+          title: `${CILIUM_VXLAN.dev}: one collect-metadata VXLAN device per host (port ${CILIUM_VXLAN.port}), peers from the tunnel map`,
+          steps: vxlanDevices(lab, mtu),
+        }
       : { title: 'inter-host routes: each peer block via the peer (static for now; BGP later)', steps: peerRoutes(lab) };
   return {
     stages: [...endpoints(lab, mtu), fabric, ...loader(lab, mode)],
@@ -112,4 +135,3 @@ export function ciliumBuild(lab: Lab, mode: BpfMode): SchemeBuild {
     targetIp: direct,
   };
 }
-
