@@ -8,6 +8,7 @@ const LAYERS = [
   ['stats'], // pure statistics, shared by measure and report
   ['lab'], // topology → resolved lab (pure)
   ['caps'], // what this machine offers
+  ['remote'], // other machines: the inventory, the SSH transport, what each host offers
   ['cni'], // CNI config types, conflists, the runtime that calls plugins
   ['plan'], // typed steps, the scheme contract, rendering (pure)
   ['encap'], // the encapsulation daemon's own code (a separate process) and its config tables
@@ -42,6 +43,13 @@ module.exports = {
       from: { path: from },
       to: { path: re(LAYERS.flat()), pathNot: to },
     })),
+    {
+      name: 'report-reads-the-result-file',
+      severity: 'error',
+      comment: 'reports are made from the result file alone: its types, derivation and pure statistics, and the plan and lab types it stores',
+      from: { path: '^src/report/' },
+      to: { path: '^src/', pathNot: ['^src/report/', '^src/result/', '^src/stats/', '^src/plan/types\\.ts$', '^src/lab/types\\.ts$', '^src/(util|types)/', '^src/(errors|version)\\.ts$'] },
+    },
     { name: 'no-circular', severity: 'error', comment: 'no import cycles', from: { path: '^src' }, to: { circular: true } },
     {
       name: 'unplaced-folder',

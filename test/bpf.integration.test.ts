@@ -7,7 +7,7 @@ import { readBpfCounters } from '../src/measure/bpf-counters.js';
 import { redirects, byProgram } from '../src/report/bpf.js';
 import type { BpfCounters } from '../src/result/types.js';
 import { getScheme } from '../src/schemes/registry.js';
-import type { Workload } from '../src/schemes/types.js';
+import type { Workload } from '../src/plan/scheme.js';
 import { checkTcp, labNamespaces, sh, useLab } from './helpers/lab.js';
 
 /**

@@ -11,6 +11,7 @@ import { bpfDelta, namedVerdicts, parseConfigMode, parsePercpuDump } from '../sr
 import { planLab } from '../src/plan/build.js';
 import { renderPlan } from '../src/plan/render.js';
 import { bpfFlags, redirects } from '../src/report/bpf.js';
+import { packetPath, pathText } from '../src/report/path.js';
 import type { BpfCounters, SchemeRecord } from '../src/result/types.js';
 import { BPF_OBJECT } from '../src/schemes/parts/bpf.js';
 import { getScheme } from '../src/schemes/registry.js';
@@ -141,6 +142,39 @@ describe('report flags', () => {
     expect(bpfFlags(rec('redirect', 5))).toEqual([]);
     expect(bpfFlags(rec('legacy', 0))).toEqual([]);
     expect(redirects(rec('tunnel', 5).tests[0].bpfCounters!)).toBe(5);
+  });
+});
+
+describe('packet path from the typed filter steps', () => {
+  const topo = loadTopology({ lab: 'bp' });
+  const lab = resolveLab(topo);
+  const path = (scheme: string, mode?: BpfCounters['mode']) => {
+    const sc = getScheme(scheme);
+    const { plan, build } = planLab(lab, sc);
+    const counters = mode ? { bpfCounters: { mode, hosts: {} } } : {};
+    const test = { id: 'tcp-1/cross', kind: 'iperf3', placement: 'cross', client: { node: 'h1c1', ns: build.workloads[0].ns }, runs: [], ...counters };
+    const s = { name: sc.name, status: 'ok', summary: '', attach: sc.attach, notes: [], overhead: sc.overhead, mtu: build.mtu, plan, workloads: build.workloads, tests: [test] };
+    return packetPath(s as unknown as SchemeRecord, topo);
+  };
+
+  it('cilium: a tc BPF hop on the lxc device instead of the host IP stack', () => {
+    const p = path('cilium', 'redirect');
+    expect(pathText(p.cross)).toBe('h1c1 eth0 → tc BPF on lxch1c1 → route 198.19.2.0/24 → eth0 → host 2');
+    expect(p.cross[1]).toMatchObject({ kind: 'bpf', detail: expect.stringContaining(`ingress bpf ${BPF_OBJECT}:from-container (direct action): redirects`) });
+    expect(p.hostStack).toBe(false);
+    expect(p.cross.at(-2)?.detail).toContain('tc ingress bpf');
+  });
+
+  it('cilium-legacy: the same hop hands packets to the host stack (mode from the measured counters)', () => {
+    const p = path('cilium-legacy', 'legacy');
+    expect(p.cross[1].detail).toContain('legacy host routing');
+    expect(p.hostStack).toBe(true);
+  });
+
+  it('cilium-vxlan: the BPF hop, then the collect-metadata VXLAN device', () => {
+    const p = path('cilium-vxlan', 'tunnel');
+    expect(pathText(p.cross)).toBe('h1c1 eth0 → tc BPF on lxch1c1 → VXLAN cilium_vxlan (+50 B) → eth0 → host 2');
+    expect(p.fabric).toBe('overlay');
   });
 });
 

@@ -9,6 +9,7 @@ import { estimateSeconds, fullTests, quickTests } from '../src/measure/tests.js'
 import { planLab } from '../src/plan/build.js';
 import { renderPlan } from '../src/plan/render.js';
 import { tunnelDevices } from '../src/plan/offloads.js';
+import { bridge, link, linkSet, vxlan } from '../src/plan/steps.js';
 import { cpusFor, parseCpuList, parseCpusAllowed, tasksetPrefix } from '../src/runners/affinity.js';
 import { expandLoop } from '../src/runners/qperf.js';
 import { toolOf } from '../src/runners/registry.js';
@@ -53,7 +54,7 @@ describe('test catalogue', () => {
 
 describe('presets', () => {
   it('each has a name, a one-line description and tests; schemes are names', () => {
-    expect(PRESETS.map((p) => p.name)).toEqual(['s1-cloud', 's3-k8s', 's4-docker']);
+    expect(PRESETS.map((p) => p.name)).toEqual(['s1-cloud', 's2-production', 's3-k8s', 's4-docker']);
     for (const p of PRESETS) {
       expect(p.description).not.toMatch(/\n/);
       expect(p.tests({ udpRate: '1G', sizes: '1:64K:*2' }).length).toBeGreaterThan(0);
@@ -68,6 +69,13 @@ describe('presets', () => {
     const tests = p.tests({ udpRate: '1G', sizes: '1:64K:*2' });
     expect(tests).toHaveLength(34);
     expect(new Set(tests.map((t) => t.qperfTest))).toEqual(new Set(['tcp_bw', 'tcp_lat']));
+  });
+
+  it('s2-production: PPTV’s flat bridge, Calico, Meizu’s OVS internal port beside the veth port; every scheme exists', () => {
+    const p = getPreset('s2-production');
+    expect(p.schemes.map((s) => s.name)).toEqual(['host', 'bridge-l2', 'calico', 'ovs', 'ovs-internal']);
+    for (const e of presetEntries(p)) expect('scheme' in e, JSON.stringify(e)).toBe(true);
+    expect(p.tests({ udpRate: '1G', sizes: '1:2:*2' }).map((t) => t.id)).toEqual(quickTests('1G', ['cross', 'same']).map((t) => t.id));
   });
 
   it('s3-k8s and s4-docker name the study’s schemes and settings', () => {
@@ -166,10 +174,10 @@ describe('offloads knob as a plan stage', () => {
 
   it('follows a tunnel device moved to another namespace', () => {
     const stages = [{ title: 't', steps: [
-      { kind: 'ip' as const, ns: 'h', args: ['link', 'add', 'vx0', 'type', 'vxlan', 'id', '1'] },
-      { kind: 'ip' as const, ns: 'h', args: ['link', 'add', 'br0', 'type', 'bridge'] },
-      { kind: 'ip' as const, ns: 'h', args: ['link', 'set', 'vx0', 'netns', 'ov'] },
-      { kind: 'ip' as const, ns: 'h', args: ['tuntap', 'add', 'dev', 'tun0', 'mode', 'tun'] },
+      vxlan('h', 'vx0', { id: 1, dstport: 4789 }),
+      bridge('h', 'br0'),
+      linkSet('h', 'vx0', { netns: 'ov' }),
+      link('h', 'tun0', { type: 'tun' }),
     ] }];
     expect(tunnelDevices(stages)).toEqual([{ ns: 'ov', dev: 'vx0' }, { ns: 'h', dev: 'tun0' }]);
   });

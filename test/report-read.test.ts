@@ -5,6 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { readResult, toResult } from '../src/result/read.js';
 import { RESULT_VERSION } from '../src/result/types.js';
+import { stepShell } from '../src/plan/render.js';
+import type { Step } from '../src/plan/types.js';
+import { shJoin } from '../src/util/shell.js';
 import { cli } from './helpers/lab.js';
 import { REAL_FILE, real, synthetic } from './fixtures/results/synthetic.js';
 
@@ -36,7 +39,29 @@ describe('readResult', () => {
     const r = toResult(raw, 'x.json');
     expect(r.schemes.map((s) => s.name)).toEqual(['host', 'calico', 'flannel-vxlan', 'docker-bridge']);
     expect((r.schemes[0] as unknown as Record<string, unknown>).futureField).toEqual({ sweep: [1, 2, 3] });
-    expect(readResult(REAL_FILE)).toEqual(real());
+    // Everything as written but the version and the plans, whose steps version 1 stored as argv.
+    const plain = JSON.parse(readFileSync(REAL_FILE, 'utf8'));
+    const read = readResult(REAL_FILE);
+    expect(read).toEqual({ ...plain, version: RESULT_VERSION, schemes: plain.schemes.map((s: object, i: number) => ({ ...s, plan: read.schemes[i].plan })) });
+  });
+
+  it('version 1 plans (argv steps) become typed steps that render the same commands', () => {
+    const plain = JSON.parse(readFileSync(REAL_FILE, 'utf8'));
+    expect(plain.version).toBe(1);
+    const read = readResult(REAL_FILE);
+    for (const [i, s] of read.schemes.entries()) {
+      if (!s.plan) continue;
+      const old = (plain.schemes[i].plan.stages as Array<{ steps: Array<Record<string, unknown> & { kind: string; ns: string }> }>).flatMap((st) => st.steps);
+      const typed = s.plan.stages.flatMap((st) => st.steps);
+      expect(typed.some((st) => (st.kind as string) === 'ip' || (st.kind as string) === 'bridge' || (st.kind as string) === 'tc')).toBe(false);
+      // The old plan's command lines, as the version-1 script printed them.
+      const oldLines = old.flatMap((st) => (Array.isArray(st.args) ? [shJoin([st.kind, '-n', st.ns, ...(st.args as string[])])] : stepShell(st as unknown as Step, '/usr/lib/cni')));
+      expect(typed.flatMap((st) => stepShell(st, '/usr/lib/cni'))).toEqual(oldLines);
+    }
+    const vx = read.schemes.find((s) => s.name === 'flannel-vxlan')!.plan!.stages.flatMap((st) => st.steps).find((st) => st.kind === 'link' && st.type === 'vxlan');
+    expect(vx).toMatchObject({ kind: 'link', name: 'flannel.1', vxlan: { id: 1, dstport: 8472, learning: false } });
+    const nat = read.schemes.find((s) => s.name === 'docker-bridge')!.plan!.stages.flatMap((st) => st.steps).find((st) => st.kind === 'nft');
+    expect(nat).toMatchObject({ nat: { snat: true, dnat: true } });
   });
 
   it('a truncated file is one clear line', () => {
@@ -90,8 +115,9 @@ describe('cnlab report / compare (CLI, no root, no lab)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const names = readdirSync(out).sort();
-    expect(names).toEqual(['report.html', 'report.md', 'runs.csv', 'summary.csv']);
-    expect(r.stdout.trim().split('\n')).toEqual([join(out, 'report.html'), join(out, 'report.md'), join(out, 'summary.csv'), join(out, 'runs.csv')]);
+    // The page links result.json beside it, so --out elsewhere gets a copy.
+    expect(names).toEqual(['report.html', 'report.md', 'result.json', 'runs.csv', 'summary.csv']);
+    expect(r.stdout.trim().split('\n')).toEqual([join(out, 'report.html'), join(out, 'report.md'), join(out, 'summary.csv'), join(out, 'runs.csv'), join(out, 'result.json')]);
     const copy = join(dir, 'beside', 'result.json');
     mkdirSync(join(dir, 'beside'));
     writeFileSync(copy, readFileSync(REAL_FILE));

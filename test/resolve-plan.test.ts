@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toolLine } from './helpers/argv.js';
 import { InputError } from '../src/errors.js';
 import { resolveLab } from '../src/lab/resolve.js';
 import { loadTopology, type TopologyFlags } from '../src/lab/topology.js';
@@ -11,16 +12,18 @@ const LAB = 'rp';
 const lab = (flags: TopologyFlags = {}) => resolveLab(loadTopology({ lab: LAB, ...flags }));
 const steps = (plan: Plan): Step[] => plan.stages.flatMap((s) => s.steps);
 const argsOf = (plan: Plan, ns?: string) =>
-  steps(plan).flatMap((s) => (s.kind === 'ip' || s.kind === 'bridge' ? (ns && s.ns !== ns ? [] : [[s.kind, ...s.args]]) : []));
+  steps(plan).flatMap((s) => { const l = toolLine(s); return l && l[0] !== 'tc' && !(ns && s.ns !== ns) ? [l] : []; });
 
 /** Every interface name a plan mentions: created, configured, enslaved, or named in a conflist. */
 function interfaceNames(plan: Plan): Set<string> {
   const names = new Set<string>();
   for (const s of steps(plan)) {
-    if (s.kind === 'ip' || s.kind === 'bridge' || s.kind === 'tc') {
-      s.args.forEach((a, i) => {
-        const prev = s.args[i - 1];
-        if (['dev', 'name', 'master'].includes(prev) || (s.args[i - 2] === 'link' && ['add', 'set'].includes(prev))) names.add(a);
+    const line = toolLine(s);
+    if (line) {
+      const args = line.slice(1);
+      args.forEach((a, i) => {
+        const prev = args[i - 1];
+        if (['dev', 'name', 'master'].includes(prev) || (args[i - 2] === 'link' && ['add', 'set'].includes(prev))) names.add(a);
       });
     } else if (s.kind === 'sysctl') {
       const m = /^net\.ipv4\.(?:conf|neigh)\.([^.]+)\./.exec(s.key);

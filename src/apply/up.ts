@@ -5,7 +5,7 @@ import { resolveLab } from '../lab/resolve.js';
 import type { Lab, Topology } from '../lab/types.js';
 import { planLab } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
-import type { BuildHost, Scheme, SchemeBuild } from '../schemes/types.js';
+import type { BuildHost, Scheme, SchemeBuild } from '../plan/scheme.js';
 import { applyPlan, type ApplyOptions } from './apply.js';
 import type { LabState } from './state.js';
 

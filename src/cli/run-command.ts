@@ -42,6 +42,18 @@ function doneLine(rec: SchemeRecord): string {
   return lat ? `${first!.id}: ${lat.median.toFixed(1)} µs` : 'done';
 }
 
+/** The last figure a scheme has measured so far, for the live progress line. */
+function lastFigure(rec: SchemeRecord): string | undefined {
+  for (const t of [...rec.tests].reverse()) {
+    const run = [...t.runs].reverse().find((r) => r.ok);
+    if (!run) continue;
+    if (run.latency?.p50Us !== undefined) return `${t.id} ${run.latency.p50Us.toFixed(1)} µs`;
+    if (run.latencyUs !== undefined) return `${t.id} ${run.latencyUs.toFixed(1)} µs`;
+    if (run.gbps !== undefined) return `${t.id} ${run.gbps.toFixed(2)} Gbit/s${run.lossPercent !== undefined ? `, ${run.lossPercent.toFixed(1)}% lost` : ''}`;
+  }
+  return undefined;
+}
+
 export function registerRunCommand(program: Command): void {
   addTopologyFlags(
     program
@@ -50,7 +62,7 @@ export function registerRunCommand(program: Command): void {
       .option('--out <dir>', 'where the result file goes (default results/<timestamp>/)')
       .option('--preset <name>', 're-run a study: its schemes, tests and knobs (see: cnlab presets)')
       .option('--full', 'every test: stream and datagram sweeps, UDP rate search, latency (also under load), qperf message-size sweeps')
-      .option('--tests <names>', 'only these tests, by name, e.g. tcp-1,tcp-4,lat-tcp (from --full\'s or the preset\'s)')
+      .option('--tests <names>', 'only these tests, by name, e.g. tcp-1,udp-lat,lat-tcp (see: cnlab tests)')
       .option('--repeats <n>', 'repeats per test (default 3)')
       .option('--duration <s>', 'seconds per test run (default 1)')
       .option('--warmup <s>', 'seconds of an unrecorded warm-up run before the first test of each placement (default 1, 0: none)')
@@ -121,9 +133,15 @@ export function registerRunCommand(program: Command): void {
       const minutes = Math.max(1, Math.round((perScheme * buildable) / 60));
       process.stderr.write(`cnlab: ${entries.length} schemes × ${m.tests.length} tests × ${m.suite.repeats} repeats${m.preset ? ` (preset ${m.preset.name})` : ''}: at most about ${minutes} min\n`);
     }
+    const perSchemeSeconds = estimateSeconds(m.tests, m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3;
     await runWithProgress(
       entries.map((e) => ({
         title: 'scheme' in e ? e.scheme.name : e.missing,
+        estimateSeconds: 'scheme' in e ? estimateSeconds(testsFor(m.tests, e.placements), m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3 : perSchemeSeconds,
+        lastFigure: () => {
+          const rec = result.schemes.find((x) => 'scheme' in e && x.name === e.scheme.name);
+          return rec ? lastFigure(rec) : undefined;
+        },
         run: async (status) => {
           if ('missing' in e) {
             const rec = missingRecord(e.missing);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import type { CniConfList } from '../plan/types.js';
+import type { CniConfList } from './types.js';
 
 /**
  * CNI network configuration lists (spec 1.0 "network configuration list"), validated before any

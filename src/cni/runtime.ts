@@ -2,7 +2,8 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, RunError } from '../errors.js';
-import type { CniConfList, Step } from '../plan/types.js';
+import type { CniConfList } from './types.js';
+import type { CniStep } from './types.js';
 import { execArgs, inNetns, type ExecResult } from '../util/exec.js';
 import { CNI_NAME_RE, isPlainName } from './conflist.js';
 import { parseResult, type CniResult } from './result.js';
@@ -95,7 +96,7 @@ export function pluginArgv(hostNs: string, cniPath: string, type: string): [stri
 }
 
 /** The invocation that a plan's 'cni' step describes. */
-export function stepInvocation(step: Extract<Step, { kind: 'cni' }>, cniPath?: string): CniInvocation {
+export function stepInvocation(step: CniStep, cniPath?: string): CniInvocation {
   return {
     conflist: step.conflist,
     containerId: step.containerId,

@@ -6,7 +6,7 @@ import type { Topology } from '../lab/types.js';
 import type { ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import { cpusFor, ownCpus } from '../runners/affinity.js';
 import { toolOf } from '../runners/registry.js';
-import type { Scheme } from '../schemes/types.js';
+import type { Scheme } from '../plan/scheme.js';
 import { bpfDelta, readBpfCounters } from './bpf-counters.js';
 import { deriveAll } from '../result/derive.js';
 import { interfaceInfo } from './environment.js';
@@ -134,6 +134,7 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     rec.buildSeconds = (performance.now() - t0) / 1000;
     Object.assign(rec, { plan: up.plan, workloads: up.build.workloads, mtu: up.build.mtu });
     rec.notes.push(...(up.build.notes ?? []));
+    if (up.build.standIn ?? scheme.standIn) rec.standIn = up.build.standIn ?? scheme.standIn;
     const pairs = (['cross', 'same'] as const).flatMap((p) => pairFor(up!.build.workloads, p) ?? []);
     const seen = new Map(pairs.map((w) => [w.ns + w.ifName, w]));
     rec.interfaces = await Promise.all([...seen.values()].map(interfaceInfo));

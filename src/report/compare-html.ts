@@ -40,7 +40,7 @@ export function renderCompareHtml(c: Comparison): string {
   const head = `<tr><th>scheme</th><th>test</th>${c.runs.map((r) => `<th class="num">${esc(r.key)} Gbit/s</th>`).join('')}${c.runs.slice(1).map((r) => `<th>${esc(r.key)} vs ${esc(c.runs[0].key)}</th>`).join('')}${c.runs.map((r) => `<th class="num">${esc(r.key)} % host</th>`).join('')}</tr>`;
   const rows = c.rows
     .map((row) => {
-      const vals = row.cells.map((x) => `<td class="num">${x?.median === undefined ? '–' : `${x.median.toFixed(2)}${x.ci95 && x.n > 1 ? ` <span class="ns">± ${((x.ci95[1] - x.ci95[0]) / 2).toFixed(2)}</span>` : ''}`}</td>`);
+      const vals = row.cells.map((x) => `<td class="num">${x?.median === undefined ? '–' : `${x.median.toFixed(2)}${x.ci95 && x.n > 1 ? ` <span class="ns">± ${((x.ci95[1] - x.ci95[0]) / 2).toFixed(2)}</span>` : ''}${x.unit ? ` ${x.unit}` : ''}`}</td>`);
       const deltas = row.cells.slice(1).map((x) => {
         const t = x?.delta?.test;
         const cls = !t || t.p === undefined ? '' : !t.significant ? 'ns' : x!.delta!.ratio < 1 ? 'sig-bad' : 'sig-good';

@@ -2,7 +2,7 @@ import { basename, dirname } from 'node:path';
 import Table from 'cli-table3';
 import type { ResultFile, TestRecord } from '../result/types.js';
 import { mdCell } from './escape.js';
-import { fmt, gbpsSamples, samples, signedPct } from './figures.js';
+import { fmt, gbpsSamples, latencyFigure, samples, signedPct } from './figures.js';
 import { difference, pText, SIGNIFICANCE_TEXT, type Difference } from './significance.js';
 
 /**
@@ -30,6 +30,8 @@ export interface Cell {
   /** Against the reference run (absent for the reference itself). */
   delta?: { ratio: number; test?: Difference; relCi?: [number, number] };
   cpuDelta?: { ratio: number; test?: Difference };
+  /** A latency test's figure (µs, lower is better); absent: Gbit/s. */
+  unit?: 'µs';
 }
 
 export interface CompareRow {
@@ -54,8 +56,27 @@ export function runSource(file: string): string {
   return basename(file) === 'result.json' ? basename(dirname(file)) || file : basename(file).replace(/\.json$/, '');
 }
 
+/** A latency test (no throughput): its figure in µs, lower is better (figures.ts latencyFigure). */
+function latencyCell(t: TestRecord, ref: TestRecord | undefined): Cell | undefined {
+  const f = latencyFigure(t);
+  if (!f) return undefined;
+  const g = samples(t, f.pick);
+  const cell: Cell = { median: f.median, n: g.length, unit: 'µs', ...(t.latencySummary?.latencyUs ?? t.latencySummary?.p50Us ? { ci95: (t.latencySummary?.p50Us ?? t.latencySummary?.latencyUs)!.ci95 } : {}) };
+  const rf = ref && ref !== t ? latencyFigure(ref) : undefined;
+  if (ref && rf) {
+    const a = samples(ref, rf.pick);
+    if (a.length && g.length && rf.median) {
+      const w = difference(a, g);
+      const mean = a.reduce((x, y) => x + y, 0) / a.length;
+      cell.delta = { ratio: f.median / rf.median, test: w, relCi: w.p === undefined ? undefined : [w.ci95[0] / mean, w.ci95[1] / mean] };
+    }
+  }
+  return cell;
+}
+
 function cellOf(t: TestRecord | undefined, ref: TestRecord | undefined): Cell | undefined {
   if (!t) return undefined;
+  if (!t.summary && latencyFigure(t)) return latencyCell(t, ref);
   const g = gbpsSamples(t);
   const cell: Cell = { median: t.summary?.gbps.median, ci95: t.summary?.gbps.ci95, n: g.length, vsHost: t.vsHost?.value, cpu: t.summary?.cpuSecondsPerGbit?.median, loss: t.summary?.lossPercent?.median };
   if (ref && ref !== t) {
@@ -131,7 +152,7 @@ export function deltaText(d: Cell['delta']): string {
   return `${signedPct(d.ratio - 1)} (CI ${signedPct(Math.max(-1, d.relCi![0]))} to ${signedPct(Math.max(-1, d.relCi![1]))}, ${p})`;
 }
 
-const gbps = (c: Cell | undefined) => (c?.median === undefined ? '–' : `${fmt(c.median)}${c.ci95 && c.n > 1 ? ` ± ${fmt((c.ci95[1] - c.ci95[0]) / 2)}` : ''}`);
+const gbps = (c: Cell | undefined) => (c?.median === undefined ? '–' : `${fmt(c.median)}${c.ci95 && c.n > 1 ? ` ± ${fmt((c.ci95[1] - c.ci95[0]) / 2)}` : ''}${c.unit ? ` ${c.unit}` : ''}`);
 
 /** Header lines shared by the terminal and Markdown views. */
 function runLines(c: Comparison): string[] {
@@ -153,7 +174,7 @@ export function renderCompareTable(c: Comparison): string {
     table.push([row.scheme, row.test, ...row.cells.map(gbps), ...row.cells.slice(1).map((x) => deltaText(x?.delta)), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
   }
   const warn = c.differences.length ? `\nenvironments differ — changes may come from the machine, not the network:\n${diffLines(c).map((l) => `  ${l}`).join('\n')}\n` : '\nenvironments match (kernel, CPU, tools, knobs, topology)\n';
-  return `${runLines(c).join('\n')}\n${table.toString()}\nmedian ± 95% CI half-width; change against ${c.runs[0].key} with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}${warn}`;
+  return `${runLines(c).join('\n')}\n${table.toString()}\nmedian ± 95% CI half-width (latency rows in µs, lower is better); change against ${c.runs[0].key} with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}; same-host % host is against loopback (host → itself)${warn}`;
 }
 
 export function renderCompareMarkdown(c: Comparison): string {

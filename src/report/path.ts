@@ -1,6 +1,6 @@
 import type { Topology } from '../lab/types.js';
 import type { SchemeRecord } from '../result/types.js';
-import { deviceNamed, devicesIn, planFacts, TUNNEL_TYPES, type Device, type PlanFacts } from './plan-facts.js';
+import { deviceNamed, devicesIn, isTunnel, planFacts, tcOn, type Device, type PlanFacts } from './plan-facts.js';
 
 /**
  * Pure: the path a packet takes through a scheme, derived from the plan recorded in the result
@@ -12,7 +12,7 @@ export type Fabric = 'host' | 'overlay' | 'routed' | 'l2' | 'nat' | 'unknown';
 export type AttachKind = 'none' | 'bridge' | 'routed-veth' | 'macvlan' | 'ipvlan' | 'ovs' | 'other';
 
 export interface Hop {
-  kind: 'container' | 'bridge' | 'ovs' | 'routing' | 'nat' | 'tunnel' | 'userspace' | 'underlay' | 'macvlan' | 'peer' | 'other';
+  kind: 'container' | 'bridge' | 'ovs' | 'routing' | 'bpf' | 'nat' | 'tunnel' | 'userspace' | 'underlay' | 'macvlan' | 'peer' | 'other';
   label: string;
   detail?: string;
   /** Encapsulation bytes this hop adds. */
@@ -103,7 +103,9 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     const u = underlayOf(f, ns, containers);
     const rate = topo.underlay.rate ? `, shaped to ${topo.underlay.rate}` : '';
     const via = topo.hosts > 2 ? ', through the switch' : '';
-    return { kind: 'underlay', label: u?.name ?? 'underlay', detail: `underlay, MTU ${underlayMtu}${rate}${via}` };
+    // tc on the port beyond the link-rate emulation (which `rate` already says).
+    const tc = u ? tcOn(f, u.ns, u.name).filter((t) => !(topo.underlay.rate && t === `tbf ${topo.underlay.rate}`)) : [];
+    return { kind: 'underlay', label: u?.name ?? 'underlay', detail: `underlay, MTU ${underlayMtu}${rate}${via}${tc.map((t) => `, tc ${t}`).join('')}` };
   };
   const peerHop: Hop = { kind: 'peer', label: 'host 2', detail: 'the same path in reverse to the peer' };
 
@@ -122,12 +124,15 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
   const mtu = ifMtu(wl.ns, wl.ifName) ?? own?.mtu ?? s.mtu;
   const kind = cni ? String(cni.main.type) : own?.type ?? 'unknown';
   out.workloadMtu = mtu;
-  const hops: Hop[] = [{ kind: 'container', label: `${wl.node} ${wl.ifName}`, detail: `${kind === 'bridge' || kind === 'ptp' ? 'veth' : kind}${mtu ? `, MTU ${mtu}` : ''}` }];
+  const wlTc = tcOn(f, wl.ns, wl.ifName).map((t) => `, tc ${t}`).join('');
+  const hops: Hop[] = [{ kind: 'container', label: `${wl.node} ${wl.ifName}`, detail: `${kind === 'bridge' || kind === 'ptp' ? 'veth' : kind}${mtu ? `, MTU ${mtu}` : ''}${wlTc}` }];
   const same: Hop[] = [hops[0]];
 
   const underlay = underlayOf(f, hostNs, containers);
   let bridges: Device[] = [];
   let gateway = false;
+  /** A tc BPF program forwards past the host's IP stack (Cilium's BPF host routing). */
+  let bpfRedirect = false;
   if (cni?.main.type === 'bridge' && typeof cni.main.bridge === 'string') {
     const b = deviceNamed(f, hostNs, cni.main.bridge);
     bridges = b ? bridgeChain(f, b) : [];
@@ -141,6 +146,11 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     out.containersOnUnderlay = parent === underlay?.name && !/^l3/.test(mode);
     hops.push({ kind: 'macvlan', label: `${kind} on ${parent}`, detail: `${mode} mode: bypasses the host's IP stack` });
     same.push({ kind: 'macvlan', label: `${kind} on ${parent}`, detail: `${mode} mode: switched inside the parent device` });
+  } else if (own?.type === 'ovs-internal' && own.master && own.origin) {
+    // An OVS internal port moved into the container (ovs-internal): its bridge is in the namespace it came from.
+    const master = deviceNamed(f, own.origin, own.master);
+    bridges = master ? bridgeChain(f, master) : [];
+    out.attach = 'ovs';
   } else if (own?.type === 'veth' && own.peer) {
     const hostEnd = deviceNamed(f, own.peer.ns, own.peer.name);
     const master = hostEnd?.master ? deviceNamed(f, own.peer.ns, hostEnd.master) : undefined;
@@ -153,9 +163,21 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
       out.perWorkloadRoutedIf = true;
       out.hostStack = true;
       const r32 = f.routes.some((r) => r.ns === own.peer!.ns && r.dev === own.peer!.name);
-      const hop: Hop = { kind: 'routing', label: `veth ${own.peer.name}`, detail: `routed by the host${r32 ? ' (/32 route to the container)' : ''}, no bridge` };
-      hops.push(hop);
-      same.push(hop);
+      const prog = f.filters.find((x) => x.ns === own.peer!.ns && x.dev === own.peer!.name && x.hook === 'ingress' && x.text.startsWith('bpf '));
+      if (prog) {
+        // A tc BPF program on the host end (Cilium's from-container); the measured verdict
+        // counters say whether it redirects or, configured for legacy host routing, hands on.
+        bpfRedirect = !s.tests.some((t) => t.bpfCounters?.mode === 'legacy');
+        out.hostStack = !bpfRedirect;
+        const what = bpfRedirect ? 'redirects to the wire or the peer veth past the host IP stack' : 'hands every packet to the host IP stack (legacy host routing)';
+        const hop: Hop = { kind: 'bpf', label: `tc BPF on ${own.peer.name}`, detail: `${prog.hook} ${prog.text}: ${what}` };
+        hops.push(hop);
+        same.push(hop);
+      } else {
+        const hop: Hop = { kind: 'routing', label: `veth ${own.peer.name}`, detail: `routed by the host${r32 ? ' (/32 route to the container)' : ''}, no bridge` };
+        hops.push(hop);
+        same.push(hop);
+      }
     }
   } else if (cni?.main.type === 'ptp') {
     out.attach = 'routed-veth';
@@ -173,7 +195,7 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     same.push(hop);
   }
   const ports = f.devices.filter((d) => bridges.some((b) => d.master === b.name && d.ns === b.ns));
-  const bridgedTunnel = ports.find((d) => TUNNEL_TYPES.includes(d.type));
+  const bridgedTunnel = ports.find(isTunnel);
   const bridgedTap = ports.find((d) => d.type === 'tap' || d.type === 'tun');
   const bridgedUnderlay = underlay && ports.includes(underlay);
   if (bridges.some((b) => f.ovsUserspace.includes(b.ns) && b.type === 'ovs-bridge')) {
@@ -195,14 +217,15 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
   } else if (out.containersOnUnderlay) {
     out.fabric = 'l2';
   } else {
-    // Routed by the host: NAT, a tunnel device, a userspace TUN/TAP, or routes via peer hosts.
-    out.hostStack = true;
+    // Routed by the host (or by a BPF program's FIB lookup): NAT, a tunnel device, a userspace
+    // TUN/TAP, or routes via peer hosts.
+    out.hostStack = !bpfRedirect;
     if (gateway || out.attach === 'ipvlan') hops.push({ kind: 'routing', label: 'host IP stack', detail: 'forwarding and netfilter on the host' });
     const nat = f.nat.find((n) => n.ns === hostNs);
     const peerRoutes = f.routes.filter((r) => r.ns === hostNs && !r.blackhole && r.dest !== 'default' && !r.dest.endsWith('/32') && r.dev);
     // A collect-metadata tunnel (Cilium's cilium_vxlan) has no routes: BPF programs steer into it.
     const tunnelRoute =
-      peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && TUNNEL_TYPES.includes(d.type)) ??
+      peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && isTunnel(d)) ??
       f.devices.find((d) => d.ns === hostNs && d.type === 'vxlan' && d.attrs.external === 'on');
     const tunRoute = peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && (d.type === 'tun' || d.type === 'tap'));
     const viaUnderlay = peerRoutes.find((r) => r.via && r.dev === underlay?.name);

@@ -1,4 +1,5 @@
 import type { ResultFile, SchemeRecord, TestRecord } from '../result/types.js';
+import { sweepHeadlines, type SweepHeadline } from './sweep-headlines.js';
 
 /** The compact summary `cnlab run --json` prints; derived from the result file alone. */
 
@@ -23,6 +24,8 @@ export interface SchemeLine {
   notes: string[];
   mtu?: number;
   tests: TestLine[];
+  /** Sweeps' headline figures (bandwidth at the largest message, latency at the smallest, CPU per Gbit). */
+  sweepHeadlines?: SweepHeadline[];
 }
 
 export function testLine(t: TestRecord): TestLine {
@@ -44,5 +47,8 @@ export function testLine(t: TestRecord): TestLine {
 }
 
 export function summarizeResult(result: ResultFile): SchemeLine[] {
-  return result.schemes.map((s) => ({ name: s.name, status: s.status, reason: s.reason, notes: s.notes, mtu: s.mtu, tests: s.tests.map(testLine) }));
+  return result.schemes.map((s) => {
+    const heads = sweepHeadlines(s);
+    return { name: s.name, status: s.status, reason: s.reason, notes: s.notes, mtu: s.mtu, tests: s.tests.map(testLine), ...(heads.length ? { sweepHeadlines: heads } : {}) };
+  });
 }

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { RESULT_FORMAT, RESULT_VERSION, type ResultFile } from './types.js';
+import { upgradePlansV1 } from './upgrade-plan-v1.js';
 
 /**
  * Reading a result file back: parse, upgrade an older version, validate with zod. Reports read
@@ -19,7 +20,10 @@ export const OLDEST_READABLE = 1;
  * UPGRADES[v] turns a version-v file into a version v+1 file. A version that only added optional
  * fields needs an identity entry; a missing entry means that version cannot be upgraded.
  */
-const UPGRADES: Record<number, (r: Record<string, unknown>) => Record<string, unknown>> = {};
+const UPGRADES: Record<number, (r: Record<string, unknown>) => Record<string, unknown>> = {
+  // 1 → 2: plan steps were argv (ip/bridge/tc args, ovs-vsctl through exec); now typed.
+  1: upgradePlansV1,
+};
 
 const num = z.number();
 const summary = z

@@ -1,15 +1,32 @@
 import type { Topology, Workload } from '../lab/types.js';
-// TODO(plan): the plan's type belongs to the plan layer, which is being changed to typed steps on
-// another branch; the lead settles whether the result file declares its own plan record instead.
+// The result file keeps each scheme's plan verbatim: the plan's typed steps are pure data declared
+// by the plan layer (below this one), the same vocabulary the report reads.
 import type { Plan } from '../plan/types.js';
 import type { Comparison, RatioSummary, Summary } from '../stats/stats.js';
+import type { StandIn } from '../plan/types.js';
+
+/** One point of a run's time series (iperf3 -i intervals; runners/iperf3-intervals.ts parses them). */
+export interface IntervalPoint {
+  /** Seconds since the test started, at the interval's end. */
+  t: number;
+  gbps: number;
+  /** TCP: segments retransmitted in the interval (all streams). */
+  retransmits?: number;
+  /** TCP: congestion window at the interval's end, bytes (all streams). */
+  cwndBytes?: number;
+  /** TCP: smoothed round-trip time, µs (mean over streams). */
+  rttUs?: number;
+  /** UDP: datagrams sent in the interval. */
+  packets?: number;
+}
 
 /**
  * The result file: everything needed to redo the report — environment, topology, each scheme's
  * plan, every raw tool output and every derived figure. Versioned and self-describing (flent).
  */
 export const RESULT_FORMAT = 'cnlab-result';
-export const RESULT_VERSION = 1;
+/** 2: plan steps are typed objects (plan/types.ts), no longer argv; version-1 files are upgraded on read. */
+export const RESULT_VERSION = 2;
 
 export type Placement = 'cross' | 'same';
 
@@ -131,6 +148,8 @@ export interface RunRecord {
   affinity?: { client?: string; server?: string };
   /** This run's main figure lies far from the others (modified z-score > 3.5; see methods). */
   outlier?: boolean;
+  /** iperf3: the run's time series, one point per report interval (-i), parsed from `raw`. */
+  intervals?: IntervalPoint[];
 }
 
 export interface TestRecord extends TestSpec {
@@ -207,6 +226,8 @@ export interface SchemeRecord {
   summary: string;
   attach: 'cni' | 'direct' | 'none';
   notes: string[];
+  /** Optional, after version 1: what stands in for the product (declared by the scheme or its build). */
+  standIn?: StandIn;
   overhead: number;
   mtu?: number;
   plan?: Plan;

@@ -10,7 +10,9 @@
  *   the receiver's throughput is in end.sum_received, which is used when present.
  */
 import { spawn } from 'node:child_process';
+import { parseIntervals } from './iperf3-intervals.js';
 import { z } from 'zod';
+import { reportInterval } from './iperf3-intervals.js';
 import { RunError, InputError } from '../errors.js';
 import { SERVICE_PORT } from '../lab/ports.js';
 import type { TestSpec } from '../result/types.js';
@@ -175,7 +177,8 @@ export function clientArgv(opts: ClientOptions): string[] {
   checkPort(opts.port);
   if (!Number.isInteger(opts.seconds) || opts.seconds < 1) throw new InputError(`invalid duration ${opts.seconds} s`);
   if (!opts.target || opts.target.startsWith('-')) throw new InputError(`invalid iperf3 target "${opts.target}"`);
-  const args = ['-c', opts.target, '-p', String(opts.port), '-J', '-t', String(opts.seconds)];
+  // -i: about ten intervals a run, kept as the run's time series (iperf3-intervals.ts).
+  const args = ['-c', opts.target, '-p', String(opts.port), '-J', '-t', String(opts.seconds), '-i', String(reportInterval(opts.seconds))];
   if (opts.streams !== undefined) {
     if (!Number.isInteger(opts.streams) || opts.streams < 1 || opts.streams > 128) {
       throw new InputError(`invalid stream count ${opts.streams} (1-128)`);
@@ -305,9 +308,10 @@ export function parse(raw: string): Iperf3Parsed {
 // ---- the registry entry ----
 
 /** Pure: iperf3's figures as the result file records them. */
-export function figures(p: Iperf3Parsed): RunFigures | Failure {
+export function figures(p: Iperf3Parsed, raw = ''): RunFigures | Failure {
   if (!p.ok) return p;
-  return { gbps: p.bitsPerSecond / 1e9, bytes: p.bytes, retransmits: p.retransmits, lossPercent: p.lostPercent, jitterMs: p.jitterMs };
+  const intervals = parseIntervals(raw);
+  return { gbps: p.bitsPerSecond / 1e9, bytes: p.bytes, retransmits: p.retransmits, lossPercent: p.lostPercent, jitterMs: p.jitterMs, ...(intervals.length ? { intervals } : {}) };
 }
 
 function clientOptions(t: TestSpec, run: ClientRun): ClientOptions {
@@ -326,7 +330,7 @@ export const iperf3: Tool = {
   clientArgv: (t, run) => clientArgv(clientOptions(t, run)),
   async measure(t, run) {
     const out = await runClient(clientOptions(t, run));
-    return { argv: out.argv, raw: out.raw, figures: figures(out.result) };
+    return { argv: out.argv, raw: out.raw, figures: figures(out.result, out.raw) };
   },
   parse,
   mainMetric: (t) => (t.kind === 'udp-rate-sweep' ? { name: 'maxRateMbps', higherIsBetter: true } : { name: 'gbps', higherIsBetter: true }),

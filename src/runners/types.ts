@@ -69,7 +69,7 @@ export interface ClientRun {
  */
 export type RunFigures = Pick<
   RunRecord,
-  'gbps' | 'bytes' | 'retransmits' | 'lossPercent' | 'jitterMs' | 'latency' | 'latencyUs' | 'transactions' | 'sendGbps'
+  'gbps' | 'bytes' | 'retransmits' | 'lossPercent' | 'jitterMs' | 'latency' | 'latencyUs' | 'transactions' | 'sendGbps' | 'intervals'
 >;
 
 /** measure()'s answer: the command line, the raw output, and the figures or why there are none. */

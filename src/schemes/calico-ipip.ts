@@ -1,11 +1,11 @@
-import { exec } from './parts/exec.js';
 import { podIp } from './parts/addresses.js';
 import { ownBlockBlackholes, tunnelRoutes } from './parts/fabric.js';
 import { routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import { ip } from '../plan/steps.js';
+import { addr, exec, linkSet } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
+import { STATIC_ROUTES } from './parts/stand-ins.js';
 
 const OVERHEAD = 20; // outer IPv4 header
 
@@ -33,6 +33,7 @@ export const calicoIpip: Scheme = {
     { kind: 'kernel', feature: 'NET_IPIP' },
   ],
   notes: ['peer routes static (no BGP daemon)'],
+  standIn: STATIC_ROUTES,
   containers: true,
   overhead: OVERHEAD,
   build(lab) {
@@ -41,7 +42,7 @@ export const calicoIpip: Scheme = {
     const ensure: Step[] = [];
     for (const h of lab.hosts) {
       ensure.push(exec(h.ns, ['sh', '-c', ENSURE_TUNL0]));
-      tunnel.push(ip(h.ns, 'link', 'set', 'tunl0', 'mtu', String(mtu), 'up'), ip(h.ns, 'addr', 'add', `${h.podBlock.network}/32`, 'dev', 'tunl0'));
+      tunnel.push(linkSet(h.ns, 'tunl0', { mtu, up: true }), addr(h.ns, `${h.podBlock.network}/32`, 'tunl0'));
     }
     return {
       stages: [

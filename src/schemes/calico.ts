@@ -1,10 +1,11 @@
-import { ip } from '../plan/steps.js';
+import { blackhole } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { peerRoutes } from './parts/fabric.js';
 import { hostBlock, routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
+import { STATIC_ROUTES } from './parts/stand-ins.js';
 
 /**
  * Calico with BGP routing, no encapsulation: routed veths (see parts/routed-veth.ts) and, between
@@ -17,10 +18,11 @@ export const calico: Scheme = {
   attach: 'direct',
   requires: [{ kind: 'kernel', feature: 'VETH' }],
   notes: ['peer routes static (no BGP daemon yet)'],
+  standIn: STATIC_ROUTES,
   containers: true,
   overhead: 0,
   build(lab) {
-    const peers: Step[] = [...lab.hosts.map((h) => ip(h.ns, 'route', 'add', 'blackhole', hostBlock(h))), ...peerRoutes(lab)];
+    const peers: Step[] = [...lab.hosts.map((h) => blackhole(h.ns, hostBlock(h))), ...peerRoutes(lab)];
     return {
       stages: [...routedVethStages(lab, lab.underlay.mtu), { title: 'inter-host routes: each peer block via the peer', steps: peers }],
       workloads: containerWorkloads(lab, podIp),

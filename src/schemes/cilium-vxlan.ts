@@ -1,7 +1,7 @@
 import { BPF_REQUIRES } from './parts/bpf.js';
 import { VXLAN_OVERHEAD } from './parts/fabric.js';
 import { ciliumBuild } from './parts/cilium.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Cilium's tunnel mode: from-container sets the tunnel key (bpf_skb_set_tunnel_key, the peer's VTEP

@@ -1,6 +1,7 @@
 import { BPF_REQUIRES } from './parts/bpf.js';
 import { ciliumBuild } from './parts/cilium.js';
-import type { Scheme } from './types.js';
+import { STATIC_ROUTES } from './parts/stand-ins.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Cilium, native routing with BPF host routing: tc programs forward between a workload's veth and
@@ -13,6 +14,7 @@ export const cilium: Scheme = {
   attach: 'direct',
   requires: [{ kind: 'kernel', feature: 'VETH' }, ...BPF_REQUIRES],
   notes: ['peer routes static (no BGP daemon yet)'],
+  standIn: STATIC_ROUTES,
   containers: true,
   overhead: 0,
   build: (lab) => ciliumBuild(lab, 'redirect'),

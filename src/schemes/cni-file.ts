@@ -5,13 +5,14 @@ import { cniDir, findBinary } from '../caps/detect.js';
 import { parseConflist } from '../cni/conflist.js';
 import { InputError } from '../errors.js';
 import type { HostNode, Lab } from '../lab/types.js';
-import type { CniConfList, Stage, Step } from '../plan/types.js';
+import type { CniConfList } from '../cni/types.js';
+import type { Stage, Step } from '../plan/types.js';
 import { podGateway, podIp } from './parts/addresses.js';
 import { cniAttach } from './parts/cni-attach.js';
 import { peerRoutes } from './parts/fabric.js';
 import { hostBlock } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * `--cni FILE`: any CNI network configuration list as a scheme, its containers attached by

@@ -3,7 +3,7 @@ import { VXLAN_OVERHEAD, vxlanFabric } from './parts/fabric.js';
 import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 
 /** Flannel vxlan: cni0 plus flannel.1 (VNI 1, port 8472, learning off, static neighbour/FDB per peer). */

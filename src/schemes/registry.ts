@@ -12,6 +12,7 @@ import { macvlan } from './macvlan.js';
 import { ovsLinuxbridge } from './ovs-linuxbridge.js';
 import { ovsOverlay } from './ovs-overlay.js';
 import { ovs, ovsNormal } from './ovs.js';
+import { ovsInternal } from './ovs-internal.js';
 import { weaveFastdp } from './weave-fastdp.js';
 import { calicoIpip } from './calico-ipip.js';
 import { calicoVxlan } from './calico-vxlan.js';
@@ -21,14 +22,14 @@ import { flannelIpip } from './flannel-ipip.js';
 import { flannelWireguard } from './flannel-wireguard.js';
 import { ipvlanL2 } from './ipvlan-l2.js';
 import { ipvlanL3 } from './ipvlan-l3.js';
-import { flannelUdp, flannelUdpEncrypted } from './flannel-udp.js';
-import { weaveSleeve, weaveSleeveEncrypted } from './weave-sleeve.js';
-import type { Scheme } from './types.js';
+import { flannelUdp, flannelUdpBatched, flannelUdpBatchedEncrypted, flannelUdpEncrypted } from './flannel-udp.js';
+import { weaveSleeve, weaveSleeveBatched, weaveSleeveBatchedEncrypted, weaveSleeveEncrypted } from './weave-sleeve.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /** Every scheme cnlab can build, in the order reports list them (the baseline first). */
 export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan, calico, cilium, ciliumLegacy, ciliumVxlan, flannelHostgw, flannelVxlan,
-  dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
-  flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted];
+  dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsInternal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
+  flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted, flannelUdpBatched, flannelUdpBatchedEncrypted, weaveSleeveBatched, weaveSleeveBatchedEncrypted];
 
 /** Pure: refuses a scheme list in which two schemes share a name (checked when the registry loads). */
 export function assertUniqueNames(schemes: readonly Pick<Scheme, 'name'>[]): void {

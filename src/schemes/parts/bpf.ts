@@ -4,14 +4,14 @@ import { PROJECT_ROOT } from '../../encap/paths.js';
 import { ipToInt } from '../../lab/ipv4.js';
 import { labStateDir } from '../../lab/paths.js';
 import type { HostNode, Lab } from '../../lab/types.js';
-import { tc } from '../../plan/steps.js';
-import type { Step } from '../../plan/types.js';
-import { exec } from './exec.js';
+import { bpfFilter, exec, qdisc } from '../../plan/steps.js';
+import type { MountStep, Step } from '../../plan/types.js';
 
 /**
- * Every plan step the BPF datapath needs, built in this one place: a bpffs per host, the clsact
- * hook, `tc filter … bpf da obj … sec …` loading a program of bpf/cilium.c, and `bpftool map
- * update pinned …` filling its maps. Values are the C structs' bytes (little-endian host order,
+ * Every plan step the BPF datapath needs, built in this one place: a bpffs per host (a typed
+ * `mount` step), the clsact hook, `tc filter … bpf da obj … sec …` loading a program of
+ * bpf/cilium.c (a typed `filter` step with the host's pin root), and `bpftool map update pinned …`
+ * filling its maps (exec steps: the report reads the datapath's mode from the measured counters). Values are the C structs' bytes (little-endian host order,
  * addresses in network order), as a person would type them.
  *
  * tc pins the object's maps (LIBBPF_PIN_BY_NAME) under $TC_BPF_MNT/tc/globals, so the programs of
@@ -46,17 +46,15 @@ export type BpfMode = keyof typeof BPF_MODE;
 export const bpffsPath = (lab: Lab, h: HostNode): string => join(labStateDir(lab.name), 'bpffs', h.name);
 export const pinnedMap = (lab: Lab, h: HostNode, map: BpfMap): string => join(bpffsPath(lab, h), 'tc', 'globals', map);
 
-export function mountBpffs(lab: Lab, h: HostNode): Step {
+export function mountBpffs(lab: Lab, h: HostNode): MountStep {
   return { kind: 'mount', ns: h.ns, fstype: 'bpf', path: bpffsPath(lab, h) };
 }
 
 /** clsact on `dev`, then `prog` on its ingress in direct-action mode. */
 export function attachIngress(lab: Lab, h: HostNode, dev: string, prog: BpfProgram): Step[] {
   return [
-    tc(h.ns, 'qdisc', 'add', 'dev', dev, 'clsact'),
-    exec(h.ns, ['tc', 'filter', 'add', 'dev', dev, 'ingress', 'bpf', 'da', 'obj', BPF_OBJECT, 'sec', prog], {
-      TC_BPF_MNT: bpffsPath(lab, h),
-    }),
+    qdisc(h.ns, dev, { type: 'clsact' }),
+    bpfFilter(h.ns, dev, 'ingress', { obj: BPF_OBJECT, sec: prog, da: true, pinRoot: bpffsPath(lab, h) }),
   ];
 }
 

@@ -1,7 +1,7 @@
 import type { ContainerNode, Lab } from '../../lab/types.js';
-import { ip } from '../../plan/steps.js';
+import type { SchemeBuild } from '../../plan/scheme.js';
+import { addr, link, linkSet, neigh, route, up, vxlan } from '../../plan/steps.js';
 import type { Stage, Step } from '../../plan/types.js';
-import type { SchemeBuild } from '../types.js';
 import { podIp } from './addresses.js';
 import { attachIngress, endpointKey, endpointValue, mapUpdate, mountBpffs, setMode, tunnelKey, tunnelValue, type BpfMode } from './bpf.js';
 import { VXLAN_OVERHEAD, peerRoutes } from './fabric.js';
@@ -37,36 +37,19 @@ function endpoints(lab: Lab, mtu: number): Stage[] {
   for (const h of lab.hosts) {
     for (const c of h.containers) {
       const dev = lxcName(c);
-      const addr = podIp(h, c);
       hostSide.push(
-        ip(
-          h.ns,
-          'link',
-          'add',
-          dev,
-          'index',
-          String(lxcIndex(c)),
-          'mtu',
-          String(mtu),
-          'type',
-          'veth',
-          'peer',
-          'name',
-          'eth0',
-          'netns',
-          c.ns,
-        ),
-        ip(h.ns, 'link', 'set', dev, 'address', lxcMac(c, 1), 'up'),
-        ip(h.ns, 'route', 'add', `${addr}/32`, 'dev', dev, 'scope', 'link'),
-        ip(h.ns, 'neigh', 'add', addr, 'lladdr', lxcMac(c, 2), 'dev', dev, 'nud', 'permanent'),
+        { ...link(h.ns, dev, { type: 'veth', peer: { name: 'eth0', ns: c.ns } }, mtu), index: lxcIndex(c) },
+        linkSet(h.ns, dev, { address: lxcMac(c, 1), up: true }),
+        route(h.ns, `${podIp(h, c)}/32`, { dev, scope: 'link' }),
+        neigh(h.ns, podIp(h, c), lxcMac(c, 2), dev),
       );
       containerSide.push(
-        ip(c.ns, 'link', 'set', 'lo', 'up'),
-        ip(c.ns, 'link', 'set', 'eth0', 'address', lxcMac(c, 2), 'mtu', String(mtu), 'up'),
-        ip(c.ns, 'addr', 'add', `${addr}/32`, 'dev', 'eth0'),
-        ip(c.ns, 'route', 'add', CILIUM_GATEWAY, 'dev', 'eth0', 'scope', 'link'),
-        ip(c.ns, 'route', 'add', 'default', 'via', CILIUM_GATEWAY, 'dev', 'eth0'),
-        ip(c.ns, 'neigh', 'add', CILIUM_GATEWAY, 'lladdr', lxcMac(c, 1), 'dev', 'eth0', 'nud', 'permanent'),
+        up(c.ns, 'lo'),
+        linkSet(c.ns, 'eth0', { address: lxcMac(c, 2), mtu, up: true }),
+        addr(c.ns, `${podIp(h, c)}/32`, 'eth0'),
+        route(c.ns, CILIUM_GATEWAY, { dev: 'eth0', scope: 'link' }),
+        route(c.ns, 'default', { via: CILIUM_GATEWAY, dev: 'eth0' }),
+        neigh(c.ns, CILIUM_GATEWAY, lxcMac(c, 1), 'eth0'),
       );
     }
   }
@@ -79,8 +62,8 @@ function endpoints(lab: Lab, mtu: number): Stage[] {
 function vxlanDevices(lab: Lab, mtu: number): Step[] {
   const v = CILIUM_VXLAN;
   return lab.hosts.flatMap((h) => [
-    ip(h.ns, 'link', 'add', v.dev, 'index', String(v.ifindex), 'type', 'vxlan', 'external', 'dstport', String(v.port)),
-    ip(h.ns, 'link', 'set', v.dev, 'address', vxlanMac(h.index), 'mtu', String(mtu), 'up'),
+    { ...vxlan(h.ns, v.dev, { dstport: v.port, external: true }), index: v.ifindex },
+    linkSet(h.ns, v.dev, { address: vxlanMac(h.index), mtu, up: true }),
   ]);
 }
 

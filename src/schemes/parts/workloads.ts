@@ -1,6 +1,6 @@
 import { allContainers, hostOf } from '../../lab/resolve.js';
 import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
-import type { Workload } from '../types.js';
+import type { Workload } from '../../plan/scheme.js';
 
 /** The service ports belong to the lab model; re-exported for the schemes that publish them. */
 export { SERVICE_PORT, SERVICE_PORT_LAST } from '../../lab/ports.js';

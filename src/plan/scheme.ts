@@ -1,9 +1,11 @@
 import type { Requirement } from '../caps/types.js';
 import type { Lab, Workload } from '../lab/types.js';
-import type { Stage } from '../plan/types.js';
+import type { StandIn, Stage } from './types.js';
 
 /** Where a benchmark process runs and the address it owns: part of the lab model, re-exported. */
 export type { Workload } from '../lab/types.js';
+
+export type { StandIn } from './types.js';
 
 export interface SchemeBuild {
   /** Stages that follow the shared base (namespaces, underlay). */
@@ -27,6 +29,8 @@ export interface SchemeBuild {
    * the scheme's own `notes`.
    */
   notes?: string[];
+  /** This build stands in for the product (e.g. OVS without its kernel module); overrides the scheme's. */
+  standIn?: StandIn;
 }
 
 /** What the machine offers a scheme's build, decided by src/caps before planning (plain data). */
@@ -52,6 +56,8 @@ export interface Scheme {
   prefers?: Requirement[];
   /** Labels carried with every result of this scheme (e.g. "userspace stand-in"). */
   notes: string[];
+  /** What stands in for the product's own component in every build (see StandIn). */
+  standIn?: StandIn;
   /** False for the host baseline, which has no container namespaces. */
   containers: boolean;
   /** Encapsulation bytes taken from the underlay MTU. */
