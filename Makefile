@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 NATIVE := build/Release/cnlab_tun.node
 
-.PHONY: run test build bench setup system deps clean-labs
+.PHONY: run test build bench setup system deps clean-labs bpf
 
 run: setup
 	node dist/src/cli.js run $(ARGS)
@@ -18,8 +18,22 @@ test: setup
 bench: setup
 	npm run --silent bench
 
-build: deps $(NATIVE)
+build: deps $(NATIVE) bpf
 	npx tsc -p tsconfig.json
+
+# The BPF datapath's programs (bpf/*.c → build/bpf/*.o), for the cilium schemes. Without clang they
+# are skipped, and those schemes report "unsupported here: needs clang".
+BPF_SRC := $(wildcard bpf/*.c)
+BPF_OBJ := $(patsubst bpf/%.c,build/bpf/%.o,$(BPF_SRC))
+BPF_CFLAGS := -O2 -g -Wall -target bpf -I/usr/include/$(shell uname -m)-linux-gnu
+
+bpf:
+	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory $(BPF_OBJ); \
+	  else echo "BPF objects: unsupported here: needs clang (apt-get install clang libbpf-dev)"; fi
+
+build/bpf/%.o: bpf/%.c
+	@mkdir -p build/bpf
+	clang $(BPF_CFLAGS) -c $< -o $@
 
 # The encapsulation daemon's TUN/TAP and UDP addon (node-gyp, against Node's own headers).
 $(NATIVE): binding.gyp native/tun.c native/udp.c native/cnlab.h

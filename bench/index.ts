@@ -1,3 +1,4 @@
+import { bpfBench, bpfLines } from './bpf.js';
 import { encapBench, encapLines } from './encap.js';
 import { fidelity } from './fidelity.js';
 import { ovsBench, ovsLines } from './ovs.js';
@@ -20,4 +21,5 @@ console.log(`${mark(s.teardown <= 3)} teardown: ${s.teardown.toFixed(2)} s (targ
 console.log(`${mark(s.leaks === 0)} leaks after teardown: ${s.leaks} (target 0)`);
 for (const line of encapLines(await encapBench())) console.log(line);
 for (const line of ovsLines(await ovsBench())) console.log(line);
+for (const line of bpfLines(await bpfBench())) console.log(line);
 process.exit(0);

@@ -5,7 +5,7 @@
 #                              sshd for the SSH fixture: never started as a service here)
 set -euo pipefail
 PKGS=(iperf3 iproute2 nftables ethtool containernetworking-plugins iputils-ping procps util-linux findutils
-  qperf sockperf openvswitch-switch)
+  qperf sockperf openvswitch-switch clang libbpf-dev bpftool)
 [[ ${1:-} == --test ]] && PKGS+=(chromium tcpdump openssh-server)
 missing=()
 for p in "${PKGS[@]}"; do

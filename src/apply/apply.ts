@@ -7,7 +7,7 @@ import { checkAbort, critical, holdLab, isAborting, releaseLab } from './cleanup
 import { createNamespaces, netnsExists } from './netns.js';
 import { FANOUT_MIN, ipFanout } from './fanout.js';
 import { batchLines, runNamespaceSteps } from './run-steps.js';
-import { newState, readState, trackProcess, writeState, type LabState } from './state.js';
+import { newState, readState, trackMount, trackProcess, writeState, type LabState } from './state.js';
 import { teardownState } from './teardown.js';
 
 /**
@@ -66,6 +66,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
               writeState(state);
             },
             onSpawn: (pid, step) => trackProcess(state, pid, step.ns, step.name, step.argv),
+            onMount: (step) => trackMount(state, step.ns, step.fstype, step.path),
           }),
         ),
       );

@@ -3,8 +3,8 @@ import { cniAdd, stepInvocation } from '../cni/runtime.js';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { STATE_ROOT } from '../lab/paths.js';
-import { programOf, sysctlArgs, toolArgs, type BatchTool } from '../plan/argv.js';
-import type { FileStep, Step } from '../plan/types.js';
+import { mountArgs, programOf, sysctlArgs, toolArgs, type BatchTool } from '../plan/argv.js';
+import type { FileStep, MountStep, Step } from '../plan/types.js';
 import { execArgs, netOnly } from '../util/exec.js';
 import { envArgv } from '../util/shell.js';
 import { startDaemon } from './daemon.js';
@@ -63,6 +63,8 @@ export interface StepHooks {
   onCni(rec: CniRecord): void;
   /** A daemon was spawned: record its pid before anything else happens. */
   onSpawn(pid: number, step: Extract<Step, { kind: 'daemon' }>): void;
+  /** A filesystem is about to be mounted: record it (absent: mount steps are refused). */
+  onMount?(step: MountStep): void;
 }
 
 export async function runNamespaceSteps(ns: string, steps: Step[], hooks: StepHooks): Promise<void> {
@@ -102,6 +104,14 @@ export async function runNamespaceSteps(ns: string, steps: Step[], hooks: StepHo
       case 'file':
         writeLabFile(ns, first);
         break;
+      case 'mount': {
+        if (!hooks.onMount) fail(ns, `mount ${first.path}`, 'nothing records mounts here');
+        hooks.onMount(first);
+        mkdirSync(first.path, { recursive: true, mode: 0o700 });
+        const res = await execArgs('mount', mountArgs(first));
+        if (res.code !== 0) fail(ns, `mount -t ${first.fstype} ${first.path}`, res.stderr || `exit ${res.code}`);
+        break;
+      }
       case 'daemon':
         await startDaemon(first, (pid) => hooks.onSpawn(pid, first)).catch((e: Error) => fail(ns, `starting ${first.name}`, e.message));
         break;

@@ -32,6 +32,9 @@ const cniSchema = z.object({
   result: z.any().optional(),
 });
 
+/** A filesystem mounted for the lab (a host's bpffs), inside its state directory. */
+const mountSchema = z.object({ ns: z.string(), fstype: z.literal('bpf'), path: z.string() });
+
 const stateSchema = z.object({
   version: z.literal(1),
   lab: z.string(),
@@ -44,11 +47,14 @@ const stateSchema = z.object({
   nodes: z.record(z.string()),
   processes: z.array(processSchema),
   cni: z.array(cniSchema),
+  /** Absent in state files written before mounts existed. */
+  mounts: z.array(mountSchema).default([]),
 });
 
 export type LabState = z.infer<typeof stateSchema>;
 export type TrackedProcess = z.infer<typeof processSchema>;
 export type CniRecord = z.infer<typeof cniSchema>;
+export type MountRecord = z.infer<typeof mountSchema>;
 
 /** Start time of a process in clock ticks since boot, or null when it no longer exists. */
 export function processStartTime(pid: number): number | null {
@@ -117,6 +123,7 @@ export function newState(lab: string, scheme: string, namespaces: string[], node
     nodes,
     processes: [],
     cni: [],
+    mounts: [],
   };
 }
 
@@ -131,3 +138,9 @@ export function untrackProcess(state: LabState, pid: number): void {
   writeState(state);
 }
 
+
+/** Record a mount before it is made, so a crash right after still gets it unmounted. */
+export function trackMount(state: LabState, ns: string, fstype: 'bpf', path: string): void {
+  state.mounts.push({ ns, fstype, path });
+  writeState(state);
+}

@@ -1,6 +1,7 @@
 import { cniDir } from '../caps/detect.js';
 import { cniDel, stepInvocation } from '../cni/runtime.js';
 import { pool } from '../util/pool.js';
+import { unmountLab } from './mounts.js';
 import { deleteNamespaces, listNetns, netnsExists, netnsPids } from './netns.js';
 import { processStartTime, readState, removeState, writeState, type LabState, type TrackedProcess } from './state.js';
 
@@ -85,7 +86,10 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
   const present = new Set(listNetns());
   const left = state.namespaces.filter((ns) => present.has(ns));
   if (left.length) problems.push(`namespaces still present: ${left.join(', ')}`);
-  else removeState(state.lab);
+  // After the namespaces (and every process that could hold a copy of a mount) are gone.
+  const mountProblems = await unmountLab(state.stateDir, state.mounts ?? []);
+  problems.push(...mountProblems);
+  if (!left.length && !mountProblems.length) removeState(state.lab);
   return { lab: state.lab, namespaces: state.namespaces.length - left.length, processes: stopped, problems, warnings };
 }
 

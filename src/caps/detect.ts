@@ -140,6 +140,13 @@ const PROBES: Record<KernelFeature, (c: ProbeCtx) => Promise<boolean>> = {
     ),
   // The namespace's own loopback is a fine device for a root qdisc.
   NET_SCH_TBF: (c) => c.inNs('tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', '1mbit', 'burst', '32kbit', 'latency', '400ms']),
+  // bpffs's mount point appears in sysfs only when the kernel has the bpf() system call.
+  BPF_SYSCALL: async () => existsSync('/sys/fs/bpf'),
+  NET_SCH_INGRESS: (c) => c.inNs('tc', ['qdisc', 'replace', 'dev', 'lo', 'clsact']),
+  // A one-instruction classic BPF program ("accept") needs no compiler.
+  NET_CLS_BPF: async (c) =>
+    (await c.inNs('tc', ['qdisc', 'replace', 'dev', 'lo', 'clsact'])) &&
+    c.inNs('tc', ['filter', 'add', 'dev', 'lo', 'ingress', 'bpf', 'bytecode', '1,6 0 0 4294967295,']),
 };
 
 let probeChain: Promise<unknown> = Promise.resolve();
@@ -240,6 +247,8 @@ export function unmet(reqs: readonly Requirement[], caps: Capabilities): string[
       if (!caps.kernel[r.feature]) phrase = `needs CONFIG_${r.feature}`;
     } else if (r.kind === 'binary') {
       if (!caps.binaries[r.name]) phrase = `needs ${r.name} (apt-get install ${r.pkg})`;
+    } else if (r.kind === 'file') {
+      if (!existsSync(r.path)) phrase = r.phrase;
     } else if (!caps.cniPlugins.includes(r.plugin)) {
       phrase = `needs CNI plugin ${r.plugin} in ${caps.cniPath} (apt-get install ${CNI_PACKAGE})`;
     }

@@ -56,6 +56,9 @@ export const FEATURE_MODULES: Record<KernelFeature, string> = {
   NFT_MASQ: 'nft_masq',
   NFT_FIB: 'nft_fib',
   NET_SCH_TBF: 'sch_tbf',
+  BPF_SYSCALL: 'bpf',
+  NET_SCH_INGRESS: 'sch_ingress',
+  NET_CLS_BPF: 'cls_bpf',
 };
 
 /** What the machine offers for loading modules. */

@@ -16,13 +16,19 @@ export const KERNEL_FEATURES = [
   'NFT_MASQ',
   'NFT_FIB',
   'NET_SCH_TBF',
+  'BPF_SYSCALL',
+  /** tc's clsact qdisc (the hook BPF programs attach to) comes with the ingress qdisc. */
+  'NET_SCH_INGRESS',
+  'NET_CLS_BPF',
 ] as const;
 export type KernelFeature = (typeof KERNEL_FEATURES)[number];
 
 export type Requirement =
   | { kind: 'kernel'; feature: KernelFeature }
   | { kind: 'binary'; name: string; pkg: string }
-  | { kind: 'cni'; plugin: string };
+  | { kind: 'cni'; plugin: string }
+  /** A file cnlab builds itself (e.g. BPF objects); `phrase` says what is missing when it is absent. */
+  | { kind: 'file'; path: string; phrase: string };
 
 export interface Capabilities {
   root: boolean;

@@ -7,6 +7,7 @@ import type { ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '
 import { cpusFor, ownCpus } from '../runners/affinity.js';
 import { toolOf } from '../runners/registry.js';
 import type { Scheme } from '../plan/scheme.js';
+import { bpfDelta, readBpfCounters } from './bpf-counters.js';
 import { deriveAll } from '../result/derive.js';
 import { interfaceInfo } from './environment.js';
 import { executeRun, type RunContext } from './execute.js';
@@ -102,7 +103,12 @@ export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOption
         const ends = { client: { node: from.node, ns: from.ns }, server: { node: to.node, ns: to.ns }, target: up.build.targetIp(from, to) };
         const test: TestRecord = { ...spec, ...ends, metric: toolOf(spec).mainMetric(spec), runs: [] };
         rec.tests.push(test);
+        const before = await readBpfCounters(up.state);
         await runTest(pool, test, opts, online, ctx, warmth);
+        if (before) {
+          test.bpfCounters = bpfDelta(before, (await readBpfCounters(up.state))!);
+          ctx.save();
+        }
       }
     } finally {
       await pool.stopAll();

@@ -1,4 +1,4 @@
-import type { LinkStep, OvsOp, QdiscSpec, Step } from './types.js';
+import type { FilterStep, LinkStep, MountStep, OvsOp, QdiscSpec, Step } from './types.js';
 
 /**
  * The one place a step becomes a command line (pure). plan/render.ts prints these, apply/ runs
@@ -13,15 +13,17 @@ const opt = (value: string | number | undefined, word: string): string[] => (val
 
 function linkAddArgs(s: LinkStep): string[] {
   if (s.type === 'tun' || s.type === 'tap') return ['tuntap', 'add', 'dev', s.name, 'mode', s.type];
-  const head = ['link', 'add', s.name, ...(s.type === 'macvlan' || s.type === 'ipvlan' ? ['link', s.parent] : []), ...opt(s.mtu, 'mtu'), 'type', s.type];
+  const head = ['link', 'add', s.name, ...opt(s.index, 'index'), ...(s.type === 'macvlan' || s.type === 'ipvlan' ? ['link', s.parent] : []), ...opt(s.mtu, 'mtu'), 'type', s.type];
   switch (s.type) {
     case 'veth':
       return [...head, 'peer', 'name', s.peer.name, ...opt(s.peer.mtu, 'mtu'), ...opt(s.peer.ns, 'netns')];
     case 'vxlan': {
       const v = s.vxlan;
       const learning = v.learning === undefined ? [] : [v.learning ? 'learning' : 'nolearning'];
-      return [...head, 'id', String(v.id), ...opt(v.local, 'local'), ...opt(v.dev, 'dev'), 'dstport', String(v.dstport), ...learning,
-        ...flag(v.proxy, 'proxy'), ...flag(v.l2miss, 'l2miss'), ...flag(v.l3miss, 'l3miss'), ...flag(v.external, 'external')];
+      // A collect-metadata device without an id: `external dstport P`, as Cilium's docs write it.
+      const metadataOnly = v.id === undefined;
+      return [...head, ...opt(v.id, 'id'), ...flag(metadataOnly, 'external'), ...opt(v.local, 'local'), ...opt(v.dev, 'dev'), 'dstport', String(v.dstport), ...learning,
+        ...flag(v.proxy, 'proxy'), ...flag(v.l2miss, 'l2miss'), ...flag(v.l3miss, 'l3miss'), ...flag(v.external && !metadataOnly, 'external')];
     }
     case 'ipip':
     case 'gre':
@@ -45,6 +47,15 @@ function qdiscArgs(q: QdiscSpec): string[] {
     case 'clsact':
       return ['clsact'];
   }
+}
+
+function filterArgs(step: FilterStep): string[] {
+  return ['filter', 'add', 'dev', step.dev, step.hook, ...opt(step.prio, 'prio'), 'bpf', ...flag(step.bpf.da, 'da'), 'obj', step.bpf.obj, 'sec', step.bpf.sec];
+}
+
+/** `mount -t bpf bpf PATH` (run in cnlab's own mount namespace, after `mkdir -p PATH`). */
+export function mountArgs(step: MountStep): string[] {
+  return ['-t', step.fstype, step.fstype, step.path];
 }
 
 /** For a step one of the batched iproute2 tools makes: the tool and its arguments (after `-n NS`). */
@@ -74,10 +85,8 @@ export function toolArgs(step: Step): { tool: BatchTool; args: string[] } | unde
     case 'qdisc':
       return { tool: 'tc', args: ['qdisc', 'add', 'dev', step.dev, ...qdiscArgs(step.qdisc)] };
     case 'filter':
-      return {
-        tool: 'tc',
-        args: ['filter', 'add', 'dev', step.dev, step.hook, ...opt(step.prio, 'prio'), 'bpf', ...flag(step.bpf.da, 'da'), 'obj', step.bpf.obj, 'sec', step.bpf.sec],
-      };
+      // With a pin root, tc needs TC_BPF_MNT in its environment: it runs alone (programOf).
+      return step.bpf.pinRoot === undefined ? { tool: 'tc', args: filterArgs(step) } : undefined;
     default:
       return undefined;
   }
@@ -107,6 +116,8 @@ export function programOf(step: Step): { argv: string[]; env?: Record<string, st
   switch (step.kind) {
     case 'exec':
       return { argv: step.argv, env: step.env, input: step.input };
+    case 'filter':
+      return step.bpf.pinRoot === undefined ? undefined : { argv: ['tc', ...filterArgs(step)], env: { TC_BPF_MNT: step.bpf.pinRoot } };
     case 'ovs': {
       const commands = step.ops.flatMap(ovsCommands);
       return { argv: ['ovs-vsctl', `--db=${step.db}`, '--timeout=30', ...commands.flatMap((c, i) => (i ? ['--', ...c] : c))] };

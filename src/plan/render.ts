@@ -2,7 +2,7 @@ import { cniShell } from '../cni/render.js';
 import { dirname } from 'node:path';
 import { labStateDir } from '../lab/paths.js';
 import { envArgv, shJoin, shq } from '../util/shell.js';
-import { programOf, sysctlArgs, toolArgs } from './argv.js';
+import { mountArgs, programOf, sysctlArgs, toolArgs } from './argv.js';
 import type { Plan, Step } from './types.js';
 
 /**
@@ -30,6 +30,8 @@ export function stepShell(step: Step, cniPath: string): string[] {
       const mode = (step.mode ?? 0o600).toString(8).padStart(4, '0');
       return [shJoin(['mkdir', '-p', dirname(step.path)]), `(umask 077 && cat > ${shq(step.path)}) <<'FILE'`, step.content.trimEnd(), 'FILE', shJoin(['chmod', mode, step.path])];
     }
+    case 'mount':
+      return [shJoin(['mkdir', '-p', step.path]), shJoin(['mount', ...mountArgs(step)])];
     case 'daemon': {
       const lines = [
         shJoin(['mkdir', '-p', dirname(step.log)]),
@@ -51,12 +53,13 @@ export function stepShell(step: Step, cniPath: string): string[] {
 export function renderPlan(plan: Plan, cniPath = '/usr/lib/cni'): string {
   // Daemons outlive their namespace's name: stop what runs in those namespaces first.
   const daemonNs = [...new Set(plan.stages.flatMap((s) => s.steps.flatMap((st) => (st.kind === 'daemon' ? [st.ns] : []))))];
+  const mounts = plan.stages.flatMap((s) => s.steps.flatMap((st) => (st.kind === 'mount' ? [st.path] : [])));
   const out: string[] = [
     '#!/bin/sh',
     `# cnlab plan: scheme ${plan.scheme}, lab ${plan.lab}. Run as root.`,
     '# Built by hand, it has no cnlab state file; remove it afterwards with:',
     ...(daemonNs.length ? [`#   for ns in ${daemonNs.join(' ')}; do ip netns pids $ns | xargs -r kill; done`] : []),
-    `#   for ns in ${plan.namespaces.join(' ')}; do ip netns del $ns; done; rm -rf ${labStateDir(plan.lab)}`,
+    `#   for ns in ${plan.namespaces.join(' ')}; do ip netns del $ns; done;${mounts.length ? ` umount ${mounts.join(' ')};` : ''} rm -rf ${labStateDir(plan.lab)}`,
     'set -e',
     '',
     '# namespaces',

@@ -29,7 +29,8 @@ export function isTunnelType(type: string): boolean {
 
 /** VXLAN attributes, rendered in this order: id, local, dev, dstport, then the flags. */
 export interface VxlanAttrs {
-  id: number;
+  /** Absent only for a collect-metadata device (`external`), rendered `external dstport P`. */
+  id?: number;
   local?: string;
   /** The underlay device (`dev X`): the device's parent. */
   dev?: string;
@@ -62,8 +63,11 @@ export type LinkKind =
   /** `ip tuntap add dev NAME mode tun|tap` (a persistent device, no process holds it). */
   | { type: 'tun' | 'tap' };
 
-/** Create a link: `ip -n NS link add NAME [link P] [mtu M] type T …`. */
-export type LinkStep = { kind: 'link'; ns: string; name: string; mtu?: number } & LinkKind;
+/**
+ * Create a link: `ip -n NS link add NAME [index I] [link P] [mtu M] type T …`. `index` fixes the
+ * ifindex (per namespace), so a plan can name the device in a BPF map.
+ */
+export type LinkStep = { kind: 'link'; ns: string; name: string; index?: number; mtu?: number } & LinkKind;
 
 /** Change a link, in this order: address, mtu, txqueuelen, master/nomaster, netns, up/down. */
 export interface LinkSetStep {
@@ -156,7 +160,9 @@ export interface QdiscStep {
 /**
  * A tc filter: today the BPF form, `tc filter add dev D ingress|egress [prio N] bpf [da] obj O sec S`
  * (needs a clsact qdisc on the device first). `obj` is an ELF file (e.g. in the lab's directory,
- * written by a `file` step or built beforehand); `da` is direct-action.
+ * written by a `file` step or built beforehand); `da` is direct-action. `pinRoot`: the bpffs tc
+ * pins the object's maps under (`TC_BPF_MNT=ROOT`, maps in ROOT/tc/globals); such a filter runs
+ * alone inside the namespace (`ip netns exec NS env TC_BPF_MNT=ROOT tc filter add …`), not batched.
  */
 export interface FilterStep {
   kind: 'filter';
@@ -164,7 +170,20 @@ export interface FilterStep {
   dev: string;
   hook: 'ingress' | 'egress';
   prio?: number;
-  bpf: { obj: string; sec: string; da?: boolean };
+  bpf: { obj: string; sec: string; da?: boolean; pinRoot?: string };
+}
+
+/**
+ * A bpffs instance for host namespace NS, mounted at `path` (inside the lab's state directory)
+ * in cnlab's own mount namespace, so pinned BPF maps outlive the commands that create them and
+ * each emulated host has its own: `mount -t bpf bpf PATH`. Recorded in the state file before it
+ * is made; unmounted at teardown.
+ */
+export interface MountStep {
+  kind: 'mount';
+  ns: string;
+  fstype: 'bpf';
+  path: string;
 }
 
 /**
@@ -264,6 +283,7 @@ export type Step =
   | NftStep
   | QdiscStep
   | FilterStep
+  | MountStep
   | FileStep
   | OvsStep
   | OvsFlowsStep

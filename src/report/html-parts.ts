@@ -1,4 +1,5 @@
 import type { ResultFile } from '../result/types.js';
+import { bpfCard } from './bpf.js';
 import { esc, slug } from './escape.js';
 import { SAME_HOST_SHORT } from './baseline.js';
 import { fmt, headlineTest, isBulk, knobsText, latencyFigure, latencyTest, lineOf, lossText, pct, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
@@ -131,7 +132,7 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
 <p class="summary">${esc(r.summary)}</p>${standIn}
 <div class="kv">${kv.join('')}</div>
 ${s.path.cross.length ? pathList(s.path.cross, 'cross-host path') : ''}${s.path.same ? pathList(s.path.same, 'same-host path') : ''}
-${costList}${lat ? `<ul>${lat}</ul>` : ''}${causes}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}${failures.length ? `<ul>${failures.map((f) => `<li class="fail">${esc(f)}</li>`).join('')}</ul>` : ''}${plan}</article>`;
+${costList}${lat ? `<ul>${lat}</ul>` : ''}${causes}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}${failures.length ? `<ul>${failures.map((f) => `<li class="fail">${esc(f)}</li>`).join('')}</ul>` : ''}${bpfCard(r)}${plan}</article>`;
 }
 
 /** Keys of an object that a renderer does not already show, as escaped key: value rows. */

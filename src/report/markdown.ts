@@ -1,3 +1,4 @@
+import { bpfMarkdown } from './bpf.js';
 import type { ResultFile } from '../result/types.js';
 import { mdCell, plain } from './escape.js';
 import { SAME_HOST_SHORT } from './baseline.js';
@@ -107,6 +108,7 @@ export function renderMarkdown(result: ResultFile, model: ReportModel = buildMod
     out.push(`- ${md(s.label)}: ${code(pathText(s.path.cross))} — MTU ${s.path.workloadMtu ?? '?'}, ${s.path.encapBytes} B encapsulation`);
   }
   out.push('', '</details>', '');
+  out.push(...bpfMarkdown(r));
   out.push(...extraMarkdown(r));
   if (v.caveats.length) out.push('### Caveats', '', '<details><summary>' + `${v.caveats.length} caveat${v.caveats.length > 1 ? 's' : ''}` + '</summary>', '', ...v.caveats.map((c) => `- ${md(c)}`), '', '</details>', '');
   out.push(`<sub>Regenerate: ${code('cnlab report result.json')} · raw data and every run in result.json</sub>`, '');

@@ -12,7 +12,7 @@ export type Fabric = 'host' | 'overlay' | 'routed' | 'l2' | 'nat' | 'unknown';
 export type AttachKind = 'none' | 'bridge' | 'routed-veth' | 'macvlan' | 'ipvlan' | 'ovs' | 'other';
 
 export interface Hop {
-  kind: 'container' | 'bridge' | 'ovs' | 'routing' | 'nat' | 'tunnel' | 'userspace' | 'underlay' | 'macvlan' | 'peer' | 'other';
+  kind: 'container' | 'bridge' | 'ovs' | 'routing' | 'bpf' | 'nat' | 'tunnel' | 'userspace' | 'underlay' | 'macvlan' | 'peer' | 'other';
   label: string;
   detail?: string;
   /** Encapsulation bytes this hop adds. */
@@ -131,6 +131,8 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
   const underlay = underlayOf(f, hostNs, containers);
   let bridges: Device[] = [];
   let gateway = false;
+  /** A tc BPF program forwards past the host's IP stack (Cilium's BPF host routing). */
+  let bpfRedirect = false;
   if (cni?.main.type === 'bridge' && typeof cni.main.bridge === 'string') {
     const b = deviceNamed(f, hostNs, cni.main.bridge);
     bridges = b ? bridgeChain(f, b) : [];
@@ -161,9 +163,21 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
       out.perWorkloadRoutedIf = true;
       out.hostStack = true;
       const r32 = f.routes.some((r) => r.ns === own.peer!.ns && r.dev === own.peer!.name);
-      const hop: Hop = { kind: 'routing', label: `veth ${own.peer.name}`, detail: `routed by the host${r32 ? ' (/32 route to the container)' : ''}, no bridge` };
-      hops.push(hop);
-      same.push(hop);
+      const prog = f.filters.find((x) => x.ns === own.peer!.ns && x.dev === own.peer!.name && x.hook === 'ingress' && x.text.startsWith('bpf '));
+      if (prog) {
+        // A tc BPF program on the host end (Cilium's from-container); the measured verdict
+        // counters say whether it redirects or, configured for legacy host routing, hands on.
+        bpfRedirect = !s.tests.some((t) => t.bpfCounters?.mode === 'legacy');
+        out.hostStack = !bpfRedirect;
+        const what = bpfRedirect ? 'redirects to the wire or the peer veth past the host IP stack' : 'hands every packet to the host IP stack (legacy host routing)';
+        const hop: Hop = { kind: 'bpf', label: `tc BPF on ${own.peer.name}`, detail: `${prog.hook} ${prog.text}: ${what}` };
+        hops.push(hop);
+        same.push(hop);
+      } else {
+        const hop: Hop = { kind: 'routing', label: `veth ${own.peer.name}`, detail: `routed by the host${r32 ? ' (/32 route to the container)' : ''}, no bridge` };
+        hops.push(hop);
+        same.push(hop);
+      }
     }
   } else if (cni?.main.type === 'ptp') {
     out.attach = 'routed-veth';
@@ -203,12 +217,16 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
   } else if (out.containersOnUnderlay) {
     out.fabric = 'l2';
   } else {
-    // Routed by the host: NAT, a tunnel device, a userspace TUN/TAP, or routes via peer hosts.
-    out.hostStack = true;
+    // Routed by the host (or by a BPF program's FIB lookup): NAT, a tunnel device, a userspace
+    // TUN/TAP, or routes via peer hosts.
+    out.hostStack = !bpfRedirect;
     if (gateway || out.attach === 'ipvlan') hops.push({ kind: 'routing', label: 'host IP stack', detail: 'forwarding and netfilter on the host' });
     const nat = f.nat.find((n) => n.ns === hostNs);
     const peerRoutes = f.routes.filter((r) => r.ns === hostNs && !r.blackhole && r.dest !== 'default' && !r.dest.endsWith('/32') && r.dev);
-    const tunnelRoute = peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && isTunnel(d));
+    // A collect-metadata tunnel (Cilium's cilium_vxlan) has no routes: BPF programs steer into it.
+    const tunnelRoute =
+      peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && isTunnel(d)) ??
+      f.devices.find((d) => d.ns === hostNs && d.type === 'vxlan' && d.attrs.external === 'on');
     const tunRoute = peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && (d.type === 'tun' || d.type === 'tap'));
     const viaUnderlay = peerRoutes.find((r) => r.via && r.dev === underlay?.name);
     if (nat) {

@@ -203,6 +203,21 @@ export interface TestRecord extends TestSpec {
   vsHostDiff?: Comparison;
   /** Unrecorded warm-up run before the repeats: its length and whether it worked. */
   warmup?: { seconds: number; ok: boolean; error?: string };
+  /** BPF datapath schemes: packets per verdict of each program over this test (warm-up included). */
+  bpfCounters?: BpfCounters;
+}
+
+/** What a BPF program did with a packet (bpf/cilium.c `enum verdict`). */
+export const BPF_VERDICTS = ['peer', 'fib', 'neigh', 'tunnel', 'pass', 'drop'] as const;
+export type BpfVerdict = (typeof BPF_VERDICTS)[number];
+/** The verdicts that bypass the host's IP stack. */
+export const BPF_REDIRECTS: readonly BpfVerdict[] = ['peer', 'fib', 'neigh', 'tunnel'];
+
+export interface BpfCounters {
+  /** The datapath's configured mode: `legacy` hands every packet to the host stack by design. */
+  mode: 'redirect' | 'legacy' | 'tunnel' | 'unknown';
+  /** host node → program (from-container, from-netdev) → packets per verdict. */
+  hosts: Record<string, Record<string, Record<BpfVerdict, number>>>;
 }
 
 export interface InterfaceInfo {

@@ -1,6 +1,9 @@
 import { InputError } from '../errors.js';
 import { bridgeL2 } from './bridge-l2.js';
 import { calico } from './calico.js';
+import { cilium } from './cilium.js';
+import { ciliumLegacy } from './cilium-legacy.js';
+import { ciliumVxlan } from './cilium-vxlan.js';
 import { dockerBridge } from './docker-bridge.js';
 import { flannelHostgw } from './flannel-hostgw.js';
 import { flannelVxlan } from './flannel-vxlan.js';
@@ -24,7 +27,7 @@ import { weaveSleeve, weaveSleeveBatched, weaveSleeveBatchedEncrypted, weaveSlee
 import type { Scheme } from '../plan/scheme.js';
 
 /** Every scheme cnlab can build, in the order reports list them (the baseline first). */
-export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan, calico, flannelHostgw, flannelVxlan,
+export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan, calico, cilium, ciliumLegacy, ciliumVxlan, flannelHostgw, flannelVxlan,
   dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsInternal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
   flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted, flannelUdpBatched, flannelUdpBatchedEncrypted, weaveSleeveBatched, weaveSleeveBatchedEncrypted];
 
