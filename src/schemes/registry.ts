@@ -39,6 +39,7 @@ export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan
  */
 export const VARIANT_OF: Readonly<Record<string, string>> = {
   'ovs-normal': 'ovs',
+  'cilium-legacy': 'cilium',
   'flannel-udp-encrypted': 'flannel-udp',
   'flannel-udp-batched': 'flannel-udp',
   'flannel-udp-batched-encrypted': 'flannel-udp',
