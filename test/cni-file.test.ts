@@ -50,8 +50,10 @@ describe('cniLabName', () => {
     ['bridge-bw', 'bridge-bw'],
     ['My_Net.v2', 'my-net-v2'],
     ['k8s-pod-network', 'k8s-pod-network'],
-    ['10-containerd-net', 'cni-10-container'],
-    ['a-very-long-network-name-indeed', 'a-very-long-netw'],
+    ['10-containerd-net', 'cni-10-cont-eaa1'],
+    // Past 16 characters: the first 11 and a digest of the whole name, so these two differ.
+    ['a-very-long-network-name-indeed', 'a-very-long-5187'],
+    ['a-very-long-network-name-too', 'a-very-long-6351'],
     ['x--__--y', 'x-y'],
   ])('%s → %s', (name, lab) => {
     expect(cniLabName(name)).toBe(lab);
