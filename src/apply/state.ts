@@ -44,6 +44,8 @@ const stateSchema = z.object({
   nodes: z.record(z.string()),
   processes: z.array(processSchema),
   cni: z.array(cniSchema),
+  /** The control plane's handles: BIRD control sockets by host, the etcd client URL. */
+  control: z.object({ birdSockets: z.record(z.string()).optional(), etcdEndpoint: z.string().optional() }).optional(),
 });
 
 export type LabState = z.infer<typeof stateSchema>;

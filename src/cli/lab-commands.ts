@@ -37,7 +37,7 @@ export function registerLabCommands(program: Command): void {
     .description('list every scheme and whether this machine can build it')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const reqs = (s: (typeof SCHEMES)[number]) => [...BASE_REQUIREMENTS, ...s.requires];
+      const reqs = (s: (typeof SCHEMES)[number]) => [...BASE_REQUIREMENTS, ...s.requires, ...(s.controlRequires ?? [])];
       const caps = await detect({ binaries: SCHEMES.flatMap((s) => reqs(s).flatMap((r) => (r.kind === 'binary' ? [r.name] : []))) });
       const rows = SCHEMES.map((s) => ({ name: s.name, support: supportLine(reqs(s), caps), attach: s.attach, summary: s.summary }));
       if (o.json) return void console.log(JSON.stringify(rows, null, 2));

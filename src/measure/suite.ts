@@ -2,7 +2,7 @@ import { checkAbort, isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
 import { labEncapCounters } from '../encap/collect.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
-import type { Topology } from '../lab/types.js';
+import { controlPlaneOf, type Topology } from '../lab/types.js';
 import type { Placement, ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import { cpusFor, ownCpus } from '../runners/affinity.js';
 import type { Scheme } from '../schemes/types.js';
@@ -130,7 +130,7 @@ export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOption
 export async function measureScheme(topology: Topology, scheme: Scheme, opts: SuiteOptions, ctx: SuiteContext): Promise<SchemeRecord> {
   const rec: SchemeRecord = { name: scheme.name, status: 'ok', summary: scheme.summary, attach: scheme.attach, notes: [...scheme.notes], overhead: scheme.overhead, tests: [] };
   ctx.result.schemes.push(rec);
-  const why = await unsupportedReason(scheme);
+  const why = await unsupportedReason(scheme, controlPlaneOf(topology));
   if (why) {
     Object.assign(rec, { status: 'unsupported', reason: why });
     ctx.save();
