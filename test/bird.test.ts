@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseVersion } from '../src/control/versions.js';
 import { birdConfig, birdPaths, peersOf, sessionCount, sessionName } from '../src/control/bird.js';
 import { resolveLab } from '../src/lab/resolve.js';
 import { loadTopology } from '../src/lab/topology.js';
@@ -127,5 +128,13 @@ describe('Calico plans with BIRD', () => {
     const script = renderPlan(planLab(labOf(2), getScheme('calico')).plan);
     expect(script).toMatch(/ip netns exec cnl-bgp-h2 dd of=\S+\/bird-h2\/bird\.conf status=none <<'INPUT'\n# cnlab: Calico's BGP/);
     expect(script).toMatch(/ip netns exec cnl-bgp-h1 bird -f -c \S+bird\.conf -s \S+bird\.ctl > \S+bird\.log 2>&1 &/);
+  });
+});
+
+describe('daemon versions', () => {
+  it('reads BIRD\'s and etcd\'s --version output', () => {
+    expect(parseVersion('bird', 'BIRD version 2.0.12\n')).toBe('bird 2.0.12');
+    expect(parseVersion('etcd', 'etcd Version: 3.4.23\nGit SHA: Not provided\nGo Version: go1.19.8\n')).toBe('etcd 3.4.23');
+    expect(parseVersion('bird', 'bird: unknown option\n')).toBeNull();
   });
 });

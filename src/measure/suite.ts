@@ -1,5 +1,6 @@
 import { checkAbort, isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
+import { daemonVersion } from '../control/versions.js';
 import { labEncapCounters } from '../encap/collect.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
 import { controlPlaneOf, type Topology } from '../lab/types.js';
@@ -144,6 +145,9 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     rec.buildSeconds = (performance.now() - t0) / 1000;
     Object.assign(rec, { plan: up.plan, workloads: up.build.workloads, mtu: up.build.mtu });
     rec.notes.push(...(up.build.notes ?? []));
+    const control = up.build.control;
+    if (control) rec.controlPlane = { mode: 'real', label: control.label, versions: await Promise.all(control.daemons.map(daemonVersion)) };
+    else if (scheme.controlRequires) rec.controlPlane = { mode: 'static' };
     const pairs = (['cross', 'same'] as const).flatMap((p) => pairFor(up!.build.workloads, p) ?? []);
     const seen = new Map(pairs.map((w) => [w.ns + w.ifName, w]));
     rec.interfaces = await Promise.all([...seen.values()].map(interfaceInfo));

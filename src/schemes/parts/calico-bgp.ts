@@ -29,8 +29,9 @@ const WAIT_ROUTES =
   'i=$((i+1)); if [ $i -gt $((t*20)) ]; then echo "BIRD programmed $c of $n routes in $t s" >&2; exit 1; fi; sleep 0.05; done';
 
 export function bgpNote(lab: Lab, spec: BirdSpec): string {
-  const shape = spec.bgp === 'rr' ? `host 1 route reflector, ${lab.hosts.length - 1} clients` : `full mesh, ${sessionCount(lab, 'mesh')} sessions`;
-  return `peer routes from BGP: BIRD 2 per host (Calico's bird.cfg in BIRD 2 syntax, AS 64512, ${shape})`;
+  const n = sessionCount(lab, spec.bgp);
+  const shape = spec.bgp === 'rr' ? 'h1 route reflector' : 'full mesh';
+  return `peer routes from BGP: BIRD per host, ${shape} (${n} session${n === 1 ? '' : 's'})`;
 }
 
 export function birdStages(lab: Lab, spec: BirdSpec): Stage[] {
@@ -61,7 +62,7 @@ export function calicoRouting(lab: Lab, staticStages: () => Stage[], tunnel?: Bi
     stages: birdStages(lab, spec),
     notes: [bgpNote(lab, spec)],
     control: {
-      label: `BGP: BIRD per host (${spec.bgp === 'rr' ? 'h1 route reflector' : 'full mesh'})`,
+      label: `BGP: BIRD per host (${spec.bgp === 'rr' ? 'h1 route reflector' : 'full mesh'}), Calico's bird.cfg in BIRD 2 syntax`,
       daemons: ['bird'],
       handles: { birdSockets: Object.fromEntries(lab.hosts.map((h) => [h.name, birdPaths(lab, h).socket])) },
     },
