@@ -4,7 +4,7 @@
 #   install-system.sh --test   that, plus what the test suite needs (a headless browser, tcpdump)
 set -euo pipefail
 PKGS=(iperf3 iproute2 nftables ethtool containernetworking-plugins iputils-ping procps util-linux findutils
-  qperf sockperf openvswitch-switch)
+  qperf sockperf openvswitch-switch bird2 etcd-server etcd-client)
 [[ ${1:-} == --test ]] && PKGS+=(chromium tcpdump)
 missing=()
 for p in "${PKGS[@]}"; do
@@ -17,8 +17,8 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# Packages with services (openvswitch-switch) must not start system daemons in the host's own
-# namespace: cnlab runs its own per lab. A policy-rc.d we add for the install says so.
+# Packages with services (openvswitch-switch, bird2, etcd-server) must not start system daemons in
+# the host's own namespace: cnlab runs its own per lab. A policy-rc.d we add for the install says so.
 policy=/usr/sbin/policy-rc.d
 added_policy=
 if [[ ! -e $policy ]]; then
