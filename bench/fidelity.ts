@@ -5,7 +5,7 @@ import { bringUp } from '../src/apply/up.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { collectEnvironment } from '../src/measure/environment.js';
 import { measureLab } from '../src/measure/suite.js';
-import { summarize } from '../src/measure/stats.js';
+import { summarize } from '../src/stats/stats.js';
 import { RESULT_FORMAT, RESULT_VERSION, type ResultFile, type SchemeRecord } from '../src/result/types.js';
 import { parse } from '../src/runners/iperf3.js';
 import { getScheme } from '../src/schemes/registry.js';

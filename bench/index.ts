@@ -1,5 +1,6 @@
 import { encapBench, encapLines } from './encap.js';
 import { fidelity } from './fidelity.js';
+import { ovsBench, ovsLines } from './ovs.js';
 import { repeatability } from './measure.js';
 import { scale } from './scale.js';
 
@@ -18,4 +19,5 @@ console.log(`${mark(s.build <= 5)} build 10 hosts × 100 containers (calico, ${s
 console.log(`${mark(s.teardown <= 3)} teardown: ${s.teardown.toFixed(2)} s (target ≤ 3 s)`);
 console.log(`${mark(s.leaks === 0)} leaks after teardown: ${s.leaks} (target 0)`);
 for (const line of encapLines(await encapBench())) console.log(line);
+for (const line of ovsLines(await ovsBench())) console.log(line);
 process.exit(0);

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerLabCommands } from './cli/lab-commands.js';
 import { registerRunCommand } from './cli/run-command.js';
 import { registerReportCommands } from './cli/report-commands.js';
+import { registerTestsCommand } from './cli/tests-command.js';
+import { registerHostsCommand } from './cli/hosts-command.js';
 import { isAborting } from './apply/cleanup.js';
 import { CnlabError, oneLine } from './errors.js';
 import { VERSION } from './version.js';
@@ -22,6 +24,8 @@ program
 registerLabCommands(program);
 registerRunCommand(program);
 registerReportCommands(program);
+registerTestsCommand(program);
+registerHostsCommand(program);
 for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
 
 try {

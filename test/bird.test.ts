@@ -7,12 +7,17 @@ import { planLab } from '../src/plan/build.js';
 import { renderPlan } from '../src/plan/render.js';
 import type { Step } from '../src/plan/types.js';
 import { getScheme } from '../src/schemes/registry.js';
+import { ipArgs, toolLine } from './helpers/argv.js';
 
 /** Calico's BIRD configuration (pure) and how the Calico schemes put BIRD in their plans. */
 
 const labOf = (hosts: number, extra: Record<string, string> = {}) => resolveLab(loadTopology({ lab: 'bgp', hosts, ...extra }));
 /** Routes to whole pod blocks (peer routes and blackholes), as ip arguments. */
-const blockRoutes = (all: Step[]) => all.flatMap((s) => (s.kind === 'ip' && s.args[0] === 'route' && /\/24$/.test(s.args[s.args[2] === 'blackhole' ? 3 : 2]) ? [s.args.join(' ')] : []));
+const blockRoutes = (all: Step[]) =>
+  all.flatMap((s) => {
+    const a = ipArgs(s);
+    return a && a[0] === 'route' && /\/24$/.test(a[a[2] === 'blackhole' ? 3 : 2]) ? [a.join(' ')] : [];
+  });
 const sessions = (conf: string) => [...conf.matchAll(/^protocol bgp (\S+) from bgp_template \{\n([^}]*)\}/gm)].map((m) => ({ name: m[1], body: m[2] }));
 
 describe('birdConfig', () => {
@@ -106,7 +111,7 @@ describe('Calico plans with BIRD', () => {
 
   it('calico-vxlan with BIRD keeps Felix\'s neighbours and FDB, drops its routes and blackhole', () => {
     const all = steps('calico-vxlan');
-    const ipLines = all.flatMap((s) => (s.kind === 'ip' || s.kind === 'bridge' ? [[s.kind, ...s.args].join(' ')] : []));
+    const ipLines = all.flatMap((s) => { const l = toolLine(s); return l && (l[0] === 'ip' || l[0] === 'bridge') ? [l.join(' ')] : []; });
     expect(ipLines).toContain('ip neigh add 198.19.2.0 lladdr 66:00:00:00:00:02 dev vxlan.calico nud permanent');
     expect(ipLines).toContain('bridge fdb append 66:00:00:00:00:02 dev vxlan.calico dst 198.18.0.2 self permanent');
     expect(blockRoutes(all)).toEqual([]);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareResults } from '../src/report/compare.js';
 import { renderCompareHtml } from '../src/report/compare-html.js';
 import { writeReports } from '../src/report/write-reports.js';
-import { EVIL, full, malicious, real, synthetic } from './fixtures/results/synthetic.js';
+import { defaultRun, EVIL, full, malicious, real, synthetic } from './fixtures/results/synthetic.js';
 
 /**
  * The HTML reports in real headless Chromium (Debian's package, driven by playwright-core), opened
@@ -27,6 +27,7 @@ beforeAll(async () => {
   pages.real = writeReports(real(), join(ARTIFACTS, 'report-real'))[0];
   pages.full = writeReports(full(), join(ARTIFACTS, 'report-full'))[0];
   pages.evil = writeReports(malicious(), join(ARTIFACTS, 'report-malicious'))[0];
+  pages.default = writeReports(defaultRun(), join(ARTIFACTS, 'report-default'))[0];
   const b = synthetic({ host: [10, 10.2, 9.8], calico: [6, 6.2, 5.8], 'flannel-vxlan': [5, 5.1, 4.9], 'docker-bridge': [3, 3.1, 2.9] });
   b.environment.kernel = '6.1.0-99-amd64';
   pages.compare = join(ARTIFACTS, 'compare.html');
@@ -94,7 +95,7 @@ function smallestHtmlText(page: Page) {
 describe.each(WIDTHS)('report at %i px', (width) => {
   it.each([
     ['real', 6],
-    ['full', 24],
+    ['full', 26],
   ])('%s run: opens from file:// with no console error or network request, every chart drawn, legible', async (name, count) => {
     const { page, problems } = await open(pages[name], width);
     try {
@@ -163,14 +164,48 @@ describe.each(WIDTHS)('report at %i px', (width) => {
   });
 });
 
-it('the raw result is downloadable from the page', async () => {
+it('the raw result and the CSVs are files beside the page, downloadable by their names', async () => {
   const { page, problems } = await open(pages.real, 1280);
   try {
-    const href = await page.getAttribute('a[download="result.json"]', 'href');
-    expect(href).toMatch(/^data:application\/json;charset=utf-8;base64,/);
-    expect(JSON.parse(Buffer.from(href!.split(',')[1], 'base64').toString('utf8'))).toEqual(real());
+    expect(await page.getAttribute('a[download="result.json"]', 'href')).toBe('result.json');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[download="summary.csv"]')]);
     expect(download.suggestedFilename()).toBe('summary.csv');
+    expect(await page.getAttribute('a[download="report.md"]', 'href')).toBe('report.md');
+    expect(problems).toEqual([]);
+  } finally {
+    await page.close();
+  }
+});
+
+it('a default run: stand-in marks with their legend, the latency section, the time series, nothing wider than 1280 px', async () => {
+  const { page, problems } = await open(pages.default, 1280);
+  try {
+    // Every stand-in carries the mark in the results table, and the legend says what it means.
+    const marked = await page.$$eval('table.results td:first-child', (tds) => tds.filter((td) => td.textContent!.endsWith('†')).map((td) => td.textContent));
+    expect(marked).toEqual(['calico†', 'flannel-udp†', 'ovs†', 'weave-fastdp†']);
+    expect(await page.locator('#results .legend').innerText()).toContain('† stand-in');
+    expect(await page.locator('#verdict .legend').innerText()).toContain('† stand-in');
+    expect(await page.locator('.verdict-table th', { hasText: 'stand-ins†' }).count()).toBe(1);
+    expect(await page.locator('.card .standin').count()).toBe(4);
+    // The default run's latency test (qperf udp-lat) has its own section with a table and a chart.
+    const latency = page.locator('section#latency');
+    expect(await latency.locator('h2').innerText()).toBe('Latency');
+    expect(await latency.locator('tbody tr').count()).toBe(7);
+    expect(await latency.locator('figure.chart').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('figure[data-chart="time-gbps-cross"]').count()).toBe(1);
+    // Same-host ratios say they are against loopback.
+    expect(await page.locator('#results').innerText()).toContain('loopback');
+    // Nothing overflows, with every collapsed part open: the page, and no element sticks out past the viewport.
+    const overflow = await page.evaluate(() => {
+      for (const d of document.querySelectorAll('details')) d.open = true;
+      const wide = [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.tablewrap')).map((e) => e.tagName + '.' + (e as HTMLElement).className);
+      const scrolled = [...document.querySelectorAll('.tablewrap')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.parentElement!.id || e.previousElementSibling?.textContent);
+      return { page: document.documentElement.scrollWidth, wide, scrolled };
+    });
+    expect(overflow.page).toBeLessThanOrEqual(1280);
+    expect(overflow.wide).toEqual([]);
+    expect(overflow.scrolled).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-default-1280.png'), fullPage: true });
     expect(problems).toEqual([]);
   } finally {
     await page.close();

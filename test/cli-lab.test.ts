@@ -5,10 +5,11 @@ import { cli, labNamespaces, lines } from './helpers/lab.js';
 
 /**
  * The lab lifecycle through the built CLI: up → ls → exec → (a second up refused) → down → down
- * again. Lab "it-cli" (calico, default topology: 2 hosts, 3 containers, 5 namespaces).
+ * again. Calico with the default topology (2 hosts, 3 containers, 5 namespaces), brought up
+ * without --lab: its lab is then named after the scheme.
  */
 
-const LAB = 'it-cli';
+const LAB = 'calico';
 const PEER = '198.19.2.2'; // h2c1
 
 interface LsRow {
@@ -37,8 +38,8 @@ afterAll(async () => {
 });
 
 describe('cnlab up / ls / exec / down', () => {
-  it('up calico builds the lab', async () => {
-    const r = await cli(['up', 'calico', '--lab', LAB]);
+  it('up calico (no --lab) builds the lab named after the scheme', async () => {
+    const r = await cli(['up', 'calico']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`lab ${LAB} is up (calico): 5 namespaces`);
     expect(labNamespaces(LAB)).toHaveLength(5);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ipArgs } from './helpers/argv.js';
 import { InputError } from '../src/errors.js';
 import { resolveLab } from '../src/lab/resolve.js';
 import { loadTopology } from '../src/lab/topology.js';
@@ -108,7 +109,7 @@ describe('schemeFromConflist', () => {
 
   it('adds no inter-host routes unless asked, one per peer block when asked', () => {
     const routes = (s: ReturnType<typeof schemeFromConflist>) =>
-      planLab(lab, s).plan.stages.flatMap((st) => st.steps).flatMap((st) => (st.kind === 'ip' && st.args[0] === 'route' ? [`${st.ns} ${st.args.join(' ')}`] : []));
+      planLab(lab, s).plan.stages.flatMap((st) => st.steps).flatMap((st) => (ipArgs(st)?.[0] === 'route' ? [`${st.ns} ${ipArgs(st)!.join(' ')}`] : []));
     expect(routes(scheme)).toEqual([]);
     const routed = schemeFromConflist(BW, { peerRoutes: true });
     expect(routes(routed)).toEqual(['cnl-cfu-h1 route add 198.19.2.0/24 via 198.18.0.2 dev eth0', 'cnl-cfu-h2 route add 198.19.1.0/24 via 198.18.0.1 dev eth0']);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConflist } from '../src/cni/conflist.js';
 import { cniShell } from '../src/cni/render.js';
 import { cniAdd, cniDel, containerAddress, parseResult, type CniInvocation, type CniResult } from '../src/cni/runtime.js';
-import type { CniConfList } from '../src/plan/types.js';
+import type { CniConfList } from '../src/cni/types.js';
 import { execArgs, execOk } from '../src/util/exec.js';
 import { addNs, delNs, listNs, pingFrom } from './fixtures/cni/netns.js';
 

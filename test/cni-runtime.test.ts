@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cniShell } from '../src/cni/render.js';
 import { cniAdd, cniDel, PLUGIN_PATH, type CniInvocation, type CniResult } from '../src/cni/runtime.js';
 import { InputError, RunError } from '../src/errors.js';
-import type { CniConfList } from '../src/plan/types.js';
+import type { CniConfList } from '../src/cni/types.js';
 import { execArgs } from '../src/util/exec.js';
 import { addNs, delNs, FIXTURES, listNs, nsIdentity } from './fixtures/cni/netns.js';
 

@@ -261,4 +261,16 @@ describe('sendmsg runs', () => {
     r.flush();
     expect(counts).toEqual([64, 36]);
   });
+
+  it("the products' pattern: one datagram per send, no segment size", () => {
+    const calls: Array<[number, number]> = [];
+    const r = new SendRuns((_p, _b, _o, bytes, seg) => (calls.push([bytes, seg]), bytes), () => {}, 1);
+    for (let i = 0; i < 3; i++) r.add(0, d(100), 100);
+    r.flush();
+    expect(calls).toEqual([
+      [100, 0],
+      [100, 0],
+      [100, 0],
+    ]);
+  });
 });

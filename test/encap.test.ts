@@ -14,8 +14,9 @@ import { resolveLab } from '../src/lab/resolve.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { planLab } from '../src/plan/build.js';
 import { renderPlan } from '../src/plan/render.js';
-import { flannelUdp, flannelUdpEncrypted } from '../src/schemes/flannel-udp.js';
-import { weaveSleeve, weaveSleeveEncrypted, weaveSleeveScheme } from '../src/schemes/weave-sleeve.js';
+import { flannelUdp, flannelUdpBatched, flannelUdpBatchedEncrypted, flannelUdpEncrypted } from '../src/schemes/flannel-udp.js';
+import { SCHEMES, encryptedVariant } from '../src/schemes/registry.js';
+import { weaveSleeve, weaveSleeveBatched, weaveSleeveBatchedEncrypted, weaveSleeveEncrypted, weaveSleeveScheme } from '../src/schemes/weave-sleeve.js';
 
 /** The encapsulation daemon's pure parts: replay window, framing, tables, argv; the schemes' plans (the channel: encap-channel.test.ts). */
 
@@ -217,6 +218,30 @@ describe('schemes: plans', () => {
     const text = renderPlan(planLab(lab, flannelUdpEncrypted).plan);
     expect(text).toContain(`genkey ${lab.stateDir}/encap/key`);
     expect(text).not.toMatch(/[0-9a-f]{64}/);
+  });
+
+  it.each([
+    [flannelUdp, flannelUdpBatched],
+    [flannelUdpEncrypted, flannelUdpBatchedEncrypted],
+    [weaveSleeve, weaveSleeveBatched],
+    [weaveSleeveEncrypted, weaveSleeveBatchedEncrypted],
+  ])("%s moves packets as its product does; its -batched variant is cnlab's, named better than the product", (product, batched) => {
+    const argv = (s: typeof product) => {
+      const d = planLab(lab, s).plan.stages.flatMap((st) => st.steps).find((st) => st.kind === 'daemon');
+      return d?.kind === 'daemon' ? d.argv : [];
+    };
+    expect(argv(product)).toContain('--no-offload');
+    expect(product.notes.join(' ')).toContain("the product's syscall pattern");
+    expect(batched.name).toBe(product.name.replace(/^(flannel-udp|weave-sleeve)/, '$1-batched'));
+    expect(argv(batched)).not.toContain('--no-offload');
+    expect(batched.notes.join(' ')).toContain('better than the product');
+    expect(batched.summary).toContain('better than the product');
+    expect(planLab(lab, batched).build.mtu).toBe(planLab(lab, product).build.mtu);
+    expect(SCHEMES).toContain(batched);
+    if (!product.name.endsWith('-encrypted')) {
+      expect(encryptedVariant(product).name).toBe(`${product.name}-encrypted`);
+      expect(encryptedVariant(batched).name).toBe(`${batched.name}-encrypted`);
+    }
   });
 
   it('weave-sleeve can be built without batching, for the benchmark only', () => {

@@ -8,6 +8,7 @@ import { planLab } from '../src/plan/build.js';
 import { renderPlan } from '../src/plan/render.js';
 import type { Step } from '../src/plan/types.js';
 import { getScheme } from '../src/schemes/registry.js';
+import { ipArgs } from './helpers/argv.js';
 
 /** Flannel's etcd layout, the agent's kernel programming and the etcd gateway's encoding (pure). */
 
@@ -73,14 +74,14 @@ describe('flannel plans with etcd', () => {
       const urls = etcd?.kind === 'daemon' ? etcd.argv.filter((a) => a.startsWith('http')) : [];
       for (const u of urls) expect(u).toMatch(/^(ctl=)?http:\/\/198\.18\.0\.254:23(79|80)$/);
       expect(all.filter((s) => s.kind === 'daemon' && s.name.startsWith('flannel-')).map((s) => s.ns)).toEqual(['cnl-fe-h1', 'cnl-fe-h2']);
-      expect(all.filter((s) => s.kind === 'ip' && s.args[0] === 'route' && s.args[2] === '198.19.2.0/24')).toEqual([]);
+      expect(all.filter((s) => { const a = ipArgs(s); return a?.[0] === 'route' && a[2] === '198.19.2.0/24'; })).toEqual([]);
     }
   });
 
   it('--control-plane static: no ctl, no daemon, the peer routes in the plan', () => {
     const all = steps('flannel-hostgw', { controlPlane: 'static' });
     expect(all.some((s) => s.kind === 'daemon' || s.ns.endsWith('-ctl'))).toBe(false);
-    expect(all.filter((s) => s.kind === 'ip' && s.args[0] === 'route').map((s) => (s.kind === 'ip' ? s.args.join(' ') : ''))).toContain('route add 198.19.2.0/24 via 198.18.0.2 dev eth0');
+    expect(all.flatMap((s) => { const a = ipArgs(s); return a?.[0] === 'route' ? [a.join(' ')] : []; })).toContain('route add 198.19.2.0/24 via 198.18.0.2 dev eth0');
   });
 
   it('cnlab plan writes the network config once and starts etcd in the foreground', () => {

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ipArgs, toolLine } from './helpers/argv.js';
 import { unsupportedReason } from '../src/apply/up.js';
 import { detect } from '../src/caps/detect.js';
 import type { KernelFeature } from '../src/caps/types.js';
@@ -33,7 +34,7 @@ const GATED: Array<[string, KernelFeature, number]> = [
 const labOf = (name: string) => `g-${name.replace(/-/g, '')}`.slice(0, 16);
 const steps = (plan: Plan): Step[] => plan.stages.flatMap((s) => s.steps);
 const lines = (plan: Plan, ns: string) =>
-  steps(plan).flatMap((s) => (s.ns === ns && (s.kind === 'ip' || s.kind === 'bridge') ? [[s.kind, ...s.args].join(' ')] : []));
+  steps(plan).flatMap((s) => { const l = toolLine(s); return s.ns === ns && l && l[0] !== 'tc' ? [l.join(' ')] : []; });
 const planOf = (name: string, controlPlane?: string) => planLab(resolveLab(loadTopology({ lab: labOf(name), controlPlane })), getScheme(name));
 
 describe('gated plans (pure)', () => {
@@ -43,7 +44,7 @@ describe('gated plans (pure)', () => {
       const cni = steps(plan).filter((s): s is Extract<Step, { kind: 'cni' }> => s.kind === 'cni');
       expect(cni).toHaveLength(3);
       for (const s of cni) expect(s.conflist.plugins[0]).toMatchObject({ type: 'ipvlan', master: 'eth0', mode, mtu: 1500, ipam: { type: 'host-local' } });
-      const routes = steps(plan).filter((s) => s.kind === 'ip' && s.args[0] === 'route').map((s) => (s.kind === 'ip' ? s.args.join(' ') : ''));
+      const routes = steps(plan).flatMap((s) => (ipArgs(s)?.[0] === 'route' ? [ipArgs(s)!.join(' ')] : []));
       if (mode === 'l2') {
         expect(build.workloads.map((w) => w.ip)).toEqual(['198.18.0.3', '198.18.0.4', '198.18.0.129']);
         expect(routes).toEqual([]);
@@ -65,7 +66,7 @@ describe('gated plans (pure)', () => {
         'ip addr add 198.19.1.0/32 dev tunl0',
         'ip route add blackhole 198.19.1.0/24',
         'ip route add 198.19.2.0/24 via 198.18.0.2 dev tunl0 onlink',
-        'ip link add calih1c1 mtu 1480 type veth peer name eth0 netns cnl-g-calicoipip-h1c1',
+        'ip link add calih1c1 mtu 1480 type veth peer name eth0 mtu 1480 netns cnl-g-calicoipip-h1c1',
       ]),
     );
     expect(build.mtu).toBe(1480);

@@ -92,10 +92,10 @@ describe('parseVersion / clientArgv', () => {
   it('builds argument arrays', () => {
     const base = { ns: 'n1', target: '198.18.0.1', port: 5201, seconds: 2 };
     expect(clientArgv({ ...base, protocol: 'tcp' })).toEqual(
-      ['ip', 'netns', 'exec', 'n1', 'iperf3', '-c', '198.18.0.1', '-p', '5201', '-J', '-t', '2'],
+      ['ip', 'netns', 'exec', 'n1', 'iperf3', '-c', '198.18.0.1', '-p', '5201', '-J', '-t', '2', '-i', '0.2'],
     );
     expect(clientArgv({ ...base, protocol: 'udp', streams: 4, udpRate: '1G', length: 1400 }).slice(5)).toEqual(
-      ['-c', '198.18.0.1', '-p', '5201', '-J', '-t', '2', '-P', '4', '-u', '-b', '1G', '-l', '1400'],
+      ['-c', '198.18.0.1', '-p', '5201', '-J', '-t', '2', '-i', '0.2', '-P', '4', '-u', '-b', '1G', '-l', '1400'],
     );
     expect(() => clientArgv({ ...base, protocol: 'tcp', udpRate: '1G' })).toThrow(/only to UDP/);
     expect(() => clientArgv({ ...base, protocol: 'udp', udpRate: '1G; rm' })).toThrow(/UDP rate/);

@@ -9,8 +9,10 @@ import { estimateSeconds, fullTests, quickTests } from '../src/measure/tests.js'
 import { planLab } from '../src/plan/build.js';
 import { renderPlan } from '../src/plan/render.js';
 import { tunnelDevices } from '../src/plan/offloads.js';
+import { bridge, link, linkSet, vxlan } from '../src/plan/steps.js';
 import { cpusFor, parseCpuList, parseCpusAllowed, tasksetPrefix } from '../src/runners/affinity.js';
 import { expandLoop } from '../src/runners/qperf.js';
+import { toolOf } from '../src/runners/registry.js';
 import { getScheme, SCHEMES } from '../src/schemes/registry.js';
 
 const topo = (over: Partial<Topology> = {}): Topology => ({ ...structuredClone(DEFAULT_TOPOLOGY), lab: 'mp', ...over });
@@ -19,7 +21,13 @@ describe('test catalogue', () => {
   it('the quick default: 4 tests, only the service port, about 15 s of measuring per scheme', () => {
     const t = quickTests('1G', ['cross', 'same']);
     expect(t.map((x) => x.id)).toEqual(['tcp-1/cross', 'udp/cross', 'udp-lat/cross', 'tcp-1/same']);
-    for (const x of t) expect(serverNeeds(x, {}).ports).toMatchObject({ iperf3: 5201, qperf: 5201, ...(x.protocol === 'udp' ? { qperfData: 5201 } : {}) });
+    for (const x of t) {
+      const { needs, ports } = serverNeeds(x, {});
+      expect([x.id, needs.map((n) => n.port)]).toEqual([x.id, [5201]]);
+      // qperf's data connection: over UDP it shares the service port's number.
+      const argv = toolOf(x).clientArgv(x, { ns: 'cnl-mp-h1c1', target: '198.19.2.2', port: ports.main, seconds: 1 });
+      if (x.kind === 'qperf') expect(argv.slice(argv.indexOf('-ip'), argv.indexOf('-ip') + 2)).toEqual(['-ip', '5201']);
+    }
     // budget: ≤ ~30 s per scheme with build and teardown; measured ≈ 15 s on the 2-core box
     expect(estimateSeconds(t, 3, 1, 1)).toBeLessThan(16);
     // One warm-up per placement, not per test.
@@ -40,12 +48,13 @@ describe('test catalogue', () => {
     const [loaded] = fullTests('1G', ['cross']).filter((x) => x.id === 'lat-tcp-loaded/cross');
     const n = serverNeeds(loaded, { server: '1', loadServer: '0' });
     expect(n.needs.map((s) => [s.tool, s.protocol, s.port, s.cpus])).toEqual([['iperf3', 'tcp', 5201, '0'], ['sockperf', 'tcp', 5203, '1']]);
+    expect(n.ports).toEqual({ main: 5203, load: 5201 });
   });
 });
 
 describe('presets', () => {
   it('each has a name, a one-line description and tests; schemes are names', () => {
-    expect(PRESETS.map((p) => p.name)).toEqual(['s1-cloud', 's3-k8s', 's4-docker']);
+    expect(PRESETS.map((p) => p.name)).toEqual(['s1-cloud', 's2-production', 's3-k8s', 's4-docker']);
     for (const p of PRESETS) {
       expect(p.description).not.toMatch(/\n/);
       expect(p.tests({ udpRate: '1G', sizes: '1:64K:*2' }).length).toBeGreaterThan(0);
@@ -60,6 +69,13 @@ describe('presets', () => {
     const tests = p.tests({ udpRate: '1G', sizes: '1:64K:*2' });
     expect(tests).toHaveLength(34);
     expect(new Set(tests.map((t) => t.qperfTest))).toEqual(new Set(['tcp_bw', 'tcp_lat']));
+  });
+
+  it('s2-production: PPTV’s flat bridge, Calico, Meizu’s OVS internal port beside the veth port; every scheme exists', () => {
+    const p = getPreset('s2-production');
+    expect(p.schemes.map((s) => s.name)).toEqual(['host', 'bridge-l2', 'calico', 'ovs', 'ovs-internal']);
+    for (const e of presetEntries(p)) expect('scheme' in e, JSON.stringify(e)).toBe(true);
+    expect(p.tests({ udpRate: '1G', sizes: '1:2:*2' }).map((t) => t.id)).toEqual(quickTests('1G', ['cross', 'same']).map((t) => t.id));
   });
 
   it('s3-k8s and s4-docker name the study’s schemes and settings', () => {
@@ -80,8 +96,13 @@ describe('presets', () => {
     expect('scheme' in entries[0] && entries[0].scheme.name).toBe('host');
     expect(entries[1]).toEqual({ missing: 'no-such-scheme' });
     expect(missingRecord('no-such-scheme')).toMatchObject({ status: 'unsupported', reason: 'not available in this cnlab yet', tests: [] });
-    // every scheme the presets name resolves today, or is reported as missing
-    for (const p of PRESETS) for (const e of presetEntries(p)) expect('scheme' in e ? SCHEMES.includes(e.scheme) : e.missing).toBeTruthy();
+    // Every scheme the presets name is in the registry today, as the registry's own object.
+    for (const p of PRESETS) {
+      for (const [i, e] of presetEntries(p).entries()) {
+        expect([p.name, 'scheme' in e ? e.scheme.name : `missing ${e.missing}`]).toEqual([p.name, p.schemes[i].name]);
+        if ('scheme' in e) expect(SCHEMES).toContain(e.scheme);
+      }
+    }
   });
 });
 
@@ -153,10 +174,10 @@ describe('offloads knob as a plan stage', () => {
 
   it('follows a tunnel device moved to another namespace', () => {
     const stages = [{ title: 't', steps: [
-      { kind: 'ip' as const, ns: 'h', args: ['link', 'add', 'vx0', 'type', 'vxlan', 'id', '1'] },
-      { kind: 'ip' as const, ns: 'h', args: ['link', 'add', 'br0', 'type', 'bridge'] },
-      { kind: 'ip' as const, ns: 'h', args: ['link', 'set', 'vx0', 'netns', 'ov'] },
-      { kind: 'ip' as const, ns: 'h', args: ['tuntap', 'add', 'dev', 'tun0', 'mode', 'tun'] },
+      vxlan('h', 'vx0', { id: 1, dstport: 4789 }),
+      bridge('h', 'br0'),
+      linkSet('h', 'vx0', { netns: 'ov' }),
+      link('h', 'tun0', { type: 'tun' }),
     ] }];
     expect(tunnelDevices(stages)).toEqual([{ ns: 'ov', dev: 'vx0' }, { ns: 'h', dev: 'tun0' }]);
   });

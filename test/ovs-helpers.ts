@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { expect } from 'vitest';
 import { runClient, startServer } from '../src/runners/iperf3.js';
-import { SERVICE_PORT } from '../src/schemes/parts/workloads.js';
+import { SERVICE_PORT } from '../src/lab/ports.js';
 import { pidGone, pidsIn, sh } from './helpers/lab.js';
 
 /** Helpers shared by the OVS and Weave tests (test/ovs*.test.ts, test/weave-fastdp*.test.ts). */

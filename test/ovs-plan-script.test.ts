@@ -10,7 +10,7 @@ import { loadTopology } from '../src/lab/topology.js';
 import { pairFor } from '../src/measure/pairs.js';
 import { planLab } from '../src/plan/build.js';
 import { getScheme } from '../src/schemes/registry.js';
-import type { SchemeBuild } from '../src/schemes/types.js';
+import type { SchemeBuild } from '../src/plan/scheme.js';
 import { cli, dfPing, labNamespaces, pidsIn, sh } from './helpers/lab.js';
 import { argvOf, OVS_DAEMONS, ovsDaemonsUnder, removeScriptLab, tcpGbps } from './ovs-helpers.js';
 

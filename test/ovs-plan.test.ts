@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ipArgs } from './helpers/argv.js';
 import { buildHost } from '../src/apply/up.js';
 import { detect, unmet } from '../src/caps/detect.js';
 import { resolveLab } from '../src/lab/resolve.js';
@@ -8,18 +9,26 @@ import { renderPlan } from '../src/plan/render.js';
 import type { Plan, Step } from '../src/plan/types.js';
 import { TX_OFF_FANOUT, tunnelFlows, uplinkFlows, USERSPACE_NOTE } from '../src/schemes/parts/ovs.js';
 import { getScheme } from '../src/schemes/registry.js';
+import { programOf } from '../src/plan/argv.js';
 import { APPROXIMATION_NOTE, weaveFlows, weaveVni } from '../src/schemes/weave-fastdp.js';
 
 /** The OVS and Weave plans, pure: datapath choice, daemons, bridges, flows, and the script. */
 
 const lab = (flags: TopologyFlags = {}) => resolveLab(loadTopology({ lab: 'rp', ...flags }));
 const steps = (plan: Plan): Step[] => plan.stages.flatMap((s) => s.steps);
-const execs = (plan: Plan) => steps(plan).flatMap((s) => (s.kind === 'exec' ? [s] : []));
+/** Every program a plan runs in a namespace (exec, ovs-vsctl and ovs-ofctl steps), as argv. */
+const execs = (plan: Plan) =>
+  steps(plan).flatMap((s) => {
+    const p = programOf(s);
+    return p ? [{ ns: s.ns, ...p }] : [];
+  });
 const daemons = (plan: Plan) => steps(plan).flatMap((s) => (s.kind === 'daemon' ? [s] : []));
 const vsctlText = (plan: Plan, ns: string) => execs(plan).filter((s) => s.ns === ns && s.argv[0] === 'ovs-vsctl').map((s) => s.argv.join(' ')).join('\n');
 const KERNEL = { preferred: true };
 const USERSPACE = { preferred: false };
 const OVS_SCHEMES = ['ovs', 'ovs-normal', 'ovs-linuxbridge', 'ovs-overlay'];
+/** Built with userspace TSO (parts/ovs-tuning.ts): the containers keep their offloads. */
+const TSO = ['ovs', 'ovs-normal'];
 
 describe.each(OVS_SCHEMES)('%s plan', (name) => {
   const scheme = getScheme(name);
@@ -45,18 +54,26 @@ describe.each(OVS_SCHEMES)('%s plan', (name) => {
     }
   });
 
-  it('userspace datapath: netdev bridges, tx checksum offload off in every container, the stand-in note', () => {
+  it('userspace datapath: netdev bridges, tx checksum offload off in every container unless TSO, the stand-in note with its options', () => {
     const l = lab();
     const { plan, build } = planLab(l, scheme, USERSPACE);
-    expect(build.notes).toEqual([USERSPACE_NOTE]);
+    const tso = TSO.includes(name);
+    expect(build.notes?.[0]).toBe(USERSPACE_NOTE);
+    expect(build.notes?.[1]).toMatch(tso ? /options: other_config:userspace-tso-enable=true;.*offload on/ : /options: none \(OVS defaults\);.*offload off/);
     const text = l.hosts.map((h) => vsctlText(plan, h.ns)).join('\n');
     expect(text).toContain('datapath_type=netdev');
     expect(text).not.toContain('datapath_type=system');
+    // Read once by ovs-vswitchd: set in the database before it starts.
+    const vswitchd = steps(plan).findIndex((s) => s.kind === 'daemon' && s.name === 'ovs-vswitchd');
+    const setTso = steps(plan).findIndex((s) => s.kind === 'exec' && s.argv.includes('other_config:userspace-tso-enable=true'));
+    if (tso) expect(setTso).toBeGreaterThan(-1);
+    if (tso) expect(setTso).toBeLessThan(vswitchd);
+    else expect(setTso).toBe(-1);
     const off = execs(plan).filter((s) => s.argv.join(' ') === 'ethtool -K eth0 tx off').map((s) => s.ns);
-    expect(off.sort()).toEqual(build.workloads.map((w) => w.ns).sort());
+    expect(off.sort()).toEqual(tso ? [] : build.workloads.map((w) => w.ns).sort());
   });
 
-  it(`userspace datapath with more than ${TX_OFF_FANOUT} containers on a host: one xargs nsenter ethtool per host`, () => {
+  it.skipIf(TSO.includes(name))(`userspace datapath with more than ${TX_OFF_FANOUT} containers on a host: one xargs nsenter ethtool per host`, () => {
     const l = lab({ containers: TX_OFF_FANOUT + 1, underlay: '198.18.0.0/22' });
     const { plan } = planLab(l, scheme, USERSPACE);
     const fan = execs(plan).filter((s) => s.argv.join(' ') === 'xargs -L 1 nsenter');
@@ -96,7 +113,7 @@ describe('ovs and ovs-normal', () => {
   });
 
   it('the host address moves from the underlay port to the bridge', () => {
-    const h1 = steps(planLab(lab(), getScheme('ovs'), USERSPACE).plan).flatMap((s) => (s.kind === 'ip' && s.ns === 'cnl-rp-h1' ? [s.args.join(' ')] : []));
+    const h1 = steps(planLab(lab(), getScheme('ovs'), USERSPACE).plan).flatMap((s) => (ipArgs(s) && s.ns === 'cnl-rp-h1' ? [ipArgs(s)!.join(' ')] : []));
     expect(h1).toEqual(expect.arrayContaining(['addr del 198.18.0.1/24 dev eth0', 'addr add 198.18.0.1/24 dev br-int', 'link set br-int up']));
   });
 });
@@ -115,7 +132,7 @@ describe('ovs-overlay', () => {
     const kernel = planLab(lab(), scheme, KERNEL).plan;
     expect(vsctlText(kernel, 'cnl-rp-h1')).not.toContain('br-phy');
     expect(execs(kernel).filter((s) => s.argv[0] === 'ovs-appctl')).toEqual([]);
-    expect(steps(kernel).some((s) => s.kind === 'ip' && s.args.join(' ').startsWith('addr del'))).toBe(false);
+    expect(steps(kernel).some((s) => ipArgs(s)?.join(' ').startsWith('addr del'))).toBe(false);
   });
 
   it('one VXLAN port per peer (key 42, port 4789) and MTU underlay - 50', () => {
@@ -178,7 +195,7 @@ describe('weave-fastdp', () => {
     expect(build.notes).toEqual([APPROXIMATION_NOTE]);
     expect(build.mtu).toBe(1376);
     expect(daemons(plan)).toEqual([]);
-    const h1 = steps(plan).flatMap((s) => (s.kind === 'ip' && s.ns === 'cnl-rp-h1' ? [s.args.join(' ')] : []));
+    const h1 = steps(plan).flatMap((s) => (ipArgs(s) && s.ns === 'cnl-rp-h1' ? [ipArgs(s)!.join(' ')] : []));
     expect(h1).toContain('link add vxlan-6784 type vxlan id 1 local 198.18.0.1 dev eth0 dstport 6784');
     expect(h1).toContain('link set vxlan-6784 mtu 1376 master datapath up');
   });

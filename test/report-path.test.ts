@@ -4,6 +4,7 @@ import { loadTopology } from '../src/lab/topology.js';
 import { planLab } from '../src/plan/build.js';
 import { packetPath, pathText } from '../src/report/path.js';
 import { planFacts } from '../src/report/plan-facts.js';
+import { blackhole, bpfFilter, link, linkSet, nft, qdisc, veth, vxlan } from '../src/plan/steps.js';
 import type { SchemeRecord } from '../src/result/types.js';
 import { SCHEMES } from '../src/schemes/registry.js';
 import { real } from './fixtures/results/synthetic.js';
@@ -42,7 +43,7 @@ describe('the path a packet takes, from the recorded plan', () => {
     expect(packetPath(s, r.topology)).toMatchObject({ fabric: 'unknown', cross: [{ kind: 'other', label: 'not built (unsupported)' }] });
   });
 
-  it('reads ip, bridge, CNI, nft, OVS and daemon steps', () => {
+  it('reads link, route, CNI, nft, OVS, daemon and tc steps', () => {
     const f = planFacts({
       lab: 't',
       scheme: 't',
@@ -51,15 +52,17 @@ describe('the path a packet takes, from the recorded plan', () => {
         {
           title: 's',
           steps: [
-            { kind: 'ip', ns: 'h', args: ['link', 'add', 'v1', 'mtu', '1400', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'c'] },
-            { kind: 'ip', ns: 'h', args: ['link', 'add', 'vx', 'type', 'vxlan', 'id', '42', 'dev', 'eth0', 'dstport', '4789', 'nolearning'] },
-            { kind: 'ip', ns: 'h', args: ['link', 'set', 'tunl0', 'mtu', '1480', 'up'] },
-            { kind: 'ip', ns: 'h', args: ['link', 'add', 'mv', 'link', 'eth0', 'type', 'macvlan', 'mode', 'bridge'] },
-            { kind: 'ip', ns: 'h', args: ['link', 'set', 'mv', 'netns', 'c2'] },
-            { kind: 'ip', ns: 'h', args: ['route', 'add', 'blackhole', '198.19.1.0/24'] },
-            { kind: 'nft', ns: 'h', ruleset: 'table ip t { chain c { type nat hook postrouting priority srcnat; masquerade } }' },
-            { kind: 'exec', ns: 'h', argv: ['ovs-vsctl', '--may-exist', 'add-br', 'br-int', '--', 'add-port', 'br-int', 'vx0', '--', 'set', 'interface', 'vx0', 'type=vxlan', 'options:remote_ip=198.18.0.2'] },
-            { kind: 'daemon', ns: 'h', name: 'encap-h1', argv: ['node', 'd.js', 'run', '--mode', 'tap', '--dev', 'tap0'], log: '/x' },
+            veth('h', 'v1', { name: 'eth0', ns: 'c' }, 1400),
+            vxlan('h', 'vx', { id: 42, dev: 'eth0', dstport: 4789, learning: false }),
+            linkSet('h', 'tunl0', { mtu: 1480, up: true }),
+            link('h', 'mv', { type: 'macvlan', parent: 'eth0', mode: 'bridge' }),
+            linkSet('h', 'mv', { netns: 'c2' }),
+            blackhole('h', '198.19.1.0/24'),
+            nft('h', 'table ip t { chain c { type nat hook postrouting priority srcnat; masquerade } }', { snat: true, dnat: false }),
+            { kind: 'ovs', ns: 'h', db: 'unix:/x', ops: [{ op: 'add-br', bridge: 'br-int', datapath: 'netdev', failMode: 'secure' }, { op: 'add-port', bridge: 'br-int', port: 'vx0', type: 'vxlan', options: { remote_ip: '198.18.0.2' } }] },
+            { kind: 'daemon', ns: 'h', name: 'encap-h1', argv: ['node', 'd.js', 'run', '--mode', 'tap', '--dev', 'tap0'], log: '/x', devices: [{ name: 'tap0', type: 'tap' }] },
+            qdisc('h', 'v1', { type: 'clsact' }),
+            bpfFilter('h', 'v1', 'ingress', { obj: 'prog.o', sec: 'tc', da: true }),
           ],
         },
       ],
@@ -72,6 +75,9 @@ describe('the path a packet takes, from the recorded plan', () => {
     expect(f.nat).toEqual([{ ns: 'h', snat: true, dnat: false }]);
     expect(f.devices.find((d) => d.name === 'vx0')).toMatchObject({ type: 'ovs-vxlan', master: 'br-int', attrs: { remote_ip: '198.18.0.2' } });
     expect(f.devices.find((d) => d.name === 'tap0')).toMatchObject({ type: 'tap', attrs: { daemon: 'encap-h1' } });
+    expect(f.ovsUserspace).toEqual(['h']);
+    expect(f.qdiscs).toEqual([{ ns: 'h', dev: 'v1', type: 'clsact', text: 'clsact' }]);
+    expect(f.filters).toEqual([{ ns: 'h', dev: 'v1', hook: 'ingress', text: 'bpf prog.o:tc (direct action)' }]);
   });
 });
 

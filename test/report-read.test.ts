@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
+import type { ResultFile } from '../src/result/types.js';
 import { readResult, toResult } from '../src/result/read.js';
 import { RESULT_VERSION } from '../src/result/types.js';
+import { stepShell } from '../src/plan/render.js';
+import type { Step } from '../src/plan/types.js';
+import { shJoin } from '../src/util/shell.js';
 import { cli } from './helpers/lab.js';
 import { REAL_FILE, real, synthetic } from './fixtures/results/synthetic.js';
 
@@ -36,7 +40,50 @@ describe('readResult', () => {
     const r = toResult(raw, 'x.json');
     expect(r.schemes.map((s) => s.name)).toEqual(['host', 'calico', 'flannel-vxlan', 'docker-bridge']);
     expect((r.schemes[0] as unknown as Record<string, unknown>).futureField).toEqual({ sweep: [1, 2, 3] });
-    expect(readResult(REAL_FILE)).toEqual(real());
+    // Everything as written but the version, the plans (version 1 stored argv steps) and the figures
+    // derived from the raw runs (derived again on upgrade); the raw runs stay as they are.
+    const plain = JSON.parse(readFileSync(REAL_FILE, 'utf8')) as ResultFile;
+    const read = readResult(REAL_FILE);
+    expect(read.version).toBe(RESULT_VERSION);
+    const strip = (f: ResultFile) => ({
+      ...f,
+      version: 0,
+      comparisons: undefined,
+      schemes: f.schemes.map((s) => ({ ...s, plan: undefined, tests: s.tests.map((t) => t.runs.map((x) => x.raw)) })),
+    });
+    expect(strip(read)).toEqual(strip(plain));
+  });
+
+  it('version 1 plans (argv steps) become typed steps that render the same commands', () => {
+    const plain = JSON.parse(readFileSync(REAL_FILE, 'utf8'));
+    expect(plain.version).toBe(1);
+    const read = readResult(REAL_FILE);
+    for (const [i, s] of read.schemes.entries()) {
+      if (!s.plan) continue;
+      const old = (plain.schemes[i].plan.stages as Array<{ steps: Array<Record<string, unknown> & { kind: string; ns: string }> }>).flatMap((st) => st.steps);
+      const typed = s.plan.stages.flatMap((st) => st.steps);
+      expect(typed.some((st) => (st.kind as string) === 'ip' || (st.kind as string) === 'bridge' || (st.kind as string) === 'tc')).toBe(false);
+      // The old plan's command lines, as the version-1 script printed them.
+      const oldLines = old.flatMap((st) => (Array.isArray(st.args) ? [shJoin([st.kind, '-n', st.ns, ...(st.args as string[])])] : stepShell(st as unknown as Step, '/usr/lib/cni')));
+      expect(typed.flatMap((st) => stepShell(st, '/usr/lib/cni'))).toEqual(oldLines);
+    }
+    const vx = read.schemes.find((s) => s.name === 'flannel-vxlan')!.plan!.stages.flatMap((st) => st.steps).find((st) => st.kind === 'link' && st.type === 'vxlan');
+    expect(vx).toMatchObject({ kind: 'link', name: 'flannel.1', vxlan: { id: 1, dstport: 8472, learning: false } });
+    const nat = read.schemes.find((s) => s.name === 'docker-bridge')!.plan!.stages.flatMap((st) => st.steps).find((st) => st.kind === 'nft');
+    expect(nat).toMatchObject({ nat: { snat: true, dnat: true } });
+  });
+
+  it('version 1 figures are derived again from the raw runs: the median gets its own interval', () => {
+    // A version-1 file is upgraded: the raw runs stay as they are, every derived figure is derived again.
+    const upgraded = readResult(REAL_FILE);
+    const before = JSON.parse(readFileSync(REAL_FILE, 'utf8')) as ResultFile;
+    expect(before.version).toBe(1);
+    expect(upgraded.version).toBe(RESULT_VERSION);
+    expect(upgraded.schemes.map((s) => s.tests.map((t) => t.runs.map((x) => x.raw)))).toEqual(before.schemes.map((s) => s.tests.map((t) => t.runs.map((x) => x.raw))));
+    const g = upgraded.schemes[0].tests[0].summary!.gbps;
+    expect(g.median).toBe(before.schemes[0].tests[0].summary!.gbps.median);
+    expect(g.medianCi[0]).toBeLessThanOrEqual(g.median);
+    expect(g.medianCi[1]).toBeGreaterThanOrEqual(g.median);
   });
 
   it('a truncated file is one clear line', () => {
@@ -90,8 +137,9 @@ describe('cnlab report / compare (CLI, no root, no lab)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const names = readdirSync(out).sort();
-    expect(names).toEqual(['report.html', 'report.md', 'runs.csv', 'summary.csv']);
-    expect(r.stdout.trim().split('\n')).toEqual([join(out, 'report.html'), join(out, 'report.md'), join(out, 'summary.csv'), join(out, 'runs.csv')]);
+    // The page links result.json beside it, so --out elsewhere gets a copy.
+    expect(names).toEqual(['report.html', 'report.md', 'result.json', 'runs.csv', 'summary.csv']);
+    expect(r.stdout.trim().split('\n')).toEqual([join(out, 'report.html'), join(out, 'report.md'), join(out, 'summary.csv'), join(out, 'runs.csv'), join(out, 'result.json')]);
     const copy = join(dir, 'beside', 'result.json');
     mkdirSync(join(dir, 'beside'));
     writeFileSync(copy, readFileSync(REAL_FILE));
@@ -128,7 +176,7 @@ describe('cnlab report / compare (CLI, no root, no lab)', () => {
     const out = join(dir, 'cmp');
     const r = await cli(['compare', a, b, '--out', out]);
     expect(r.code).toBe(0);
-    const row = (scheme: string, test: string) => r.stdout.split('\n').find((l) => l.includes(` ${scheme} `) && l.includes(test))!;
+    const row = (scheme: string, test: string) => r.stdout.split('\n').find((l) => l.startsWith('│') && l.includes(` ${scheme} `) && l.includes(test))!;
     expect(row('calico', 'tcp-1/cross')).toMatch(/−33% \(CI −3\d% to −3\d%, p [<=] 0\.0\d+\)/);
     expect(row('flannel-vxlan', 'tcp-1/cross')).toMatch(/≈ \+0% \(n\.s\., p = \d\.\d\d\)/);
     expect(r.stdout).toMatch(/environments differ/);

@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deriveAll } from '../src/measure/derive.js';
-import { ratio, summarize } from '../src/measure/stats.js';
+import { deriveAll } from '../src/result/derive.js';
+import { ratio, summarize } from '../src/stats/stats.js';
 import { summarizeResult } from '../src/report/summary.js';
 import { renderTable } from '../src/report/table.js';
 import type { ResultFile } from '../src/result/types.js';
 import { REFUSED, resultFixture } from './fixtures/report/result.js';
+import { defaultRun } from './fixtures/results/synthetic.js';
 
 let result: ResultFile;
 beforeEach(() => {
@@ -84,34 +85,63 @@ describe('summarizeResult', () => {
 });
 
 describe('renderTable', () => {
-  it('heads the table with the run options and environment', () => {
-    const first = renderTable(result).split('\n')[0];
-    expect(first).toBe('cnlab: 4 tests × 3 repeats × 2 s, UDP at 1G; median and 95% CI; kernel 6.1.0-test, 4 CPUs, underlay MTU 1500');
+  it('says what the sample supports, naming --repeats and --duration', () => {
+    // Welch with 3 runs a side needs |Δ| > t(0.975, 4)·√(2/3)·CV; the fixture's CVs set N.
+    // Wide enough that the line is not wrapped; it follows the first line (no knobs here).
+    const line = renderTable(result, { columns: 300 }).split('\n')[1];
+    expect(line).toMatch(/^3 runs of 2 s per test: differences under \d+% are not resolvable at the observed noise \(median CV \d+\.\d%\); more --repeats or a longer --duration resolve finer ones\.$/);
   });
 
-  it('shows the host at 100% and calico at 50%, with the failed runs and their error', () => {
-    const r = rows(renderTable(result));
-    const half = (v: number[]) => (summarize(v).ci95[1] - summarize(v).ci95[0]) / 2;
-    expect(r.find((c) => c[0] === 'host')).toEqual(['host', 'cross-host', `11.00 ± ${half([10, 12, 11]).toFixed(2)}`, '100%', '20.00 ± 0.00', '0.20%', '0.200', '']);
-    const calico = r.find((c) => c[0] === 'calico')!;
-    expect(calico.slice(0, 7)).toEqual(['calico', 'cross-host', `5.50 ± ${half([5, 6]).toFixed(2)}`, '50%', 'failed', '2.00%', '–']);
-    expect(calico[7]).toContain('peer routes static');
-    expect(calico[7]).toContain(`4 failed runs: ${REFUSED}`);
-    expect(r.find((c) => c[1] === 'same-host')).toEqual(['', 'same-host', '8.00 ± 0.00', '–', '–', '–', '–', '']);
+  it('heads the table with the run options and environment', () => {
+    const first = renderTable(result).split('\n')[0];
+    expect(first).toBe('cnlab: 4 tests × 3 repeats × 2 s, UDP at 1G; median [interval]; kernel 6.1.0-test, 4 CPUs, underlay MTU 1500');
+    // The interval is explained under the table.
+    expect(renderTable(result)).toContain("[interval]: the median's own interval (order statistics");
+  });
+
+  it('shows the host at 100% and calico at 50%, with the failed runs and their error as a footnote', () => {
+    const text = renderTable(result, { columns: 200 });
+    const r = rows(text);
+    // The median with its own interval (3 runs: min–max), never the mean's CI around the median.
+    expect(r.find((c) => c[0] === 'host')).toEqual(['host', 'cross-host', '11.00 [10.00–12.00]', '–', '100%', '20.00 [20.00–20.00]', '–/1.00, 0.20%', '0.200', '']);
+    const calico = r.find((c) => c[0] === 'calico†')!;
+    expect(calico.slice(0, 8)).toEqual(['calico†', 'cross-host', '5.50 [5.00–6.00]', '–', '50%', 'failed', '–/0.90, 2.0%', '–']);
+    // docker-bridge's and macvlan's reasons are notes 1 and 2.
+    expect(calico[8]).toBe('[3][4]');
+    expect(text).toMatch(/^\[3\] calico†: stand-in: .*peer routes static/m);
+    expect(text).toContain(`[4] calico†: 4 failed cross-host runs: ${REFUSED}`);
+    expect(r.find((c) => c[1] === 'same-host')).toEqual(['', 'same-host', '8.00 [8.00–8.00]', '–', '–', '–', '–', '–', '']);
   });
 
   it.each([
     ['docker-bridge', 'unsupported', 'unsupported here: nft (install nftables)'],
     ['macvlan', 'failed', 'RTNETLINK answers: Operation not supported'],
-  ])('shows %s as %s with its reason', (name, status, reason) => {
-    const row = rows(renderTable(result)).find((c) => c[0] === name)!;
+  ])('shows %s as %s with its reason in a footnote', (name, status, reason) => {
+    const text = renderTable(result);
+    const row = rows(text).find((c) => c[0] === name)!;
     expect(row.slice(0, 3)).toEqual([name, '', status]);
-    expect(row[7]).toContain(reason);
+    const ref = row[8].match(/^\[(\d+)\]/)![1];
+    expect(text.split('\n').find((l) => l.startsWith(`[${ref}] ${name}:`))).toContain(reason.slice(0, 30));
   });
 
   it('draws no stray border fragments around rows that span columns', () => {
     const lines = renderTable(result).trimEnd().split('\n').slice(1);
-    expect(lines.filter((l) => !/^[│┌└]/.test(l))).toEqual([]);
+    const table = lines.filter((l) => /^[│┌└]/.test(l));
+    expect(table.length).toBeGreaterThan(4);
+    // Inside the table every line is a border line; footnotes follow it.
+    const first = lines.findIndex((l) => l.startsWith('┌'));
+    const last = lines.findIndex((l) => l.startsWith('└'));
+    expect(lines.slice(first, last + 1).filter((l) => !/^[│┌└]/.test(l))).toEqual([]);
+  });
+
+  it('fits 120 columns on a default-like run: notes are footnotes, every line ≤ 120', () => {
+    const r = defaultRun();
+    const text = renderTable(r, { columns: 120 });
+    for (const l of text.trimEnd().split('\n')) expect([...l].length, l).toBeLessThanOrEqual(120);
+    // The latency test of the default run reaches the table.
+    expect(text).toContain('UDP latency µs');
+    // Narrower still: 80 columns.
+    for (const l of renderTable(r, { columns: 80 }).trimEnd().split('\n')) expect([...l].length, l).toBeLessThanOrEqual(80);
   });
 });
 
@@ -121,8 +151,10 @@ describe('renderTable labels', () => {
     calico.notes = ['userspace datapath stand-in'];
     calico.tests = calico.tests.map((t) => ({ ...t, id: t.id.replace('/cross', '/same'), placement: 'same' as const }));
     deriveAll(result);
-    const row = rows(renderTable(result)).find((c) => c[0] === 'calico')!;
+    const text = renderTable(result, { columns: 200 });
+    const row = rows(text).find((c) => c[0] === 'calico†')!;
     expect(row[1]).toBe('same-host');
-    expect(row[row.length - 1]).toContain('userspace datapath stand-in');
+    expect(row[row.length - 1]).toMatch(/^\[3\]/);
+    expect(text).toContain('[3] calico†: stand-in: userspace datapath stand-in');
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toolLine } from './helpers/argv.js';
 import { InputError } from '../src/errors.js';
 import { resolveLab } from '../src/lab/resolve.js';
 import { loadTopology, type TopologyFlags } from '../src/lab/topology.js';
@@ -11,16 +12,18 @@ const LAB = 'rp';
 const lab = (flags: TopologyFlags = {}) => resolveLab(loadTopology({ lab: LAB, ...flags }));
 const steps = (plan: Plan): Step[] => plan.stages.flatMap((s) => s.steps);
 const argsOf = (plan: Plan, ns?: string) =>
-  steps(plan).flatMap((s) => (s.kind === 'ip' || s.kind === 'bridge' ? (ns && s.ns !== ns ? [] : [[s.kind, ...s.args]]) : []));
+  steps(plan).flatMap((s) => { const l = toolLine(s); return l && l[0] !== 'tc' && !(ns && s.ns !== ns) ? [l] : []; });
 
 /** Every interface name a plan mentions: created, configured, enslaved, or named in a conflist. */
 function interfaceNames(plan: Plan): Set<string> {
   const names = new Set<string>();
   for (const s of steps(plan)) {
-    if (s.kind === 'ip' || s.kind === 'bridge' || s.kind === 'tc') {
-      s.args.forEach((a, i) => {
-        const prev = s.args[i - 1];
-        if (['dev', 'name', 'master'].includes(prev) || (s.args[i - 2] === 'link' && ['add', 'set'].includes(prev))) names.add(a);
+    const line = toolLine(s);
+    if (line) {
+      const args = line.slice(1);
+      args.forEach((a, i) => {
+        const prev = args[i - 1];
+        if (['dev', 'name', 'master'].includes(prev) || (args[i - 2] === 'link' && ['add', 'set'].includes(prev))) names.add(a);
       });
     } else if (s.kind === 'sysctl') {
       const m = /^net\.ipv4\.(?:conf|neigh)\.([^.]+)\./.exec(s.key);
@@ -152,5 +155,17 @@ describe.each(['bridge-l2', 'macvlan'])('%s without underlay room', (name) => {
     const l = lab(flags);
     expect(() => planLab(l, getScheme(name))).toThrow(InputError);
     expect(() => planLab(l, getScheme(name))).toThrow(/has no room for them/);
+  });
+});
+
+describe('link rate (issue 16: nothing a host runs can bypass it)', () => {
+  it('puts the hosts behind a switch and the tbf on its port toward each host, none on the hosts', () => {
+    const l = lab({ linkRate: '1gbit' });
+    expect(l.switch?.ns).toBe(`cnl-${LAB}-sw`);
+    const { plan } = planLab(l, getScheme('ovs-overlay'), { preferred: false });
+    const tbf = plan.stages.flatMap((s) => s.steps).filter((s) => s.kind === 'qdisc' && s.qdisc.type === 'tbf' && s.qdisc.rate === '1gbit');
+    expect(tbf.map((s) => `${s.ns} ${s.kind === 'qdisc' ? s.dev : ''}`).sort()).toEqual([`cnl-${LAB}-sw p1`, `cnl-${LAB}-sw p2`]);
+    // Without a rate two hosts stay on one veth pair.
+    expect(lab().switch).toBeUndefined();
   });
 });

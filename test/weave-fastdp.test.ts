@@ -10,7 +10,7 @@ import { loadTopology } from '../src/lab/topology.js';
 import { pairFor } from '../src/measure/pairs.js';
 import { planLab } from '../src/plan/build.js';
 import { OVS_REQUIRES } from '../src/schemes/parts/ovs.js';
-import type { Scheme, SchemeBuild, Workload } from '../src/schemes/types.js';
+import type { Scheme, SchemeBuild, Workload } from '../src/plan/scheme.js';
 import { APPROXIMATION_NOTE, weaveBuild, weaveFastdp, weaveVni } from '../src/schemes/weave-fastdp.js';
 import { cli, dfPing, labNamespaces, pidGone, pidsIn, sh, useLab } from './helpers/lab.js';
 import { flowPackets, ovsDaemonsUnder, removeScriptLab, tcpGbps } from './ovs-helpers.js';

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { RunError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
+import { toolArgs } from '../plan/argv.js';
 import { pool } from '../util/pool.js';
 import { checkAbort, critical, holdLab, isAborting, releaseLab } from './cleanup.js';
 import { createNamespaces, netnsExists } from './netns.js';
@@ -21,6 +22,11 @@ export interface ApplyOptions {
   onStage?: (title: string, index: number, total: number) => void;
   /** The control plane's handles (sockets, endpoints), recorded in the state file. */
   control?: LabState['control'];
+  /**
+   * Runs after the last stage; a returned line fails the build like a failed step (everything made
+   * is removed). bringUp passes the MTU check (mtu-check.ts).
+   */
+  verify?: () => Promise<string | null>;
 }
 
 export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts: ApplyOptions = {}): Promise<LabState> {
@@ -51,7 +57,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
       for (const step of stage.steps) byNs.set(step.ns, [...(byNs.get(step.ns) ?? []), step]);
       // Many namespaces with nothing but ip steps (containers, mostly) go through one fan-out.
       const entries = [...byNs.entries()];
-      const ipOnly = entries.filter(([, steps]) => steps.every((s) => s.kind === 'ip'));
+      const ipOnly = entries.filter(([, steps]) => steps.every((s) => toolArgs(s)?.tool === 'ip'));
       const fanned = new Set(ipOnly.length >= FANOUT_MIN ? ipOnly : []);
       if (fanned.size) await critical(ipFanout(state.stateDir, [...fanned].map(([ns, steps]) => ({ ns, lines: batchLines(ns, steps) }))));
       const rest = entries.filter((entry) => !fanned.has(entry));
@@ -66,6 +72,12 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
           }),
         ),
       );
+    }
+    if (opts.verify) {
+      checkAbort();
+      opts.onStage?.('checks', plan.stages.length + 1, plan.stages.length + 1);
+      const problem = await critical(opts.verify());
+      if (problem) throw new Error(problem);
     }
     state.status = 'up';
     writeState(state);

@@ -1,33 +1,37 @@
 import { cniDir } from '../caps/detect.js';
 import { cniAdd, stepInvocation } from '../cni/runtime.js';
-import type { Step } from '../plan/types.js';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
+import { STATE_ROOT } from '../lab/paths.js';
+import { programOf, sysctlArgs, toolArgs, type BatchTool } from '../plan/argv.js';
+import type { FileStep, Step } from '../plan/types.js';
 import { execArgs, netOnly } from '../util/exec.js';
 import { envArgv } from '../util/shell.js';
 import { startDaemon } from './daemon.js';
 import type { CniRecord } from './state.js';
 
 /**
- * Runs one namespace's steps of one stage, in order, batching consecutive steps of a kind into one
- * process: `ip -batch -`, `bridge -batch -`, `tc -batch -`, one `sysctl` for many keys, each
- * inside the namespace through nsenter (see netOnly). CNI attachments run one after another and are reported through onCni so the state file
- * records each before the next starts.
+ * Runs one namespace's steps of one stage, in order, batching consecutive steps of one tool into
+ * one process (argv from plan/argv.ts, shared with the plan script): `ip -batch -`,
+ * `bridge -batch -`, `tc -batch -`, one `sysctl` for many keys, each inside the namespace through
+ * nsenter (see netOnly). CNI attachments run one after another and are reported through onCni so
+ * the state file records each before the next starts.
  */
 
-type Kind = Step['kind'];
-const BATCHED: Record<string, string> = { ip: 'ip', bridge: 'bridge', tc: 'tc' };
+/** The tool a step is batched into: an iproute2 tool, or sysctl; undefined when it runs alone. */
+function batchOf(step: Step): string | undefined {
+  return step.kind === 'sysctl' ? 'sysctl' : toolArgs(step)?.tool;
+}
 
 function groups(steps: Step[]): Step[][] {
   const out: Step[][] = [];
   for (const s of steps) {
     const last = out[out.length - 1];
-    if (last && last[0].kind === s.kind && (s.kind === 'ip' || s.kind === 'bridge' || s.kind === 'tc' || s.kind === 'sysctl')) last.push(s);
+    const tool = batchOf(s);
+    if (last && tool !== undefined && batchOf(last[0]) === tool) last.push(s);
     else out.push([s]);
   }
   return out;
-}
-
-function argsOf(step: Step): string[] {
-  return step.kind === 'ip' || step.kind === 'bridge' || step.kind === 'tc' ? step.args : [];
 }
 
 function fail(ns: string, what: string, detail: string): never {
@@ -37,14 +41,13 @@ function fail(ns: string, what: string, detail: string): never {
 /** Batch lines for these steps; an argument with white space cannot be batched. */
 export function batchLines(ns: string, steps: Step[]): string[] {
   return steps.map((s) => {
-    const args = argsOf(s);
+    const args = toolArgs(s)?.args ?? [];
     if (args.some((a) => /\s/.test(a) || a === '')) fail(ns, `${s.kind} ${args.join(' ')}`, 'an argument with white space cannot be batched');
     return args.join(' ');
   });
 }
 
-async function runBatch(ns: string, kind: Kind, steps: Step[]): Promise<void> {
-  const tool = BATCHED[kind];
+async function runBatch(ns: string, tool: BatchTool, steps: Step[]): Promise<void> {
   const lines = batchLines(ns, steps);
   const res = await execArgs(...netOnly(ns, tool, ['-batch', '-']), { input: `${lines.join('\n')}\n` });
   if (res.code !== 0) {
@@ -65,16 +68,22 @@ export interface StepHooks {
 export async function runNamespaceSteps(ns: string, steps: Step[], hooks: StepHooks): Promise<void> {
   for (const group of groups(steps)) {
     const first = group[0];
+    const batched = toolArgs(first);
+    if (batched) {
+      await runBatch(ns, batched.tool, group);
+      continue;
+    }
+    const program = programOf(first);
+    if (program) {
+      const res = await execArgs('ip', ['netns', 'exec', ns, ...envArgv(program.env), ...program.argv], { input: program.input });
+      if (res.code !== 0) fail(ns, program.argv.join(' '), res.stderr || res.stdout || `exit ${res.code}`);
+      continue;
+    }
     switch (first.kind) {
-      case 'ip':
-      case 'bridge':
-      case 'tc':
-        await runBatch(ns, first.kind, group);
-        break;
       case 'sysctl': {
-        const kv = group.map((s) => (s.kind === 'sysctl' ? `${s.key}=${s.value}` : ''));
-        const res = await execArgs(...netOnly(ns, 'sysctl', ['-qw', ...kv]));
-        if (res.code !== 0) fail(ns, `sysctl -w ${kv.join(' ')}`, res.stderr || `exit ${res.code}`);
+        const args = sysctlArgs(group);
+        const res = await execArgs(...netOnly(ns, 'sysctl', args));
+        if (res.code !== 0) fail(ns, `sysctl -w ${args.slice(1).join(' ')}`, res.stderr || `exit ${res.code}`);
         break;
       }
       case 'nft': {
@@ -90,14 +99,23 @@ export async function runNamespaceSteps(ns: string, steps: Step[], hooks: StepHo
         hooks.onCni(rec);
         break;
       }
-      case 'exec': {
-        const res = await execArgs('ip', ['netns', 'exec', ns, ...envArgv(first.env), ...first.argv], { input: first.input });
-        if (res.code !== 0) fail(ns, first.argv.join(' '), res.stderr || res.stdout || `exit ${res.code}`);
+      case 'file':
+        writeLabFile(ns, first);
         break;
-      }
       case 'daemon':
         await startDaemon(first, (pid) => hooks.onSpawn(pid, first)).catch((e: Error) => fail(ns, `starting ${first.name}`, e.message));
         break;
+      default:
+        fail(ns, first.kind, 'no way to apply this kind of step');
     }
   }
+}
+
+/** A config file, only under the state root (never elsewhere on the machine). */
+function writeLabFile(ns: string, step: FileStep): void {
+  const path = resolve(step.path);
+  if (!path.startsWith(`${resolve(STATE_ROOT)}${sep}`)) fail(ns, `writing ${step.path}`, `config files go under ${STATE_ROOT} only`);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, step.content.endsWith('\n') ? step.content : `${step.content}\n`, { mode: step.mode ?? 0o600 });
+  chmodSync(path, step.mode ?? 0o600);
 }

@@ -5,8 +5,9 @@ import { resolveLab } from '../lab/resolve.js';
 import { controlPlaneOf, type Lab, type Topology } from '../lab/types.js';
 import { planLab } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
-import type { BuildHost, Scheme, SchemeBuild } from '../schemes/types.js';
+import type { BuildHost, Scheme, SchemeBuild } from '../plan/scheme.js';
 import { applyPlan, type ApplyOptions } from './apply.js';
+import { checkWorkloadMtu } from './mtu-check.js';
 import type { LabState } from './state.js';
 
 export interface UpLab {
@@ -58,6 +59,7 @@ export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOpt
   if (why) throw new RunError(`scheme ${scheme.name} is ${why}`);
   const lab = resolveLab(topology);
   const { plan, build } = planLab(lab, scheme, await buildHost(scheme));
-  const state = await applyPlan(plan, nodeMap(lab, plan, build), { ...opts, control: build.control?.handles });
+  // Every build is checked: workload MTUs equal the scheme's, and a DF ping of that size crosses hosts.
+  const state = await applyPlan(plan, nodeMap(lab, plan, build), { verify: () => checkWorkloadMtu(build), ...opts, control: build.control?.handles });
   return { lab, plan, build, state };
 }

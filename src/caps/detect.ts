@@ -15,8 +15,6 @@ import { execArgs, type ExecResult } from '../util/exec.js';
 import { featureFromConfig, parseKernelConfig, parseModulesDep, type ModuleEnv } from './kconfig.js';
 import { KERNEL_FEATURES, type Capabilities, type KernelFeature, type Requirement } from './types.js';
 
-export { parseKernelConfig } from './kconfig.js';
-
 export const DEFAULT_BINARIES = ['ip', 'tc', 'nft', 'ping', 'iperf3'] as const;
 export const DEFAULT_CNI_PATH = '/usr/lib/cni';
 export const CNI_PACKAGE = 'containernetworking-plugins';
@@ -190,11 +188,6 @@ export function probeFeatures<F extends KernelFeature>(features: readonly F[]): 
       await execArgs(ipBin, ['netns', 'del', ns], { timeoutMs: PROBE_TIMEOUT_MS }).catch(() => undefined);
     }
   });
-}
-
-/** Probe one kernel feature (works even where /proc/config.gz exists). */
-export async function probeFeature(feature: KernelFeature): Promise<boolean> {
-  return (await probeFeatures([feature]))[feature];
 }
 
 // ---------------------------------------------------------------- detect

@@ -5,7 +5,8 @@ import { netnsExists } from '../apply/netns.js';
 import { listLabs, processStartTime, readState } from '../apply/state.js';
 import { downLab, teardownState } from '../apply/teardown.js';
 import { BASE_REQUIREMENTS, bringUp, buildHost } from '../apply/up.js';
-import { cniDir, detect, supportLine } from '../caps/detect.js';
+import { cniDir, detect, supportLine, unmet } from '../caps/detect.js';
+import { renderColumns } from './columns.js';
 import { InputError, RunError } from '../errors.js';
 import { LAB_NAME, loadTopology } from '../lab/topology.js';
 import { resolveLab } from '../lab/resolve.js';
@@ -39,11 +40,16 @@ export function registerLabCommands(program: Command): void {
     .action(async (o: { json?: boolean }) => {
       const reqs = (s: (typeof SCHEMES)[number]) => [...BASE_REQUIREMENTS, ...s.requires, ...(s.controlRequires ?? [])];
       const caps = await detect({ binaries: SCHEMES.flatMap((s) => reqs(s).flatMap((r) => (r.kind === 'binary' ? [r.name] : []))) });
-      const rows = SCHEMES.map((s) => ({ name: s.name, support: supportLine(reqs(s), caps), attach: s.attach, summary: s.summary }));
+      // A stand-in: declared by the scheme, or the fallback its build takes when what it prefers is missing.
+      const standIn = (s: (typeof SCHEMES)[number]) => s.standIn?.what ?? (s.prefers && unmet(s.prefers, caps).length ? `fallback build (${unmet(s.prefers, caps).join(', ')})` : undefined);
+      const rows = SCHEMES.map((s) => ({ name: s.name, support: supportLine(reqs(s), caps), attach: s.attach, standIn: standIn(s) ?? null, summary: s.summary }));
       if (o.json) return void console.log(JSON.stringify(rows, null, 2));
-      const w = Math.max(...rows.map((r) => r.name.length));
-      const ws = Math.max(...rows.map((r) => r.support.length));
-      for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.support.padEnd(ws)}  ${r.summary}`);
+      // Why a scheme cannot be built goes under the table as a numbered note.
+      const why: string[] = [];
+      const here = (support: string) => (support === 'supported' ? 'yes' : `no [${why.push(support.replace(/^unsupported here: /, ''))}]`);
+      process.stdout.write(renderColumns(['scheme', 'here', 'attach', 'stand-in†', 'what it builds'], rows.map((r) => [`${r.name}${r.standIn ? '†' : ''}`, here(r.support), r.attach, r.standIn ?? '', r.summary]), process.stdout.isTTY ? undefined : Infinity));
+      if (rows.some((r) => r.standIn)) process.stdout.write("† stand-in: cnlab runs something else in place of the product's own component; its results are marked and ranked apart.\n");
+      why.forEach((w, i) => process.stdout.write(`[${i + 1}] ${w}\n`));
     });
 
   addTopologyFlags(encryptFlag(cniFlags(program.command('plan [scheme]').description('print the shell script that builds a scheme (or --cni FILE) by hand')))).action(

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { assertRootLinux, detect } from '../caps/detect.js';
 import { RunError } from '../errors.js';
 import { loadTopology } from '../lab/topology.js';
-import { deriveAll } from '../measure/derive.js';
+import { deriveAll } from '../result/derive.js';
 import { collectEnvironment } from '../measure/environment.js';
 import { PRESETS, testsFor } from '../measure/presets.js';
 import { measureScheme } from '../measure/suite.js';
@@ -13,12 +13,10 @@ import { summarizeResult } from '../report/summary.js';
 import { defaultOutDir, writeResult } from '../result/write.js';
 import { RESULT_FORMAT, RESULT_VERSION, type ResultFile, type SchemeRecord } from '../result/types.js';
 import { setAffinity } from '../runners/affinity.js';
-import { check as iperf3Check } from '../runners/iperf3.js';
-import { check as qperfCheck } from '../runners/qperf.js';
-import { check as sockperfCheck } from '../runners/sockperf.js';
+import { TOOLS } from '../runners/registry.js';
 import { cniFromFlags, withCniScheme } from '../schemes/cni-file.js';
 import { InputError } from '../errors.js';
-import { encryptedSchemes, getScheme, schemeLookup, SCHEMES } from '../schemes/registry.js';
+import { encryptedSchemes, getScheme, quickDefaultSchemes, schemeLookup, SCHEMES, VARIANT_OF } from '../schemes/registry.js';
 import { unsupportedReason } from '../apply/up.js';
 import { execArgs } from '../util/exec.js';
 import { VERSION } from '../version.js';
@@ -31,10 +29,9 @@ interface RunFlags extends MeasureFlags {
   out?: string;
   json?: boolean;
   encrypt?: boolean;
+  all?: boolean;
   [k: string]: unknown;
 }
-
-const CHECKS = { iperf3: iperf3Check, qperf: qperfCheck, sockperf: sockperfCheck };
 
 /** The line shown when a scheme is done: its headline figure. */
 function doneLine(rec: SchemeRecord): string {
@@ -46,6 +43,18 @@ function doneLine(rec: SchemeRecord): string {
   return lat ? `${first!.id}: ${lat.median.toFixed(1)} µs` : 'done';
 }
 
+/** The last figure a scheme has measured so far, for the live progress line. */
+function lastFigure(rec: SchemeRecord): string | undefined {
+  for (const t of [...rec.tests].reverse()) {
+    const run = [...t.runs].reverse().find((r) => r.ok);
+    if (!run) continue;
+    if (run.latency?.p50Us !== undefined) return `${t.id} ${run.latency.p50Us.toFixed(1)} µs`;
+    if (run.latencyUs !== undefined) return `${t.id} ${run.latencyUs.toFixed(1)} µs`;
+    if (run.gbps !== undefined) return `${t.id} ${run.gbps.toFixed(2)} Gbit/s${run.lossPercent !== undefined ? `, ${run.lossPercent.toFixed(1)}% lost` : ''}`;
+  }
+  return undefined;
+}
+
 export function registerRunCommand(program: Command): void {
   addTopologyFlags(
     program
@@ -54,7 +63,7 @@ export function registerRunCommand(program: Command): void {
       .option('--out <dir>', 'where the result file goes (default results/<timestamp>/)')
       .option('--preset <name>', 're-run a study: its schemes, tests and knobs (see: cnlab presets)')
       .option('--full', 'every test: stream and datagram sweeps, UDP rate search, latency (also under load), qperf message-size sweeps')
-      .option('--tests <names>', 'only these tests, by name, e.g. tcp-1,tcp-4,lat-tcp (from --full\'s or the preset\'s)')
+      .option('--tests <names>', 'only these tests, by name, e.g. tcp-1,udp-lat,lat-tcp (see: cnlab tests)')
       .option('--repeats <n>', 'repeats per test (default 3)')
       .option('--duration <s>', 'seconds per test run (default 1)')
       .option('--warmup <s>', 'seconds of an unrecorded warm-up run before the first test of each placement (default 1, 0: none)')
@@ -65,6 +74,7 @@ export function registerRunCommand(program: Command): void {
       .option('--no-pin', 'benchmark processes free to migrate (default)')
       .option('--json', 'print the summary as JSON on stdout')
       .option('--encrypt', "each named scheme's encrypted variant (cnlab's channel); without names, every encrypted scheme")
+      .option('--all', 'without names: every scheme, variants included (the quick default builds each base scheme once)')
       .option('--cni <file>', 'also measure this CNI config list (.conflist) as a scheme')
       .option('--cni-peer-routes', 'with --cni: route each peer host\'s pod block via the peer'),
   ).action(async (names: string[], o: RunFlags) => {
@@ -78,13 +88,16 @@ export function registerRunCommand(program: Command): void {
     const lookup = schemeLookup(o.encrypt);
     const named: Entry[] = names.length
       ? names.map((n) => ({ scheme: lookup(n) }))
-      : m.preset ? presetEntries(m.preset) : o.encrypt ? encryptedSchemes().map((scheme) => ({ scheme })) : cni ? [] : SCHEMES.map((scheme) => ({ scheme }));
+      : m.preset ? presetEntries(m.preset) : o.encrypt ? encryptedSchemes().map((scheme) => ({ scheme })) : cni ? [] : (o.all ? SCHEMES : quickDefaultSchemes()).map((scheme) => ({ scheme }));
+    if (!names.length && !m.preset && !o.encrypt && !cni && !o.all) {
+      process.stderr.write(`cnlab: the quick default leaves out ${Object.keys(VARIANT_OF).length} variants (${Object.keys(VARIANT_OF).join(', ')}): name them or add --all\n`);
+    }
     // --cni adds its config as one more scheme (withCniScheme checks the name is free).
     const entries: Entry[] = cni ? [...named, { scheme: withCniScheme(named.flatMap((e) => ('scheme' in e ? [e.scheme] : [])), cni).at(-1)! }] : named;
     if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });
     assertRootLinux(await detect());
     for (const name of toolsNeeded(m.tests)) {
-      const tool = await CHECKS[name]();
+      const tool = await TOOLS[name].check();
       if (!tool.ok) throw new RunError(tool.reason ?? `${name} is not usable`);
     }
     if (topology.offloads) await execArgs('ethtool', ['--version']).catch(() => { throw new RunError('--offloads needs ethtool: apt-get install ethtool'); });
@@ -125,9 +138,15 @@ export function registerRunCommand(program: Command): void {
       const minutes = Math.max(1, Math.round((perScheme * buildable) / 60));
       process.stderr.write(`cnlab: ${entries.length} schemes × ${m.tests.length} tests × ${m.suite.repeats} repeats${m.preset ? ` (preset ${m.preset.name})` : ''}: at most about ${minutes} min\n`);
     }
+    const perSchemeSeconds = estimateSeconds(m.tests, m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3;
     await runWithProgress(
       entries.map((e) => ({
         title: 'scheme' in e ? e.scheme.name : e.missing,
+        estimateSeconds: 'scheme' in e ? estimateSeconds(testsFor(m.tests, e.placements), m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3 : perSchemeSeconds,
+        lastFigure: () => {
+          const rec = result.schemes.find((x) => 'scheme' in e && x.name === e.scheme.name);
+          return rec ? lastFigure(rec) : undefined;
+        },
         run: async (status) => {
           if ('missing' in e) {
             const rec = missingRecord(e.missing);

@@ -8,8 +8,9 @@ import { DEFAULT_SIZES, fullTests, quickTests } from '../measure/tests.js';
 import type { Placement, RunKnobs, SchemeRecord, TestSpec } from '../result/types.js';
 import { parseCpuList } from '../runners/affinity.js';
 import { expandLoop } from '../runners/qperf.js';
+import { toolsOf, type ToolName } from '../runners/registry.js';
 import { SCHEMES } from '../schemes/registry.js';
-import type { Scheme } from '../schemes/types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * `cnlab run`'s measurement options: flags, a preset's values where no flag was given, then the
@@ -88,7 +89,12 @@ export function measurement(o: MeasureFlags, topology: Topology): Measurement {
   const cpus = cpuText !== undefined ? parseCpuList(cpuText, osCpus().length) : undefined;
   const pin = o.pin ?? preset?.knobs.pin ?? false;
   const placements: Placement[] = topology.sameHost ? ['cross', 'same'] : ['cross'];
-  const all = preset ? preset.tests({ udpRate, sizes }) : o.full || o.tests !== undefined ? fullTests(udpRate, placements, sizes) : quickTests(udpRate, placements);
+  // --tests picks from every test a run knows: the default run's (udp-lat) and --full's.
+  const every = () =>
+    [...fullTests(udpRate, placements, sizes), ...quickTests(udpRate, placements)]
+      .filter((t, i, all) => all.findIndex((x) => x.id === t.id) === i)
+      .sort((a, b) => placements.indexOf(a.placement) - placements.indexOf(b.placement));
+  const all = preset ? preset.tests({ udpRate, sizes }) : o.tests !== undefined ? every() : o.full ? fullTests(udpRate, placements, sizes) : quickTests(udpRate, placements);
   const tests = pickTests(testsFor(all, placements), o.tests);
   const knobs: RunKnobs = {
     ...(cpus ? { cpus: cpus.join(',') } : {}),
@@ -110,20 +116,12 @@ export function pickTests(tests: TestSpec[], list: string | undefined): TestSpec
   const unknown = names.filter((n) => !known.includes(n));
   if (!names.length || unknown.length) {
     const shown = known.filter((n) => !/^qperf-|^udp-len/.test(n)).join(', ');
-    throw new InputError(`--tests: unknown test "${unknown[0] ?? list}"`, `tests: ${shown}, qperf-<test>-<bytes>, udp-len<bytes>`);
+    throw new InputError(`--tests: unknown test "${unknown[0] ?? list}"`, `tests: ${shown}, qperf-<test>-<bytes>, udp-len<bytes> (see: cnlab tests)`);
   }
   return tests.filter((t) => names.includes(nameOf(t)));
 }
 
 /** The tools the tests need, for the check before anything is built. */
-export function toolsNeeded(tests: TestSpec[]): Array<'iperf3' | 'qperf' | 'sockperf'> {
-  const out = new Set<'iperf3' | 'qperf' | 'sockperf'>();
-  for (const t of tests) {
-    if (t.kind === 'qperf') out.add('qperf');
-    else if (t.kind === 'sockperf') {
-      out.add('sockperf');
-      if (t.underLoad) out.add('iperf3');
-    } else out.add('iperf3');
-  }
-  return [...out];
+export function toolsNeeded(tests: TestSpec[]): ToolName[] {
+  return [...new Set(tests.flatMap(toolsOf))];
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import type { CniConfList } from '../plan/types.js';
+import type { CniConfList } from './types.js';
 
 /**
  * CNI network configuration lists (spec 1.0 "network configuration list"), validated before any
@@ -20,13 +20,10 @@ export function isPlainName(name: string): boolean {
   return PLUGIN_TYPE_RE.test(name) && name !== '.' && name !== '..';
 }
 
-/** True when `type` can only name a file directly inside CNI_PATH. */
-export const isSafePluginType = isPlainName;
-
 const pluginType = z
   .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
   .min(1, 'must not be empty')
-  .refine(isSafePluginType, (t) => ({
+  .refine(isPlainName, (t) => ({
     message: `must be a plugin file name (letters, digits, '.', '_', '-'), got ${JSON.stringify(t)}`,
   }));
 

@@ -1,4 +1,4 @@
-import type { Step } from '../plan/types.js';
+import type { CniStep } from './types.js';
 import { shJoin, shq } from '../util/shell.js';
 import { pluginArgv, pluginConfig, pluginEnv, stepInvocation, DEFAULT_CNI_PATH } from './runtime.js';
 
@@ -10,7 +10,7 @@ import { pluginArgv, pluginConfig, pluginEnv, stepInvocation, DEFAULT_CNI_PATH }
  * `set -e` script stops). The last plugin's result is printed.
  */
 
-export function cniShell(step: Extract<Step, { kind: 'cni' }>, cniPath: string = DEFAULT_CNI_PATH): string[] {
+export function cniShell(step: CniStep, cniPath: string = DEFAULT_CNI_PATH): string[] {
   const inv = stepInvocation(step, cniPath);
   const env = Object.entries(pluginEnv('ADD', inv))
     .filter(([key]) => key !== 'PATH')

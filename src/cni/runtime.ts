@@ -2,9 +2,10 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, RunError } from '../errors.js';
-import type { CniConfList, Step } from '../plan/types.js';
+import type { CniConfList } from './types.js';
+import type { CniStep } from './types.js';
 import { execArgs, inNetns, type ExecResult } from '../util/exec.js';
-import { CNI_NAME_RE, isPlainName, isSafePluginType } from './conflist.js';
+import { CNI_NAME_RE, isPlainName } from './conflist.js';
 import { parseResult, type CniResult } from './result.js';
 
 /**
@@ -95,7 +96,7 @@ export function pluginArgv(hostNs: string, cniPath: string, type: string): [stri
 }
 
 /** The invocation that a plan's 'cni' step describes. */
-export function stepInvocation(step: Extract<Step, { kind: 'cni' }>, cniPath?: string): CniInvocation {
+export function stepInvocation(step: CniStep, cniPath?: string): CniInvocation {
   return {
     conflist: step.conflist,
     containerId: step.containerId,
@@ -144,7 +145,7 @@ async function checkPlugins(command: CniCommand, inv: CniInvocation): Promise<vo
     return typeof ipam?.type === 'string' ? [p.type, ipam.type] : [p.type];
   });
   for (const type of types) {
-    if (!isSafePluginType(type)) {
+    if (!isPlainName(type)) {
       throw new InputError(`bad CNI plugin type ${JSON.stringify(type)} (from ${sourceOf(inv)}): not a file name`);
     }
     if (!(await isExecutable(join(cniPath, type)))) {

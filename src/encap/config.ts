@@ -36,7 +36,8 @@ export interface DaemonConfig {
   flushUs: number;
   /**
    * Device offloads through the virtio-net header: TCP super-packets read and cut here (tso.ts),
-   * received segments coalesced into one write (gro.ts). Off: one packet per read and per write.
+   * received segments coalesced into one write (gro.ts), sendmsg runs (UDP_SEGMENT), recvmmsg.
+   * Off: the products' pattern, one packet per read and per write, one datagram per send and receive.
    */
   offload: boolean;
   /** A 32-byte key file (hex): encrypt every datagram. */

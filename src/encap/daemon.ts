@@ -25,6 +25,10 @@ import { splitOffloaded } from './tso.js';
  *     peer leave in one sendmsg (UDP_SEGMENT, runs.ts).
  *   peers → device: one recvmmsg takes many messages, each possibly a train of datagrams the
  *     kernel coalesced (UDP_GRO); consecutive TCP segments are written as one GSO packet (gro.ts).
+ *
+ * Without offloads (`--no-offload`, the default of flannel-udp and weave-sleeve) it moves packets
+ * the way the products do: one packet per read(2) and write(2) on the device, one datagram per
+ * sendmsg and per recvmmsg of one message.
  */
 
 const BURST = 64;
@@ -53,9 +57,10 @@ export class EncapDaemon {
   private readonly rbuf: Buffer;
   private readonly lens = new Int32Array(BURST);
   private readonly ubuf = Buffer.allocUnsafeSlow(UDP_SLOT * UDP_BURST);
-  private readonly ulens = new Int32Array(UDP_BURST);
-  private readonly usegs = new Int32Array(UDP_BURST);
-  private readonly usrcs = new Uint32Array(UDP_BURST);
+  /** Their length is recvmmsg's count: 1 without offloads (one datagram per system call). */
+  private readonly ulens: Int32Array;
+  private readonly usegs: Int32Array;
+  private readonly usrcs: Uint32Array;
   private readonly runs: SendRuns;
   private flushTimer: NodeJS.Timeout | undefined;
   /** Date.now() at the start of the current device burst (MAC ageing). */
@@ -86,6 +91,9 @@ export class EncapDaemon {
     // Encrypted, records do the batching (queue()).
     this.batches = this.sealer ? [] : this.peers.map(() => new Batch(payload, cfg.batch ? Number.MAX_SAFE_INTEGER : 1));
     this.l2 = cfg.mode === 'tap' ? 14 : 0;
+    // Without offloads, the products' pattern: one datagram per sendto and per recvfrom too.
+    const udpBurst = cfg.offload ? UDP_BURST : 1;
+    [this.ulens, this.usegs, this.usrcs] = [new Int32Array(udpBurst), new Int32Array(udpBurst), new Uint32Array(udpBurst)];
     this.runs = new SendRuns((peer, buf, off, len, seg) => this.addon.udpSend(this.udp, this.peerIps[peer], cfg.listen.port, buf, off, len, seg), (count, bytes, error) => {
       const { tx, io } = this.counters;
       io.udpSends++;
@@ -94,7 +102,7 @@ export class EncapDaemon {
         tx.datagrams += count;
         tx.datagramBytes += bytes;
       }
-    });
+    }, cfg.offload ? undefined : 1);
     if (cfg.offload) this.gro = new Coalescer(this.l2, (parts) => writevSync(this.fd, parts), Boolean(cfg.keyFile));
     // One byte more than the largest read (a TCP super-packet with offloads, else a datagram's
     // worth): a read that fills the slot was truncated.
@@ -291,7 +299,8 @@ export class EncapDaemon {
 
   private socketBurst(status: number): void {
     if (status < 0) return this.drop('socket-poll');
-    for (let round = 0; round < 4; round++) {
+    // About 64 messages per wakeup either way, so the device gets its turn too.
+    for (let round = 0; round < (4 * UDP_BURST) / this.ulens.length; round++) {
       let n: number;
       try {
         n = this.addon.udpRecvBurst(this.udp, this.ubuf, UDP_SLOT, this.ulens, this.usegs, this.usrcs);
@@ -313,7 +322,7 @@ export class EncapDaemon {
       }
       // The coalescer holds views of this round's buffer: write them before it is reused.
       this.flushDevice();
-      if (n < UDP_BURST) break;
+      if (n < this.ulens.length) break;
     }
   }
 

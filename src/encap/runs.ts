@@ -26,11 +26,13 @@ export class SendRuns {
   constructor(
     private readonly sender: RunSender,
     private readonly result: RunResult,
+    /** At most this many datagrams per sendmsg (1: one sendto per datagram, as flanneld and Weave send). */
+    private readonly maxDatagrams = MAX_RUN_DATAGRAMS,
   ) {}
 
   /** One datagram of `len` bytes: the buffers `parts`, concatenated (copied: they may be reused at once). */
   add(peer: number, parts: Buffer[], len: number): void {
-    if (this.count > 0 && (peer !== this.peer || this.closed || len > this.seg || this.bytes + len > MAX_RUN_BYTES || this.count >= MAX_RUN_DATAGRAMS)) this.flush();
+    if (this.count > 0 && (peer !== this.peer || this.closed || len > this.seg || this.bytes + len > MAX_RUN_BYTES || this.count >= this.maxDatagrams)) this.flush();
     if (this.count === 0) {
       this.peer = peer;
       this.seg = len;

@@ -40,7 +40,8 @@ export function resolveLab(t: Topology): Lab {
     name: t.lab,
     topology: t,
     hosts,
-    switch: t.hosts > 2 ? { kind: 'switch', name: 'sw', ns: nsName(t.lab, 'sw'), bridge: 'br0' } : undefined,
+    // A link rate also needs the switch: its ports are where the rate is enforced (plan/base.ts).
+    switch: t.hosts > 2 || t.underlay.rate ? { kind: 'switch', name: 'sw', ns: nsName(t.lab, 'sw'), bridge: 'br0' } : undefined,
     underlay: { ...under, mtu: t.underlay.mtu, rate: t.underlay.rate },
     pods,
     stateDir: labStateDir(t.lab),

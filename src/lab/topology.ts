@@ -119,7 +119,7 @@ function merge(file: Record<string, unknown>, f: TopologyFlags): Record<string, 
   };
 }
 
-function zodLine(err: z.ZodError, source: string): string {
+export function zodLine(err: z.ZodError, source: string): string {
   const issue = err.issues[0];
   const where = issue.path.join('.') || '(top level)';
   if (issue.code === 'unrecognized_keys') return `${source}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}${issue.path.length ? ` in ${where}` : ''}`;

@@ -107,3 +107,14 @@ export function nsName(lab: string, node: string): string {
 export function controlPlaneOf(t: Pick<Topology, 'controlPlane'>): 'static' | 'real' {
   return t.controlPlane ?? 'real';
 }
+
+/** A measured endpoint of a built lab (where a benchmark process runs and the address it owns). */
+export interface Workload {
+  /** Node name: a container ("h1c1") or, for the host baseline, a host ("h1"). */
+  node: string;
+  ns: string;
+  hostIndex: number;
+  ip: string;
+  /** The workload's interface toward the network (for MTU and offload readings). */
+  ifName: string;
+}

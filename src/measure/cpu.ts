@@ -5,6 +5,7 @@
  * guest and guest_nice are already counted inside user and nice, so they are ignored.
  */
 import { readFile } from 'node:fs/promises';
+import type { CpuUse } from '../result/types.js';
 
 export interface CpuTimes {
   user: number;
@@ -17,26 +18,7 @@ export interface CpuTimes {
   steal: number;
 }
 
-/**
- * CPU-seconds spent between two snapshots, summed over all CPUs.
- *
- * busy = user + nice + system + irq + softirq: the work this machine did, including the packet
- * processing the kernel does in (soft)irq context, which is where most data-plane cost lands.
- * steal is excluded from busy (it is time a hypervisor gave to someone else, not our work) but
- * reported on its own; idle includes iowait. total = busy + steal + idle (wall time × CPUs).
- */
-export interface CpuUse {
-  /** user + nice */
-  user: number;
-  system: number;
-  softirq: number;
-  irq: number;
-  steal: number;
-  /** idle + iowait */
-  idle: number;
-  busy: number;
-  total: number;
-}
+export type { CpuUse } from '../result/types.js';
 
 const FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
 

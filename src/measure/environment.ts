@@ -1,10 +1,8 @@
 import { cpus, release } from 'node:os';
-import { check as iperf3Check } from '../runners/iperf3.js';
-import { check as qperfCheck } from '../runners/qperf.js';
-import { check as sockperfCheck } from '../runners/sockperf.js';
-import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from './stats.js';
+import { TOOLS } from '../runners/registry.js';
+import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from '../stats/stats.js';
 import type { Environment, InterfaceInfo } from '../result/types.js';
-import type { Workload } from '../schemes/types.js';
+import type { Workload } from '../lab/types.js';
 import { execArgs } from '../util/exec.js';
 
 /** Run metadata: kernel, CPU, tool versions; per-interface MTU and offloads. */
@@ -28,9 +26,9 @@ export const METHODS: Record<string, string> = {
   latency: 'sockperf ping-pong --full-rtt: round-trip percentiles p50/p90/p99/p99.9 and max over the valid part of the run (sockperf drops its own warm-up); transactions = replies received over the whole run',
   latencyUnderLoad: 'the same sockperf probe while an iperf3 TCP bulk flow runs between the same two namespaces; the bulk flow starts 1 s before the probe and runs until 1 s after the measured part of sockperf (sockperf pauses 2 s before it measures); the bulk figure is recorded beside the latency',
   udpRateSearch: 'iperf3 UDP at offered rates doubling from the start rate until loss reaches the limit (1% unless set), then two bisection steps: the highest offered rate with loss under the limit',
-  statistics: 'per test: median, mean, sample stddev, coefficient of variation, Student-t 95% CI of the mean over the repeats; ratio to the host: ratio of medians with a log-scale interval (relative CI half-widths added in quadrature)',
-  significance: `difference to the host (and, at the end, between every two schemes) on each test's main figure: Welch's t-test of the means (Welch–Satterthwaite dof) when either side has fewer than ${BOOTSTRAP_MIN} runs, else a percentile bootstrap of the median difference (${BOOTSTRAP_ITERATIONS} resamples, fixed seed); significant at p < ${ALPHA}`,
-  outliers: `a run is flagged when its main figure's modified z-score |x − median| / (1.4826 · MAD) exceeds ${OUTLIER_Z} (mean absolute deviation × 1.2533 when the MAD is 0); flagged runs stay in every figure`,
+  statistics: 'per test: median with its own distribution-free interval from order statistics (95% from 6 runs; below 6, min–max with its coverage, 75% at 3 runs) — what reports show; mean, sample stddev, coefficient of variation, Student-t 95% CI of the mean over the repeats; a cross-host throughput above the emulated link rate (+1%) is a failed run, not a result; ratio to the host: ratio of medians with a log-scale interval (relative CI half-widths added in quadrature)',
+  significance: `difference to the host (and, at the end, between every two schemes) on each test's main figure: Welch's t-test of the means (Welch–Satterthwaite dof) when either side has fewer than ${BOOTSTRAP_MIN} runs, else a percentile bootstrap of the median difference (${BOOTSTRAP_ITERATIONS} resamples, fixed seed); significant at p < ${ALPHA}; pairwise comparisons also carry p after Holm's correction over every pair of the same test, and rankings only order two schemes when that is significant`,
+  outliers: `from 5 runs on, a run is flagged when its main figure's modified z-score |x − median| / (1.4826 · MAD) exceeds ${OUTLIER_Z} (mean absolute deviation × 1.2533 when the MAD is 0); flagged runs stay in every figure`,
   warmup: 'one unrecorded run per placement (cross-host, same-host), of its first test, before that test\'s repeats (options.warmupSeconds long; a rate search warms up at its start rate): it warms the path every later test of the placement shares (neighbour entries, bridge, OVS and daemon learning, flow caches); when it fails, the next test warms up again; sockperf tests never do: sockperf warms up by itself in every run (dummy messages, then a 2 s pause); its outcome is kept as test.warmup of the test that ran it',
   cpus: '--cpus: cnlab confines itself with sched_setaffinity (taskset -a -p) before building, so every process it starts (daemons, CNI plugins, servers, clients) inherits the set; benchmark processes also get an explicit taskset -c prefix; runs record the server\'s Cpus_allowed_list read from /proc while it ran and the client\'s requested list',
   pin: '--pin: the client on the first CPU of the set, the server on the second (a bulk flow\'s client and server on the third and fourth, round robin); --no-pin: free to migrate within the set',
@@ -38,10 +36,8 @@ export const METHODS: Record<string, string> = {
 };
 
 export async function collectEnvironment(): Promise<Environment> {
-  const [iperf3, qperf, sockperf, ip, nft, cni] = await Promise.all([
-    iperf3Check(),
-    qperfCheck(),
-    sockperfCheck(),
+  const [checks, ip, nft, cni] = await Promise.all([
+    Promise.all(Object.values(TOOLS).map((t) => t.check())),
     firstLine('ip', ['-V']),
     firstLine('nft', ['--version']),
     firstLine('dpkg-query', ['-W', '-f', '${Version}', 'containernetworking-plugins']),
@@ -52,9 +48,7 @@ export async function collectEnvironment(): Promise<Environment> {
     cpus: cpus().length,
     node: process.version,
     tools: {
-      iperf3: iperf3.version ?? iperf3.reason ?? 'unknown',
-      qperf: qperf.version ?? qperf.reason ?? 'unknown',
-      sockperf: sockperf.version ?? sockperf.reason ?? 'unknown',
+      ...Object.fromEntries(checks.map((c) => [c.tool, c.version ?? c.reason ?? 'unknown'])),
       iproute2: ip,
       nftables: nft,
       'cni-plugins': cni,

@@ -1,19 +1,19 @@
 import type { RatePoint, RunRecord, TestRecord } from '../result/types.js';
-import { runClient as iperf3Client, type Iperf3Parsed } from '../runners/iperf3.js';
-import { runClient as qperfClient } from '../runners/qperf.js';
-import { runClient as sockperfClient } from '../runners/sockperf.js';
-import type { RunOutput } from '../runners/types.js';
+import { LOAD_TOOL, TOOLS, toolOf } from '../runners/registry.js';
+import type { Measured, Tool } from '../runners/types.js';
 import { cpuDelta, cpuSecondsPerGbit, readCpuTimes, type CpuUse } from './cpu.js';
 
 /**
- * One run of one test, any kind: the tool's client between the test's two workloads, with the
- * system-wide /proc/stat CPU window around the measured part. Never throws for a failed
+ * One run of one test, any kind: the client of the test's tool (asked of the tool registry)
+ * between the test's two workloads, with the system-wide /proc/stat CPU window around the measured
+ * part. Two test designs compose tools: latency under load (the probe while the load tool's bulk
+ * flow runs) and the UDP rate search (runs at offered rates). Never throws for a failed
  * measurement: that is a run with ok: false and the tool's reason.
  */
 
 export interface RunContext {
-  /** Where the servers listen for this test (see servers.ts). */
-  ports: { iperf3: number; sockperf: number; qperf: number; qperfData: number };
+  /** Where the servers listen for this test (see servers.ts): the test's tool, the load's. */
+  ports: { main: number; load?: number };
   /** taskset CPU lists: client, load client. */
   clientCpus?: string;
   loadClientCpus?: string;
@@ -32,98 +32,45 @@ async function cpuWindow<T>(work: () => Promise<T>): Promise<{ value: T; cpu: Cp
   return { value, cpu: cpuDelta(before, await readCpuTimes()) };
 }
 
-function failed(base: Base, out: { argv: string[]; raw: string }, error: string): RunRecord {
-  return { ...base, ok: false, error, argv: out.argv, raw: out.raw };
+/** One client run of `tool` for test `t` (with `over` replacing the test's own values). */
+function measure(tool: Tool, t: TestRecord, ctx: RunContext, seconds: number, over: Partial<TestRecord> = {}, load = false): Promise<Measured> {
+  const port = load ? ctx.ports.load : ctx.ports.main;
+  if (port === undefined) throw new Error(`no ${tool.name} server port for ${t.id}`);
+  const cpus = load ? ctx.loadClientCpus : ctx.clientCpus;
+  return tool.measure({ ...t, ...over }, { ns: t.client.ns, target: t.target, port, seconds, cpus });
 }
 
-function iperf3Opts(t: TestRecord, ctx: RunContext, seconds: number, over: { udpRate?: string; streams?: number; cpus?: string } = {}) {
-  return {
-    ns: t.client.ns,
-    target: t.target,
-    port: ctx.ports.iperf3,
-    seconds,
-    protocol: t.protocol,
-    streams: over.streams ?? t.streams,
-    udpRate: t.protocol === 'udp' ? (over.udpRate ?? t.udpRate) : undefined,
-    length: t.length,
-    cpus: over.cpus ?? ctx.clientCpus,
-  };
-}
-
-function iperf3Record(base: Base, out: RunOutput<Iperf3Parsed>, cpu: CpuUse): RunRecord {
-  const p = out.result;
-  if (!p.ok) return failed(base, out, p.error);
-  return { ...base, ok: true, argv: out.argv, raw: out.raw, gbps: p.bitsPerSecond / 1e9, bytes: p.bytes, retransmits: p.retransmits, lossPercent: p.lostPercent, jitterMs: p.jitterMs, cpu, cpuSecondsPerGbit: cpuSecondsPerGbit(cpu.busy, p.bytes) };
-}
-
-async function runIperf3(t: TestRecord, ctx: RunContext, seconds: number, base: Base): Promise<RunRecord> {
-  const { value: out, cpu } = await cpuWindow(() => iperf3Client(iperf3Opts(t, ctx, seconds)));
-  return iperf3Record(base, out, cpu);
-}
-
-async function runQperf(t: TestRecord, ctx: RunContext, seconds: number, base: Base): Promise<RunRecord> {
-  const test = t.qperfTest ?? (t.protocol === 'tcp' ? 'tcp_bw' : 'udp_bw');
-  const opts = { ns: t.client.ns, target: t.target, port: ctx.ports.qperf, dataPort: ctx.ports.qperfData, seconds, tests: [test], msgSize: t.msgSize, cpus: ctx.clientCpus };
-  const { value: out, cpu } = await cpuWindow(() => qperfClient(opts));
-  if (!out.result.ok) return failed(base, out, out.result.error);
-  const p = out.result.points[0];
-  const rec: RunRecord = { ...base, ok: true, argv: out.argv, raw: out.raw, cpu };
-  if (p.bitsPerSecond !== undefined) {
-    rec.gbps = p.bitsPerSecond / 1e9;
-    rec.bytes = Math.round((p.bitsPerSecond * p.seconds) / 8);
-    rec.cpuSecondsPerGbit = cpuSecondsPerGbit(cpu.busy, rec.bytes);
-    if (p.sendBitsPerSecond !== undefined) {
-      rec.sendGbps = p.sendBitsPerSecond / 1e9;
-      if (p.sendBitsPerSecond > 0) rec.lossPercent = Math.max(0, (1 - p.bitsPerSecond / p.sendBitsPerSecond) * 100);
-    }
-  }
-  if (p.latencyUs !== undefined) {
-    rec.latencyUs = p.latencyUs;
-    const tx = p.recvMsgs ?? (p.msgRate !== undefined ? Math.round(p.msgRate * p.seconds) : 0);
-    rec.transactions = tx;
-    rec.cpuSecondsPer1kTransactions = cpuSecondsPer1k(cpu.busy, tx);
-  }
+/** A run record from a tool's figures and the CPU window, with the CPU costs they allow. */
+function record(base: Base, out: Measured, cpu: CpuUse): RunRecord {
+  const f = out.figures;
+  if ('ok' in f) return { ...base, ok: false, error: f.error, argv: out.argv, raw: out.raw };
+  const rec: RunRecord = { ...base, ok: true, argv: out.argv, raw: out.raw, ...f, cpu };
+  if (f.bytes !== undefined) rec.cpuSecondsPerGbit = cpuSecondsPerGbit(cpu.busy, f.bytes);
+  if (f.transactions !== undefined) rec.cpuSecondsPer1kTransactions = cpuSecondsPer1k(cpu.busy, f.transactions);
   return rec;
 }
 
-function sockperfOpts(t: TestRecord, ctx: RunContext, seconds: number) {
-  return { ns: t.client.ns, target: t.target, port: ctx.ports.sockperf, protocol: t.protocol, seconds, msgSize: t.msgSize, cpus: ctx.clientCpus };
-}
-
-async function runSockperf(t: TestRecord, ctx: RunContext, seconds: number, base: Base): Promise<RunRecord> {
-  const { value: out, cpu } = await cpuWindow(() => sockperfClient(sockperfOpts(t, ctx, seconds)));
-  const p = out.result;
-  if (!p.ok) return failed(base, out, p.error);
-  return {
-    ...base,
-    ok: true,
-    argv: out.argv,
-    raw: out.raw,
-    latency: { p50Us: p.p50Us, p90Us: p.p90Us, p99Us: p.p99Us, p999Us: p.p999Us, maxUs: p.maxUs, meanUs: p.meanUs, observations: p.observations },
-    lossPercent: p.dropped > 0 && p.observations > 0 ? (p.dropped / (p.dropped + p.observations)) * 100 : undefined,
-    transactions: p.totalReceived,
-    cpu,
-    cpuSecondsPer1kTransactions: cpuSecondsPer1k(cpu.busy, p.totalReceived),
-  };
+async function runPlain(t: TestRecord, ctx: RunContext, seconds: number, base: Base): Promise<RunRecord> {
+  const { value: out, cpu } = await cpuWindow(() => measure(toolOf(t), t, ctx, seconds));
+  return record(base, out, cpu);
 }
 
 /** The bulk flow starts this long before the latency probe and ends this long after it. */
 export const LOAD_LEAD_SECONDS = 1;
-/** sockperf sends its warm-up messages and pauses 2 s (hard-coded) before it measures. */
-export const SOCKPERF_PAUSE_SECONDS = 3;
 
 async function runUnderLoad(t: TestRecord, ctx: RunContext, seconds: number, base: Base): Promise<RunRecord> {
   const streams = t.underLoad?.streams ?? 1;
-  // The bulk flow must cover the probe's measured part, which starts after sockperf's pause.
-  const bulkSeconds = LOAD_LEAD_SECONDS + SOCKPERF_PAUSE_SECONDS + seconds + LOAD_LEAD_SECONDS;
-  const bulk = iperf3Client({ ...iperf3Opts(t, ctx, bulkSeconds, { streams, cpus: ctx.loadClientCpus }), protocol: 'tcp', udpRate: undefined, length: undefined });
+  // The bulk flow must cover the probe's measured part, which starts once the probe has settled.
+  const bulkSeconds = LOAD_LEAD_SECONDS + toolOf(t).settleSeconds + seconds + LOAD_LEAD_SECONDS;
+  const bulkTest = { kind: undefined, protocol: 'tcp' as const, streams, udpRate: undefined, length: undefined };
+  const bulk = measure(TOOLS[LOAD_TOOL], t, ctx, bulkSeconds, bulkTest, true);
   await new Promise((r) => setTimeout(r, LOAD_LEAD_SECONDS * 1000));
-  const probe = await runSockperf(t, ctx, seconds, base);
+  const probe = await runPlain(t, ctx, seconds, base);
   const load = await bulk;
-  const l = load.result;
-  probe.load = l.ok ? { ok: true, gbps: l.bitsPerSecond / 1e9, argv: load.argv, raw: load.raw } : { ok: false, error: l.error, argv: load.argv, raw: load.raw };
+  const l = load.figures;
+  probe.load = 'ok' in l ? { ok: false, error: l.error, argv: load.argv, raw: load.raw } : { ok: true, gbps: l.gbps, argv: load.argv, raw: load.raw };
   // Without the load the figure is not latency under load.
-  if (probe.ok && !l.ok) Object.assign(probe, { ok: false, error: `the bulk flow failed: ${l.error}` });
+  if (probe.ok && 'ok' in l) Object.assign(probe, { ok: false, error: `the bulk flow failed: ${l.error}` });
   return probe;
 }
 
@@ -135,12 +82,13 @@ async function runRateSweep(t: TestRecord, ctx: RunContext, seconds: number, bas
   const points: RatePoint[] = [];
   let cpuTotal: CpuUse | undefined;
   const tryRate = async (mbps: number): Promise<RatePoint> => {
-    const { value: out, cpu } = await cpuWindow(() => iperf3Client(iperf3Opts(t, ctx, seconds, { udpRate: `${mbps}M` })));
+    const { value: out, cpu } = await cpuWindow(() => measure(toolOf(t), t, ctx, seconds, { udpRate: `${mbps}M` }));
     cpuTotal = cpuTotal ? (Object.fromEntries(Object.entries(cpuTotal).map(([k, v]) => [k, v + cpu[k as keyof CpuUse]])) as unknown as CpuUse) : cpu;
-    const p = out.result;
-    const pt: RatePoint = p.ok
-      ? { offeredMbps: mbps, ok: true, gbps: p.bitsPerSecond / 1e9, lossPercent: p.lostPercent, jitterMs: p.jitterMs, argv: out.argv, raw: out.raw }
-      : { offeredMbps: mbps, ok: false, error: p.error, argv: out.argv, raw: out.raw };
+    const p = out.figures;
+    const pt: RatePoint =
+      'ok' in p
+        ? { offeredMbps: mbps, ok: false, error: p.error, argv: out.argv, raw: out.raw }
+        : { offeredMbps: mbps, ok: true, gbps: p.gbps, lossPercent: p.lossPercent, jitterMs: p.jitterMs, argv: out.argv, raw: out.raw };
     points.push(pt);
     return pt;
   };
@@ -174,14 +122,7 @@ async function runRateSweep(t: TestRecord, ctx: RunContext, seconds: number, bas
 /** Runs one repeat (or the warm-up) of a test for `seconds`. */
 export async function executeRun(t: TestRecord, ctx: RunContext, seconds: number, repeat: number): Promise<RunRecord> {
   const base: Base = { repeat, startedAt: new Date().toISOString() };
-  switch (t.kind ?? 'iperf3') {
-    case 'iperf3':
-      return runIperf3(t, ctx, seconds, base);
-    case 'qperf':
-      return runQperf(t, ctx, seconds, base);
-    case 'sockperf':
-      return t.underLoad ? runUnderLoad(t, ctx, seconds, base) : runSockperf(t, ctx, seconds, base);
-    case 'udp-rate-sweep':
-      return runRateSweep(t, ctx, seconds, base);
-  }
+  if (t.kind === 'udp-rate-sweep') return runRateSweep(t, ctx, seconds, base);
+  if (t.underLoad) return runUnderLoad(t, ctx, seconds, base);
+  return runPlain(t, ctx, seconds, base);
 }

@@ -1,5 +1,5 @@
 import type { Placement } from '../result/types.js';
-import type { Workload } from '../schemes/types.js';
+import type { Workload } from '../lab/types.js';
 
 /**
  * Which workloads talk in each placement: cross-host is host 1's first workload to host 2's

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { Placement, TestSpec } from '../result/types.js';
-import { DEFAULT_SIZES, pinVariants, qperfTests, tcpTest, udpTest } from './tests.js';
+import { pinVariants, qperfTests, quickTests, tcpTest, udpTest } from './tests.js';
 import { expandLoop } from '../runners/qperf.js';
 
 /**
@@ -44,6 +44,19 @@ export const PRESETS: readonly Preset[] = [
     knobs: { cpus: '0', offloads: 'off' },
     seconds: 1,
     tests: ({ sizes }) => [...qperfTests('tcp_bw', expandLoop(sizes), 'cross'), ...qperfTests('tcp_lat', expandLoop(sizes), 'cross')],
+  },
+  {
+    name: 's2-production',
+    description: "S2 production choices: PPTV's flat bridge on the host L2 segment, Calico, and Meizu's OVS internal port against an OVS veth port; the default tests (TCP, UDP and UDP latency cross-host, TCP same-host)",
+    schemes: [
+      { name: 'host' },
+      { name: 'bridge-l2', studyName: 'PPTV flat bridge (br-oak)' },
+      { name: 'calico' },
+      { name: 'ovs', studyName: 'Meizu OVS, veth port' },
+      { name: 'ovs-internal', studyName: 'Meizu OVS, internal port' },
+    ],
+    knobs: {},
+    tests: ({ udpRate }) => quickTests(udpRate, ['cross', 'same']),
   },
   {
     name: 's3-k8s',
@@ -93,5 +106,3 @@ export function getPreset(name: string): Preset {
 export function testsFor(tests: TestSpec[], placements: Placement[] | undefined): TestSpec[] {
   return placements ? tests.filter((t) => placements.includes(t.placement)) : tests;
 }
-
-export const PRESET_DEFAULTS: PresetContext = { udpRate: '1G', sizes: DEFAULT_SIZES };

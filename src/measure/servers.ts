@@ -2,22 +2,19 @@ import { critical } from '../apply/cleanup.js';
 import { trackProcess, untrackProcess, type LabState } from '../apply/state.js';
 import type { TestRecord } from '../result/types.js';
 import { readAffinity } from '../runners/affinity.js';
-import { startServer as iperf3Server } from '../runners/iperf3.js';
-import { startServer as qperfServer } from '../runners/qperf.js';
-import { startServer as sockperfServer } from '../runners/sockperf.js';
-import { SERVICE_PORT } from '../schemes/parts/workloads.js';
+import { LOAD_TOOL, TOOLS, toolOf, type ToolName } from '../runners/registry.js';
 import type { RunContext } from './execute.js';
 
 /**
- * The benchmark servers of one placement. Each test says which servers it needs; before it runs,
- * servers it does not need are stopped and missing ones started, so tools take turns on the
- * service port.
- * Only qperf's TCP data connection (SERVICE_PORT + 1) and sockperf over TCP (SERVICE_PORT + 2) use
- * other ports; docker-bridge publishes all three.
+ * The benchmark servers of one placement. Each test says which servers it needs (its tool's,
+ * and the load tool's when it runs under load); before it runs, servers it does not need are
+ * stopped and missing ones started, so tools take turns on the service port. Each tool says its
+ * port (src/runners/): all stay within SERVICE_PORT..SERVICE_PORT_LAST, which docker-bridge
+ * publishes.
  */
 
 export interface ServerNeed {
-  tool: 'iperf3' | 'qperf' | 'sockperf';
+  tool: ToolName;
   protocol: 'tcp' | 'udp';
   port: number;
   cpus?: string;
@@ -33,29 +30,16 @@ interface Running {
 const key = (n: ServerNeed) => `${n.tool}/${n.protocol}/${n.port}/${n.cpus ?? ''}`;
 
 /** Pure: the servers a test needs and the ports its clients dial. */
-export function serverNeeds(t: Pick<TestRecord, 'kind' | 'protocol' | 'underLoad'>, cpus: { server?: string; loadServer?: string }): { needs: ServerNeed[]; ports: RunContext['ports'] } {
-  // qperf's data socket: UDP can share the control port's number, TCP cannot.
-  // sockperf over TCP keeps a port of its own: iperf3's TIME_WAIT sockets on the service port would
-  // make its bind fail ("Address already in use") right after a TCP test.
-  const ports = { iperf3: SERVICE_PORT, sockperf: t.protocol === 'tcp' ? SERVICE_PORT + 2 : SERVICE_PORT, qperf: SERVICE_PORT, qperfData: t.protocol === 'udp' ? SERVICE_PORT : SERVICE_PORT + 1 };
-  switch (t.kind ?? 'iperf3') {
-    case 'iperf3':
-    case 'udp-rate-sweep':
-      return { needs: [{ tool: 'iperf3', protocol: 'tcp', port: ports.iperf3, cpus: cpus.server }], ports };
-    case 'qperf':
-      return { needs: [{ tool: 'qperf', protocol: 'tcp', port: ports.qperf, cpus: cpus.server }], ports };
-    case 'sockperf': {
-      if (!t.underLoad) return { needs: [{ tool: 'sockperf', protocol: t.protocol, port: ports.sockperf, cpus: cpus.server }], ports };
-      // iperf3 holds TCP on the service port; a UDP probe can share the number, TCP has its own.
-      return {
-        needs: [
-          { tool: 'iperf3', protocol: 'tcp', port: ports.iperf3, cpus: cpus.loadServer },
-          { tool: 'sockperf', protocol: t.protocol, port: ports.sockperf, cpus: cpus.server },
-        ],
-        ports,
-      };
-    }
-  }
+export function serverNeeds(
+  t: Pick<TestRecord, 'kind' | 'protocol' | 'underLoad'>,
+  cpus: { server?: string; loadServer?: string },
+): { needs: ServerNeed[]; ports: RunContext['ports'] } {
+  const tool = toolOf(t);
+  const own: ServerNeed = { tool: tool.name, ...tool.server(t), cpus: cpus.server };
+  if (!t.underLoad) return { needs: [own], ports: { main: own.port } };
+  // The bulk flow is TCP on its tool's port; a UDP probe may share the number, TCP has its own.
+  const load: ServerNeed = { tool: LOAD_TOOL, ...TOOLS[LOAD_TOOL].server({ protocol: 'tcp' }), cpus: cpus.loadServer };
+  return { needs: [load, own], ports: { main: own.port, load: load.port } };
 }
 
 export class ServerPool {
@@ -64,7 +48,7 @@ export class ServerPool {
   constructor(
     private readonly state: LabState,
     private readonly ns: string,
-    /** The server workload's own address (sockperf binds it). */
+    /** The server workload's own address (tools that bind one use it). */
     private readonly ip: string,
   ) {}
 
@@ -75,10 +59,7 @@ export class ServerPool {
     for (const need of needs) {
       if (this.running.some((r) => r.key === key(need))) continue;
       const onSpawn = (pid: number) => trackProcess(this.state, pid, this.ns, `${need.tool}-server`, [need.tool, 'server', String(need.port)]);
-      const common = { ns: this.ns, port: need.port, cpus: need.cpus, onSpawn };
-      const started = await critical(
-        need.tool === 'iperf3' ? iperf3Server(common) : need.tool === 'qperf' ? qperfServer(common) : sockperfServer({ ...common, ip: this.ip, protocol: need.protocol }),
-      );
+      const started = await critical(TOOLS[need.tool].startServer({ ns: this.ns, ip: this.ip, port: need.port, protocol: need.protocol, cpus: need.cpus, onSpawn }));
       this.running.push({ key: key(need), need, pid: started.pid, stop: started.stop });
     }
     return new Map(this.running.map((r) => [r.need.tool, r.pid]));

@@ -1,18 +1,18 @@
 import { checkAbort, isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
 import { daemonVersion } from '../control/versions.js';
-import { labEncapCounters } from '../encap/collect.js';
+import { labEncapCounters } from './encap-counters.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
 import { controlPlaneOf, type Topology } from '../lab/types.js';
-import type { Placement, ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
+import type { ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import { cpusFor, ownCpus } from '../runners/affinity.js';
-import type { Scheme } from '../schemes/types.js';
-import { deriveAll } from './derive.js';
+import { toolOf } from '../runners/registry.js';
+import type { Scheme } from '../plan/scheme.js';
+import { deriveAll } from '../result/derive.js';
 import { interfaceInfo } from './environment.js';
 import { executeRun, type RunContext } from './execute.js';
 import { pairFor } from './pairs.js';
 import { ServerPool, serverNeeds } from './servers.js';
-import { quickTests } from './tests.js';
 
 /**
  * Measures schemes one at a time: build, run every test (a warm-up, then the repeats), tear down.
@@ -35,29 +35,11 @@ export interface SuiteOptions {
   pin?: boolean;
 }
 
-/** The default tests (kept for callers of the foundation's API). */
-export function defaultTests(udpRate: string, placements: Placement[] = ['cross', 'same']): TestSpec[] {
-  return quickTests(udpRate, placements);
-}
-
 export interface SuiteContext {
   result: ResultFile;
   /** Persist the result file (called after every test run). */
   save(): void;
   onStatus?(message: string): void;
-}
-
-/** The tool whose server's affinity a run records. */
-const mainTool = (t: TestSpec) => (t.kind === 'qperf' ? 'qperf' : t.kind === 'sockperf' ? 'sockperf' : 'iperf3');
-
-/**
- * What a warm-up runs: the test itself; one rate for a rate search; nothing for sockperf, which
- * warms up by itself in every run (dummy messages, then a 2 s pause before it measures).
- */
-function warmupOf(t: TestRecord): TestRecord | undefined {
-  if (t.kind === 'udp-rate-sweep') return { ...t, kind: 'iperf3', udpRate: `${t.startMbps ?? 100}M` };
-  if (t.kind === 'sockperf') return undefined;
-  return t;
 }
 
 /** Per placement: whether a warm-up has carried traffic over the path yet. */
@@ -83,9 +65,10 @@ async function runTest(pool: ServerPool, test: TestRecord, opts: SuiteOptions, o
     return;
   }
   const run: RunContext = { ports, clientCpus: slot(0), loadClientCpus: slot(2) };
-  const affinity = { client: run.clientCpus, server: pool.affinityOf(mainTool(test)) };
+  const affinity = { client: run.clientCpus, server: pool.affinityOf(toolOf(test).name) };
   const warm = opts.warmupSeconds ?? 0;
-  const warmTest = warmupOf(test);
+  // What a warm-up runs is the tool's say: the test itself, one rate of a rate search, or nothing.
+  const warmTest = toolOf(test).warmup(test);
   // The warm-up warms the path (neighbour entries, bridge/OVS/daemon learning, flow caches), which
   // every later test of the placement shares: one that worked is enough.
   if (warm > 0 && warmTest && !warmth.done) {
@@ -117,7 +100,8 @@ export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOption
     const warmth: Warmth = { done: false };
     try {
       for (const spec of specs) {
-        const test: TestRecord = { ...spec, client: { node: from.node, ns: from.ns }, server: { node: to.node, ns: to.ns }, target: up.build.targetIp(from, to), runs: [] };
+        const ends = { client: { node: from.node, ns: from.ns }, server: { node: to.node, ns: to.ns }, target: up.build.targetIp(from, to) };
+        const test: TestRecord = { ...spec, ...ends, metric: toolOf(spec).mainMetric(spec), runs: [] };
         rec.tests.push(test);
         await runTest(pool, test, opts, online, ctx, warmth);
       }
@@ -148,6 +132,7 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     const control = up.build.control;
     if (control) rec.controlPlane = { mode: 'real', label: control.label, versions: await Promise.all(control.daemons.map(daemonVersion)) };
     else if (scheme.controlRequires) rec.controlPlane = { mode: 'static' };
+    if (up.build.standIn ?? scheme.standIn) rec.standIn = up.build.standIn ?? scheme.standIn;
     const pairs = (['cross', 'same'] as const).flatMap((p) => pairFor(up!.build.workloads, p) ?? []);
     const seen = new Map(pairs.map((w) => [w.ns + w.ifName, w]));
     rec.interfaces = await Promise.all([...seen.values()].map(interfaceInfo));

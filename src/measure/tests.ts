@@ -1,5 +1,6 @@
 import type { Placement, TestSpec } from '../result/types.js';
 import { expandLoop, type QperfTest } from '../runners/qperf.js';
+import { toolOf } from '../runners/registry.js';
 
 /**
  * The test catalogue: what `cnlab run` measures by default (quick: every scheme in about five
@@ -90,11 +91,7 @@ export function fullTests(udpRate: string, placements: Placement[], sizesSpec = 
 
 /** Rough wall time of the measurements (not builds): for the "about N minutes" line. */
 export function estimateSeconds(tests: TestSpec[], repeats: number, seconds: number, warmup: number): number {
-  // One warm-up per placement (suite.ts), before its first test that is not sockperf.
-  const warmed = new Set(tests.filter((t) => t.kind !== 'sockperf').map((t) => t.placement));
-  return tests.reduce((sum, t) => {
-    const s = t.seconds ?? seconds;
-    const perRun = t.kind === 'udp-rate-sweep' ? 8 * s : t.underLoad ? s + 5 : s + (t.kind === 'sockperf' ? 2.2 : 0.1);
-    return sum + repeats * perRun;
-  }, warmup > 0 ? warmed.size * warmup : 0);
+  // One warm-up per placement (suite.ts), before its first test whose tool wants one.
+  const warmed = new Set(tests.filter((t) => toolOf(t).warmup(t) !== undefined).map((t) => t.placement));
+  return tests.reduce((sum, t) => sum + repeats * toolOf(t).runSeconds(t, t.seconds ?? seconds), warmup > 0 ? warmed.size * warmup : 0);
 }

@@ -1,5 +1,5 @@
 import type { Lab } from '../lab/types.js';
-import type { BuildHost, Scheme, SchemeBuild } from '../schemes/types.js';
+import type { BuildHost, Scheme, SchemeBuild } from './scheme.js';
 import { baseStages, labNamespaces } from './base.js';
 import { offloadStages } from './offloads.js';
 import type { Plan } from './types.js';

@@ -2,30 +2,33 @@ import { cniShell } from '../cni/render.js';
 import { dirname } from 'node:path';
 import { labStateDir } from '../lab/paths.js';
 import { envArgv, shJoin, shq } from '../util/shell.js';
+import { programOf, sysctlArgs, toolArgs } from './argv.js';
 import type { Plan, Step } from './types.js';
 
 /**
- * A plan as the shell script a person would type: `ip netns add`, `ip -n NS …`, sysctl and nft
- * inside the namespace, and the CNI plugin invocations. Running it builds the same network.
+ * A plan as the shell script a person would type: `ip netns add`, `ip -n NS …` (argv from
+ * plan/argv.ts, shared with apply), sysctl and nft inside the namespace, config files as heredocs,
+ * and the CNI plugin invocations. Running it builds the same network.
  */
 
 export function stepShell(step: Step, cniPath: string): string[] {
+  const batched = toolArgs(step);
+  if (batched) return [shJoin([batched.tool, '-n', step.ns, ...batched.args])];
+  const program = programOf(step);
+  if (program) {
+    const cmd = shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(program.env), ...program.argv]);
+    return program.input === undefined ? [cmd] : [`${cmd} <<'INPUT'`, program.input.trimEnd(), 'INPUT'];
+  }
   switch (step.kind) {
-    case 'ip':
-      return [shJoin(['ip', '-n', step.ns, ...step.args])];
-    case 'bridge':
-      return [shJoin(['bridge', '-n', step.ns, ...step.args])];
-    case 'tc':
-      return [shJoin(['tc', '-n', step.ns, ...step.args])];
     case 'sysctl':
-      return [shJoin(['ip', 'netns', 'exec', step.ns, 'sysctl', '-qw', `${step.key}=${step.value}`])];
+      return [shJoin(['ip', 'netns', 'exec', step.ns, 'sysctl', ...sysctlArgs([step])])];
     case 'nft':
       return [`${shJoin(['ip', 'netns', 'exec', step.ns, 'nft', '-f', '-'])} <<'NFT'`, step.ruleset.trimEnd(), 'NFT'];
     case 'cni':
       return cniShell(step, cniPath);
-    case 'exec': {
-      const cmd = shJoin(['ip', 'netns', 'exec', step.ns, ...envArgv(step.env), ...step.argv]);
-      return step.input === undefined ? [cmd] : [`${cmd} <<'INPUT'`, step.input.trimEnd(), 'INPUT'];
+    case 'file': {
+      const mode = (step.mode ?? 0o600).toString(8).padStart(4, '0');
+      return [shJoin(['mkdir', '-p', dirname(step.path)]), `(umask 077 && cat > ${shq(step.path)}) <<'FILE'`, step.content.trimEnd(), 'FILE', shJoin(['chmod', mode, step.path])];
     }
     case 'daemon': {
       const lines = [
@@ -40,6 +43,8 @@ export function stepShell(step: Step, cniPath: string): string[] {
       }
       return lines;
     }
+    default:
+      throw new Error(`no shell rendering for a ${step.kind} step`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { EChartsOption } from 'echarts';
 import { median } from 'simple-statistics';
-import { mainMetric } from '../measure/derive.js';
+import { mainMetric } from '../result/derive.js';
 import type { Placement, TestRecord } from '../result/types.js';
 import { font, frame, groupedBars, GRIDLINE, MUTED, valueAxis, type ChartSpec, type Layout } from './charts.js';
 import { fmt, samples, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
@@ -98,28 +98,6 @@ export function sweepCharts(model: ReportModel): ChartSpec[] {
 const latencyIds = (model: ReportModel, loaded: boolean) => testIds(model.result, (t) => t.kind === 'sockperf' && !!t.underLoad === loaded);
 
 const pctl = (t: TestRecord | undefined, k: 'p50Us' | 'p90Us' | 'p99Us' | 'p999Us' | 'maxUs') => t?.latencySummary?.[k]?.median;
-
-/** Round-trip percentiles per scheme, one chart per latency test (sockperf ping-pong). */
-export function latencyCharts(model: ReportModel): ChartSpec[] {
-  const keys = [['p50Us', 'p50'], ['p90Us', 'p90'], ['p99Us', 'p99'], ['p999Us', 'p99.9']] as const;
-  return latencyIds(model, false).flatMap((id) => {
-    const rows = model.measured.filter((s) => pctl(testOf(s, id), 'p50Us') !== undefined);
-    if (!rows.length) return [];
-    const values = rows.flatMap((s) => keys.map(([k]) => pctl(testOf(s, id), k) ?? NaN)).filter(Number.isFinite);
-    return [
-      groupedBars({
-        id: `latency-${id.replace(/[^a-z0-9]+/gi, '-')}`,
-        title: `Latency: ${testTitle(specOf(model.result, id), id)}`,
-        caption: 'Round-trip time percentiles (sockperf ping-pong), median over runs, in µs; lower is better.',
-        axis: 'round trip, µs',
-        categories: rows.map((s) => s.rec.name),
-        log: Math.max(...values) / Math.max(1e-9, Math.min(...values)) > 20,
-        colors: ['#1D4ED8', '#60A5FA', '#F59E0B', '#DC2626'],
-        series: keys.map(([k, name]) => ({ name, points: rows.map((s) => (pctl(testOf(s, id), k) === undefined ? undefined : { value: pctl(testOf(s, id), k)!, text: fmt(pctl(testOf(s, id), k), 0) })) })),
-      }),
-    ];
-  });
-}
 
 /** The idle latency test matching a loaded one: same protocol, placement and message size. */
 function idleOf(model: ReportModel, loaded: string): string | undefined {

@@ -1,6 +1,7 @@
 import type { EChartsOption } from 'echarts';
 import type { Placement } from '../result/types.js';
-import { cpuSplit, gbpsSamples, headlineTest, isBulk, lineOf, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { cpuSplit, gbpsSamples, headlineTest, isBulk, lineOf, lossText, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { LAYOUT_COLOR, layoutOf, layoutsPresent, sortByLayout, type LayoutKind } from './layout.js';
 import { difference, SIGNIFICANCE_TEXT } from './significance.js';
 
 /**
@@ -14,6 +15,8 @@ export interface ChartSpec {
   id: string;
   title: string;
   caption: string;
+  /** Bars coloured by layout: the layouts to name in the figure's legend. */
+  layouts?: LayoutKind[];
   /** Height in px for a layout (widths are fixed: WIDTHS). */
   height(layout: Layout): number;
   option(layout: Layout): EChartsOption;
@@ -128,15 +131,18 @@ export interface BarPoint {
 }
 
 /** Grouped horizontal bars with labels and optional 95% whiskers: one series per group member. */
-export function groupedBars(input: { id: string; title: string; caption: string; axis: string; categories: string[]; series: Array<{ name: string; points: Array<BarPoint | undefined> }>; log?: boolean; colors?: string[] }): ChartSpec {
+export function groupedBars(input: { id: string; title: string; caption: string; axis: string; categories: string[]; series: Array<{ name: string; points: Array<BarPoint | undefined> }>; log?: boolean; colors?: string[]; categoryColors?: string[]; layouts?: LayoutKind[] }): ChartSpec {
   // A series with no point at all (e.g. a test whose every run failed) is left out, not drawn empty.
   const keep = input.series.map((x) => x.points.some(Boolean));
   const spec = { ...input, series: input.series.filter((_, i) => keep[i]), colors: input.colors?.filter((_, i) => keep[i]) };
   const n = spec.series.length;
+  // One series: each bar in its scheme's layout colour (a legend of layouts goes with the figure).
+  const byCategory = n === 1 && spec.categoryColors;
   return {
     id: spec.id,
     title: spec.title,
     caption: spec.caption,
+    ...(byCategory && spec.layouts ? { layouts: spec.layouts } : {}),
     height: (l) => barHeight(spec.categories.length, n, l),
     option: (l) => ({
       ...frame(l, spec.series.map((x) => x.name), spec.categories),
@@ -144,7 +150,7 @@ export function groupedBars(input: { id: string; title: string; caption: string;
       xAxis: spec.log ? valueAxis(spec.axis, l, { type: 'log', logBase: 10 }) : valueAxis(spec.axis, l, { min: 0 }),
       yAxis: categoryAxis(spec.categories, l),
       series: [
-        ...spec.series.map((x) => ({ type: 'bar' as const, name: x.name, ...BARS, data: x.points.map((p) => p?.value ?? null) })),
+        ...spec.series.map((x) => ({ type: 'bar' as const, name: x.name, ...BARS, data: x.points.map((p, k) => (p === undefined ? null : byCategory ? { value: p.value, itemStyle: { color: spec.categoryColors![k] } } : p.value)) })),
         ...spec.series.map((x, i) =>
           annotations(
             x.points.flatMap((p, k) => (p ? [{ k, value: p.value, lo: p.lo, hi: p.hi, text: l === 'narrow' ? (p.narrowText ?? p.text) : p.text }] : [])),
@@ -161,20 +167,23 @@ export function groupedBars(input: { id: string; title: string; caption: string;
 /** Throughput per scheme for one placement: TCP tests as grouped bars, 95% CI whiskers, % of host. */
 export function throughputChart(model: ReportModel, placement: Placement): ChartSpec | undefined {
   const ids = testIds(model.result, (t) => isBulk(t) && t.protocol === 'tcp' && t.placement === placement);
-  const rows = model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.gbps !== undefined));
+  const head = headlineTest(model.result, placement)!;
+  const rows = sortByLayout(model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.gbps !== undefined)), (s) => lineOf(s, head)?.gbps);
   if (!ids.length || !rows.length) return undefined;
   return groupedBars({
     id: `throughput-${placement}`,
     title: `Throughput, ${placement}-host`,
-    caption: `Median Gbit/s of each TCP test with its 95% confidence interval (whiskers), and the share of the host baseline's figure in the same run.`,
+    caption: `Median Gbit/s of each TCP test with the median's own interval (whiskers: order statistics, 95% from 6 runs, min–max below), and the share of the host baseline's figure in the same run${placement === 'same' ? ' (the same-host baseline is loopback: host → itself)' : ''}. Grouped by layout, fastest first; † marks a stand-in.`,
     axis: 'Gbit/s',
-    categories: rows.map((s) => s.rec.name),
+    categories: rows.map((s) => s.label),
+    categoryColors: rows.map((s) => LAYOUT_COLOR[layoutOf(s)]),
+    layouts: layoutsPresent(rows),
     series: ids.map((id) => ({
       name: testTitle(specOf(model.result, id), id).replace(/, (cross|same)-host$/, ''),
       points: rows.map((s) => {
         const t = lineOf(s, id);
         if (t?.gbps === undefined) return undefined;
-        const ci = t.ci95 && t.runs - t.failedRuns > 1 ? { lo: Math.max(0, t.ci95[0]), hi: t.ci95[1] } : {};
+        const ci = t.medianCi && t.runs - t.failedRuns > 1 ? { lo: Math.max(0, t.medianCi[0]), hi: t.medianCi[1] } : {};
         const share = t.vsHost !== undefined && !s.baseline ? ` · ${Math.round(t.vsHost * 100)}%` : '';
         return { value: t.gbps, ...ci, text: `${t.gbps.toFixed(1)}${share}`, narrowText: t.gbps.toFixed(1) };
       }),
@@ -186,7 +195,7 @@ export function throughputChart(model: ReportModel, placement: Placement): Chart
 export function vsHostChart(model: ReportModel): ChartSpec | undefined {
   const host = model.host;
   const ids = model.placements.map((p) => headlineTest(model.result, p)).filter((x): x is string => !!x);
-  const rows = model.measured.filter((s) => !s.baseline && ids.some((id) => lineOf(s, id)?.vsHost !== undefined));
+  const rows = sortByLayout(model.measured.filter((s) => !s.baseline && ids.some((id) => lineOf(s, id)?.vsHost !== undefined)), (s) => lineOf(s, ids[0])?.vsHost);
   if (!host || !rows.length) return undefined;
   const sig = (s: SchemeView, id: string) => {
     const a = gbpsSamples(testOf(host, id));
@@ -197,13 +206,13 @@ export function vsHostChart(model: ReportModel): ChartSpec | undefined {
   return {
     id: 'vs-host',
     title: 'Against the host network',
-    caption: `TCP (1 stream) throughput as a percentage of the host baseline (the dashed line at 100%), with its 95% interval. Filled bars differ significantly from the host (${SIGNIFICANCE_TEXT}); dashed outlines do not (n.s.).`,
+    caption: `TCP (1 stream) throughput as a percentage of the host baseline (the dashed line at 100%), with its 95% interval; same-host against loopback (host → itself). Solid bars differ significantly from the host (${SIGNIFICANCE_TEXT}); hatched bars do not (n.s.). Grouped by layout; † marks a stand-in.`,
     height: (l) => barHeight(rows.length, ids.length, l),
     option: (l) => ({
-      ...frame(l, names, rows.map((s) => s.rec.name)),
+      ...frame(l, names, rows.map((s) => s.label)),
       color: PAIR,
       xAxis: valueAxis('% of host', l, { min: 0, splitNumber: l !== 'narrow' ? 6 : 3, axisLabel: { color: MUTED, fontSize: font(l), formatter: '{value}%' } }),
-      yAxis: categoryAxis(rows.map((s) => s.rec.name), l),
+      yAxis: categoryAxis(rows.map((s) => s.label), l),
       series: [
         ...ids.map((id, i) => ({
           type: 'bar' as const,
@@ -213,7 +222,8 @@ export function vsHostChart(model: ReportModel): ChartSpec | undefined {
             const v = lineOf(s, id)?.vsHost;
             if (v === undefined) return null;
             const color = PAIR[i % PAIR.length];
-            return { value: v * 100, itemStyle: sig(s, id)?.significant ? { color } : { color: 'rgba(255,255,255,0)', borderColor: color, borderWidth: 1.5, borderType: 'dashed' as const } };
+            // Not significant: filled with a hatch of the same colour (a marker, not an empty outline).
+            return { value: v * 100, itemStyle: sig(s, id)?.significant ? { color } : { color, opacity: 0.55, decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [3, 4], rotation: -Math.PI / 4, color: 'rgba(255,255,255,0.85)' } } };
           }),
           markLine:
             i === 0
@@ -243,7 +253,7 @@ export function vsHostChart(model: ReportModel): ChartSpec | undefined {
 export function cpuChart(model: ReportModel, placement: Placement): ChartSpec | undefined {
   const id = headlineTest(model.result, placement);
   if (!id) return undefined;
-  const rows = model.measured.filter((s) => cpuSplit(testOf(s, id)));
+  const rows = sortByLayout(model.measured.filter((s) => cpuSplit(testOf(s, id))), (s) => cpuSplit(testOf(s, id))?.total, false);
   if (!rows.length) return undefined;
   const parts = ['softirq', 'system', 'user', 'irq'] as const;
   const colors = { softirq: '#DC2626', system: '#F59E0B', user: '#2563EB', irq: '#7C3AED' };
@@ -253,9 +263,9 @@ export function cpuChart(model: ReportModel, placement: Placement): ChartSpec | 
     caption: `System-wide CPU-seconds spent per Gbit moved in ${testTitle(specOf(model.result, id), id)}, median over runs, split by where the time went. Packet processing in the kernel lands mostly in softirq.`,
     height: (l) => barHeight(rows.length, 1, l) + 10,
     option: (l) => ({
-      ...frame(l, [...parts], rows.map((s) => s.rec.name)),
+      ...frame(l, [...parts], rows.map((s) => s.label)),
       xAxis: valueAxis('CPU-seconds per Gbit', l),
-      yAxis: categoryAxis(rows.map((s) => s.rec.name), l),
+      yAxis: categoryAxis(rows.map((s) => s.label), l),
       series: parts.map((part, i) => ({
         type: 'bar' as const,
         name: part,
@@ -275,24 +285,29 @@ export function cpuChart(model: ReportModel, placement: Placement): ChartSpec | 
 /** UDP loss at the run's send rate, per scheme and placement. */
 export function udpLossChart(model: ReportModel): ChartSpec | undefined {
   const ids = testIds(model.result, (t) => isBulk(t) && t.protocol === 'udp' && !t.length);
-  const rows = model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.lossPercent !== undefined));
+  const rows = sortByLayout(model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.lossPercent !== undefined)), (s) => lineOf(s, ids[0])?.lossPercent, false);
   if (!ids.length || !rows.length) return undefined;
   const names = ids.map((id) => `${specOf(model.result, id)?.placement ?? id}-host`);
+  const single = ids.length === 1;
   return {
     id: 'udp-loss',
     title: `UDP loss at ${model.result.options.udpRate}bit/s`,
-    caption: 'Median share of UDP datagrams lost at the fixed send rate (iperf3 -u -b). Loss at a rate the path cannot carry measures where the receiver or the path saturates.',
+    caption: 'Median share of UDP datagrams lost at the fixed send rate (iperf3 -u -b). Loss at a rate the path cannot carry measures where the receiver or the path saturates. Grouped by layout, least loss first.',
+    ...(ids.length === 1 ? { layouts: layoutsPresent(rows) } : {}),
     height: (l) => barHeight(rows.length, ids.length, l),
     option: (l) => ({
-      ...frame(l, names, rows.map((s) => s.rec.name)),
+      ...frame(l, names, rows.map((s) => s.label)),
       xAxis: valueAxis('% of datagrams lost', l, { min: 0 }),
-      yAxis: categoryAxis(rows.map((s) => s.rec.name), l),
+      yAxis: categoryAxis(rows.map((s) => s.label), l),
       series: ids.map((id, i) => ({
         type: 'bar' as const,
         name: names[i],
         ...BARS,
-        data: rows.map((s) => lineOf(s, id)?.lossPercent ?? null),
-        label: { show: true, position: 'right' as const, fontSize: font(l) - 1, color: INK, formatter: (p: { value: unknown }) => (typeof p.value === 'number' ? `${p.value.toFixed(p.value < 10 ? 1 : 0)}%` : '') },
+        data: rows.map((s) => {
+          const v = lineOf(s, id)?.lossPercent;
+          return v === undefined ? null : single ? { value: v, itemStyle: { color: LAYOUT_COLOR[layoutOf(s)] } } : v;
+        }),
+        label: { show: true, position: 'right' as const, fontSize: font(l) - 1, color: INK, formatter: (p: { value: unknown }) => (typeof p.value === 'number' ? lossText(p.value) : '') },
       })),
     }),
   };

@@ -1,5 +1,5 @@
 import { groupedBars, LAYOUTS, WIDTHS, type ChartSpec } from './charts.js';
-import { compareCsvRows, deltaText, renderCompareMarkdown, type Comparison } from './compare.js';
+import { changeSummary, compareCsvRows, deltaText, renderCompareMarkdown, type Comparison } from './compare.js';
 import { toCsv } from './csv.js';
 import { dataUrl, esc } from './escape.js';
 import { pageHead } from './html-style.js';
@@ -17,7 +17,7 @@ function charts(c: Comparison): ChartSpec[] {
     return groupedBars({
       id: `compare-${test.replace(/[^a-z0-9]+/gi, '-')}`,
       title: `${test}: throughput per run`,
-      caption: `Median Gbit/s with the 95% confidence interval, one bar per run (${c.runs.map((r) => `${r.key} = ${r.source}`).join(', ')}).`,
+      caption: `Median with its interval (order statistics), one bar per run (${c.runs.map((r) => `${r.key} = ${r.source}`).join(', ')}).`,
       axis: 'Gbit/s',
       categories: rows.map((r) => r.scheme),
       series: c.runs.map((run, i) => ({
@@ -40,7 +40,7 @@ export function renderCompareHtml(c: Comparison): string {
   const head = `<tr><th>scheme</th><th>test</th>${c.runs.map((r) => `<th class="num">${esc(r.key)} Gbit/s</th>`).join('')}${c.runs.slice(1).map((r) => `<th>${esc(r.key)} vs ${esc(c.runs[0].key)}</th>`).join('')}${c.runs.map((r) => `<th class="num">${esc(r.key)} % host</th>`).join('')}</tr>`;
   const rows = c.rows
     .map((row) => {
-      const vals = row.cells.map((x) => `<td class="num">${x?.median === undefined ? '–' : `${x.median.toFixed(2)}${x.ci95 && x.n > 1 ? ` <span class="ns">± ${((x.ci95[1] - x.ci95[0]) / 2).toFixed(2)}</span>` : ''}`}</td>`);
+      const vals = row.cells.map((x) => `<td class="num">${x?.median === undefined ? '–' : `${x.median.toFixed(2)}${x.ci95 && x.n > 1 ? ` <span class="ns">[${x.ci95[0].toFixed(2)}–${x.ci95[1].toFixed(2)}]</span>` : ''}${x.unit ? ` ${x.unit}` : ''}`}</td>`);
       const deltas = row.cells.slice(1).map((x) => {
         const t = x?.delta?.test;
         const cls = !t || t.p === undefined ? '' : !t.significant ? 'ns' : x!.delta!.ratio < 1 ? 'sig-bad' : 'sig-good';
@@ -63,7 +63,7 @@ export function renderCompareHtml(c: Comparison): string {
 ${diffs}
 <section id="changes"><h2>Changes against ${esc(c.runs[0].key)}</h2>
 <div class="tablewrap"><table><thead>${head}</thead><tbody>${rows}</tbody></table></div>
-<p class="sub">Median ± half-width of the 95% CI. Each change is against run ${esc(c.runs[0].key)}, with the 95% confidence interval of the difference; n.s. means not significant by ${esc(SIGNIFICANCE_TEXT)}.</p></section>
+<p class="sub">${esc(changeSummary(c))} Median [its interval: order statistics]. Each change is against run ${esc(c.runs[0].key)}, with the 95% confidence interval of the difference; n.s. means not significant by ${esc(SIGNIFICANCE_TEXT)}.</p></section>
 ${figs ? `<section id="charts"><h2>Charts</h2><div class="charts">${figs}</div></section>` : ''}
 <section id="raw"><h2>Raw data</h2><div class="downloads"><a download="compare.csv" href="${dataUrl('text/csv', toCsv(csv.header, csv.rows))}">compare.csv</a><a download="compare.md" href="${dataUrl('text/markdown', md)}">compare.md</a></div></section>
 </main></body></html>

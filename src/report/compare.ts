@@ -2,7 +2,9 @@ import { basename, dirname } from 'node:path';
 import Table from 'cli-table3';
 import type { ResultFile, TestRecord } from '../result/types.js';
 import { mdCell } from './escape.js';
-import { fmt, gbpsSamples, samples, signedPct } from './figures.js';
+import { mainMetric } from '../result/derive.js';
+import { summarize } from '../stats/stats.js';
+import { fmt, samples, signedPct } from './figures.js';
 import { difference, pText, SIGNIFICANCE_TEXT, type Difference } from './significance.js';
 
 /**
@@ -21,15 +23,26 @@ export interface CompareRun {
 }
 
 export interface Cell {
+  /** The test's main figure (mainMetric: Gbit/s, or a latency in µs) and which way is better. */
+  metric: string;
+  higherIsBetter: boolean;
   median?: number;
+  /** The median's own interval (order statistics; see Summary.medianCi). */
   ci95?: [number, number];
   n: number;
   vsHost?: number;
   cpu?: number;
   loss?: number;
+  /** TCP: median retransmits per run. */
+  retransmits?: number;
   /** Against the reference run (absent for the reference itself). */
   delta?: { ratio: number; test?: Difference; relCi?: [number, number] };
   cpuDelta?: { ratio: number; test?: Difference };
+  /** A latency test's figure (µs, lower is better); absent: Gbit/s. */
+  unit?: 'µs';
+  /** Loss (percentage points) and retransmits per run against the reference's medians. */
+  lossDelta?: number;
+  retransmitsDelta?: number;
 }
 
 export interface CompareRow {
@@ -54,18 +67,35 @@ export function runSource(file: string): string {
   return basename(file) === 'result.json' ? basename(dirname(file)) || file : basename(file).replace(/\.json$/, '');
 }
 
+
 function cellOf(t: TestRecord | undefined, ref: TestRecord | undefined): Cell | undefined {
   if (!t) return undefined;
-  const g = gbpsSamples(t);
-  const cell: Cell = { median: t.summary?.gbps.median, ci95: t.summary?.gbps.ci95, n: g.length, vsHost: t.vsHost?.value, cpu: t.summary?.cpuSecondsPerGbit?.median, loss: t.summary?.lossPercent?.median };
+  const m = mainMetric(t);
+  const g = samples(t, m.pick);
+  const sum = g.length ? summarize(g) : undefined;
+  const cell: Cell = {
+    metric: m.metric,
+    higherIsBetter: m.higherIsBetter,
+    median: sum?.median,
+    ci95: sum?.medianCi,
+    n: g.length,
+    vsHost: t.vsHost?.value,
+    cpu: t.summary?.cpuSecondsPerGbit?.median,
+    loss: t.summary?.lossPercent?.median,
+    retransmits: t.summary?.retransmits?.median,
+  };
   if (ref && ref !== t) {
-    const a = gbpsSamples(ref);
-    const am = ref.summary?.gbps.median;
+    const a = samples(ref, m.pick);
+    const am = a.length ? summarize(a).median : undefined;
     if (a.length && g.length && am && cell.median !== undefined) {
       const w = difference(a, g);
       const mean = a.reduce((s, x) => s + x, 0) / a.length;
       cell.delta = { ratio: cell.median / am, test: w, relCi: w.p === undefined ? undefined : [w.ci95[0] / mean, w.ci95[1] / mean] };
     }
+    const rl = ref.summary?.lossPercent?.median;
+    if (rl !== undefined && cell.loss !== undefined) cell.lossDelta = cell.loss - rl;
+    const rr = ref.summary?.retransmits?.median;
+    if (rr !== undefined && cell.retransmits !== undefined) cell.retransmitsDelta = cell.retransmits - rr;
     const ca = samples(ref, (r) => r.cpuSecondsPerGbit);
     const cb = samples(t, (r) => r.cpuSecondsPerGbit);
     const rc = ref.summary?.cpuSecondsPerGbit?.median;
@@ -131,7 +161,13 @@ export function deltaText(d: Cell['delta']): string {
   return `${signedPct(d.ratio - 1)} (CI ${signedPct(Math.max(-1, d.relCi![0]))} to ${signedPct(Math.max(-1, d.relCi![1]))}, ${p})`;
 }
 
-const gbps = (c: Cell | undefined) => (c?.median === undefined ? '–' : `${fmt(c.median)}${c.ci95 && c.n > 1 ? ` ± ${fmt((c.ci95[1] - c.ci95[0]) / 2)}` : ''}`);
+/** The median with its own interval, in the figure's unit ("9.41 [9.30–9.52]", "41.2 µs [40.1–43.0]"). */
+const gbps = (c: Cell | undefined) => {
+  if (c?.median === undefined) return '–';
+  const d = c.metric === 'gbps' ? 2 : 1;
+  const unit = c.metric === 'gbps' ? '' : ` ${UNIT[c.metric] ?? ''}`.trimEnd();
+  return `${fmt(c.median, d)}${unit}${c.ci95 && c.n > 1 ? ` [${fmt(c.ci95[0], d)}–${fmt(c.ci95[1], d)}]` : ''}`;
+};
 
 /** Header lines shared by the terminal and Markdown views. */
 function runLines(c: Comparison): string[] {
@@ -145,29 +181,33 @@ function diffLines(c: Comparison): string[] {
 export function renderCompareTable(c: Comparison): string {
   const others = c.runs.slice(1);
   const table = new Table({
-    head: ['scheme', 'test', ...c.runs.map((r) => `${r.key} Gbit/s`), ...others.map((r) => `${r.key} vs ${c.runs[0].key}`), ...c.runs.map((r) => `${r.key} % host`)],
+    head: ['scheme', 'test', ...c.runs.map((r) => `${r.key} median [interval]`), ...others.map((r) => `${r.key} vs ${c.runs[0].key}`), ...others.map((r) => `${r.key} − ${c.runs[0].key}, 95% CI`), ...others.map((r) => `${r.key} loss/retr vs ${c.runs[0].key}`), ...c.runs.map((r) => `${r.key} % host`)],
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   for (const row of c.rows) {
-    table.push([row.scheme, row.test, ...row.cells.map(gbps), ...row.cells.slice(1).map((x) => deltaText(x?.delta)), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
+    const rest = row.cells.slice(1);
+    table.push([row.scheme, row.test, ...row.cells.map(gbps), ...rest.map((x) => deltaText(x?.delta)), ...rest.map(diffCiText), ...rest.map(otherDeltaText), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
   }
   const warn = c.differences.length ? `\nenvironments differ — changes may come from the machine, not the network:\n${diffLines(c).map((l) => `  ${l}`).join('\n')}\n` : '\nenvironments match (kernel, CPU, tools, knobs, topology)\n';
-  return `${runLines(c).join('\n')}\n${table.toString()}\nmedian ± 95% CI half-width; change against ${c.runs[0].key} with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}${warn}`;
+  return `${runLines(c).join('\n')}\n${changeSummary(c)}\n${table.toString()}\nGbit/s unless a unit is given; median [its interval: order statistics]; change against ${c.runs[0].key} with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}; same-host % host is against loopback (host → itself)${warn}`;
 }
 
 export function renderCompareMarkdown(c: Comparison): string {
-  const head = ['scheme', 'test', ...c.runs.map((r) => `${r.key} Gbit/s`), ...c.runs.slice(1).map((r) => `${r.key} vs ${c.runs[0].key}`), ...c.runs.map((r) => `${r.key} % of host`)];
-  const rows = c.rows.map((row) => [mdCell(row.scheme), mdCell(row.test), ...row.cells.map(gbps), ...row.cells.slice(1).map((x) => deltaText(x?.delta)), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
+  const others = c.runs.slice(1);
+  const head = ['scheme', 'test', ...c.runs.map((r) => `${r.key} median [interval]`), ...others.map((r) => `${r.key} vs ${c.runs[0].key}`), ...others.map((r) => `${r.key} − ${c.runs[0].key}, 95% CI`), ...others.map((r) => `${r.key} loss/retr vs ${c.runs[0].key}`), ...c.runs.map((r) => `${r.key} % of host`)];
+  const rows = c.rows.map((row) => [mdCell(row.scheme), mdCell(row.test), ...row.cells.map(gbps), ...row.cells.slice(1).map((x) => deltaText(x?.delta)), ...row.cells.slice(1).map(diffCiText), ...row.cells.slice(1).map(otherDeltaText), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
   const out = [
     '## cnlab compare',
     '',
     ...runLines(c).map((l) => `- ${mdCell(l)}`),
     '',
+    `**${mdCell(changeSummary(c))}**`,
+    '',
     ...(c.differences.length ? ['> **Environments differ** — a change may come from the machine rather than the network:', ...diffLines(c).map((l) => `> - ${mdCell(l)}`), ''] : ['Environments match (kernel, CPU, tools, knobs, topology).', '']),
     [head, head.map((_, i) => (i < 2 ? '---' : '---:')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'),
     '',
-    `Median ± 95% CI half-width. Changes are against ${c.runs[0].key}, with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}.`,
+    `Gbit/s unless a unit is given; median [its interval: order statistics]. Changes are against ${c.runs[0].key}, with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}.`,
     '',
   ];
   return out.join('\n');
@@ -184,4 +224,91 @@ export function compareCsvRows(c: Comparison): { header: string[]; rows: Array<A
     }),
   );
   return { header, rows };
+}
+
+const UNIT: Record<string, string> = { gbps: 'Gbit/s', p50Us: 'µs', latencyUs: 'µs', maxRateMbps: 'Mbit/s' };
+
+/** "−3.01 to −2.89 Gbit/s": the 95% CI of the difference (this run − reference) in the figure's unit. */
+export function diffCiText(x: Cell | undefined): string {
+  const t = x?.delta?.test;
+  if (!t || t.p === undefined) return '–';
+  const d = x!.metric === 'gbps' ? 2 : 1;
+  const v = (n: number) => `${n < 0 ? '−' : ''}${Math.abs(n).toFixed(d)}`;
+  return `${v(t.ci95[0])} to ${v(t.ci95[1])} ${UNIT[x!.metric] ?? ''}`.trimEnd();
+}
+
+/** Loss and retransmit changes against the reference: "loss +1.2 pp, retr +340". */
+export function otherDeltaText(x: Cell | undefined): string {
+  if (!x) return '–';
+  const parts: string[] = [];
+  if (x.lossDelta !== undefined) parts.push(`loss ${x.lossDelta >= 0 ? '+' : '−'}${Math.abs(x.lossDelta).toFixed(2)} pp`);
+  if (x.retransmitsDelta !== undefined) parts.push(`retr ${x.retransmitsDelta >= 0 ? '+' : '−'}${Math.abs(Math.round(x.retransmitsDelta))}`);
+  return parts.join(', ') || '–';
+}
+
+export interface Change {
+  scheme: string;
+  test: string;
+  /** The run's key ("B"). */
+  run: string;
+  /** Relative change of the main figure, signed so that negative is worse. */
+  worse: number;
+  text: string;
+}
+
+/** Whether a cell's change is significant and, signed so that negative is worse, how large. */
+function judged(x: Cell | undefined): { significant: boolean; worse: number } | undefined {
+  const d = x?.delta;
+  if (!d || !d.test || d.test.p === undefined) return undefined;
+  const rel = d.ratio - 1;
+  return { significant: d.test.significant, worse: x!.higherIsBetter ? rel : -rel };
+}
+
+/**
+ * Every significant change of a run against the reference, worst first. `--fail-if-worse PCT`
+ * fails on those whose main figure got worse by more than PCT percent (throughput down, latency up),
+ * with a significant difference (the change's own test, p < 0.05).
+ */
+export function significantChanges(c: Comparison): { worse: Change[]; better: Change[]; unchanged: number; untested: number } {
+  const worse: Change[] = [];
+  const better: Change[] = [];
+  let unchanged = 0;
+  let untested = 0;
+  for (const row of c.rows) {
+    row.cells.slice(1).forEach((x, i) => {
+      const j = judged(x);
+      if (!j) {
+        if (x) untested++;
+        return;
+      }
+      if (!j.significant) {
+        unchanged++;
+        return;
+      }
+      const change = { scheme: row.scheme, test: row.test, run: c.runs[i + 1].key, worse: j.worse, text: `${row.scheme} ${row.test} ${signedPct(x!.delta!.ratio - 1)} (${pText(x!.delta!.test)})` };
+      (j.worse < 0 ? worse : better).push(change);
+    });
+  }
+  worse.sort((a, b) => a.worse - b.worse);
+  better.sort((a, b) => b.worse - a.worse);
+  return { worse, better, unchanged, untested };
+}
+
+/** The regressions beyond `pct` percent (see significantChanges). */
+export function regressions(c: Comparison, pct: number): Change[] {
+  return significantChanges(c).worse.filter((x) => -x.worse * 100 > pct);
+}
+
+/** One line: what changed against the reference. */
+export function changeSummary(c: Comparison): string {
+  const s = significantChanges(c);
+  const list = (xs: Change[]) => xs.slice(0, 3).map((x) => (c.runs.length > 2 ? `${x.run}: ${x.text}` : x.text)).join(', ') + (xs.length > 3 ? ` and ${xs.length - 3} more` : '');
+  const others = c.runs.slice(1).map((r) => r.key).join(', ');
+  const parts = [
+    s.worse.length ? `${s.worse.length} significantly worse (${list(s.worse)})` : 'nothing significantly worse',
+    s.better.length ? `${s.better.length} significantly better (${list(s.better)})` : 'nothing significantly better',
+    `${s.unchanged} not significantly different`,
+    ...(s.untested ? [`${s.untested} untested (too few runs)`] : []),
+  ];
+  return `${others} against ${c.runs[0].key}: ${parts.join('; ')}.`;
 }

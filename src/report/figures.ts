@@ -1,6 +1,8 @@
 import { median } from 'simple-statistics';
 import type { Placement, ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
+import type { StandIn } from '../plan/types.js';
 import { packetPath, type PacketPath } from './path.js';
+import { markedName, standInOf } from './stand-in.js';
 import { summarizeResult, type SchemeLine, type TestLine } from './summary.js';
 
 /**
@@ -17,6 +19,10 @@ export interface SchemeView {
   baseline: boolean;
   /** Colour used for this scheme in every chart. */
   color: string;
+  /** What stands in for the product here (stand-in.ts), when something does. */
+  standIn?: StandIn;
+  /** The name every report shows: with STAND_IN_MARK for a stand-in. */
+  label: string;
 }
 
 export interface ReportModel {
@@ -37,7 +43,7 @@ export function buildModel(result: ResultFile): ReportModel {
   let k = 0;
   const schemes = result.schemes.map((rec, i) => {
     const baseline = rec.attach === 'none';
-    return { rec, line: lines[i], path: packetPath(rec, result.topology), baseline, color: baseline ? BASELINE_COLOR : PALETTE[k++ % PALETTE.length] };
+    return { rec, line: lines[i], path: packetPath(rec, result.topology), baseline, color: baseline ? BASELINE_COLOR : PALETTE[k++ % PALETTE.length], standIn: standInOf(rec), label: markedName(rec) };
   });
   const measured = schemes.filter((s) => s.rec.status === 'ok' && s.line.tests.some((t) => t.gbps !== undefined));
   const ok = schemes.filter((s) => s.baseline && s.rec.status === 'ok');
@@ -75,11 +81,34 @@ export function headlineTest(result: ResultFile, placement: Placement): string |
   return (one.find((t) => t.pin !== true) ?? one[0] ?? specs[0])?.id;
 }
 
-/** The latency test of a placement: sockperf ping-pong without load that has figures, TCP first. */
+/**
+ * The latency test of a placement: sockperf ping-pong without load that has figures (TCP first),
+ * else the quick run's qperf latency test (udp-lat: half the round trip, one mean per run).
+ */
 export function latencyTest(result: ResultFile, placement: Placement): string | undefined {
-  const measured = (id: string) => result.schemes.some((s) => s.tests.some((t) => t.id === id && t.latencySummary?.p50Us));
+  const measured = (id: string) => result.schemes.some((s) => s.tests.some((t) => t.id === id && latencyFigure(t) !== undefined));
   const ids = testIds(result, (t) => t.kind === 'sockperf' && !t.underLoad && t.placement === placement).filter(measured);
-  return ids.find((id) => specOf(result, id)?.protocol === 'tcp') ?? ids[0];
+  const sock = ids.find((id) => specOf(result, id)?.protocol === 'tcp') ?? ids[0];
+  if (sock) return sock;
+  return testIds(result, (t) => t.kind === 'qperf' && !t.sweep && /_lat$/.test(t.qperfTest ?? '') && t.placement === placement).filter(measured)[0];
+}
+
+/** How a latency test's main figure reads: sockperf's p50 round trip, or qperf's half round trip. */
+export interface LatencyFigure {
+  /** The median over runs, µs. */
+  median: number;
+  /** Per run, µs. */
+  pick(r: RunRecord): number | undefined;
+  /** "p50 round trip" or "½ round trip (qperf mean)". */
+  what: string;
+  short: string;
+}
+
+export function latencyFigure(t: TestRecord | undefined): LatencyFigure | undefined {
+  const l = t?.latencySummary;
+  if (l?.p50Us) return { median: l.p50Us.median, pick: (r) => r.latency?.p50Us, what: 'p50 round trip', short: 'p50 RTT' };
+  if (l?.latencyUs) return { median: l.latencyUs.median, pick: (r) => r.latencyUs, what: 'half round trip (qperf, mean of each run)', short: '½ RTT' };
+  return undefined;
 }
 
 /** Per-run values of the runs that succeeded. */
@@ -95,21 +124,31 @@ export interface CpuSplit {
   system: number;
   softirq: number;
   irq: number;
-  /** user + system + softirq + irq */
+  /** user + system + softirq + irq: the median of the runs' busy CPU-seconds per Gbit (the table's figure). */
   total: number;
   runs: number;
 }
 
-/** CPU-seconds per Gbit moved, split by where it went: the median over runs of each part. */
+/**
+ * CPU-seconds per Gbit moved, split by where it went. One aggregation everywhere (issue 16): the
+ * total is the median over runs of each run's busy CPU per Gbit — the table's figure — and the
+ * parts are that total shared out as the median run splits it (the mean of the two middle runs'
+ * shares for an even count). So the chart's stacked bar ends exactly at the table's figure.
+ */
 export function cpuSplit(t: TestRecord | undefined): CpuSplit | undefined {
   const runs = (t?.runs ?? []).filter((r) => r.ok && r.cpu && r.bytes && r.bytes > 0);
   if (!runs.length) return undefined;
-  const per = (pick: (r: RunRecord) => number) => median(runs.map((r) => pick(r) / ((r.bytes! * 8) / 1e9)));
-  const user = per((r) => r.cpu!.user);
-  const system = per((r) => r.cpu!.system);
-  const softirq = per((r) => r.cpu!.softirq);
-  const irq = per((r) => r.cpu!.irq);
-  return { user, system, softirq, irq, total: user + system + softirq + irq, runs: runs.length };
+  const perGbit = (r: RunRecord) => r.cpu!.busy / ((r.bytes! * 8) / 1e9);
+  const sorted = [...runs].sort((a, b) => perGbit(a) - perGbit(b));
+  const n = sorted.length;
+  const middle = n % 2 ? [sorted[(n - 1) / 2]] : [sorted[n / 2 - 1], sorted[n / 2]];
+  const total = median(runs.map(perGbit));
+  const share = (pick: (r: RunRecord) => number) => (middle.reduce((sum, r) => sum + (r.cpu!.busy > 0 ? pick(r) / r.cpu!.busy : 0), 0) / middle.length) * total;
+  const user = share((r) => r.cpu!.user);
+  const system = share((r) => r.cpu!.system);
+  const softirq = share((r) => r.cpu!.softirq);
+  const irq = share((r) => r.cpu!.irq);
+  return { user, system, softirq, irq, total, runs: n };
 }
 
 /** Bytes as 64 B, 1 KiB, 64 KiB. */
@@ -151,3 +190,8 @@ export const fmt = (v: number | undefined, digits = 2): string => (v === undefin
 export const pct = (v: number | undefined, digits = 0): string => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`);
 /** A signed percentage: +7%, −23%. */
 export const signedPct = (v: number, digits = 0): string => `${v >= 0 ? '+' : '−'}${Math.abs(v * 100).toFixed(digits)}%`;
+
+/** Loss: one rounding rule in every report — one decimal, two below 1%. */
+export function lossText(v: number): string {
+  return `${v.toFixed(v < 1 ? 2 : 1)}%`;
+}

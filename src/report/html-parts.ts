@@ -1,6 +1,10 @@
 import type { ResultFile } from '../result/types.js';
 import { esc, slug } from './escape.js';
-import { fmt, headlineTest, isBulk, knobsText, latencyTest, lineOf, pct, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { SAME_HOST_SHORT } from './baseline.js';
+import { fmt, headlineTest, isBulk, knobsText, latencyFigure, latencyTest, lineOf, lossText, pct, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { headlineHtml, verdictTable } from './html-verdict.js';
+import { latencyGrade, lossGrade, ratioGrade } from './layout.js';
+import { STAND_IN_LEGEND, STAND_IN_MARK, standInOf } from './stand-in.js';
 import { SIGNIFICANCE_TEXT } from './significance.js';
 import { FABRIC_SHORT, FABRIC_TEXT, type Hop } from './path.js';
 import type { Cost, Verdicts } from './verdicts.js';
@@ -25,53 +29,71 @@ function vsHostCell(s: SchemeView, id: string, costs: Cost[]): string {
   if (s.baseline || t?.vsHost === undefined) return '<td class="num">–</td>';
   const c = costs.find((x) => x.scheme === s.rec.name && x.testId === id);
   const p = c?.test?.p;
-  const cls = p === undefined ? '' : !c!.significant ? 'ns' : t.vsHost < 1 ? 'sig-bad' : 'sig-good';
-  const note = p === undefined ? '' : c!.significant ? '' : ' ≈';
+  const ns = p !== undefined && !c!.significant;
   const title = p === undefined ? 'too few runs to test' : c!.significant ? `significant (p = ${p.toPrecision(2)})` : `not significant (p = ${p.toPrecision(2)})`;
-  return `<td class="num ${cls}" title="${esc(title)}">${pct(t.vsHost)}${note}</td>`;
+  return `<td class="num g${ratioGrade(t.vsHost)}" title="${esc(title)}">${ns ? '≈ ' : ''}${pct(t.vsHost)}</td>`;
 }
 
 function gbpsCell(s: SchemeView, id: string | undefined): string {
   const t = id ? lineOf(s, id) : undefined;
   if (!t) return '<td class="num">–</td>';
   if (t.gbps === undefined) return `<td class="num">${t.failedRuns ? 'failed' : '–'}</td>`;
-  const ci = t.ci95 && t.runs - t.failedRuns > 1 ? ` <span class="ns">± ${fmt((t.ci95[1] - t.ci95[0]) / 2, 2)}</span>` : '';
+  const ci = t.medianCi && t.runs - t.failedRuns > 1 ? ` <span class="ns">[${fmt(t.medianCi[0], 2)}–${fmt(t.medianCi[1], 2)}]</span>` : '';
   return `<td class="num">${fmt(t.gbps)}${ci}</td>`;
 }
 
-/** One row per scheme: family, MTU, the headline figures per placement, UDP loss, CPU per Gbit. */
+function latencyCell(s: SchemeView, id: string, host: SchemeView | undefined): string {
+  const t = testOf(s, id);
+  const f = latencyFigure(t);
+  if (!f) return `<td class="num">${t?.runs.some((x) => !x.ok) ? 'failed' : '–'}</td>`;
+  const h = host && !s.baseline ? latencyFigure(testOf(host, id))?.median : undefined;
+  const ns = !s.baseline && t?.vsHostDiff && t.vsHostDiff.method !== 'none' && !t.vsHostDiff.significant;
+  return `<td class="num${h ? ` g${latencyGrade(f.median / h)}` : ''}">${ns ? '≈ ' : ''}${fmt(f.median, f.median < 100 ? 1 : 0)}</td>`;
+}
+
+/** A scheme's name cell: linked to its card, with the stand-in mark. */
+const nameCell = (s: SchemeView) => `<td><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a>${s.standIn ? `<span class="mark" title="${esc(`stand-in: ${s.standIn.what}`)}">${STAND_IN_MARK}</span>` : ''}</td>`;
+
+/** One row per scheme: family, MTU, the headline figures per placement, UDP loss, latency, CPU per Gbit. */
 export function summaryTable(model: ReportModel, v: Verdicts): string {
   const r = model.result;
   const cols = model.placements.map((p) => ({ p, tcp: headlineTest(r, p), tcp4: testIds(r, (t) => isBulk(t) && t.protocol === 'tcp' && t.placement === p && t.streams > 1)[0], udp: testIds(r, (t) => isBulk(t) && t.protocol === 'udp' && !t.length && t.placement === p)[0], lat: latencyTest(r, p) }));
+  const latWhat = (id: string) => latencyFigure(model.measured.map((s) => testOf(s, id)).find((t) => latencyFigure(t)))?.short ?? 'latency';
   const head = [
     '<th>scheme</th><th>layout</th><th class="num">MTU</th>',
-    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s ± CI</th><th class="num">% of host</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? '<th class="num">RTT p50<br>µs</th>' : ''}`),
+    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s median [interval]</th><th class="num">% of host${c.p === 'same' ? '<br>(loopback)' : ''}</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? `<th class="num">${esc(latWhat(c.lat))}<br>µs</th>` : ''}`),
     `<th class="num">CPU-s<br>per Gbit</th>`,
   ].join('');
-  const rows = model.schemes.map((s) => {
-    if (s.rec.status !== 'ok' || !s.rec.tests.length) {
-      const span = 2 + cols.reduce((n, c) => n + 2 + (c.tcp4 ? 1 : 0) + (c.udp ? 1 : 0) + (c.lat ? 1 : 0), 0);
-      return `<tr class="off"><td><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a></td><td>${badge(s)}</td><td colspan="${span - 1}">${esc(s.rec.reason ?? 'not measured')}</td></tr>`;
-    }
+  const span = 3 + cols.reduce((n, c) => n + 2 + (c.tcp4 ? 1 : 0) + (c.udp ? 1 : 0) + (c.lat ? 1 : 0), 0) + 1;
+  const measured = model.schemes.filter((s) => s.rec.status === 'ok' && s.rec.tests.length);
+  const rest = model.schemes.filter((s) => !measured.includes(s));
+  const rows = measured.map((s) => {
     const cells = cols.map((c) => {
       const udp = c.udp ? lineOf(s, c.udp) : undefined;
-      return `${gbpsCell(s, c.tcp)}${c.tcp ? vsHostCell(s, c.tcp, v.costs) : '<td class="num">–</td>'}${c.tcp4 ? gbpsCell(s, c.tcp4) : ''}${c.udp ? `<td class="num">${udp?.lossPercent === undefined ? '–' : `${fmt(udp.lossPercent, udp.lossPercent < 10 ? 1 : 0)}%`}</td>` : ''}${c.lat ? `<td class="num">${fmt(testOf(s, c.lat)?.latencySummary?.p50Us?.median, 0)}</td>` : ''}`;
+      return `${gbpsCell(s, c.tcp)}${c.tcp ? vsHostCell(s, c.tcp, v.costs) : '<td class="num">–</td>'}${c.tcp4 ? gbpsCell(s, c.tcp4) : ''}${c.udp ? `<td class="num${udp?.lossPercent === undefined ? '' : ` g${lossGrade(udp.lossPercent)}`}">${udp?.lossPercent === undefined ? '–' : lossText(udp.lossPercent)}${udp?.senderLimited ? ` <span class="ns" title="${esc(`the sender sent ${fmt(udp.sentGbps)} of the ${fmt(udp.offeredGbps)} Gbit/s offered: loss says nothing about the path's capacity`)}">sender-limited</span>` : ''}</td>` : ''}${c.lat ? latencyCell(s, c.lat, model.host) : ''}`;
     });
     const cpuId = cols[0]?.tcp;
     const cpu = cpuId ? lineOf(s, cpuId)?.cpuSecondsPerGbit : undefined;
-    return `<tr><td><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a></td><td>${badge(s)}</td><td class="num">${s.path.workloadMtu ?? '–'}</td>${cells.join('')}<td class="num">${fmt(cpu, 3)}</td></tr>`;
+    return `<tr>${nameCell(s)}<td>${badge(s)}</td><td class="num">${s.path.workloadMtu ?? '–'}</td>${cells.join('')}<td class="num">${fmt(cpu, 3)}</td></tr>`;
   });
-  return `<div class="tablewrap"><table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>
-<p class="sub">Median of ${r.options.repeats} runs × ${r.options.seconds} s with the half-width of the 95% confidence interval of the mean. “% of host” is the ratio to the host baseline in the same run; ≈ marks a difference from the host that is not significant (${esc(SIGNIFICANCE_TEXT)}). CPU per Gbit is for ${esc(cols[0]?.tcp ?? 'the first TCP test')}.</p>`;
+  // Schemes not measured go last, their reason across the whole row.
+  const off = rest.map((s) => `<tr class="off"><td colspan="${span}"><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a> ${badge(s)} <span class="reason">${esc(s.rec.reason ?? 'not measured')}</span></td></tr>`);
+  const standIns = measured.some((s) => s.standIn);
+  const anyNs = rows.some((x) => x.includes('≈ '));
+  return `<div class="tablewrap"><table class="results"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}${off.join('')}</tbody></table></div>
+<p class="sub">Median of ${r.options.repeats} runs × ${r.options.seconds} s with the half-width of the 95% confidence interval of the mean. “% of host” is the ratio to the host baseline in the same run${model.placements.includes('same') ? `; ${esc(SAME_HOST_SHORT)}` : ''}. Colours grade the value itself (green near the host or without loss, red far from it).${anyNs ? ` ≈ marks a difference from the host that is not significant (${esc(SIGNIFICANCE_TEXT)}); the figure beside it is the measured one.` : ''} CPU per Gbit is for ${esc(cols[0]?.tcp ?? 'the first TCP test')}.</p>
+${standIns ? `<p class="legend"><span class="mark">${STAND_IN_MARK}</span> ${esc(STAND_IN_LEGEND.slice(2))}</p>` : ''}`;
 }
 
-export function verdictBlock(v: Verdicts): string {
+export function verdictBlock(model: ReportModel, v: Verdicts): string {
   const list = (items: string[], cls = '') => (items.length ? `<ul class="${cls}">${items.map((t) => `<li>${rich(t)}</li>`).join('')}</ul>` : '');
   const ranks = [...v.rankings, ...v.latency.rankings].map((k) => k.text);
   const ranking = ranks.length ? `<h3>Ranking</h3>${list(ranks)}` : '';
   const recs = v.recommendations.length ? `<h3>Recommendations by constraint</h3>${list(v.recommendations.map((r) => r.text))}` : '';
   const caveats = v.caveats.length ? `<h3>Caveats</h3>${list(v.caveats, 'caveats')}` : '';
-  return `<div class="verdict">${list([...v.headline, ...v.latency.headline])}${ranking}${recs}${caveats}</div>`;
+  const standIns = model.measured.some((s) => s.standIn);
+  return `${headlineHtml(model, v)}<div class="verdict">${verdictTable(model, v)}${standIns ? `<p class="legend"><span class="mark">${STAND_IN_MARK}</span> ${esc(STAND_IN_LEGEND.slice(2))}</p>` : ''}
+<details class="more"><summary>The verdict in words: headline, ranking, recommendations, caveats</summary>${list([...v.headline, ...v.latency.headline])}${ranking}${recs}${caveats}</details></div>`;
 }
 
 export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): string {
@@ -91,7 +113,8 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
   const outliers = r.tests.filter((t) => t.outlierRepeats?.length).map((t) => `${t.id} run ${t.outlierRepeats!.join(', ')}`);
   const warmups = r.tests.filter((t) => t.warmup && !t.warmup.ok).map((t) => `${t.id}: ${t.warmup!.error ?? 'failed'}`);
   const notes = [
-    ...r.notes.map((n) => `note: ${n}`),
+    // A note that only said "stand-in" in words is the banner above when the record carries standIn.
+    ...r.notes.filter((n) => !(r.standIn && standInOf({ notes: [n] }))).map((n) => `note: ${n}`),
     ...(r.status !== 'ok' ? [`${r.status}: ${r.reason ?? 'no reason recorded'}`] : []),
     ...(outliers.length ? [`outlier runs (flagged, still counted): ${outliers.join('; ')}`] : []),
     ...(warmups.length ? [`warm-up failed: ${warmups.join('; ')}`] : []),
@@ -103,8 +126,9 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
   const plan = r.plan
     ? `<details><summary>Plan: ${r.plan.stages.length} stages, ${r.plan.stages.reduce((n, st) => n + st.steps.length, 0)} steps</summary><ol>${r.plan.stages.map((st) => `<li>${esc(st.title)} <span class="ns">(${st.steps.length})</span></li>`).join('')}</ol></details>`
     : '';
-  return `<article class="card" id="scheme-${slug(r.name)}"><header><h3>${esc(r.name)}</h3>${badge(s)}</header>
-<p class="summary">${esc(r.summary)}</p>
+  const standIn = s.standIn ? `<p class="standin"><span class="mark">${STAND_IN_MARK}</span> <b>Stand-in:</b> ${esc(s.standIn.what)} — ${esc(s.standIn.why)}</p>` : '';
+  return `<article class="card" id="scheme-${slug(r.name)}"><header><h3>${esc(s.label)}</h3>${badge(s)}</header>
+<p class="summary">${esc(r.summary)}</p>${standIn}
 <div class="kv">${kv.join('')}</div>
 ${s.path.cross.length ? pathList(s.path.cross, 'cross-host path') : ''}${s.path.same ? pathList(s.path.same, 'same-host path') : ''}
 ${costList}${lat ? `<ul>${lat}</ul>` : ''}${causes}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}${failures.length ? `<ul>${failures.map((f) => `<li class="fail">${esc(f)}</li>`).join('')}</ul>` : ''}${plan}</article>`;

@@ -28,7 +28,26 @@ td:first-child { white-space: nowrap; }
 th { background: var(--panel); font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr:last-child td { border-bottom: 0; }
-tr.off td { color: var(--faint); }
+tr.off td { color: var(--faint); white-space: normal; overflow-wrap: anywhere; }
+tr.off .reason { margin-left: 6px; }
+.g0 { background: #FEE2E2; color: #991B1B; } .g1 { background: #FFEDD5; color: #9A3412; } .g2 { background: #FEF9C3; color: #854D0E; }
+.g3 { background: #ECFCCB; color: #3F6212; } .g4 { background: #DCFCE7; color: #166534; }
+.mark { color: #B45309; font-weight: 700; margin-left: 1px; }
+.legend { font-size: 0.88rem; color: var(--muted); margin: 6px 0; }
+.standin { margin: 6px 0; padding: 6px 10px; border-left: 4px solid #F59E0B; background: #FFFBEB; font-size: 0.92rem; overflow-wrap: anywhere; }
+.headline { font-size: 1.08rem; font-weight: 500; margin: 4px 0 10px; padding: 8px 12px; border-left: 4px solid var(--accent); background: #EFF6FF; overflow-wrap: anywhere; }
+.verdict-table th { white-space: normal; } .verdict-table th[scope=row] { width: 22%; font-weight: 600; }
+.verdict-table td { white-space: normal; width: 26%; }
+.chip { display: inline-block; margin: 2px 4px 2px 0; padding: 1px 7px; border-radius: 6px; background: #F3F4F6; white-space: nowrap; }
+.chip b { font-weight: 600; }
+.verdict details.more { margin-top: 10px; }
+details.matrix { border: 1px solid var(--line); border-radius: 8px; padding: 6px 10px; }
+details.matrix[open] summary { margin-bottom: 6px; }
+details.matrix th, details.matrix td { white-space: normal; overflow-wrap: anywhere; font-size: 0.85rem; padding: 4px 5px; }
+table.wrap th { white-space: normal; }
+details.matrix td:first-child, details.matrix th:first-child { white-space: nowrap; }
+.layouts { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85rem; color: var(--muted); margin: 4px 0 0; }
+.layouts i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 .sig-bad { color: var(--bad); font-weight: 600; }
 .sig-good { color: var(--ok); font-weight: 600; }
 .ns { color: var(--faint); }
@@ -76,6 +95,10 @@ footer { margin-top: 40px; color: var(--faint); font-size: 0.85rem; }
   .svg.wide, .svg.medium { display: none; } .svg.narrow { display: block; }
   figure.chart { padding: 10px 8px; }
   th, td { padding: 5px 7px; }
+  .verdict-table thead { display: none; }
+  .verdict-table tr, .verdict-table th[scope=row], .verdict-table td { display: block; width: auto; border: 0; }
+  .verdict-table tr { border-bottom: 1px solid var(--line); padding: 4px 0; }
+  .verdict-table td::before { content: attr(data-label); display: block; font-size: 0.8rem; color: var(--faint); }
 }
 @media print { nav.toc, .downloads { display: none; } figure.chart, .card { break-inside: avoid; } }
 `;

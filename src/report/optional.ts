@@ -1,9 +1,10 @@
 import type { ResultFile } from '../result/types.js';
-import { mainMetric } from '../measure/derive.js';
+import { mainMetric } from '../result/derive.js';
 import type { ChartSpec } from './charts.js';
-import { latencyCharts, loadCharts, rateCharts, sweepCharts, transactionCpuChart } from './charts-more.js';
+import { loadCharts, rateCharts, sweepCharts, transactionCpuChart } from './charts-more.js';
 import { esc } from './escape.js';
 import type { ReportModel } from './figures.js';
+import { pText } from './significance.js';
 
 /**
  * Pure: figures that only some result files hold (fields added after version 1 as optional).
@@ -74,12 +75,14 @@ function rateCsv(r: ResultFile): ExtraCsv | undefined {
 export function extraCsv(r: ResultFile): ExtraCsv[] {
   const out: ExtraCsv[] = [sweepCsv(r), latencyCsv(r), rateCsv(r)].filter((x): x is ExtraCsv => !!x);
   const encap = encapRows(r);
+  // Drops: one column per reason, so each counter is a number a spreadsheet can add up.
+  const dropKeys = [...new Set(encap.flatMap(({ c }) => Object.keys(c.drops ?? {})))].sort();
   if (encap.length) {
     out.push({
       name: 'encap-counters.csv',
       title: 'userspace encapsulation counters',
-      header: ['scheme', 'host', 'dev', 'mode', 'encrypted', 'batching', 'tx_packets', 'tx_bytes', 'tx_datagrams', 'tx_datagram_bytes', 'rx_packets', 'rx_bytes', 'rx_datagrams', 'rx_datagram_bytes', 'multi_frame_batches', 'max_frames', 'records_sealed', 'payloads_sealed', 'padding_bytes', 'records_opened', 'payloads_opened', 'drops', 'daemon_cpu_user_s', 'daemon_cpu_system_s'],
-      rows: encap.map(({ scheme, host, c }) => [scheme, host, c.dev, c.mode, c.encrypted, c.batching, c.tx?.packets, c.tx?.bytes, c.tx?.datagrams, c.tx?.datagramBytes, c.rx?.packets, c.rx?.bytes, c.rx?.datagrams, c.rx?.datagramBytes, c.batches?.multiFrame, c.batches?.maxFrames, c.records?.sealed?.records, c.records?.sealed?.items, c.records?.sealed?.padding, c.records?.opened?.records, c.records?.opened?.items, drops(c.drops ?? {}), c.cpuSeconds?.user, c.cpuSeconds?.system]),
+      header: ['scheme', 'host', 'dev', 'mode', 'encrypted', 'batching', 'tx_packets', 'tx_bytes', 'tx_datagrams', 'tx_datagram_bytes', 'rx_packets', 'rx_bytes', 'rx_datagrams', 'rx_datagram_bytes', 'multi_frame_batches', 'max_frames', 'records_sealed', 'payloads_sealed', 'padding_bytes', 'records_opened', 'payloads_opened', ...dropKeys.map((k) => `drops_${k.replace(/[^A-Za-z0-9]+/g, '_')}`), 'daemon_cpu_user_s', 'daemon_cpu_system_s'],
+      rows: encap.map(({ scheme, host, c }) => [scheme, host, c.dev, c.mode, c.encrypted, c.batching, c.tx?.packets, c.tx?.bytes, c.tx?.datagrams, c.tx?.datagramBytes, c.rx?.packets, c.rx?.bytes, c.rx?.datagrams, c.rx?.datagramBytes, c.batches?.multiFrame, c.batches?.maxFrames, c.records?.sealed?.records, c.records?.sealed?.items, c.records?.sealed?.padding, c.records?.opened?.records, c.records?.opened?.items, ...dropKeys.map((k) => c.drops?.[k] ?? 0), c.cpuSeconds?.user, c.cpuSeconds?.system]),
     });
   }
   return out;
@@ -101,13 +104,16 @@ function pairwiseHtml(r: ResultFile): string {
         if (!c) return '<td></td>';
         const rel = c.relDiff === undefined ? '–' : `${c.relDiff >= 0 ? '+' : '−'}${Math.abs(Math.round(c.relDiff * 100))}%`;
         const better = c.higherIsBetter ? c.diff > 0 : c.diff < 0;
-        const cls = c.method === 'none' ? '' : !c.significant ? 'ns' : better ? 'sig-good' : 'sig-bad';
-        const p = c.pValue === undefined ? 'untested' : c.significant ? `p = ${c.pValue.toPrecision(2)}` : 'n.s.';
+        // Holm-corrected over the matrix when the file has it (result version 2), as the ranking is.
+        const sig = c.significantHolm ?? c.significant;
+        const padj = c.pHolm ?? c.pValue;
+        const cls = c.method === 'none' ? '' : !sig ? 'ns' : better ? 'sig-good' : 'sig-bad';
+        const p = padj === undefined ? 'untested' : sig ? pText({ p: padj }) : `n.s., ${pText({ p: padj })}`;
         return `<td class="num ${cls}" title="${esc(`${c.metric}, ${c.method}`)}">${rel} <span class="ns">${p}</span></td>`;
       };
       const rows = names.slice(1).map((a, i) => `<tr><th>${esc(a)}</th>${names.slice(0, i + 1).map((b) => cell(a, b)).join('')}${names.slice(i + 2).map(() => '<td></td>').join('')}</tr>`);
       const metric = cs[0]?.metric ?? '';
-      return `<h3>${esc(id)} <span class="ns">(${esc(metric)}${cs[0]?.higherIsBetter === false ? ', lower is better' : ''})</span></h3><div class="tablewrap"><table><thead><tr><th>row against column</th>${names.slice(0, -1).map((n) => `<th class="num">${esc(n)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+      return `<details class="matrix"><summary>${esc(id)} <span class="ns">(${esc(metric)}${cs[0]?.higherIsBetter === false ? ', lower is better' : ''}; ${names.length} × ${names.length})</span></summary><div class="tablewrap"><table><thead><tr><th>row against column</th>${names.slice(0, -1).map((n) => `<th class="num">${esc(n)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div></details>`;
     })
     .join('');
 }
@@ -115,7 +121,7 @@ function pairwiseHtml(r: ResultFile): string {
 export function extraHtml(r: ResultFile): ExtraSection[] {
   const out: ExtraSection[] = [];
   const pairs = pairwiseHtml(r);
-  if (pairs) out.push({ id: 'pairwise', title: 'Between every two schemes', html: `<p class="sub">The run's own comparisons: each cell is the row's scheme against the column's, the relative difference of the main figure and whether it is significant.</p>${pairs}` });
+  if (pairs) out.push({ id: 'pairwise', title: 'Between every two schemes', html: `<p class="sub">The run's own comparisons, one matrix per test (open one to read it): each cell is the row's scheme against the column's, the relative difference of the main figure, coloured when it is significant, with p after Holm's correction over the test's whole matrix.</p>${pairs}` });
   const encap = encapRows(r);
   if (encap.length) {
     const rows = encap
@@ -127,7 +133,7 @@ export function extraHtml(r: ResultFile): ExtraSection[] {
     out.push({
       id: 'encap',
       title: 'Userspace encapsulation daemons',
-      html: `<p class="sub">Counters of cnlab's encapsulation daemon on each host, read after the tests: what went through the TUN/TAP device, the bytes the encapsulation added, batching, how many packets or frames each encrypted record sealed at once, drops by reason and the daemon's own CPU time.</p><div class="tablewrap"><table><thead><tr><th>scheme</th><th>host</th><th>device</th><th>encrypted</th><th class="num">tx packets</th><th class="num">rx packets</th><th class="num">added bytes</th><th class="num">multi-frame datagrams</th><th class="num">payloads per record</th><th>drops</th><th class="num">daemon CPU-s</th></tr></thead><tbody>${rows}</tbody></table></div>`,
+      html: `<p class="sub">Counters of cnlab's encapsulation daemon on each host, read after the tests: what went through the TUN/TAP device, the bytes the encapsulation added, batching, how many packets or frames each encrypted record sealed at once, drops by reason and the daemon's own CPU time.</p><div class="tablewrap"><table class="wrap"><thead><tr><th>scheme</th><th>host</th><th>device</th><th>encrypted</th><th class="num">tx packets</th><th class="num">rx packets</th><th class="num">added bytes</th><th class="num">multi-frame datagrams</th><th class="num">payloads per record</th><th>drops</th><th class="num">daemon CPU-s</th></tr></thead><tbody>${rows}</tbody></table></div>`,
     });
   }
   return out;
@@ -137,7 +143,7 @@ export function extraMarkdown(r: ResultFile): string[] {
   const encap = encapRows(r);
   if (!encap.length) return [];
   return [
-    '**Userspace encapsulation daemons**',
+    '### Userspace encapsulation daemons',
     '',
     ...encap.map(({ scheme, host, c }) => `- ${scheme.replace(/[<>]/g, '')} ${host.replace(/[<>]/g, '')}: tx ${c.tx?.packets ?? 0} packets (+${overheadPct(c.tx?.bytes ?? 0, c.tx?.datagramBytes ?? 0)}% bytes${c.records ? `, ${perRecord(c)} per record` : ''}), rx ${c.rx?.packets ?? 0}, drops: ${drops(c.drops ?? {}).replace(/[<>]/g, '')}`),
     '',
@@ -145,5 +151,6 @@ export function extraMarkdown(r: ResultFile): string[] {
 }
 
 export function extraCharts(model: ReportModel): Array<ChartSpec | undefined> {
-  return [...latencyCharts(model), ...loadCharts(model), ...model.placements.map((p) => transactionCpuChart(model, p)), ...sweepCharts(model), ...rateCharts(model)];
+  // Idle latency has its own section (html-latency.ts).
+  return [...loadCharts(model), ...model.placements.map((p) => transactionCpuChart(model, p)), ...sweepCharts(model), ...rateCharts(model)];
 }

@@ -1,6 +1,6 @@
 import type { Topology } from '../lab/types.js';
 import type { SchemeRecord } from '../result/types.js';
-import { deviceNamed, devicesIn, planFacts, TUNNEL_TYPES, type Device, type PlanFacts } from './plan-facts.js';
+import { deviceNamed, devicesIn, isTunnel, planFacts, tcOn, type Device, type PlanFacts } from './plan-facts.js';
 
 /**
  * Pure: the path a packet takes through a scheme, derived from the plan recorded in the result
@@ -103,7 +103,9 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     const u = underlayOf(f, ns, containers);
     const rate = topo.underlay.rate ? `, shaped to ${topo.underlay.rate}` : '';
     const via = topo.hosts > 2 ? ', through the switch' : '';
-    return { kind: 'underlay', label: u?.name ?? 'underlay', detail: `underlay, MTU ${underlayMtu}${rate}${via}` };
+    // tc on the port beyond the link-rate emulation (which `rate` already says).
+    const tc = u ? tcOn(f, u.ns, u.name).filter((t) => !(topo.underlay.rate && t === `tbf ${topo.underlay.rate}`)) : [];
+    return { kind: 'underlay', label: u?.name ?? 'underlay', detail: `underlay, MTU ${underlayMtu}${rate}${via}${tc.map((t) => `, tc ${t}`).join('')}` };
   };
   const peerHop: Hop = { kind: 'peer', label: 'host 2', detail: 'the same path in reverse to the peer' };
 
@@ -122,7 +124,8 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
   const mtu = ifMtu(wl.ns, wl.ifName) ?? own?.mtu ?? s.mtu;
   const kind = cni ? String(cni.main.type) : own?.type ?? 'unknown';
   out.workloadMtu = mtu;
-  const hops: Hop[] = [{ kind: 'container', label: `${wl.node} ${wl.ifName}`, detail: `${kind === 'bridge' || kind === 'ptp' ? 'veth' : kind}${mtu ? `, MTU ${mtu}` : ''}` }];
+  const wlTc = tcOn(f, wl.ns, wl.ifName).map((t) => `, tc ${t}`).join('');
+  const hops: Hop[] = [{ kind: 'container', label: `${wl.node} ${wl.ifName}`, detail: `${kind === 'bridge' || kind === 'ptp' ? 'veth' : kind}${mtu ? `, MTU ${mtu}` : ''}${wlTc}` }];
   const same: Hop[] = [hops[0]];
 
   const underlay = underlayOf(f, hostNs, containers);
@@ -141,6 +144,11 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     out.containersOnUnderlay = parent === underlay?.name && !/^l3/.test(mode);
     hops.push({ kind: 'macvlan', label: `${kind} on ${parent}`, detail: `${mode} mode: bypasses the host's IP stack` });
     same.push({ kind: 'macvlan', label: `${kind} on ${parent}`, detail: `${mode} mode: switched inside the parent device` });
+  } else if (own?.type === 'ovs-internal' && own.master && own.origin) {
+    // An OVS internal port moved into the container (ovs-internal): its bridge is in the namespace it came from.
+    const master = deviceNamed(f, own.origin, own.master);
+    bridges = master ? bridgeChain(f, master) : [];
+    out.attach = 'ovs';
   } else if (own?.type === 'veth' && own.peer) {
     const hostEnd = deviceNamed(f, own.peer.ns, own.peer.name);
     const master = hostEnd?.master ? deviceNamed(f, own.peer.ns, hostEnd.master) : undefined;
@@ -173,7 +181,7 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     same.push(hop);
   }
   const ports = f.devices.filter((d) => bridges.some((b) => d.master === b.name && d.ns === b.ns));
-  const bridgedTunnel = ports.find((d) => TUNNEL_TYPES.includes(d.type));
+  const bridgedTunnel = ports.find(isTunnel);
   const bridgedTap = ports.find((d) => d.type === 'tap' || d.type === 'tun');
   const bridgedUnderlay = underlay && ports.includes(underlay);
   if (bridges.some((b) => f.ovsUserspace.includes(b.ns) && b.type === 'ovs-bridge')) {
@@ -200,7 +208,7 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     if (gateway || out.attach === 'ipvlan') hops.push({ kind: 'routing', label: 'host IP stack', detail: 'forwarding and netfilter on the host' });
     const nat = f.nat.find((n) => n.ns === hostNs);
     const peerRoutes = f.routes.filter((r) => r.ns === hostNs && !r.blackhole && r.dest !== 'default' && !r.dest.endsWith('/32') && r.dev);
-    const tunnelRoute = peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && TUNNEL_TYPES.includes(d.type));
+    const tunnelRoute = peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && isTunnel(d));
     const tunRoute = peerRoutes.map((r) => deviceNamed(f, hostNs, r.dev!)).find((d) => d && (d.type === 'tun' || d.type === 'tap'));
     const viaUnderlay = peerRoutes.find((r) => r.via && r.dev === underlay?.name);
     if (nat) {
@@ -220,7 +228,20 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     } else if (viaUnderlay && !nat) {
       out.fabric = 'routed';
       hops.push({ kind: 'routing', label: `route ${viaUnderlay.dest}`, detail: `via the peer host ${viaUnderlay.via}, no encapsulation` });
-    } else if (!nat) out.fabric = 'unknown';
+    } else if (!nat) {
+      // No peer routes in the plan: a control-plane daemon in the host (BIRD, cnlab's flannel agent)
+      // programs them at run time, through the host's tunnel device if it has one, else the underlay.
+      const tunnel = f.devices.find((d) => d.ns === hostNs && isTunnel(d));
+      if (!f.daemons.some((d) => d.ns === hostNs)) out.fabric = 'unknown';
+      else if (tunnel) {
+        out.fabric = 'overlay';
+        out.tunnel = { dev: tunnel.name, type: tunnel.type };
+        hops.push(tunnelHop(tunnel, s.overhead || TUNNEL_BYTES[tunnel.type] || 0));
+      } else {
+        out.fabric = 'routed';
+        hops.push({ kind: 'routing', label: 'routes from the control plane', detail: 'each peer block via the peer host, no encapsulation' });
+      }
+    }
   }
   out.bgp = f.daemons.some((d) => d.ns === hostNs && /\b(bird|bird6|gobgpd?|bgpd|frr)\b/.test(`${d.name} ${d.argv[0] ?? ''}`));
   if (out.tunnel && !out.encapBytes) out.encapBytes = hops.reduce((n, h) => n + (h.bytes ?? 0), 0);

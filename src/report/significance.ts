@@ -1,7 +1,8 @@
-import { BOOTSTRAP_MIN, compareSamples, type Diff } from '../measure/stats.js';
+import { holmAdjust } from '../stats/holm.js';
+import { ALPHA, BOOTSTRAP_MIN, compareSamples, type Diff } from '../stats/stats.js';
 
 /**
- * Whether two samples differ, for reports: the measurement's own test (src/measure/stats.ts:
+ * Whether two samples differ, for reports: the measurement's own test (src/stats/stats.ts:
  * Welch's t-test below BOOTSTRAP_MIN values a side, a seeded percentile bootstrap of medians from
  * there), oriented as "b against a" — a is the reference (the host, the first run).
  */
@@ -25,22 +26,61 @@ export function difference(a: readonly number[], b: readonly number[]): Differen
 /** How significance is decided, for captions and footnotes. */
 export const SIGNIFICANCE_TEXT = `Welch's t-test (a bootstrap of medians with ${BOOTSTRAP_MIN} or more runs a side), p < 0.05`;
 
+/** How rankings decide an order, for captions. */
+/** Tiers of a ranking and how each pair was judged. */
+export interface Tiered<T> {
+  /** Best first; every pair of items in different tiers differs significantly after Holm. */
+  tiers: T[][];
+  /** Per tier: some pair inside could not be tested (fewer than two runs a side). */
+  untested: boolean[];
+}
+
 /**
- * Items best first, grouped into tiers: an item joins the current tier when it is not
- * significantly different from the tier's first (best) item, and starts a new one otherwise —
- * also when no test is possible (too few runs), so an untested gap is never called a tie.
+ * Items best first, grouped into tiers built from the pairwise tests (the same test as
+ * difference()) with Holm's correction over every pair of the items (the matrix). A ranking
+ * may only put A above B when A against B is significant after the correction; so an item that
+ * is not significantly different from (or cannot be tested against) any item of an earlier tier
+ * merges every tier from that one on into one tie group. Within a tie group some pairs may still
+ * differ; no order is claimed among them.
  */
-export function tiers<T>(items: T[], samplesOf: (x: T) => number[], centre: (x: T) => number, higherIsBetter: boolean): T[][] {
+export function tieredRanking<T>(items: T[], samplesOf: (x: T) => number[], centre: (x: T) => number, higherIsBetter: boolean): Tiered<T> {
   const sorted = [...items].sort((a, b) => (higherIsBetter ? centre(b) - centre(a) : centre(a) - centre(b)));
-  const out: T[][] = [];
-  for (const x of sorted) {
-    const tier = out[out.length - 1];
-    const [a, b] = tier ? [samplesOf(tier[0]), samplesOf(x)] : [[], []];
-    const d = a.length && b.length ? difference(a, b) : undefined;
-    if (tier && d && d.p !== undefined && !d.significant) tier.push(x);
-    else out.push([x]);
+  const n = sorted.length;
+  const pairs: Array<[number, number]> = [];
+  const ps: Array<number | undefined> = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const a = samplesOf(sorted[i]);
+      const b = samplesOf(sorted[j]);
+      pairs.push([i, j]);
+      ps.push(a.length && b.length ? difference(a, b).p : undefined);
+    }
   }
-  return out;
+  const adjusted = holmAdjust(ps);
+  const sig = new Map<string, boolean | undefined>();
+  pairs.forEach(([i, j], k) => sig.set(`${i},${j}`, adjusted[k] === undefined ? undefined : adjusted[k]! < ALPHA));
+  // tierOf[i]: the tier of sorted[i]; tiers are contiguous runs of the sorted order.
+  const tierOf: number[] = [];
+  for (let j = 0; j < n; j++) {
+    let tier = j === 0 ? 0 : tierOf[j - 1] + 1;
+    for (let i = 0; i < j; i++) {
+      const s = sig.get(`${i},${j}`);
+      if (s !== true && tierOf[i] < tier) tier = tierOf[i];
+    }
+    // Merging reaches back: everything from the earliest tie on is one group.
+    for (let i = 0; i < j; i++) if (tierOf[i] > tier) tierOf[i] = tier;
+    tierOf[j] = tier;
+  }
+  const ids = [...new Set(tierOf)];
+  return {
+    tiers: ids.map((t) => sorted.filter((_, i) => tierOf[i] === t)),
+    untested: ids.map((t) => sorted.some((_, j) => tierOf[j] === t && sorted.some((__, i) => i !== j && tierOf[i] === t && sig.get(`${Math.min(i, j)},${Math.max(i, j)}`) === undefined))),
+  };
+}
+
+/** Items best first in tie groups (see tieredRanking). */
+export function tiers<T>(items: T[], samplesOf: (x: T) => number[], centre: (x: T) => number, higherIsBetter: boolean): T[][] {
+  return tieredRanking(items, samplesOf, centre, higherIsBetter).tiers;
 }
 
 /** "p = 0.049", "p < 0.001", "p = 0.42"; three decimals near the 0.05 threshold so a rounded 0.05 never hides which side it is on. */

@@ -1,4 +1,4 @@
-import { fmt, latencyTest, samples, signedPct, specOf, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import { fmt, latencyFigure, latencyTest, samples, signedPct, specOf, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
 import { difference, pText, tiers, type Difference } from './significance.js';
 
 /**
@@ -18,13 +18,16 @@ export interface LatencyCost {
 }
 
 export interface LatencyVerdicts {
-  rankings: Array<{ testId: string; tiers: string[][]; text: string }>;
+  rankings: Array<{ testId: string; standIns?: boolean; tiers: string[][]; text: string }>;
   costs: LatencyCost[];
   headline: string[];
 }
 
-const p50 = (s: SchemeView, id: string) => samples(testOf(s, id), (r) => r.latency?.p50Us);
-const centre = (s: SchemeView, id: string) => testOf(s, id)?.latencySummary?.p50Us?.median;
+const p50 = (s: SchemeView, id: string) => {
+  const f = latencyFigure(testOf(s, id));
+  return f ? samples(testOf(s, id), f.pick) : [];
+};
+const centre = (s: SchemeView, id: string) => latencyFigure(testOf(s, id))?.median;
 const us = (v: number) => `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), v !== 0 && Math.abs(v) < 10 ? 1 : 0)} µs`;
 
 export function latencyVerdicts(model: ReportModel): LatencyVerdicts {
@@ -34,10 +37,16 @@ export function latencyVerdicts(model: ReportModel): LatencyVerdicts {
     if (!id) continue;
     const rows = model.measured.filter((s) => p50(s, id).length && centre(s, id) !== undefined);
     if (!rows.length) continue;
-    const grouped = tiers(rows, (s) => p50(s, id), (s) => centre(s, id)!, false);
     const title = testTitle(specOf(model.result, id), id);
-    const part = (t: SchemeView[]) => t.map((s) => `${s.rec.name} ${fmt(centre(s, id), 0)}`).join(' ≈ ') + (t.length > 1 ? ' (not significantly different)' : '');
-    out.rankings.push({ testId: id, tiers: grouped.map((t) => t.map((s) => s.rec.name)), text: `${title} (p50 µs, lower is better): ${grouped.map(part).join(' < ')}` });
+    const what = latencyFigure(testOf(rows[0], id))!.short;
+    const part = (t: SchemeView[]) => t.map((s) => `${s.label} ${fmt(centre(s, id), 0)}`).join(' ≈ ') + (t.length > 1 ? ' (not significantly different)' : '');
+    // Stand-ins are ranked apart from the real datapaths.
+    for (const standIns of [false, true]) {
+      const mine = rows.filter((s) => !!s.standIn === standIns);
+      if (!mine.length) continue;
+      const grouped = tiers(mine, (s) => p50(s, id), (s) => centre(s, id)!, false);
+      out.rankings.push({ testId: id, ...(standIns ? { standIns } : {}), tiers: grouped.map((t) => t.map((s) => s.rec.name)), text: `${standIns ? 'Stand-ins, ranked apart: ' : ''}${title} (${what} µs, lower is better): ${grouped.map(part).join(' < ')}` });
+    }
     const host = model.host;
     if (!host || centre(host, id) === undefined || !p50(host, id).length) continue;
     const h = centre(host, id)!;
@@ -45,7 +54,7 @@ export function latencyVerdicts(model: ReportModel): LatencyVerdicts {
     for (const s of rows.filter((x) => x !== host)) {
       const d = difference(p50(host, id), p50(s, id));
       const added = centre(s, id)! - h;
-      const where = `${placement}-host round trip p50`;
+      const where = `${placement}-host ${what}`;
       const text =
         d.p === undefined
           ? `${where}: ${us(added)} against host (${pText(d)})`
@@ -58,9 +67,10 @@ export function latencyVerdicts(model: ReportModel): LatencyVerdicts {
     const slower = mine.filter((c) => c.significant && c.addedUs > 0).sort((a, b) => b.addedUs - a.addedUs);
     const par = mine.filter((c) => c.test?.p !== undefined && !c.significant);
     const parts = [`host ${fmt(h, 0)} µs`];
-    if (slower.length) parts.push(`added by: ${slower.map((c) => `${c.scheme} ${us(c.addedUs)}`).join(', ')}`);
-    if (par.length) parts.push(`no significant difference: ${par.map((c) => c.scheme).join(', ')}`);
-    out.headline.push(`${placement === 'cross' ? 'Cross-host' : 'Same-host'} latency (${title.replace(/, (cross|same)-host$/, '')}, p50): ${parts.join('; ')}.`);
+    const label = (name: string) => model.schemes.find((x) => x.rec.name === name)?.label ?? name;
+    if (slower.length) parts.push(`added by: ${slower.map((c) => `${label(c.scheme)} ${us(c.addedUs)}`).join(', ')}`);
+    if (par.length) parts.push(`no significant difference: ${par.map((c) => label(c.scheme)).join(', ')}`);
+    out.headline.push(`${placement === 'cross' ? 'Cross-host' : 'Same-host'} latency (${title.replace(/, (cross|same)-host$/, '')}, ${what}): ${parts.join('; ')}.`);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import type { Placement } from '../result/types.js';
 import { cpuSplit, fmt, gbpsSamples, headlineTest, isBulk, lineOf, samples, signedPct, specOf, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
 import type { PacketPath } from './path.js';
-import { difference, pText, tiers, type Difference } from './significance.js';
+import { difference, pText, tieredRanking, type Difference } from './significance.js';
 import { latencyVerdicts, type LatencyVerdicts } from './verdicts-latency.js';
 
 /**
@@ -18,6 +18,8 @@ export interface RankEntry {
 
 export interface Ranking {
   testId: string;
+  /** A ranking of stand-ins only (they are never ranked with the real datapaths). */
+  standIns?: boolean;
   title: string;
   entries: RankEntry[];
   /** Schemes not significantly different from the tier's leader share a tier. */
@@ -68,18 +70,22 @@ function compareGbps(a: SchemeView, b: SchemeView, id: string): Difference | und
 
 const medianGbps = (s: SchemeView, id: string) => lineOf(s, id)?.gbps;
 
-export function rank(model: ReportModel, id: string): Ranking | undefined {
-  const withFigure = model.measured.filter((s) => medianGbps(s, id) !== undefined && gbpsSamples(testOf(s, id)).length);
+export function rank(model: ReportModel, id: string, standIns = false): Ranking | undefined {
+  const withFigure = model.measured.filter((s) => !!s.standIn === standIns && medianGbps(s, id) !== undefined && gbpsSamples(testOf(s, id)).length);
   if (!withFigure.length) return undefined;
-  const grouped = tiers(withFigure, (s) => gbpsSamples(testOf(s, id)), (s) => medianGbps(s, id)!, true);
+  // Holm-corrected pairwise tests decide the order: "A > B" is printed only when A against B is significant.
+  const ranked = tieredRanking(withFigure, (s) => gbpsSamples(testOf(s, id)), (s) => medianGbps(s, id)!, true);
+  const grouped = ranked.tiers;
   const title = testTitle(specOf(model.result, id), id);
-  const part = (t: SchemeView[]) => t.map((s) => `${s.rec.name} ${fmt(medianGbps(s, id), 1)}`).join(' ≈ ') + (t.length > 1 ? ' (not significantly different)' : '');
+  const part = (t: SchemeView[], i: number) =>
+    t.map((s) => `${s.label} ${fmt(medianGbps(s, id), 1)}`).join(' ≈ ') + (t.length > 1 ? (ranked.untested[i] ? ' (not all testable: too few runs)' : ' (not significantly different after Holm)') : '');
   return {
     testId: id,
+    ...(standIns ? { standIns } : {}),
     title,
     entries: grouped.flat().map((s) => ({ scheme: s.rec.name, gbps: medianGbps(s, id)!, tier: grouped.findIndex((t) => t.includes(s)) })),
     tiers: grouped.map((t) => t.map((s) => s.rec.name)),
-    text: `${title} (Gbit/s): ${grouped.map(part).join(' > ')}`,
+    text: `${standIns ? 'Stand-ins, ranked apart: ' : ''}${title} (Gbit/s): ${grouped.map(part).join(' > ')}`,
   };
 }
 
@@ -162,7 +168,7 @@ const CONSTRAINTS: Constraint[] = [
 ];
 
 function recommend(model: ReportModel, c: Constraint, id: string, said: Set<string>): Recommendation {
-  const cands = model.measured.filter((s) => !s.baseline && c.eligible(s.path) && medianGbps(s, id) !== undefined).sort((a, b) => medianGbps(b, id)! - medianGbps(a, id)!);
+  const cands = model.measured.filter((s) => !s.baseline && !s.standIn && c.eligible(s.path) && medianGbps(s, id) !== undefined).sort((a, b) => medianGbps(b, id)! - medianGbps(a, id)!);
   if (!cands.length) return { constraint: c.constraint, text: `${c.constraint}: none of the measured schemes fits.` };
   const [best, next] = cands;
   const w = next && compareGbps(best, next, id);
@@ -187,7 +193,7 @@ function recommend(model: ReportModel, c: Constraint, id: string, said: Set<stri
 }
 
 function cpuRecommendation(model: ReportModel, id: string): Recommendation | undefined {
-  const cands = model.measured.filter((s) => !s.baseline && lineOf(s, id)?.cpuSecondsPerGbit !== undefined && samples(testOf(s, id), (r) => r.cpuSecondsPerGbit).length).sort((a, b) => lineOf(a, id)!.cpuSecondsPerGbit! - lineOf(b, id)!.cpuSecondsPerGbit!);
+  const cands = model.measured.filter((s) => !s.baseline && !s.standIn && lineOf(s, id)?.cpuSecondsPerGbit !== undefined && samples(testOf(s, id), (r) => r.cpuSecondsPerGbit).length).sort((a, b) => lineOf(a, id)!.cpuSecondsPerGbit! - lineOf(b, id)!.cpuSecondsPerGbit!);
   if (cands.length < 2) return undefined;
   const [best, next] = cands;
   const w = difference(samples(testOf(best, id), (r) => r.cpuSecondsPerGbit), samples(testOf(next, id), (r) => r.cpuSecondsPerGbit));
@@ -200,13 +206,14 @@ function cpuRecommendation(model: ReportModel, id: string): Recommendation | und
 function headlineOf(model: ReportModel, k: Ranking, costs: Cost[]): string {
   const placement = specOf(model.result, k.testId)?.placement ?? 'cross';
   const mine = costs.filter((c) => c.placement === placement);
-  const list = (cs: Cost[]) => cs.map((c) => `${c.scheme} (${signedPct(c.vsHost! - 1)})`).join(', ');
+  const label = (name: string) => model.schemes.find((s) => s.rec.name === name)?.label ?? name;
+  const list = (cs: Cost[]) => cs.map((c) => `${label(c.scheme)} (${signedPct(c.vsHost! - 1)})`).join(', ');
   const containers = k.entries.filter((e) => !model.schemes.find((s) => s.rec.name === e.scheme)?.baseline);
   const parts: string[] = [];
   if (containers.length) {
     const best = containers[0];
     const tied = containers.filter((e) => e !== best && e.tier === best.tier).map((e) => e.scheme);
-    parts.push(`fastest container network ${best.scheme}, ${fmt(best.gbps, 1)} Gbit/s${tied.length ? ` (not significantly ahead of ${tied.join(', ')})` : ''}`);
+    parts.push(`fastest real container network ${best.scheme}, ${fmt(best.gbps, 1)} Gbit/s${tied.length ? ` (not significantly ahead of ${tied.join(', ')})` : ''}`);
   }
   const slower = mine.filter((c) => c.significant && c.vsHost! < 1).sort((a, b) => a.vsHost! - b.vsHost!);
   const faster = mine.filter((c) => c.significant && c.vsHost! >= 1);
@@ -223,8 +230,7 @@ export function verdicts(model: ReportModel): Verdicts {
   const r = model.result;
   const rankings = model.placements.flatMap((p) => {
     const id = headlineTest(r, p);
-    const k = id ? rank(model, id) : undefined;
-    return k ? [k] : [];
+    return id ? [rank(model, id), rank(model, id, true)].flatMap((k) => k ?? []) : [];
   });
   const costs = model.measured.filter((s) => !s.baseline).flatMap((s) => model.placements.flatMap((p) => cost(model, s, p) ?? []));
   const recId = headlineTest(r, model.placements.includes('cross') ? 'cross' : 'same');
@@ -251,6 +257,6 @@ export function verdicts(model: ReportModel): Verdicts {
   for (const [id, f] of failed) caveats.push(`Every run of ${id} failed in ${f.schemes.join(', ')} (first error: ${short(f.error)}); details in the scheme cards and result.json.`);
   for (const s of model.schemes.filter((x) => x.rec.status !== 'ok')) caveats.push(`${s.rec.name} was not measured (${s.rec.status}): ${s.rec.reason ?? 'no reason recorded'}.`);
 
-  const headline = rankings.map((k) => headlineOf(model, k, costs));
+  const headline = rankings.filter((k) => !k.standIns).map((k) => headlineOf(model, k, costs));
   return { headline, latency: latencyVerdicts(model), rankings, costs, recommendations, caveats };
 }

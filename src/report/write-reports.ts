@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultFile } from '../result/types.js';
 import { csvFiles } from './csv.js';
@@ -20,7 +20,8 @@ export function put(file: string, text: string): string {
 }
 
 /**
- * Every report of a result file: report.html (self-contained), report.md and one CSV per figure.
+ * Every report of a result file: report.html (self-contained but for the files it links), report.md,
+ * one CSV per figure, and result.json when the directory has none.
  * Returns the paths written, the HTML first.
  */
 export function writeReports(result: ResultFile, dir: string): string[] {
@@ -29,5 +30,8 @@ export function writeReports(result: ResultFile, dir: string): string[] {
   const v = verdicts(model);
   const written = [put(join(dir, REPORT_HTML), renderHtml(result)), put(join(dir, REPORT_MD), renderMarkdown(result, model, v))];
   for (const f of csvFiles(result, model)) written.push(put(join(dir, f.name), f.text));
+  // The page links result.json by name: a report written elsewhere gets its own copy (never over another file).
+  const raw = join(dir, 'result.json');
+  if (!existsSync(raw)) written.push(put(raw, `${JSON.stringify(result, null, 1)}\n`));
   return written;
 }

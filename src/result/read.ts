@@ -1,7 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { deriveAll } from './derive.js';
 import { RESULT_FORMAT, RESULT_VERSION, type ResultFile } from './types.js';
+import { upgradePlansV1 } from './upgrade-plan-v1.js';
 
 /**
  * Reading a result file back: parse, upgrade an older version, validate with zod. Reports read
@@ -19,7 +21,14 @@ export const OLDEST_READABLE = 1;
  * UPGRADES[v] turns a version-v file into a version v+1 file. A version that only added optional
  * fields needs an identity entry; a missing entry means that version cannot be upgraded.
  */
-const UPGRADES: Record<number, (r: Record<string, unknown>) => Record<string, unknown>> = {};
+const UPGRADES: Record<number, (r: Record<string, unknown>) => Record<string, unknown>> = {
+  // 1 → 2: plan steps were argv (ip/bridge/tc args, ovs-vsctl through exec); now typed. Its
+  // derived figures are derived again from its raw runs once validated (REDERIVE_BELOW).
+  1: upgradePlansV1,
+};
+
+/** Files older than this are derived again from their raw runs after the upgrade. */
+const REDERIVE_BELOW = 2;
 
 const num = z.number();
 const summary = z
@@ -164,7 +173,9 @@ export function toResult(data: unknown, label: string): ResultFile {
     const more = parsed.error.issues.length > 3 ? ` (and ${parsed.error.issues.length - 3} more)` : '';
     throw new InputError(`${label} is not a valid result file: ${issues.join('; ')}${more}`);
   }
-  return parsed.data as unknown as ResultFile;
+  const result = parsed.data as unknown as ResultFile;
+  if (version < REDERIVE_BELOW) deriveAll(result, { comparisons: Array.isArray(result.comparisons) });
+  return result;
 }
 
 /** Read, upgrade and validate a result file; every failure is one InputError line. */

@@ -1,16 +1,38 @@
-import type { EncapCounters } from '../encap/counters.js';
-import type { Topology } from '../lab/types.js';
-import type { CpuUse } from '../measure/cpu.js';
-import type { Comparison, RatioSummary, Summary } from '../measure/stats.js';
+import type { Topology, Workload } from '../lab/types.js';
+// The result file keeps each scheme's plan verbatim: the plan's typed steps are pure data declared
+// by the plan layer (below this one), the same vocabulary the report reads.
 import type { Plan } from '../plan/types.js';
-import type { Workload } from '../schemes/types.js';
+import type { Comparison, RatioSummary, Summary } from '../stats/stats.js';
+import type { StandIn } from '../plan/types.js';
+
+/** One point of a run's time series (iperf3 -i intervals; runners/iperf3-intervals.ts parses them). */
+export interface IntervalPoint {
+  /** Seconds since the test started, at the interval's end. */
+  t: number;
+  gbps: number;
+  /** TCP: segments retransmitted in the interval (all streams). */
+  retransmits?: number;
+  /** TCP: congestion window at the interval's end, bytes (all streams). */
+  cwndBytes?: number;
+  /** TCP: smoothed round-trip time, µs (mean over streams). */
+  rttUs?: number;
+  /** UDP: datagrams sent in the interval. */
+  packets?: number;
+}
 
 /**
  * The result file: everything needed to redo the report — environment, topology, each scheme's
  * plan, every raw tool output and every derived figure. Versioned and self-describing (flent).
  */
 export const RESULT_FORMAT = 'cnlab-result';
-export const RESULT_VERSION = 1;
+/**
+ * Version 2: plan steps are typed objects (plan/types.ts), no longer argv; Summary.medianCi and
+ * medianCiCoverage (the median's own interval); summary.retransmits (TCP) and summary.sentGbps
+ * (UDP); comparisons[].pHolm/significantHolm; outlier flags only from 5 runs; runs above the
+ * emulated link rate are failed runs. A version-1 file's plans are upgraded and its figures are
+ * derived again from its raw runs when it is read (read.ts).
+ */
+export const RESULT_VERSION = 2;
 
 export type Placement = 'cross' | 'same';
 
@@ -55,6 +77,15 @@ export interface TestSpec {
    * reports draw the tests of one series as a curve over `param`.
    */
   sweep?: { series: string; param: 'msgSize' | 'streams' | 'length'; value: number };
+}
+
+/** The figures a test can be judged by: fields of RunRecord (maxRateMbps, gbps) or its latency. */
+export type MetricName = 'gbps' | 'p50Us' | 'latencyUs' | 'maxRateMbps';
+
+/** A test's main figure and which way is better; the tool that measures the test chooses it. */
+export interface TestMetric {
+  name: MetricName;
+  higherIsBetter: boolean;
 }
 
 /** Round-trip latency percentiles of one run (sockperf --full-rtt), microseconds. */
@@ -123,6 +154,8 @@ export interface RunRecord {
   affinity?: { client?: string; server?: string };
   /** This run's main figure lies far from the others (modified z-score > 3.5; see methods). */
   outlier?: boolean;
+  /** iperf3: the run's time series, one point per report interval (-i), parsed from `raw`. */
+  intervals?: IntervalPoint[];
 }
 
 export interface TestRecord extends TestSpec {
@@ -131,11 +164,20 @@ export interface TestRecord extends TestSpec {
   /** The address the client dialled. */
   target: string;
   runs: RunRecord[];
+  /**
+   * The figure outliers, ratios and comparisons use, as the test's tool named it when the test
+   * was run (optional: files written before it was recorded get the rule of their time).
+   */
+  metric?: TestMetric;
   summary?: {
     gbps: Summary;
     cpuSecondsPerGbit?: Summary;
     lossPercent?: Summary;
     jitterMs?: Summary;
+    /** TCP: the sender's retransmitted segments per run (iperf3 end.sum_sent.retransmits). Version 2. */
+    retransmits?: Summary;
+    /** UDP: the sender's rate per run, Gbit/s (gbps is the receiver's). Version 2. */
+    sentGbps?: Summary;
   };
   /** This test's throughput as a ratio to the host baseline's same test in the same run. */
   vsHost?: RatioSummary;
@@ -179,6 +221,8 @@ export interface SchemeRecord {
   summary: string;
   attach: 'cni' | 'direct' | 'none';
   notes: string[];
+  /** Optional, after version 1: what stands in for the product (declared by the scheme or its build). */
+  standIn?: StandIn;
   overhead: number;
   mtu?: number;
   plan?: Plan;
@@ -251,4 +295,88 @@ export interface ResultFile {
   schemes: SchemeRecord[];
   /** Every pair of measured schemes, per test: difference of the main figure and its significance. */
   comparisons?: Comparison[];
+}
+
+// ---- records copied from producers, declared here because the file owns its format ----
+// The producers keep their own declarations (measure/cpu.ts imports CpuUse from here; the
+// encapsulation daemon, a lower layer, declares its counters.json in src/encap/counters.ts).
+// measure/suite.ts assigns one to the other, so the compiler keeps the two in step.
+
+/**
+ * CPU-seconds spent between two snapshots, summed over all CPUs.
+ *
+ * busy = user + nice + system + irq + softirq: the work this machine did, including the packet
+ * processing the kernel does in (soft)irq context, which is where most data-plane cost lands.
+ * steal is excluded from busy (it is time a hypervisor gave to someone else, not our work) but
+ * reported on its own; idle includes iowait. total = busy + steal + idle (wall time × CPUs).
+ */
+export interface CpuUse {
+  /** user + nice */
+  user: number;
+  system: number;
+  softirq: number;
+  irq: number;
+  steal: number;
+  /** idle + iowait */
+  idle: number;
+  busy: number;
+  total: number;
+}
+
+/** One direction of cnlab's encapsulation daemon's counters (src/encap/daemon.ts writes them). */
+export interface Direction {
+  /** Packets (tun) or frames (tap). */
+  packets: number;
+  /** Their bytes, without any encapsulation. */
+  bytes: number;
+  /** UDP datagrams. */
+  datagrams: number;
+  /** UDP payload bytes, encapsulation included. */
+  datagramBytes: number;
+}
+
+/** One encapsulation daemon's counters as it last wrote them (counters.json), read after the tests. */
+export interface EncapCounters {
+  format: 'cnlab-encap-counters';
+  version: 1;
+  dev: string;
+  mode: 'tun' | 'tap';
+  encrypted: boolean;
+  batching: boolean;
+  pid: number;
+  /** This start's epoch under the lab key (encrypted only). */
+  epoch?: number;
+  startedAt: string;
+  writtenAt: string;
+  /** Device → peers. */
+  tx: Direction;
+  /** Peers → device. */
+  rx: Direction;
+  /**
+   * System calls and what they carried: device reads (one packet each), device writes (with GRO,
+   * several segments each), UDP sendmsg calls (with UDP_SEGMENT, several datagrams each), UDP
+   * messages received (with UDP_GRO, several datagrams each).
+   */
+  io: { deviceReads: number; deviceWrites: number; udpSends: number; udpMessages: number };
+  /** Datagrams (encrypted: records) sent carrying more than one frame, and the most frames one carried. */
+  batches: { multiFrame: number; maxFrames: number };
+  /**
+   * Encrypted only: records sealed (tx) and opened (rx), and the datagram payloads (packets, or
+   * batches of frames) they carried. Each record crosses the underlay as one or more datagrams.
+   */
+  records?: { sealed: RecordStats; opened: RecordStats };
+  /** Packets dropped, by reason (auth, replay, stale-epoch, no-route, send-error, …). */
+  drops: Record<string, number>;
+  /** The daemon's own CPU time since it started (process.cpuUsage). */
+  cpuSeconds: { user: number; system: number };
+}
+
+export interface RecordStats {
+  records: number;
+  items: number;
+  /** Sealed records only: zero bytes that fill a record's last fragment. */
+  padding?: number;
+  /** Sealed records only: records of more than one payload, and the most payloads in one. */
+  multiItem?: number;
+  maxItems?: number;
 }

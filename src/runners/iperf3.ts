@@ -10,11 +10,16 @@
  *   the receiver's throughput is in end.sum_received, which is used when present.
  */
 import { spawn } from 'node:child_process';
+import { parseIntervals } from './iperf3-intervals.js';
 import { z } from 'zod';
+import { reportInterval } from './iperf3-intervals.js';
 import { RunError, InputError } from '../errors.js';
+import { SERVICE_PORT } from '../lab/ports.js';
+import type { TestSpec } from '../result/types.js';
 import { execArgs, inNetns } from '../util/exec.js';
 import { tasksetPrefix } from './affinity.js';
-import type { Failure, Runner, RunOutput, ToolCheck } from './types.js';
+import { checkTool } from './check.js';
+import type { ClientRun, Failure, RunFigures, RunOutput, Server, Tool, ToolCheck } from './types.js';
 
 export type Iperf3Parsed =
   | {
@@ -37,11 +42,8 @@ export type Iperf3Parsed =
     }
   | Failure;
 
-export interface Iperf3Server {
-  pid: number;
-  /** SIGTERM, wait for exit, SIGKILL after 2 s. Idempotent. */
-  stop(): Promise<void>;
-}
+/** The server: SIGTERM, wait for exit, SIGKILL after 2 s. */
+export type Iperf3Server = Server;
 
 export interface ServerOptions {
   ns: string;
@@ -71,7 +73,6 @@ export interface ClientOptions {
 }
 
 export const TOOL = 'iperf3';
-const NOT_INSTALLED = 'iperf3 is not installed: apt-get install iperf3';
 const STOP_GRACE_MS = 2000;
 const TAIL_CHARS = 4096;
 
@@ -80,20 +81,8 @@ export function parseVersion(text: string): string | undefined {
   return /^iperf (\d+\.\d+(?:\.\d+)?\S*)/m.exec(text)?.[1];
 }
 
-export async function check(): Promise<ToolCheck> {
-  try {
-    const res = await execArgs(TOOL, ['--version'], { timeoutMs: 10_000 });
-    const version = parseVersion(res.stdout + res.stderr);
-    if (res.code !== 0 || !version) {
-      const got = (res.stderr || res.stdout).trim().split('\n')[0] || `exit ${res.code ?? res.signal}`;
-      return { ok: false, tool: TOOL, reason: `iperf3 --version did not report a version: ${got}` };
-    }
-    return { ok: true, tool: TOOL, version };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? NOT_INSTALLED : `cannot run iperf3: ${(e as Error).message}`;
-    return { ok: false, tool: TOOL, reason };
-  }
+export function check(): Promise<ToolCheck> {
+  return checkTool(TOOL, parseVersion);
 }
 
 function checkPort(port: number): void {
@@ -188,7 +177,8 @@ export function clientArgv(opts: ClientOptions): string[] {
   checkPort(opts.port);
   if (!Number.isInteger(opts.seconds) || opts.seconds < 1) throw new InputError(`invalid duration ${opts.seconds} s`);
   if (!opts.target || opts.target.startsWith('-')) throw new InputError(`invalid iperf3 target "${opts.target}"`);
-  const args = ['-c', opts.target, '-p', String(opts.port), '-J', '-t', String(opts.seconds)];
+  // -i: about ten intervals a run, kept as the run's time series (iperf3-intervals.ts).
+  const args = ['-c', opts.target, '-p', String(opts.port), '-J', '-t', String(opts.seconds), '-i', String(reportInterval(opts.seconds))];
   if (opts.streams !== undefined) {
     if (!Number.isInteger(opts.streams) || opts.streams < 1 || opts.streams > 128) {
       throw new InputError(`invalid stream count ${opts.streams} (1-128)`);
@@ -315,4 +305,36 @@ export function parse(raw: string): Iperf3Parsed {
   return { ok: true, ...common, streams, ...extra, ...(cpu ? { cpu } : {}) };
 }
 
-export const iperf3: Runner<ClientOptions, Iperf3Parsed> = { tool: TOOL, check, run: runClient, parse };
+// ---- the registry entry ----
+
+/** Pure: iperf3's figures as the result file records them. */
+export function figures(p: Iperf3Parsed, raw = ''): RunFigures | Failure {
+  if (!p.ok) return p;
+  const intervals = parseIntervals(raw);
+  return { gbps: p.bitsPerSecond / 1e9, bytes: p.bytes, retransmits: p.retransmits, lossPercent: p.lostPercent, jitterMs: p.jitterMs, ...(intervals.length ? { intervals } : {}) };
+}
+
+function clientOptions(t: TestSpec, run: ClientRun): ClientOptions {
+  const udpRate = t.protocol === 'udp' ? t.udpRate : undefined;
+  return { ns: run.ns, target: run.target, port: run.port, seconds: run.seconds, protocol: t.protocol, streams: t.streams, udpRate, length: t.length, cpus: run.cpus };
+}
+
+/** iperf3 measures throughput (kind iperf3) and, offered rate by rate, the UDP rate search. */
+export const iperf3: Tool = {
+  name: TOOL,
+  kinds: ['iperf3', 'udp-rate-sweep'],
+  settleSeconds: 0,
+  check,
+  server: () => ({ port: SERVICE_PORT, protocol: 'tcp' }),
+  startServer: (o) => startServer(o),
+  clientArgv: (t, run) => clientArgv(clientOptions(t, run)),
+  async measure(t, run) {
+    const out = await runClient(clientOptions(t, run));
+    return { argv: out.argv, raw: out.raw, figures: figures(out.result, out.raw) };
+  },
+  parse,
+  mainMetric: (t) => (t.kind === 'udp-rate-sweep' ? { name: 'maxRateMbps', higherIsBetter: true } : { name: 'gbps', higherIsBetter: true }),
+  // A rate search warms up at its start rate.
+  warmup: (t) => (t.kind === 'udp-rate-sweep' ? { ...t, kind: 'iperf3', udpRate: `${t.startMbps ?? 100}M` } : t),
+  runSeconds: (t, seconds) => (t.kind === 'udp-rate-sweep' ? 8 * seconds : seconds + 0.1),
+};

@@ -13,10 +13,13 @@
  * - stdout is block-buffered into a pipe: a client killed mid-sweep leaves a cut block.
  */
 import { InputError } from '../errors.js';
+import { SERVICE_PORT } from '../lab/ports.js';
+import type { TestSpec } from '../result/types.js';
 import { execArgs, inNetns } from '../util/exec.js';
 import { tasksetPrefix } from './affinity.js';
+import { checkTool } from './check.js';
 import { startServer as startBackground, type Server } from './server.js';
-import type { Failure, Runner, RunOutput, ToolCheck } from './types.js';
+import type { ClientRun, Failure, RunFigures, RunOutput, Tool, ToolCheck } from './types.js';
 
 export const TOOL = 'qperf';
 export const QPERF_TESTS = ['tcp_bw', 'tcp_lat', 'udp_bw', 'udp_lat'] as const;
@@ -70,23 +73,14 @@ export interface QperfServerOptions {
   readyTimeoutMs?: number;
 }
 
-const NOT_INSTALLED = 'qperf is not installed: apt-get install qperf';
 
 /** Pure: "qperf 0.4.11" → "0.4.11". */
 export function parseVersion(text: string): string | undefined {
   return /^qperf (\d+\.\d+(?:\.\d+)?)/m.exec(text)?.[1];
 }
 
-export async function check(): Promise<ToolCheck> {
-  try {
-    const res = await execArgs(TOOL, ['--version'], { timeoutMs: 10_000 });
-    const version = parseVersion(res.stdout + res.stderr);
-    if (!version) return { ok: false, tool: TOOL, reason: `qperf --version did not report a version: ${(res.stderr || res.stdout).trim().split('\n')[0] || `exit ${res.code}`}` };
-    return { ok: true, tool: TOOL, version };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, tool: TOOL, reason: code === 'ENOENT' ? NOT_INSTALLED : `cannot run qperf: ${(e as Error).message}` };
-  }
+export function check(): Promise<ToolCheck> {
+  return checkTool(TOOL, parseVersion);
 }
 
 function checkPort(port: number): void {
@@ -234,4 +228,53 @@ export function parse(raw: string): QperfParsed {
   return { ok: true, points };
 }
 
-export const qperf: Runner<QperfClientOptions, QperfParsed> = { tool: TOOL, check, run: runClient, parse };
+// ---- the registry entry ----
+
+/** The figures of one point (one test, one message size); the caller adds the CPU costs. */
+function point0Figures(p: QperfPoint): RunFigures {
+  const f: RunFigures = {};
+  if (p.bitsPerSecond !== undefined) {
+    f.gbps = p.bitsPerSecond / 1e9;
+    f.bytes = Math.round((p.bitsPerSecond * p.seconds) / 8);
+    if (p.sendBitsPerSecond !== undefined) {
+      f.sendGbps = p.sendBitsPerSecond / 1e9;
+      if (p.sendBitsPerSecond > 0) f.lossPercent = Math.max(0, (1 - p.bitsPerSecond / p.sendBitsPerSecond) * 100);
+    }
+  }
+  if (p.latencyUs !== undefined) {
+    f.latencyUs = p.latencyUs;
+    f.transactions = p.recvMsgs ?? (p.msgRate !== undefined ? Math.round(p.msgRate * p.seconds) : 0);
+  }
+  return f;
+}
+
+/** Pure: the figures of a one-test, one-size run, as the result file records them. */
+export function figures(p: QperfParsed): RunFigures | Failure {
+  return p.ok ? point0Figures(p.points[0]) : p;
+}
+
+function clientOptions(t: TestSpec, run: ClientRun): QperfClientOptions {
+  const test = t.qperfTest ?? (t.protocol === 'tcp' ? 'tcp_bw' : 'udp_bw');
+  // The data socket: UDP can share the control port's number, TCP cannot.
+  const dataPort = t.protocol === 'udp' ? run.port : run.port + 1;
+  return { ns: run.ns, target: run.target, port: run.port, dataPort, seconds: run.seconds, tests: [test], msgSize: t.msgSize, cpus: run.cpus };
+}
+
+/** qperf measures bandwidth and request/response latency per message size (kind qperf). */
+export const qperf: Tool = {
+  name: TOOL,
+  kinds: ['qperf'],
+  settleSeconds: 0,
+  check,
+  server: () => ({ port: SERVICE_PORT, protocol: 'tcp' }),
+  startServer: (o) => startServer(o),
+  clientArgv: (t, run) => clientArgv(clientOptions(t, run)),
+  async measure(t, run) {
+    const out = await runClient(clientOptions(t, run));
+    return { argv: out.argv, raw: out.raw, figures: figures(out.result) };
+  },
+  parse,
+  mainMetric: (t) => (t.qperfTest?.endsWith('_lat') ? { name: 'latencyUs', higherIsBetter: false } : { name: 'gbps', higherIsBetter: true }),
+  warmup: (t) => t,
+  runSeconds: (_t, seconds) => seconds + 0.1,
+};

@@ -12,12 +12,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { RunError } from '../errors.js';
+import type { Server } from './types.js';
 
-export interface Server {
-  pid: number;
-  /** SIGTERM to the process group, SIGKILL after 2 s. Idempotent. */
-  stop(): Promise<void>;
-}
+export type { Server } from './types.js';
 
 export interface ServerSpec {
   /** Full argv, e.g. ['taskset', '-c', '1', 'ip', 'netns', 'exec', NS, 'qperf', '-lp', '19765']. */

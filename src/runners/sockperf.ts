@@ -14,10 +14,13 @@
  *   line counts every round trip of the whole run, which is what CPU-per-transaction divides by.
  */
 import { InputError } from '../errors.js';
+import { SERVICE_PORT } from '../lab/ports.js';
+import type { TestSpec } from '../result/types.js';
 import { execArgs, inNetns } from '../util/exec.js';
 import { tasksetPrefix } from './affinity.js';
+import { checkTool } from './check.js';
 import { startServer as startBackground, type Server } from './server.js';
-import type { Failure, Runner, RunOutput, ToolCheck } from './types.js';
+import type { ClientRun, Failure, RunFigures, RunOutput, Tool, ToolCheck } from './types.js';
 
 export const TOOL = 'sockperf';
 
@@ -68,23 +71,14 @@ export interface SockperfServerOptions {
   readyTimeoutMs?: number;
 }
 
-const NOT_INSTALLED = 'sockperf is not installed: apt-get install sockperf';
 
 /** Pure: "sockperf, version 3.7-no.git" → "3.7-no.git". */
 export function parseVersion(text: string): string | undefined {
   return /sockperf, version (\S+)/.exec(text)?.[1];
 }
 
-export async function check(): Promise<ToolCheck> {
-  try {
-    const res = await execArgs(TOOL, ['--version'], { timeoutMs: 10_000 });
-    const version = parseVersion(res.stdout + res.stderr);
-    if (!version) return { ok: false, tool: TOOL, reason: `sockperf --version did not report a version: ${(res.stderr || res.stdout).trim().split('\n')[0] || `exit ${res.code}`}` };
-    return { ok: true, tool: TOOL, version };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, tool: TOOL, reason: code === 'ENOENT' ? NOT_INSTALLED : `cannot run sockperf: ${(e as Error).message}` };
-  }
+export function check(): Promise<ToolCheck> {
+  return checkTool(TOOL, parseVersion);
 }
 
 function checkPort(port: number): void {
@@ -190,4 +184,41 @@ export function parse(raw: string, protocol: 'tcp' | 'udp' = 'udp'): SockperfPar
   return { ok: true, protocol, ...f };
 }
 
-export const sockperf: Runner<SockperfClientOptions, SockperfParsed> = { tool: TOOL, check, run: runClient, parse: (raw) => parse(raw) };
+// ---- the registry entry ----
+
+/** Pure: sockperf's figures as the result file records them. */
+export function figures(p: SockperfParsed): RunFigures | Failure {
+  if (!p.ok) return p;
+  return {
+    latency: { p50Us: p.p50Us, p90Us: p.p90Us, p99Us: p.p99Us, p999Us: p.p999Us, maxUs: p.maxUs, meanUs: p.meanUs, observations: p.observations },
+    lossPercent: p.dropped > 0 && p.observations > 0 ? (p.dropped / (p.dropped + p.observations)) * 100 : undefined,
+    transactions: p.totalReceived,
+  };
+}
+
+function clientOptions(t: TestSpec, run: ClientRun): SockperfClientOptions {
+  return { ns: run.ns, target: run.target, port: run.port, protocol: t.protocol, seconds: run.seconds, msgSize: t.msgSize, cpus: run.cpus };
+}
+
+/** sockperf measures round-trip latency percentiles (kind sockperf), alone or under load. */
+export const sockperf: Tool = {
+  name: TOOL,
+  kinds: ['sockperf'],
+  // sockperf sends warm-up messages and pauses 2 s (hard-coded) before it measures.
+  settleSeconds: 3,
+  check,
+  // Over TCP a port of its own: iperf3's TIME_WAIT sockets on the service port would make its bind
+  // fail ("Address already in use") right after a TCP test. UDP shares the service port's number.
+  server: (t) => ({ port: t.protocol === 'tcp' ? SERVICE_PORT + 2 : SERVICE_PORT, protocol: t.protocol }),
+  startServer: (o) => startServer(o),
+  clientArgv: (t, run) => clientArgv(clientOptions(t, run)),
+  async measure(t, run) {
+    const out = await runClient(clientOptions(t, run));
+    return { argv: out.argv, raw: out.raw, figures: figures(out.result) };
+  },
+  parse: (raw) => parse(raw),
+  mainMetric: () => ({ name: 'p50Us', higherIsBetter: false }),
+  // sockperf warms up by itself in every run: dummy messages, then a 2 s pause before it measures.
+  warmup: () => undefined,
+  runSeconds: (t, seconds) => (t.underLoad ? seconds + 5 : seconds + 2.2),
+};

@@ -1,9 +1,9 @@
-import { ip } from '../plan/steps.js';
+import { addr, addrDel, bridge, linkSet } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { underlayIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Flat L2: a Linux bridge on each host holds the underlay port, and containers take addresses of
@@ -28,11 +28,11 @@ export const bridgeL2: Scheme = {
     for (const h of lab.hosts) {
       const cidr = `${h.underlayIp}/${lab.underlay.prefix}`;
       hostSteps.push(
-        ip(h.ns, 'link', 'add', BRIDGE, 'type', 'bridge'),
-        ip(h.ns, 'link', 'set', BRIDGE, 'mtu', String(lab.underlay.mtu), 'up'),
-        ip(h.ns, 'addr', 'del', cidr, 'dev', h.underlayIf),
-        ip(h.ns, 'link', 'set', h.underlayIf, 'master', BRIDGE),
-        ip(h.ns, 'addr', 'add', cidr, 'dev', BRIDGE),
+        bridge(h.ns, BRIDGE),
+        linkSet(h.ns, BRIDGE, { mtu: lab.underlay.mtu, up: true }),
+        addrDel(h.ns, cidr, h.underlayIf),
+        linkSet(h.ns, h.underlayIf, { master: BRIDGE }),
+        addr(h.ns, cidr, BRIDGE),
       );
       const list = conflist('bridge-l2', {
         type: 'bridge',

@@ -1,12 +1,11 @@
-import { exec } from './parts/exec.js';
 import { podIp } from './parts/addresses.js';
 import { ownBlockBlackholes, tunnelRoutes } from './parts/fabric.js';
 import { BIRD_REQUIRES, calicoRouting } from './parts/calico-bgp.js';
 import { routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import { ip } from '../plan/steps.js';
+import { addr, exec, linkSet } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 const OVERHEAD = 20; // outer IPv4 header
 
@@ -45,7 +44,7 @@ export const calicoIpip: Scheme = {
     const ensure: Step[] = [];
     for (const h of lab.hosts) {
       ensure.push(exec(h.ns, ['sh', '-c', ENSURE_TUNL0]));
-      tunnel.push(ip(h.ns, 'link', 'set', 'tunl0', 'mtu', String(mtu), 'up'), ip(h.ns, 'addr', 'add', `${h.podBlock.network}/32`, 'dev', 'tunl0'));
+      tunnel.push(linkSet(h.ns, 'tunl0', { mtu, up: true }), addr(h.ns, `${h.podBlock.network}/32`, 'tunl0'));
     }
     return {
       stages: [
@@ -56,6 +55,7 @@ export const calicoIpip: Scheme = {
       ],
       notes: routing.notes,
       control: routing.control,
+      standIn: routing.standIn,
       workloads: containerWorkloads(lab, podIp),
       mtu,
       targetIp: direct,

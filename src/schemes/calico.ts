@@ -1,11 +1,11 @@
-import { ip } from '../plan/steps.js';
+import { blackhole } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { peerRoutes } from './parts/fabric.js';
 import { BIRD_REQUIRES, calicoRouting } from './parts/calico-bgp.js';
 import { hostBlock, routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Calico with BGP routing, no encapsulation: routed veths (see parts/routed-veth.ts) and, between
@@ -23,12 +23,13 @@ export const calico: Scheme = {
   containers: true,
   overhead: 0,
   build(lab) {
-    const peers: Step[] = [...lab.hosts.map((h) => ip(h.ns, 'route', 'add', 'blackhole', hostBlock(h))), ...peerRoutes(lab)];
+    const peers: Step[] = [...lab.hosts.map((h) => blackhole(h.ns, hostBlock(h))), ...peerRoutes(lab)];
     const routing = calicoRouting(lab, () => [{ title: 'inter-host routes: each peer block via the peer', steps: peers }]);
     return {
       stages: [...routedVethStages(lab, lab.underlay.mtu), ...routing.stages],
       notes: routing.notes,
       control: routing.control,
+      standIn: routing.standIn,
       workloads: containerWorkloads(lab, podIp),
       mtu: lab.underlay.mtu,
       targetIp: direct,

@@ -5,13 +5,14 @@ import { cniDir, findBinary } from '../caps/detect.js';
 import { parseConflist } from '../cni/conflist.js';
 import { InputError } from '../errors.js';
 import type { HostNode, Lab } from '../lab/types.js';
-import type { CniConfList, Stage, Step } from '../plan/types.js';
+import type { CniConfList } from '../cni/types.js';
+import type { Stage, Step } from '../plan/types.js';
 import { podGateway, podIp } from './parts/addresses.js';
 import { cniAttach } from './parts/cni-attach.js';
 import { peerRoutes } from './parts/fabric.js';
 import { hostBlock } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * `--cni FILE`: any CNI network configuration list as a scheme, its containers attached by
@@ -36,7 +37,7 @@ export interface CniFileOptions {
 
 type Plugin = CniConfList['plugins'][number];
 
-/** The lab name derived from a config's name: lowercase, hyphens, at most 16 characters. */
+/** A lab name derived from a scheme's or a CNI config's name: lowercase, hyphens, at most 16 characters. */
 export function cniLabName(name: string): string {
   let s = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   if (!/^[a-z]/.test(s)) s = `cni-${s}`;
@@ -155,15 +156,16 @@ export function withCniScheme(chosen: Scheme[], cni: Scheme): Scheme[] {
 }
 
 /**
- * `plan`/`up`: a scheme name or --cni FILE, not both. The default lab name is the scheme's, or
- * for a CNI config its name made a lab name (cniLabName).
+ * `plan`/`up`: a scheme name or --cni FILE, not both. The default lab name is the scheme's or the
+ * CNI config's name made a lab name (cniLabName).
  */
 export function schemeArg(name: string | undefined, cni: Scheme | undefined, lookup: (n: string) => Scheme): { scheme: Scheme; lab: string } {
   if (cni && name !== undefined) throw new InputError(`give a scheme or --cni FILE, not both (got "${name}" and --cni)`);
   if (cni) return { scheme: cni, lab: cniLabName(cni.name) };
   if (name === undefined) throw new InputError('missing scheme', 'see: cnlab schemes, or use --cni FILE');
   const scheme = lookup(name);
-  return { scheme, lab: scheme.name };
+  // Scheme names may be longer than a lab name may be (flannel-udp-encrypted): derive one that fits.
+  return { scheme, lab: cniLabName(scheme.name) };
 }
 
 /** The --cni flags of `plan` and `up` (`run` words them for measuring beside other schemes). */

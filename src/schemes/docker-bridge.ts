@@ -4,7 +4,7 @@ import type { Step } from '../plan/types.js';
 import { podGateway, podIp } from './parts/addresses.js';
 import { cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
 import { containerWorkloads, SERVICE_PORT, SERVICE_PORT_LAST } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Docker's default bridge network: docker0, a veth per container, MASQUERADE on the way out and
@@ -72,7 +72,7 @@ export const dockerBridge: Scheme = {
       });
       for (const c of h.containers) attach.push(cniAttach(h, c, list, podIp(h, c), h.podBlock.prefix));
       // The host's first container publishes the service ports, like `docker run -p 5201-5203:5201-5203`.
-      nat.push(nft(h.ns, dockerNat(h, podIp(h, h.containers[0]))));
+      nat.push(nft(h.ns, dockerNat(h, podIp(h, h.containers[0])), { snat: true, dnat: true }));
     }
     return {
       stages: [

@@ -4,10 +4,10 @@ import { InputError } from '../errors.js';
 import { addrAt, cidrText, ipToInt, overlaps, size, subnetAt } from '../lab/ipv4.js';
 import { allContainers, hostOf } from '../lab/resolve.js';
 import { nsName, type Cidr, type Lab } from '../lab/types.js';
-import { bridgeCmd, ip } from '../plan/steps.js';
+import { addr, bridge, fdb, linkSet, neigh, up, veth, vxlan } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Docker's overlay network driver (moby libnetwork drivers/overlay: ov_network.go, ov_utils.go,
@@ -66,7 +66,7 @@ export const dockerOverlay: Scheme = {
   containers: true,
   overhead: VXLAN_OVERHEAD,
   build(lab) {
-    const mtu = String(lab.underlay.mtu - VXLAN_OVERHEAD);
+    const mtu = lab.underlay.mtu - VXLAN_OVERHEAD;
     const subnet = overlaySubnet(lab);
     const id = createHash('sha256').update(`${lab.name}/overlay`).digest('hex').slice(0, 5);
     const vni = VNI.toString(16).padStart(6, '0');
@@ -79,47 +79,40 @@ export const dockerOverlay: Scheme = {
     const sandbox: Step[] = [];
     const ports: Step[] = [];
     const neighbours: Step[] = [];
-    const fdb: Step[] = [];
+    const fdbs: Step[] = [];
     const containerSide: Step[] = [];
     for (const h of lab.hosts) {
       const ov = extraNodes[h.index - 1].ns;
       sandbox.push(
-        ip(ov, 'link', 'add', br, 'type', 'bridge'),
-        ip(ov, 'addr', 'add', `${addrAt(subnet, 1)}/${subnet.prefix}`, 'dev', br),
-        ip(h.ns, 'link', 'add', vx, 'type', 'vxlan', 'id', String(VNI), 'dstport', String(PORT), 'learning', 'proxy', 'l2miss', 'l3miss'),
-        ip(h.ns, 'link', 'set', vx, 'mtu', mtu, 'netns', ov),
+        bridge(ov, br),
+        addr(ov, `${addrAt(subnet, 1)}/${subnet.prefix}`, br),
+        vxlan(h.ns, vx, { id: VNI, dstport: PORT, learning: true, proxy: true, l2miss: true, l3miss: true }),
+        linkSet(h.ns, vx, { mtu, netns: ov }),
       );
-      ports.push(ip(ov, 'link', 'set', vx, 'master', br, 'up'), ip(ov, 'link', 'set', br, 'up'));
+      ports.push(linkSet(ov, vx, { master: br, up: true }), up(ov, br));
       for (const c of h.containers) {
-        const veth = `veth${c.name}`;
-        const addr = ipOf.get(c.name)!;
-        ports.push(
-          ip(ov, 'link', 'add', veth, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', mtu, 'netns', c.ns),
-          ip(ov, 'link', 'set', veth, 'master', br, 'up'),
-        );
-        containerSide.push(
-          ip(c.ns, 'link', 'set', 'lo', 'up'),
-          ip(c.ns, 'link', 'set', 'eth0', 'address', dockerMac(addr), 'up'),
-          ip(c.ns, 'addr', 'add', `${addr}/${subnet.prefix}`, 'dev', 'eth0'),
-        );
+        const port = `veth${c.name}`;
+        const ip = ipOf.get(c.name)!;
+        ports.push(veth(ov, port, { name: 'eth0', mtu, ns: c.ns }, mtu), linkSet(ov, port, { master: br, up: true }));
+        containerSide.push(up(c.ns, 'lo'), linkSet(c.ns, 'eth0', { address: dockerMac(ip), up: true }), addr(c.ns, `${ip}/${subnet.prefix}`, 'eth0'));
       }
       // The peer database: every endpoint on another host.
       for (const c of containers) {
         if (c.hostIndex === h.index) continue;
-        const addr = ipOf.get(c.name)!;
-        neighbours.push(ip(ov, 'neigh', 'add', addr, 'lladdr', dockerMac(addr), 'dev', vx, 'nud', 'permanent'));
-        fdb.push(bridgeCmd(ov, 'fdb', 'add', dockerMac(addr), 'dev', vx, 'dst', hostOf(lab, c).underlayIp, 'self', 'permanent'));
+        const ip = ipOf.get(c.name)!;
+        neighbours.push(neigh(ov, ip, dockerMac(ip), vx));
+        fdbs.push(fdb(ov, 'add', dockerMac(ip), vx, hostOf(lab, c).underlayIp));
       }
     }
     return {
       stages: [
         { title: `overlay namespace per host: bridge ${br} with gateway ${addrAt(subnet, 1)}; ${vx} created in the host namespace, then moved in`, steps: sandbox },
-        { title: `${vx} and container veths as ports of ${br} (MTU ${mtu}); peer database: neighbour and FDB entry per remote endpoint`, steps: [...ports, ...neighbours, ...fdb] },
+        { title: `${vx} and container veths as ports of ${br} (MTU ${mtu}); peer database: neighbour and FDB entry per remote endpoint`, steps: [...ports, ...neighbours, ...fdbs] },
         { title: `containers: eth0 with Docker's MAC and an address of ${cidrText(subnet)}`, steps: containerSide },
       ],
       extraNodes,
       workloads: containers.map((c) => ({ node: c.name, ns: c.ns, hostIndex: c.hostIndex, ip: ipOf.get(c.name)!, ifName: 'eth0' })),
-      mtu: Number(mtu),
+      mtu,
       targetIp: direct,
     };
   },

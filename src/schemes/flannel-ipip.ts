@@ -1,11 +1,11 @@
-import { ip } from '../plan/steps.js';
+import { addr, ipTunnel, linkSet } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
 import { tunnelRoutes } from './parts/fabric.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 const OVERHEAD = 20; // outer IPv4 header
 
@@ -27,9 +27,9 @@ export const flannelIpip: Scheme = {
     const mtu = lab.underlay.mtu - OVERHEAD;
     const dev = 'flannel.ipip';
     const devices: Step[] = lab.hosts.flatMap((h) => [
-      ip(h.ns, 'link', 'add', dev, 'type', 'ipip', 'local', h.underlayIp),
-      ip(h.ns, 'link', 'set', dev, 'mtu', String(mtu), 'up'),
-      ip(h.ns, 'addr', 'add', `${h.podBlock.network}/32`, 'dev', dev),
+      ipTunnel(h.ns, dev, 'ipip', { local: h.underlayIp }),
+      linkSet(h.ns, dev, { mtu, up: true }),
+      addr(h.ns, `${h.podBlock.network}/32`, dev),
     ]);
     return {
       stages: [

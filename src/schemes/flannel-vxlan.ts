@@ -4,7 +4,7 @@ import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { ETCD_REQUIRES, flannelControl } from './parts/flannel-etcd.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 
 /**

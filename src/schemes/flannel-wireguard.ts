@@ -1,14 +1,13 @@
 import { join } from 'node:path';
 import type { HostNode, Lab } from '../lab/types.js';
-import { ip } from '../plan/steps.js';
+import { addr, exec, link, route, up } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
-import { exec } from './parts/exec.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { hostBlock } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 const OVERHEAD = 80; // flannel reserves 80 bytes whatever the family (wireguard_network.go)
 const DEV = 'flannel-wg';
@@ -54,15 +53,15 @@ export const flannelWireguard: Scheme = {
       const f = keyFiles(lab, h);
       keys.push(exec(h.ns, ['sh', '-c', GENKEY, 'sh', f.key, f.pub]));
       devices.push(
-        ip(h.ns, 'link', 'add', DEV, 'mtu', String(mtu), 'type', 'wireguard'),
+        link(h.ns, DEV, { type: 'wireguard' }, mtu),
         exec(h.ns, ['wg', 'set', DEV, 'private-key', f.key, 'listen-port', String(PORT)]),
-        ip(h.ns, 'addr', 'add', `${h.podBlock.network}/32`, 'dev', DEV),
-        ip(h.ns, 'link', 'set', DEV, 'up'),
+        addr(h.ns, `${h.podBlock.network}/32`, DEV),
+        up(h.ns, DEV),
       );
       for (const o of lab.hosts) {
         if (o !== h) peers.push(exec(h.ns, ['sh', '-c', ADD_PEER, 'sh', DEV, keyFiles(lab, o).pub, `${o.underlayIp}:${PORT}`, hostBlock(o)]));
       }
-      peers.push(ip(h.ns, 'route', 'add', network, 'dev', DEV, 'scope', 'link'));
+      peers.push(route(h.ns, network, { dev: DEV, scope: 'link' }));
     }
     return {
       stages: [

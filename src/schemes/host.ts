@@ -1,4 +1,4 @@
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 import { direct } from './parts/workloads.js';
 
 /** hostNetwork: nothing is built; benchmark processes run in the host namespaces themselves. */

@@ -1,6 +1,6 @@
 import { IPVLAN_REQUIRES, ipvlanBuild } from './parts/ipvlan.js';
 import { direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /** ipvlan in L2 mode on the underlay port (CNI ipvlan plugin); containers take underlay addresses. */
 export const ipvlanL2: Scheme = {

@@ -1,6 +1,6 @@
 import { IPVLAN_REQUIRES, ipvlanBuild } from './parts/ipvlan.js';
 import { direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /** ipvlan in L3 mode on the underlay port (CNI ipvlan plugin); pod blocks routed via the peer hosts. */
 export const ipvlanL3: Scheme = {

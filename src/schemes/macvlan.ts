@@ -2,7 +2,7 @@ import type { Step } from '../plan/types.js';
 import { underlayIp } from './parts/addresses.js';
 import { cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * macvlan in bridge mode: each container gets a macvlan child of the host's underlay port and an

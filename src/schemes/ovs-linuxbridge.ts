@@ -1,4 +1,4 @@
-import { ip } from '../plan/steps.js';
+import { bridge, linkSet, veth } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { underlayIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
@@ -8,6 +8,7 @@ import {
   addPort,
   containerMac,
   datapathNotes,
+  datapathStandIn,
   datapathOf,
   moveAddress,
   ovsDaemons,
@@ -20,7 +21,7 @@ import {
   vsctl,
 } from './parts/ovs.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * OVS plus a Linux bridge (studies S3 "ovs + linux bridge", OpenStack's hybrid plug): containers
@@ -59,14 +60,14 @@ export const ovsLinuxbridge: Scheme = {
       const o = ovsOf(lab, h);
       daemons.push(...ovsDaemons(o));
       bridges.push(
-        ip(h.ns, 'link', 'add', LINUX_BRIDGE, 'type', 'bridge'),
-        ip(h.ns, 'link', 'set', LINUX_BRIDGE, 'mtu', String(mtu), 'up'),
-        ip(h.ns, 'link', 'add', LB_END, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', OVS_END),
-        ip(h.ns, 'link', 'set', LB_END, 'master', LINUX_BRIDGE, 'up'),
-        ip(h.ns, 'link', 'set', OVS_END, 'mtu', String(mtu), 'up'),
+        bridge(h.ns, LINUX_BRIDGE),
+        linkSet(h.ns, LINUX_BRIDGE, { mtu, up: true }),
+        veth(h.ns, LB_END, { name: OVS_END }, mtu),
+        linkSet(h.ns, LB_END, { master: LINUX_BRIDGE, up: true }),
+        linkSet(h.ns, OVS_END, { mtu, up: true }),
         vsctl(
           o,
-          ...addBridge({ name: OVS_BRIDGE, datapath: dp, failMode: 'secure', hwaddr: ovsMac(h.index, 0), mtu }),
+          addBridge({ name: OVS_BRIDGE, datapath: dp, failMode: 'secure', hwaddr: ovsMac(h.index, 0), mtu }),
           addPort(OVS_BRIDGE, h.underlayIf),
           addPort(OVS_BRIDGE, OVS_END),
         ),
@@ -102,6 +103,7 @@ export const ovsLinuxbridge: Scheme = {
       mtu,
       targetIp: direct,
       notes: datapathNotes(dp),
+      standIn: datapathStandIn(dp),
     };
   },
 };

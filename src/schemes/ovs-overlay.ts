@@ -9,6 +9,7 @@ import {
   addVxlanPort,
   containerMac,
   datapathNotes,
+  datapathStandIn,
   datapathOf,
   ovsDaemons,
   ovsOf,
@@ -22,7 +23,7 @@ import {
   vsctl,
 } from './parts/ovs.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * OVS overlay (studies S4; datapaths §18 "OVS overlay"): on every host an OVS bridge br-int holds
@@ -68,8 +69,8 @@ export const ovsOverlay: Scheme = {
       bridges.push(
         vsctl(
           o,
-          ...addBridge({ name: BRIDGE, datapath: dp, failMode: 'secure' }),
-          ...peers.flatMap((p) => addVxlanPort(BRIDGE, tunnelPort(p.name), { remote_ip: p.underlayIp, key: VNI, dst_port: PORT })),
+          addBridge({ name: BRIDGE, datapath: dp, failMode: 'secure' }),
+          ...peers.map((p) => addVxlanPort(BRIDGE, tunnelPort(p.name), { remote_ip: p.underlayIp, key: VNI, dst_port: PORT })),
         ),
       );
       for (const c of h.containers) {
@@ -96,6 +97,7 @@ export const ovsOverlay: Scheme = {
       mtu,
       targetIp: direct,
       notes: datapathNotes(dp),
+      standIn: datapathStandIn(dp),
     };
   },
 };

@@ -6,6 +6,7 @@ import {
   addPort,
   containerMac,
   datapathNotes,
+  datapathStandIn,
   datapathOf,
   moveAddress,
   ovsDaemons,
@@ -19,8 +20,9 @@ import {
   uplinkFlows,
   vsctl,
 } from './parts/ovs.js';
+import { USERSPACE_TUNING, type OvsTuning } from './parts/ovs-tuning.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme } from './types.js';
+import type { Scheme } from '../plan/scheme.js';
 
 /**
  * Open vSwitch as the container switch (studies S3 "ovs", S4 same-host OVS): on every host an OVS
@@ -39,7 +41,8 @@ import type { Scheme } from './types.js';
 
 const BRIDGE = 'br-int';
 
-function ovsScheme(flows: 'explicit' | 'normal'): Scheme {
+/** `tuning`: the userspace datapath's options (bench/ovs.ts builds the untuned stand-in beside it). */
+export function ovsScheme(flows: 'explicit' | 'normal', tuning: OvsTuning = USERSPACE_TUNING): Scheme {
   const name = flows === 'explicit' ? 'ovs' : 'ovs-normal';
   return {
     name,
@@ -64,16 +67,16 @@ function ovsScheme(flows: 'explicit' | 'normal'): Scheme {
       const flowSteps: Step[] = [];
       for (const h of lab.hosts) {
         const o = ovsOf(lab, h);
-        daemons.push(...ovsDaemons(o));
+        daemons.push(...ovsDaemons(o, tuning));
         const bridge = { name: BRIDGE, datapath: dp, mtu, failMode: flows === 'explicit' ? ('secure' as const) : ('standalone' as const), hwaddr: ovsMac(h.index, 0) };
-        bridges.push(vsctl(o, ...addBridge(bridge), addPort(BRIDGE, h.underlayIf)), ...moveAddress(lab, h, BRIDGE));
+        bridges.push(vsctl(o, addBridge(bridge), addPort(BRIDGE, h.underlayIf)), ...moveAddress(lab, h, BRIDGE));
         for (const c of h.containers) {
           const veth = ovsVeth(h, c, `${ipOf(h, c)}/${lab.underlay.prefix}`, mtu);
           hostSide.push(...veth.host);
           containerSide.push(...veth.container);
         }
         hostSide.push(vsctl(o, ...h.containers.map((c) => addPort(BRIDGE, ovsPortName(c)))));
-        containerSide.push(...txOff(h, h.containers, dp));
+        containerSide.push(...txOff(h, h.containers, dp, tuning));
         if (flows === 'explicit') {
           const local = [{ mac: ovsMac(h.index, 0), port: 'LOCAL' }, ...h.containers.map((c) => ({ mac: containerMac(c), port: ovsPortName(c) }))];
           flowSteps.push(addFlows(o, BRIDGE, uplinkFlows(local, h.underlayIf)));
@@ -90,7 +93,8 @@ function ovsScheme(flows: 'explicit' | 'normal'): Scheme {
         workloads: containerWorkloads(lab, ipOf),
         mtu,
         targetIp: direct,
-        notes: datapathNotes(dp),
+        notes: datapathNotes(dp, tuning),
+        standIn: datapathStandIn(dp),
       };
     },
   };

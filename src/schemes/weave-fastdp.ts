@@ -1,13 +1,14 @@
 import { VXLAN_OVERHEAD } from './parts/fabric.js';
 import { addrAt, size } from '../lab/ipv4.js';
 import type { HostNode, Lab } from '../lab/types.js';
-import { bridgeCmd, ip } from '../plan/steps.js';
+import { bridge, fdb, linkSet, up, veth, vxlan } from '../plan/steps.js';
 import type { Stage, Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
-import { addBridge, addFlows, addPort, addVxlanPort, datapathNotes, ovsDaemons, ovsOf, OVS_TOOLS, txOff, underlayBridge, vsctl, type Datapath } from './parts/ovs.js';
+import { BRIDGE_VXLAN } from './parts/stand-ins.js';
+import { addBridge, addFlows, addPort, addVxlanPort, datapathNotes, datapathStandIn, ovsDaemons, ovsOf, OVS_TOOLS, txOff, underlayBridge, vsctl, type Datapath } from './parts/ovs.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
-import type { Scheme, SchemeBuild } from './types.js';
+import type { Scheme, SchemeBuild } from '../plan/scheme.js';
 
 /**
  * Weave Net's fast datapath (weave net/bridge.go, router/fastdp.go; datapaths §16): a Linux bridge
@@ -48,25 +49,23 @@ function weaveMtu(lab: Lab): number {
 
 /** The weave bridge and the veth pair toward `datapath` (both variants). */
 function weaveBridge(h: HostNode, mtu: number): Step[] {
-  const m = String(mtu);
   return [
-    ip(h.ns, 'link', 'add', WEAVE, 'type', 'bridge'),
-    ip(h.ns, 'link', 'set', WEAVE, 'mtu', m, 'up'),
-    ip(h.ns, 'link', 'add', BRIDGE_END, 'mtu', m, 'type', 'veth', 'peer', 'name', DATAPATH_END, 'mtu', m),
-    ip(h.ns, 'link', 'set', BRIDGE_END, 'master', WEAVE, 'up'),
+    bridge(h.ns, WEAVE),
+    linkSet(h.ns, WEAVE, { mtu, up: true }),
+    veth(h.ns, BRIDGE_END, { name: DATAPATH_END, mtu }, mtu),
+    linkSet(h.ns, BRIDGE_END, { master: WEAVE, up: true }),
   ];
 }
 
 /** The approximation: `datapath` a Linux bridge, vxlan-6784 a kernel vxlan device. */
 function kernelVxlanDatapath(lab: Lab, h: HostNode, mtu: number): Step[] {
-  const m = String(mtu);
   return [
-    ip(h.ns, 'link', 'add', DATAPATH, 'type', 'bridge'),
-    ip(h.ns, 'link', 'set', DATAPATH, 'mtu', m, 'up'),
-    ip(h.ns, 'link', 'set', DATAPATH_END, 'master', DATAPATH, 'up'),
-    ip(h.ns, 'link', 'add', VXLAN, 'type', 'vxlan', 'id', String(APPROX_VNI), 'local', h.underlayIp, 'dev', h.underlayIf, 'dstport', String(PORT)),
-    ip(h.ns, 'link', 'set', VXLAN, 'mtu', m, 'master', DATAPATH, 'up'),
-    ...lab.hosts.filter((p) => p !== h).map((p) => bridgeCmd(h.ns, 'fdb', 'append', '00:00:00:00:00:00', 'dev', VXLAN, 'dst', p.underlayIp, 'self', 'permanent')),
+    bridge(h.ns, DATAPATH),
+    linkSet(h.ns, DATAPATH, { mtu, up: true }),
+    linkSet(h.ns, DATAPATH_END, { master: DATAPATH, up: true }),
+    vxlan(h.ns, VXLAN, { id: APPROX_VNI, local: h.underlayIp, dev: h.underlayIf, dstport: PORT }),
+    linkSet(h.ns, VXLAN, { mtu, master: DATAPATH, up: true }),
+    ...lab.hosts.filter((p) => p !== h).map((p) => fdb(h.ns, 'append', '00:00:00:00:00:00', VXLAN, p.underlayIp)),
   ];
 }
 
@@ -104,9 +103,9 @@ export function weaveBuild(lab: Lab, dp: Datapath | null): SchemeBuild {
       const o = ovsOf(lab, h);
       daemons.push(...ovsDaemons(o));
       fabric.push(
-        ip(h.ns, 'link', 'set', DATAPATH_END, 'up'),
+        up(h.ns, DATAPATH_END),
         ...underlayBridge(lab, o, dp),
-        vsctl(o, ...addBridge({ name: DATAPATH, datapath: dp, failMode: 'secure', mtu }), addPort(DATAPATH, DATAPATH_END), ...addVxlanPort(DATAPATH, VXLAN, { remote_ip: 'flow', key: 'flow', dst_port: PORT })),
+        vsctl(o, addBridge({ name: DATAPATH, datapath: dp, failMode: 'secure', mtu }), addPort(DATAPATH, DATAPATH_END), addVxlanPort(DATAPATH, VXLAN, { remote_ip: 'flow', key: 'flow', dst_port: PORT })),
       );
       flowSteps.push(addFlows(o, DATAPATH, weaveFlows(lab, h)));
     } else {
@@ -141,6 +140,7 @@ export function weaveBuild(lab: Lab, dp: Datapath | null): SchemeBuild {
     mtu,
     targetIp: direct,
     notes: dp ? datapathNotes(dp) : [APPROXIMATION_NOTE],
+    standIn: dp ? datapathStandIn(dp) : BRIDGE_VXLAN,
   };
 }
 

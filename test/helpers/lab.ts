@@ -8,8 +8,8 @@ import { teardownState, type TeardownReport } from '../../src/apply/teardown.js'
 import { bringUp, type UpLab } from '../../src/apply/up.js';
 import { loadTopology, type TopologyFlags } from '../../src/lab/topology.js';
 import { runClient, startServer, type Iperf3Server } from '../../src/runners/iperf3.js';
-import { SERVICE_PORT } from '../../src/schemes/parts/workloads.js';
-import type { Scheme, Workload } from '../../src/schemes/types.js';
+import { SERVICE_PORT } from '../../src/lab/ports.js';
+import type { Scheme, Workload } from '../../src/plan/scheme.js';
 
 /** Shared helpers for tests that build real labs. */
 

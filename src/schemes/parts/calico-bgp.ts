@@ -1,9 +1,10 @@
 import type { Requirement } from '../../caps/types.js';
 import { birdConfig, birdPaths, sessionCount, type BirdSpec } from '../../control/bird.js';
 import { controlPlaneOf, type Lab } from '../../lab/types.js';
-import type { ControlPlane } from '../types.js';
-import type { Stage, Step } from '../../plan/types.js';
-import { writeFileSteps } from './files.js';
+import type { ControlPlane } from '../../plan/scheme.js';
+import { exec, file } from '../../plan/steps.js';
+import type { Stage, StandIn, Step } from '../../plan/types.js';
+import { STATIC_ROUTES } from './stand-ins.js';
 
 /**
  * Calico's BGP control plane in a plan: per host its BIRD configuration (control/bird.ts) in the
@@ -40,9 +41,9 @@ export function birdStages(lab: Lab, spec: BirdSpec): Stage[] {
   const waits: Step[] = [];
   for (const h of lab.hosts) {
     const p = birdPaths(lab, h);
-    configs.push(...writeFileSteps(h.ns, p.dir, p.config, birdConfig(lab, h, spec)));
+    configs.push(file(h.ns, p.config, birdConfig(lab, h, spec)));
     daemons.push({ kind: 'daemon', ns: h.ns, name: `bird-${h.name}`, argv: ['bird', '-f', '-c', p.config, '-s', p.socket], log: p.log, readyFile: p.socket });
-    waits.push({ kind: 'exec', ns: h.ns, argv: ['sh', '-c', WAIT_ROUTES, 'sh', String(lab.hosts.length), String(BGP_WAIT_SECONDS)] });
+    waits.push(exec(h.ns, ['sh', '-c', WAIT_ROUTES, 'sh', String(lab.hosts.length), String(BGP_WAIT_SECONDS)]));
   }
   return [
     { title: 'BIRD configuration per host (Calico\'s BGP, in the lab\'s state directory)', steps: configs },
@@ -53,10 +54,11 @@ export function birdStages(lab: Lab, spec: BirdSpec): Stage[] {
 
 /**
  * How a Calico scheme's hosts learn each other's blocks: BIRD (the default), or with
- * `--control-plane static` the routes it would program, written up front by `staticStages`.
+ * `--control-plane static` the routes it would program, written up front by `staticStages` (then
+ * a stand-in: STATIC_ROUTES, which calico and calico-ipip put in their build's result).
  */
-export function calicoRouting(lab: Lab, staticStages: () => Stage[], tunnel?: BirdSpec['tunnel']): { stages: Stage[]; notes: string[]; control?: ControlPlane } {
-  if (controlPlaneOf(lab.topology) === 'static') return { stages: staticStages(), notes: ['peer routes static (--control-plane static: no BGP daemon)'] };
+export function calicoRouting(lab: Lab, staticStages: () => Stage[], tunnel?: BirdSpec['tunnel']): { stages: Stage[]; notes: string[]; control?: ControlPlane; standIn?: StandIn } {
+  if (controlPlaneOf(lab.topology) === 'static') return { stages: staticStages(), notes: ['peer routes static (--control-plane static: no BGP daemon)'], standIn: STATIC_ROUTES };
   const spec: BirdSpec = { bgp: lab.topology.bgp ?? 'mesh', ...(tunnel ? { tunnel } : {}) };
   return {
     stages: birdStages(lab, spec),

@@ -1,7 +1,8 @@
 import type { Requirement } from '../../caps/types.js';
 import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
 import { join } from 'node:path';
-import type { CniConfList, Step } from '../../plan/types.js';
+import type { CniConfList } from '../../cni/types.js';
+import type { Step } from '../../plan/types.js';
 
 /**
  * Containers attached through the CNI reference plugins, as a container runtime does it. Every

@@ -5,7 +5,8 @@ import { daemonArgs, type DaemonConfig, type Route } from '../../encap/config.js
 import { encapHostDir } from '../../encap/counters.js';
 import { DAEMON_SCRIPT } from '../../encap/paths.js';
 import type { HostNode, Lab } from '../../lab/types.js';
-import type { Stage, Step } from '../../plan/types.js';
+import { exec } from '../../plan/steps.js';
+import type { DaemonStep, Stage, Step } from '../../plan/types.js';
 
 /**
  * Userspace encapsulation through cnlab's own daemon (src/encap/), shared by flannel-udp and
@@ -18,6 +19,12 @@ export const ENCAP_NOTE = 'userspace encapsulation (cnlab daemon)';
 /** Encrypted daemons seal what one device burst sends a peer as records (tun; tap when batching frames). */
 export function sealsRecords(spec: Pick<EncapSpec, 'mode' | 'batch'>): boolean {
   return spec.mode === 'tun' || spec.batch;
+}
+
+/** How the daemon moves packets: the product's pattern (default), or cnlab's batching, named as better than the product. */
+export function syscallNote(mode: EncapSpec['mode'], batched: boolean): string {
+  if (batched) return "better than the product: cnlab's batched daemon (TSO/GRO on the device, sendmsg runs, recvmmsg)";
+  return mode === 'tun' ? "the product's syscall pattern: one packet per read, sendto, recvfrom and write, as flanneld" : "the product's syscall pattern: frames captured and injected one by one, one datagram per sendto, as Weave's router";
 }
 
 export function encryptNote(spec: Pick<EncapSpec, 'mode' | 'batch'>): string {
@@ -41,7 +48,7 @@ export interface EncapSpec {
   encrypt: boolean;
   /** tap: several frames per datagram. */
   batch: boolean;
-  /** Device offloads (TSO on read, GRO on write; default true). */
+  /** Device offloads and batched system calls (TSO on read, GRO on write, sendmsg runs, recvmmsg); false: the product's one per call. */
   offload?: boolean;
   /** tap: flush a partly filled batch after this many µs (default 0: when the device is drained). */
   flushUs?: number;
@@ -57,7 +64,7 @@ export function labKeyFile(lab: Lab): string {
 }
 
 /** The daemon step of one host; `table` is its routes (tun) or peers (tap). */
-export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: { routes?: Route[]; peers?: string[] }): Extract<Step, { kind: 'daemon' }> {
+export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: { routes?: Route[]; peers?: string[] }): DaemonStep {
   const dir = encapHostDir(lab.stateDir, h.name);
   const cfg: DaemonConfig = {
     mode: spec.mode,
@@ -82,6 +89,7 @@ export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: { rout
     argv: [process.execPath, DAEMON_SCRIPT, 'run', ...daemonArgs(cfg)],
     log: join(dir, 'daemon.log'),
     readyFile: cfg.readyFile,
+    devices: [{ name: spec.dev, type: spec.mode }],
   };
 }
 
@@ -92,14 +100,14 @@ export function encapStages(lab: Lab, spec: EncapSpec, table: (h: HostNode) => {
     const h1 = lab.hosts[0];
     stages.push({
       title: "lab key for the encrypted channel (32 random bytes, mode 0600, in the lab's state directory only)",
-      steps: [{ kind: 'exec', ns: h1.ns, argv: [process.execPath, DAEMON_SCRIPT, 'genkey', labKeyFile(lab)] }],
+      steps: [exec(h1.ns, [process.execPath, DAEMON_SCRIPT, 'genkey', labKeyFile(lab)])],
     });
   }
   stages.push({
     title: `cnlab encapsulation daemon per host: ${spec.mode.toUpperCase()} ${spec.dev}, UDP ${spec.port}${spec.encrypt ? ', encrypted' : ''}${spec.mode === 'tap' ? (spec.batch ? ', batching frames' : ', one frame per datagram') : ''}`,
     // The directory first, so that the script `cnlab plan` prints can redirect the log into it.
     steps: lab.hosts.flatMap((h): Step[] => [
-      { kind: 'exec', ns: h.ns, argv: ['mkdir', '-p', '-m', '0700', encapHostDir(lab.stateDir, h.name)] },
+      exec(h.ns, ['mkdir', '-p', '-m', '0700', encapHostDir(lab.stateDir, h.name)]),
       daemonStep(lab, h, spec, table(h)),
     ]),
   });

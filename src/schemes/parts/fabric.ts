@@ -1,5 +1,5 @@
 import type { Lab } from '../../lab/types.js';
-import { bridgeCmd, ip } from '../../plan/steps.js';
+import { addr, blackhole, fdb, linkSet, neigh, route, vxlan } from '../../plan/steps.js';
 import type { Stage, Step } from '../../plan/types.js';
 import { vtepMac } from './addresses.js';
 import { hostBlock } from './routed-veth.js';
@@ -9,13 +9,13 @@ import { hostBlock } from './routed-veth.js';
 /** Direct routes: each peer's block via the peer's underlay address (host-gw, calico BGP). */
 export function peerRoutes(lab: Lab): Step[] {
   return lab.hosts.flatMap((h) =>
-    lab.hosts.filter((o) => o !== h).map((o) => ip(h.ns, 'route', 'add', hostBlock(o), 'via', o.underlayIp, 'dev', h.underlayIf)),
+    lab.hosts.filter((o) => o !== h).map((o) => route(h.ns, hostBlock(o), { via: o.underlayIp, dev: h.underlayIf })),
   );
 }
 
 /** A blackhole route for every host's own block (BIRD's static route in Calico; Felix in VXLAN mode). */
 export function ownBlockBlackholes(lab: Lab): Step[] {
-  return lab.hosts.map((h) => ip(h.ns, 'route', 'add', 'blackhole', hostBlock(h)));
+  return lab.hosts.map((h) => blackhole(h.ns, hostBlock(h)));
 }
 
 /** What VXLAN takes from the underlay MTU: outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14. */
@@ -45,16 +45,16 @@ export function vxlanFabric(lab: Lab, v: VxlanSpec): Stage[] {
   const peers: Step[] = [];
   for (const h of lab.hosts) {
     devices.push(
-      ip(h.ns, 'link', 'add', v.dev, 'type', 'vxlan', 'id', String(v.vni), 'local', h.underlayIp, 'dev', h.underlayIf, 'dstport', String(v.port), 'nolearning'),
-      ip(h.ns, 'link', 'set', v.dev, 'address', mac(h.index), 'mtu', String(v.mtu), 'up'),
-      ip(h.ns, 'addr', 'add', `${h.podBlock.network}/32`, 'dev', v.dev),
+      vxlan(h.ns, v.dev, { id: v.vni, local: h.underlayIp, dev: h.underlayIf, dstport: v.port, learning: false }),
+      linkSet(h.ns, v.dev, { address: mac(h.index), mtu: v.mtu, up: true }),
+      addr(h.ns, `${h.podBlock.network}/32`, v.dev),
     );
     for (const o of lab.hosts) {
       if (o === h) continue;
-      if (v.routes !== false) peers.push(ip(h.ns, 'route', 'add', hostBlock(o), 'via', o.podBlock.network, 'dev', v.dev, 'onlink'));
+      if (v.routes !== false) peers.push(route(h.ns, hostBlock(o), { via: o.podBlock.network, dev: v.dev, onlink: true }));
       peers.push(
-        ip(h.ns, 'neigh', 'add', o.podBlock.network, 'lladdr', mac(o.index), 'dev', v.dev, 'nud', 'permanent'),
-        bridgeCmd(h.ns, 'fdb', 'append', mac(o.index), 'dev', v.dev, 'dst', o.underlayIp, 'self', 'permanent'),
+        neigh(h.ns, o.podBlock.network, mac(o.index), v.dev),
+        fdb(h.ns, 'append', mac(o.index), v.dev, o.underlayIp),
       );
     }
   }
@@ -72,6 +72,6 @@ export function vxlanFabric(lab: Lab, v: VxlanSpec): Stage[] {
  */
 export function tunnelRoutes(lab: Lab, dev: string): Step[] {
   return lab.hosts.flatMap((h) =>
-    lab.hosts.filter((o) => o !== h).map((o) => ip(h.ns, 'route', 'add', hostBlock(o), 'via', o.underlayIp, 'dev', dev, 'onlink')),
+    lab.hosts.filter((o) => o !== h).map((o) => route(h.ns, hostBlock(o), { via: o.underlayIp, dev, onlink: true })),
   );
 }

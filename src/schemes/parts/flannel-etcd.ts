@@ -5,9 +5,9 @@ import { AGENT_LABEL, FLANNEL_PREFIX, networkConfig, type Backend } from '../../
 import { AGENT_SCRIPT } from '../../flannel/paths.js';
 import { addrAt, size } from '../../lab/ipv4.js';
 import { controlPlaneOf, nsName, type HostNode, type Lab } from '../../lab/types.js';
-import { ip } from '../../plan/steps.js';
+import { addr, exec, route, up, veth } from '../../plan/steps.js';
 import type { Stage, Step } from '../../plan/types.js';
-import type { ControlPlane } from '../types.js';
+import type { ControlPlane } from '../../plan/scheme.js';
 import { vtepMac } from './addresses.js';
 import { hostBlock } from './routed-veth.js';
 
@@ -63,14 +63,14 @@ export function etcdStages(lab: Lab, spec: FlannelSpec): Stage[] {
   const a = ctlAddress(lab);
   const dir = join(lab.stateDir, 'etcd');
   const url = (port: number) => `http://${a}:${port}`;
-  const links: Step[] = [ip(ctl, 'addr', 'add', `${a}/32`, 'dev', 'lo')];
+  const links: Step[] = [addr(ctl, `${a}/32`, 'lo')];
   const hostSide: Step[] = [];
   for (const h of lab.hosts) {
-    links.push(ip(ctl, 'link', 'add', h.name, 'type', 'veth', 'peer', 'name', 'ctl0', 'netns', h.ns), ip(ctl, 'link', 'set', h.name, 'up'), ip(ctl, 'route', 'add', `${h.underlayIp}/32`, 'dev', h.name));
-    hostSide.push(ip(h.ns, 'link', 'set', 'ctl0', 'up'), ip(h.ns, 'route', 'add', `${a}/32`, 'dev', 'ctl0'));
+    links.push(veth(ctl, h.name, { name: 'ctl0', ns: h.ns }), up(ctl, h.name), route(ctl, `${h.underlayIp}/32`, { dev: h.name }));
+    hostSide.push(up(h.ns, 'ctl0'), route(h.ns, `${a}/32`, { dev: 'ctl0' }));
   }
   const etcd: Step[] = [
-    { kind: 'exec', ns: ctl, argv: ['mkdir', '-p', '-m', '0700', dir] },
+    exec(ctl, ['mkdir', '-p', '-m', '0700', dir]),
     {
       kind: 'daemon',
       ns: ctl,
@@ -84,7 +84,7 @@ export function etcdStages(lab: Lab, spec: FlannelSpec): Stage[] {
       ],
       log: join(dir, 'etcd.log'),
     },
-    { kind: 'exec', ns: ctl, argv: ['sh', '-c', PUT_CONFIG, 'sh', url(ETCD_CLIENT_PORT), `${FLANNEL_PREFIX}/config`, JSON.stringify(networkConfig(`${lab.pods.network}/${lab.pods.prefix}`, lab.topology.pods.blockPrefix, spec.backend))] },
+    exec(ctl, ['sh', '-c', PUT_CONFIG, 'sh', url(ETCD_CLIENT_PORT), `${FLANNEL_PREFIX}/config`, JSON.stringify(networkConfig(`${lab.pods.network}/${lab.pods.prefix}`, lab.topology.pods.blockPrefix, spec.backend))]),
   ];
   const agents: Step[] = [];
   const waits: Step[] = [];
@@ -93,8 +93,8 @@ export function etcdStages(lab: Lab, spec: FlannelSpec): Stage[] {
     const args = ['--etcd', url(ETCD_CLIENT_PORT), '--public-ip', h.underlayIp, '--subnet', hostBlock(h), '--network', `${lab.pods.network}/${lab.pods.prefix}`, '--backend', spec.backend, '--dev', spec.dev];
     if (spec.backend === 'vxlan') args.push('--vni', '1', '--vtep-mac', vtepMac(h.index));
     args.push('--mtu', String(spec.mtu), '--ttl', String(LEASE_TTL), '--dir', d);
-    agents.push({ kind: 'exec', ns: h.ns, argv: ['mkdir', '-p', '-m', '0700', d] }, { kind: 'daemon', ns: h.ns, name: `flannel-${h.name}`, argv: [process.execPath, AGENT_SCRIPT, ...args], log: join(d, 'agent.log'), readyFile: join(d, 'ready') });
-    waits.push({ kind: 'exec', ns: h.ns, argv: ['sh', '-c', WAIT_ROUTES, 'sh', String(lab.hosts.length - 1), String(WAIT_SECONDS), `${lab.pods.network}/${lab.pods.prefix}`] });
+    agents.push(exec(h.ns, ['mkdir', '-p', '-m', '0700', d]), { kind: 'daemon', ns: h.ns, name: `flannel-${h.name}`, argv: [process.execPath, AGENT_SCRIPT, ...args], log: join(d, 'agent.log'), readyFile: join(d, 'ready') });
+    waits.push(exec(h.ns, ['sh', '-c', WAIT_ROUTES, 'sh', String(lab.hosts.length - 1), String(WAIT_SECONDS), `${lab.pods.network}/${lab.pods.prefix}`]));
   }
   return [
     { title: `control network: ${CTL_NODE} joined to every host by a veth, etcd at ${a}`, steps: links },

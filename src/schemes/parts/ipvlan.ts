@@ -5,7 +5,7 @@ import { podIp, underlayIp } from './addresses.js';
 import { cniAttach, conflist, hostLocal } from './cni-attach.js';
 import { peerRoutes } from './fabric.js';
 import { hostBlock } from './routed-veth.js';
-import type { Workload } from '../types.js';
+import type { Workload } from '../../plan/scheme.js';
 import { containerWorkloads } from './workloads.js';
 
 /**

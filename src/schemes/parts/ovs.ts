@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { Requirement } from '../../caps/types.js';
 import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
-import { ip } from '../../plan/steps.js';
-import type { Step } from '../../plan/types.js';
-import type { BuildHost } from '../types.js';
-import { exec } from './exec.js';
+import type { BuildHost, StandIn } from '../../plan/scheme.js';
+import { addr, addrDel, exec, linkSet, up, veth } from '../../plan/steps.js';
+import type { OvsOp, Step } from '../../plan/types.js';
+import { tuningNote, tuningSteps, UNTUNED, type OvsTuning } from './ovs-tuning.js';
+import { OVS_USERSPACE } from './stand-ins.js';
 
 /**
  * Open vSwitch pieces shared by ovs, ovs-normal, ovs-linuxbridge, ovs-overlay and weave-fastdp
@@ -52,9 +53,14 @@ export function datapathOf(host: BuildHost): Datapath {
   return host.preferred ? 'system' : 'netdev';
 }
 
-/** Labels for every result built on this datapath. */
-export function datapathNotes(dp: Datapath): string[] {
-  return dp === 'netdev' ? [USERSPACE_NOTE] : [];
+/** Labels for every result built on this datapath (the userspace one: with the options that ran). */
+export function datapathNotes(dp: Datapath, tuning: OvsTuning = UNTUNED): string[] {
+  return dp === 'netdev' ? [USERSPACE_NOTE, tuningNote(tuning)] : [];
+}
+
+/** What stands in on this datapath: the userspace one stands in for OVS's kernel datapath. */
+export function datapathStandIn(dp: Datapath): StandIn | undefined {
+  return dp === 'netdev' ? OVS_USERSPACE : undefined;
 }
 
 /** One host's OVS instance: its run directory and database socket. */
@@ -78,7 +84,7 @@ function ovsEnv(o: Ovs): Record<string, string> {
  * Database and daemons for one host: the database file, ovsdb-server (ready when its socket
  * exists), the root record (`init`), ovs-vswitchd (ready when its control socket exists).
  */
-export function ovsDaemons(o: Ovs): Step[] {
+export function ovsDaemons(o: Ovs, tuning: OvsTuning = UNTUNED): Step[] {
   const ns = o.host.ns;
   const env = ovsEnv(o);
   const db = join(o.dir, 'conf.db');
@@ -95,6 +101,7 @@ export function ovsDaemons(o: Ovs): Step[] {
       readyFile: join(o.dir, 'db.sock'),
     },
     exec(ns, ['ovs-vsctl', `--db=${o.db}`, '--no-wait', 'init']),
+    ...tuningSteps(ns, o.db, tuning),
     {
       kind: 'daemon',
       ns,
@@ -108,11 +115,11 @@ export function ovsDaemons(o: Ovs): Step[] {
 }
 
 /**
- * One ovs-vsctl run of several commands (joined by `--`, applied as one transaction); it waits
- * until ovs-vswitchd has applied them, for 30 s at most.
+ * One ovs-vsctl run of several operations (one transaction); it waits until ovs-vswitchd has
+ * applied them, for 30 s at most.
  */
-export function vsctl(o: Ovs, ...commands: string[][]): Step {
-  return exec(o.host.ns, ['ovs-vsctl', `--db=${o.db}`, '--timeout=30', ...commands.flatMap((c, i) => (i ? ['--', ...c] : c))]);
+export function vsctl(o: Ovs, ...ops: OvsOp[]): Step {
+  return { kind: 'ovs', ns: o.host.ns, db: o.db, ops };
 }
 
 export interface BridgeSpec {
@@ -128,25 +135,21 @@ export interface BridgeSpec {
   mtu?: number;
 }
 
-/** ovs-vsctl commands that add a bridge. */
-export function addBridge(b: BridgeSpec): string[][] {
-  const set = ['set', 'bridge', b.name, `datapath_type=${b.datapath}`, `fail_mode=${b.failMode}`];
-  if (b.hwaddr) set.push(`other-config:hwaddr=${b.hwaddr}`);
-  const cmds = [['add-br', b.name], set];
-  if (b.mtu) cmds.push(['set', 'interface', b.name, `mtu_request=${b.mtu}`]);
-  return cmds;
+/** Add a bridge (with its datapath, fail mode, and its own port's MAC and MTU). */
+export function addBridge(b: BridgeSpec): OvsOp {
+  return { op: 'add-br', bridge: b.name, datapath: b.datapath, failMode: b.failMode, ...(b.hwaddr ? { hwaddr: b.hwaddr } : {}), ...(b.mtu ? { mtu: b.mtu } : {}) };
 }
 
-export const addPort = (bridge: string, port: string): string[] => ['add-port', bridge, port];
+export const addPort = (bridge: string, port: string): OvsOp => ({ op: 'add-port', bridge, port });
 
-/** ovs-vsctl commands for a VXLAN port (options: remote_ip, key, dst_port…). */
-export function addVxlanPort(bridge: string, port: string, options: Record<string, string | number>): string[][] {
-  return [addPort(bridge, port), ['set', 'interface', port, 'type=vxlan', ...Object.entries(options).map(([k, v]) => `options:${k}=${v}`)]];
+/** A VXLAN port (options: remote_ip, key, dst_port…). */
+export function addVxlanPort(bridge: string, port: string, options: Record<string, string | number>): OvsOp {
+  return { op: 'add-port', bridge, port, type: 'vxlan', options };
 }
 
 /** Load flows into a bridge in one ovs-ofctl run (read from standard input). */
 export function addFlows(o: Ovs, bridge: string, flows: string[]): Step {
-  return { kind: 'exec', ns: o.host.ns, argv: ['ovs-ofctl', 'add-flows', `unix:${join(o.dir, `${bridge}.mgmt`)}`, '-'], input: `${flows.join('\n')}\n` };
+  return { kind: 'ovs-flows', ns: o.host.ns, bridge, mgmt: join(o.dir, `${bridge}.mgmt`), flows };
 }
 
 /** `ovs-appctl` to one host's ovs-vswitchd. */
@@ -169,7 +172,7 @@ export function underlayBridge(lab: Lab, o: Ovs, dp: Datapath): Step[] {
   const h = o.host;
   const bridge = { name: TUNNEL_BRIDGE, datapath: dp, failMode: 'standalone' as const, mtu: lab.underlay.mtu, hwaddr: ovsMac(h.index, 0) };
   return [
-    vsctl(o, ...addBridge(bridge), addPort(TUNNEL_BRIDGE, h.underlayIf)),
+    vsctl(o, addBridge(bridge), addPort(TUNNEL_BRIDGE, h.underlayIf)),
     ...moveAddress(lab, h, TUNNEL_BRIDGE),
     appctl(o, 'tnl/neigh/aging', '3600'),
     ...lab.hosts.filter((p) => p !== h).map((p) => appctl(o, 'tnl/neigh/set', TUNNEL_BRIDGE, p.underlayIp, ovsMac(p.index, 0))),
@@ -179,7 +182,7 @@ export function underlayBridge(lab: Lab, o: Ovs, dp: Datapath): Step[] {
 /** Move the host's underlay address from its port onto a bridge's own port. */
 export function moveAddress(lab: Lab, h: HostNode, bridge: string): Step[] {
   const cidr = `${h.underlayIp}/${lab.underlay.prefix}`;
-  return [ip(h.ns, 'addr', 'del', cidr, 'dev', h.underlayIf), ip(h.ns, 'addr', 'add', cidr, 'dev', bridge), ip(h.ns, 'link', 'set', bridge, 'up')];
+  return [addrDel(h.ns, cidr, h.underlayIf), addr(h.ns, cidr, bridge), up(h.ns, bridge)];
 }
 
 /** A deterministic locally administered MAC: slot 0 is host i's bridge, slot k its k-th container. */
@@ -197,15 +200,11 @@ export const ovsPortName = (c: ContainerNode): string => `vc-${c.name}`;
  * A container's veth, built directly (no CNI reference plugin attaches to an OVS bridge): the
  * host end (to be added as an OVS port) and the container end with its MAC, MTU and address.
  */
-export function ovsVeth(h: HostNode, c: ContainerNode, addr: string, mtu: number): { host: Step[]; container: Step[] } {
+export function ovsVeth(h: HostNode, c: ContainerNode, cidr: string, mtu: number): { host: Step[]; container: Step[] } {
   const port = ovsPortName(c);
   return {
-    host: [ip(h.ns, 'link', 'add', port, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c.ns), ip(h.ns, 'link', 'set', port, 'up')],
-    container: [
-      ip(c.ns, 'link', 'set', 'lo', 'up'),
-      ip(c.ns, 'link', 'set', 'eth0', 'address', containerMac(c), 'mtu', String(mtu), 'up'),
-      ip(c.ns, 'addr', 'add', addr, 'dev', 'eth0'),
-    ],
+    host: [veth(h.ns, port, { name: 'eth0', ns: c.ns }, mtu), up(h.ns, port)],
+    container: [up(c.ns, 'lo'), linkSet(c.ns, 'eth0', { address: containerMac(c), mtu, up: true }), addr(c.ns, cidr, 'eth0')],
   };
 }
 
@@ -217,12 +216,13 @@ export const TX_OFF_FANOUT = 16;
  * OVS. One ethtool per container; for many, one `xargs nsenter` per host running them all (a
  * process started per namespace costs more the more namespaces exist, as in apply/fanout.ts).
  */
-export function txOff(h: HostNode, containers: ContainerNode[], dp: Datapath): Step[] {
-  if (dp === 'system') return [];
+export function txOff(h: HostNode, containers: ContainerNode[], dp: Datapath, tuning: OvsTuning = UNTUNED): Step[] {
+  // With userspace TSO, OVS handles partial checksums itself: the containers keep offloads on.
+  if (dp === 'system' || tuning.tso) return [];
   const args = ['ethtool', '-K', 'eth0', 'tx', 'off'];
   if (containers.length <= TX_OFF_FANOUT) return containers.map((c) => exec(c.ns, args));
   const input = containers.map((c) => `--net=/run/netns/${c.ns} ${args.join(' ')}\n`).join('');
-  return [{ kind: 'exec', ns: h.ns, argv: ['xargs', '-L', '1', 'nsenter'], input }];
+  return [{ ...exec(h.ns, ['xargs', '-L', '1', 'nsenter']), input }];
 }
 
 // ---------------------------------------------------------------- flows

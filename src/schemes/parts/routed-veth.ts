@@ -1,5 +1,5 @@
 import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
-import { ip, sysctl } from '../../plan/steps.js';
+import { addr, linkSet, route, sysctl, up, veth } from '../../plan/steps.js';
 import type { Stage, Step } from '../../plan/types.js';
 import { podIp } from './addresses.js';
 
@@ -22,30 +22,31 @@ export function routedVethStages(lab: Lab, mtu: number): Stage[] {
   const routes: Step[] = [];
   for (const h of lab.hosts) {
     // proxy_arp answers for 169.254.1.1 only if the host has a route toward it (datapaths §5).
-    routes.push(ip(h.ns, 'route', 'add', 'default', 'dev', h.underlayIf));
+    routes.push(route(h.ns, 'default', { dev: h.underlayIf }));
     for (const c of h.containers) {
-      const veth = caliName(c);
-      const addr = podIp(h, c);
+      const hostEnd = caliName(c);
+      const ip = podIp(h, c);
       hostSide.push(
-        ip(h.ns, 'link', 'add', veth, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c.ns),
-        ip(h.ns, 'link', 'set', veth, 'address', HOST_MAC, 'up'),
+        // Both ends at the scheme's MTU: a container eth0 left at 1500 behind a 1450 tunnel is a black hole.
+        veth(h.ns, hostEnd, { name: 'eth0', mtu, ns: c.ns }, mtu),
+        linkSet(h.ns, hostEnd, { address: HOST_MAC, up: true }),
       );
       // Sysctls after all links, so each host runs one ip batch and one sysctl, not one per veth.
       hostSysctls.push(
-        sysctl(h.ns, `net.ipv4.conf.${veth}.proxy_arp`, 1),
-        sysctl(h.ns, `net.ipv4.neigh.${veth}.proxy_delay`, 0),
-        sysctl(h.ns, `net.ipv4.conf.${veth}.forwarding`, 1),
-        sysctl(h.ns, `net.ipv4.conf.${veth}.route_localnet`, 1),
-        sysctl(h.ns, `net.ipv4.conf.${veth}.rp_filter`, 1),
+        sysctl(h.ns, `net.ipv4.conf.${hostEnd}.proxy_arp`, 1),
+        sysctl(h.ns, `net.ipv4.neigh.${hostEnd}.proxy_delay`, 0),
+        sysctl(h.ns, `net.ipv4.conf.${hostEnd}.forwarding`, 1),
+        sysctl(h.ns, `net.ipv4.conf.${hostEnd}.route_localnet`, 1),
+        sysctl(h.ns, `net.ipv4.conf.${hostEnd}.rp_filter`, 1),
       );
       containerSide.push(
-        ip(c.ns, 'link', 'set', 'lo', 'up'),
-        ip(c.ns, 'link', 'set', 'eth0', 'up'),
-        ip(c.ns, 'addr', 'add', `${addr}/32`, 'dev', 'eth0'),
-        ip(c.ns, 'route', 'add', CALICO_GATEWAY, 'dev', 'eth0', 'scope', 'link'),
-        ip(c.ns, 'route', 'add', 'default', 'via', CALICO_GATEWAY, 'dev', 'eth0'),
+        up(c.ns, 'lo'),
+        up(c.ns, 'eth0'),
+        addr(c.ns, `${ip}/32`, 'eth0'),
+        route(c.ns, CALICO_GATEWAY, { dev: 'eth0', scope: 'link' }),
+        route(c.ns, 'default', { via: CALICO_GATEWAY, dev: 'eth0' }),
       );
-      routes.push(ip(h.ns, 'route', 'add', `${addr}/32`, 'dev', veth, 'scope', 'link'));
+      routes.push(route(h.ns, `${ip}/32`, { dev: hostEnd, scope: 'link' }));
     }
   }
   return [

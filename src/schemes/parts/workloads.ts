@@ -1,15 +1,9 @@
 import { allContainers, hostOf } from '../../lab/resolve.js';
 import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
-import type { Workload } from '../types.js';
+import type { Workload } from '../../plan/scheme.js';
 
-/** The port benchmark servers listen on inside a workload. */
-export const SERVICE_PORT = 5201;
-/**
- * Every port the benchmark tools use (SERVICE_PORT and the two after it: qperf's TCP data port and
- * sockperf's TCP port, kept apart from iperf3's so its TIME_WAIT sockets never block a bind).
- * docker-bridge publishes them all.
- */
-export const SERVICE_PORT_LAST = SERVICE_PORT + 2;
+/** The service ports belong to the lab model; re-exported for the schemes that publish them. */
+export { SERVICE_PORT, SERVICE_PORT_LAST } from '../../lab/ports.js';
 
 /** One workload per container, its address chosen by the scheme. */
 export function containerWorkloads(lab: Lab, ipOf: (h: HostNode, c: ContainerNode) => string): Workload[] {

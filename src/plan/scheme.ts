@@ -1,17 +1,11 @@
 import type { Requirement } from '../caps/types.js';
-import type { Lab } from '../lab/types.js';
-import type { Stage } from '../plan/types.js';
+import type { Lab, Workload } from '../lab/types.js';
+import type { StandIn, Stage } from './types.js';
 
-/** Where a benchmark process runs and the address it owns. */
-export interface Workload {
-  /** Node name: a container ("h1c1") or, for the host baseline, a host ("h1"). */
-  node: string;
-  ns: string;
-  hostIndex: number;
-  ip: string;
-  /** The workload's interface toward the network (for MTU and offload readings). */
-  ifName: string;
-}
+/** Where a benchmark process runs and the address it owns: part of the lab model, re-exported. */
+export type { Workload } from '../lab/types.js';
+
+export type { StandIn } from './types.js';
 
 export interface SchemeBuild {
   /** Stages that follow the shared base (namespaces, underlay). */
@@ -37,6 +31,8 @@ export interface SchemeBuild {
   notes?: string[];
   /** The control plane the build runs (absent: none, or --control-plane static). */
   control?: ControlPlane;
+  /** This build stands in for the product (e.g. OVS without its kernel module); overrides the scheme's. */
+  standIn?: StandIn;
 }
 
 /**
@@ -78,6 +74,8 @@ export interface Scheme {
   prefers?: Requirement[];
   /** Labels carried with every result of this scheme (e.g. "userspace stand-in"). */
   notes: string[];
+  /** What stands in for the product's own component in every build (see StandIn). */
+  standIn?: StandIn;
   /** False for the host baseline, which has no container namespaces. */
   containers: boolean;
   /** Encapsulation bytes taken from the underlay MTU. */

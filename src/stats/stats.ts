@@ -18,6 +18,13 @@ export interface Summary {
   ci95: [number, number];
   min: number;
   max: number;
+  /**
+   * The MEDIAN's own interval, distribution-free from order statistics (see medianInterval):
+   * what reports show beside the median. Added in result version 2.
+   */
+  medianCi: [number, number];
+  /** medianCi's coverage: ≥ 0.95 from 6 values; below that it is [min, max] and covers less (3 values: 0.75). */
+  medianCiCoverage: number;
 }
 
 export interface RatioSummary {
@@ -43,6 +50,7 @@ export function summarize(values: readonly number[]): Summary {
   const half = n > 1 ? (t975(n - 1) * stddev) / Math.sqrt(n) : 0;
   let cv = 0;
   if (stddev !== 0) cv = mean === 0 ? Infinity : stddev / Math.abs(mean);
+  const mi = medianInterval(xs);
   return {
     n,
     median: ssMedian(xs),
@@ -52,7 +60,39 @@ export function summarize(values: readonly number[]): Summary {
     ci95: [mean - half, mean + half],
     min: Math.min(...xs),
     max: Math.max(...xs),
+    medianCi: [mi.low, mi.high],
+    medianCiCoverage: mi.coverage,
   };
+}
+
+/** P(X ≤ k) for X ~ Binomial(n, 1/2). */
+function binomHalfCdf(k: number, n: number): number {
+  let term = 0.5 ** n; // C(n, 0) / 2^n
+  let sum = 0;
+  for (let i = 0; i <= k; i++) {
+    sum += term;
+    term = (term * (n - i)) / (i + 1);
+  }
+  return sum;
+}
+
+/** Target coverage of medianInterval. */
+export const MEDIAN_CI_LEVEL = 0.95;
+
+/**
+ * Distribution-free interval of the median from order statistics: [x(k), x(n−k+1)] of the sorted
+ * values, with the largest k whose coverage 1 − 2·P(B ≤ k−1), B ~ Binomial(n, ½), is at least 95%.
+ * Below 6 values no pair of order statistics reaches 95%: the interval is then [min, max] and its
+ * coverage is stated (n = 3: 75%, n = 5: 93.75%). One value: [v, v], coverage 0.
+ */
+export function medianInterval(values: readonly number[]): { low: number; high: number; coverage: number } {
+  if (values.length === 0) throw new RangeError('medianInterval: no values');
+  const xs = [...values].sort((a, b) => a - b);
+  const n = xs.length;
+  if (n === 1) return { low: xs[0], high: xs[0], coverage: 0 };
+  let k = 1;
+  while (k + 1 <= Math.floor(n / 2) && 1 - 2 * binomHalfCdf(k, n) >= MEDIAN_CI_LEVEL) k++;
+  return { low: xs[k - 1], high: xs[n - k], coverage: 1 - 2 * binomHalfCdf(k - 1, n) };
 }
 
 /** Relative half-width of a summary's ci95 (half-width / |mean|). */
@@ -110,6 +150,12 @@ export interface Comparison {
   pValue?: number;
   significant: boolean;
   method: 'welch' | 'bootstrap' | 'none';
+  /**
+   * Pairwise comparisons only (result.comparisons): pValue after Holm's correction over every
+   * pair of the same test (the matrix), and whether that is below ALPHA. Rankings use these.
+   */
+  pHolm?: number;
+  significantHolm?: boolean;
 }
 
 export const ALPHA = 0.05;
@@ -190,10 +236,14 @@ export const OUTLIER_Z = 3.5;
 /**
  * Indexes of outliers by the modified z-score (Iglewicz & Hoaglin): |x − median| / (1.4826·MAD)
  * above 3.5. When the MAD is 0 (most values equal), the mean absolute deviation × 1.2533 stands in;
- * when that is 0 too, nothing is an outlier. Needs at least 3 values.
+ * when that is 0 too, nothing is an outlier. Needs at least OUTLIER_MIN values: with fewer, the
+ * median and MAD are too unsteady to call any one value far from the rest (issue 16: 28 of 228
+ * runs were flagged from 3 samples).
  */
+export const OUTLIER_MIN = 5;
+
 export function outlierIndexes(values: readonly number[]): number[] {
-  if (values.length < 3) return [];
+  if (values.length < OUTLIER_MIN) return [];
   const med = ssMedian([...values]);
   const dev = values.map((v) => Math.abs(v - med));
   const mad = ssMedian([...dev]);

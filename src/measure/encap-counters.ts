@@ -1,5 +1,5 @@
 import { processStartTime } from '../apply/state.js';
-import { collectCounters, type DaemonRef, type EncapCounters } from './counters.js';
+import { collectCounters, type DaemonRef, type EncapCounters } from '../encap/counters.js';
 
 /**
  * The hook the measurement suite calls once a scheme's tests are done: fresh counters of the
