@@ -93,7 +93,7 @@ describe('Calico plans with BIRD', () => {
     const h1 = all.filter((s) => s.ns === 'cnl-bgp-h1');
     const p = birdPaths(labOf(2), { name: 'h1' });
     expect(h1).toContainEqual({ kind: 'daemon', ns: 'cnl-bgp-h1', name: 'bird-h1', argv: ['bird', '-f', '-c', p.config, '-s', p.socket], log: p.log, readyFile: p.socket });
-    expect(h1.find((s) => s.kind === 'exec' && s.argv[0] === 'dd')).toMatchObject({ argv: ['dd', `of=${p.config}`, 'status=none'], input: expect.stringContaining('router id 198.18.0.1;') });
+    expect(h1.find((s) => s.kind === 'file')).toMatchObject({ path: p.config, content: expect.stringContaining('router id 198.18.0.1;') });
     expect(h1.find((s) => s.kind === 'exec' && s.argv[0] === 'sh')).toMatchObject({ argv: ['sh', '-c', expect.stringContaining('proto bird'), 'sh', '2', '60'] });
     expect(blockRoutes(all)).toEqual([]);
   });
@@ -131,7 +131,7 @@ describe('Calico plans with BIRD', () => {
 
   it('cnlab plan prints each config as a heredoc and starts BIRD in the foreground', () => {
     const script = renderPlan(planLab(labOf(2), getScheme('calico')).plan);
-    expect(script).toMatch(/ip netns exec cnl-bgp-h2 dd of=\S+\/bird-h2\/bird\.conf status=none <<'INPUT'\n# cnlab: Calico's BGP/);
+    expect(script).toMatch(/\(umask 077 && cat > \S+\/bird-h2\/bird\.conf\) <<'FILE'\n# cnlab: Calico's BGP/);
     expect(script).toMatch(/ip netns exec cnl-bgp-h1 bird -f -c \S+bird\.conf -s \S+bird\.ctl > \S+bird\.log 2>&1 &/);
   });
 });
