@@ -11,7 +11,8 @@ const LAYERS = [
   ['remote'], // other machines: the inventory, the SSH transport, what each host offers
   ['cni'], // CNI config types, conflists, the runtime that calls plugins
   ['plan'], // typed steps, the scheme contract, rendering (pure)
-  ['encap'], // the encapsulation daemon's own code (a separate process) and its config tables
+  ['control'], // control planes: BIRD/etcd config generation (pure, like plan), the etcd client, daemon versions
+  ['encap', 'flannel'], // separate processes: the encapsulation daemon, cnlab's flannel agent
   ['schemes'], // one file per scheme: lab → plan
   ['result'], // the on-disk result format: types, read, write, derivation
   ['apply'], // the only side effects on the kernel

@@ -5,7 +5,7 @@
 #                              sshd for the SSH fixture: never started as a service here)
 set -euo pipefail
 PKGS=(iperf3 iproute2 nftables ethtool containernetworking-plugins iputils-ping procps util-linux findutils
-  qperf sockperf openvswitch-switch clang libbpf-dev bpftool)
+  qperf sockperf openvswitch-switch clang libbpf-dev bpftool bird2 etcd-server etcd-client)
 [[ ${1:-} == --test ]] && PKGS+=(chromium tcpdump openssh-server)
 missing=()
 for p in "${PKGS[@]}"; do
@@ -18,8 +18,8 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# Packages with services (openvswitch-switch) must not start system daemons in the host's own
-# namespace: cnlab runs its own per lab. A policy-rc.d we add for the install says so.
+# Packages with services (openvswitch-switch, bird2, etcd-server) must not start system daemons in
+# the host's own namespace: cnlab runs its own per lab. A policy-rc.d we add for the install says so.
 policy=/usr/sbin/policy-rc.d
 added_policy=
 if [[ ! -e $policy ]]; then

@@ -35,7 +35,7 @@ const labOf = (name: string) => `g-${name.replace(/-/g, '')}`.slice(0, 16);
 const steps = (plan: Plan): Step[] => plan.stages.flatMap((s) => s.steps);
 const lines = (plan: Plan, ns: string) =>
   steps(plan).flatMap((s) => { const l = toolLine(s); return s.ns === ns && l && l[0] !== 'tc' ? [l.join(' ')] : []; });
-const planOf = (name: string) => planLab(resolveLab(loadTopology({ lab: labOf(name) })), getScheme(name));
+const planOf = (name: string, controlPlane?: string) => planLab(resolveLab(loadTopology({ lab: labOf(name), controlPlane })), getScheme(name));
 
 describe('gated plans (pure)', () => {
   it('ipvlan: the CNI ipvlan plugin on eth0; L2 on underlay addresses, L3 on pod blocks with peer routes', () => {
@@ -56,7 +56,7 @@ describe('gated plans (pure)', () => {
   });
 
   it('calico-ipip: tunl0 got or created, MTU 1480, tunnel address, blackhole, peers via tunl0 onlink, veths at 1480', () => {
-    const { plan, build } = planOf('calico-ipip');
+    const { plan, build } = planOf('calico-ipip', 'static');
     const h1 = 'cnl-g-calicoipip-h1';
     const ensure = steps(plan).filter((s) => s.kind === 'exec' && s.ns === h1);
     expect(ensure).toEqual([{ kind: 'exec', ns: h1, argv: ['sh', '-c', 'ip link show dev tunl0 >/dev/null 2>&1 || ip link add name tunl0 type ipip'] }]);

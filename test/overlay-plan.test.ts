@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labStateDir, labStateFile } from '../src/lab/paths.js';
-import { cli, dfPing, labNamespaces, ping, sh } from './helpers/lab.js';
+import { cli, dfPing, labNamespaces, pidsIn, ping, sh } from './helpers/lab.js';
 
 /**
  * `cnlab plan` for docker-overlay, canal and calico-vxlan is a script a person can run: run with
@@ -25,6 +25,8 @@ let dir: string;
 
 async function removeByHand(lab: string): Promise<string[]> {
   const errors: string[] = [];
+  // What the script started (calico-vxlan's BIRD), as its header says: by pid, namespace by namespace.
+  for (const pid of await pidsIn(labNamespaces(lab))) await sh('kill', [String(pid)]);
   for (const name of labNamespaces(lab)) {
     const r = await sh('ip', ['netns', 'del', name]);
     if (r.code !== 0) errors.push(`${name}: ${r.stderr.trim()}`);

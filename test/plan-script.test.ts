@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labStateDir, labStateFile } from '../src/lab/paths.js';
-import { cli, dfPing, labNamespaces, ping, sh } from './helpers/lab.js';
+import { cli, dfPing, labNamespaces, pidGone, pidsIn, ping, sh } from './helpers/lab.js';
 
 /**
  * `cnlab plan flannel-vxlan` is a script a person can run: run by hand with sh it builds the
- * same working network (cross-host ping, 1450-byte path MTU). cnlab keeps no record of it, so the
+ * same working network (cross-host ping, 1450-byte path MTU), etcd and the flannel agents included. cnlab keeps no record of it, so the
  * test removes it by hand: every cnl-it-plan-* namespace (this file owns the name) and the
  * host-local IPAM directory the script's CNI calls created under /run/cnlab/it-plan/.
  */
@@ -23,6 +23,10 @@ let dir: string;
 /** Remove what the script made; returns the error output of any `ip netns del` that failed. */
 async function removeByHand(): Promise<string[]> {
   const errors: string[] = [];
+  // What the script started (etcd, the flannel agents), as its header says: by pid, in the lab's namespaces.
+  const pids = await pidsIn(labNamespaces(LAB));
+  for (const pid of pids) await sh('kill', [String(pid)]);
+  for (let i = 0; i < 100 && pids.some((p) => !pidGone(p)); i++) await new Promise((r) => setTimeout(r, 20));
   for (const name of labNamespaces(LAB)) {
     const r = await sh('ip', ['netns', 'del', name]);
     if (r.code !== 0) errors.push(`${name}: ${r.stderr.trim()}`);
@@ -51,7 +55,7 @@ describe('cnlab plan flannel-vxlan, run by hand', () => {
     await writeFile(file, plan.stdout, { mode: 0o700 });
     const run = await sh('sh', [file], 60_000);
     expect(run.code, `script failed:\n${run.stderr}`).toBe(0);
-    expect(labNamespaces(LAB).sort()).toEqual(['h1', 'h1c1', 'h1c2', 'h2', 'h2c1'].map(ns).sort());
+    expect(labNamespaces(LAB).sort()).toEqual(['ctl', 'h1', 'h1c1', 'h1c2', 'h2', 'h2c1'].map(ns).sort());
     // The script is not a lab: no state file.
     expect(existsSync(labStateFile(LAB))).toBe(false);
   });

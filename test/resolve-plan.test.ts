@@ -130,8 +130,8 @@ describe('host scheme', () => {
   });
 });
 
-describe('flannel-vxlan plan', () => {
-  const l = lab({ hosts: 3 });
+describe('flannel-vxlan plan (--control-plane static: the FDB entries the agent would add)', () => {
+  const l = lab({ hosts: 3, controlPlane: 'static' });
   const { plan, build } = planLab(l, getScheme('flannel-vxlan'));
 
   it.each(l.hosts.map((h) => [h.name, h] as const))('%s has flannel.1: VNI 1, port 8472, no learning, MTU 1450', (_, h) => {

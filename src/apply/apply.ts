@@ -20,6 +20,8 @@ export interface ApplyOptions {
   /** Namespaces configured in parallel within a stage. */
   concurrency?: number;
   onStage?: (title: string, index: number, total: number) => void;
+  /** The control plane's handles (sockets, endpoints), recorded in the state file. */
+  control?: LabState['control'];
   /**
    * Runs after the last stage; a returned line fails the build like a failed step (everything made
    * is removed). bringUp passes the MTU check (mtu-check.ts).
@@ -38,6 +40,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
     throw new RunError(`namespace ${clash[0]} already exists and is not recorded by cnlab`, 'pick another --lab name; cnlab never touches namespaces it did not create');
   }
   const state = newState(plan.lab, plan.scheme, plan.namespaces, nodes);
+  if (opts.control) state.control = opts.control;
   writeState(state);
   holdLab(state);
   try {

@@ -49,6 +49,8 @@ const stateSchema = z.object({
   cni: z.array(cniSchema),
   /** Absent in state files written before mounts existed. */
   mounts: z.array(mountSchema).default([]),
+  /** The control plane's handles: BIRD control sockets by host, the etcd client URL. */
+  control: z.object({ birdSockets: z.record(z.string()).optional(), etcdEndpoint: z.string().optional() }).optional(),
 });
 
 export type LabState = z.infer<typeof stateSchema>;

@@ -2,7 +2,7 @@ import { assertRootLinux, detect, unmet } from '../caps/detect.js';
 import type { Requirement } from '../caps/types.js';
 import { RunError } from '../errors.js';
 import { resolveLab } from '../lab/resolve.js';
-import type { Lab, Topology } from '../lab/types.js';
+import { controlPlaneOf, type Lab, type Topology } from '../lab/types.js';
 import { planLab } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
 import type { BuildHost, Scheme, SchemeBuild } from '../plan/scheme.js';
@@ -27,8 +27,8 @@ export const BASE_REQUIREMENTS: Requirement[] = [
 ];
 
 /** Why a scheme cannot be built here, or null when it can. */
-export async function unsupportedReason(scheme: Scheme): Promise<string | null> {
-  const reqs = [...BASE_REQUIREMENTS, ...scheme.requires];
+export async function unsupportedReason(scheme: Scheme, controlPlane: 'static' | 'real' = 'real'): Promise<string | null> {
+  const reqs = [...BASE_REQUIREMENTS, ...scheme.requires, ...(controlPlane === 'real' ? scheme.controlRequires ?? [] : [])];
   const caps = await detect({ binaries: reqs.flatMap((r) => (r.kind === 'binary' ? [r.name] : [])) });
   const missing = unmet(reqs, caps);
   return missing.length ? `unsupported here: ${missing.join(', ')}` : null;
@@ -55,11 +55,11 @@ function nodeMap(lab: Lab, plan: Plan, build: SchemeBuild): Record<string, strin
 /** Validated topology + scheme → a built lab (held for cleanup on SIGINT/SIGTERM by applyPlan). */
 export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOptions = {}): Promise<UpLab> {
   assertRootLinux(await detect());
-  const why = await unsupportedReason(scheme);
+  const why = await unsupportedReason(scheme, controlPlaneOf(topology));
   if (why) throw new RunError(`scheme ${scheme.name} is ${why}`);
   const lab = resolveLab(topology);
   const { plan, build } = planLab(lab, scheme, await buildHost(scheme));
   // Every build is checked: workload MTUs equal the scheme's, and a DF ping of that size crosses hosts.
-  const state = await applyPlan(plan, nodeMap(lab, plan, build), { verify: () => checkWorkloadMtu(build), ...opts });
+  const state = await applyPlan(plan, nodeMap(lab, plan, build), { verify: () => checkWorkloadMtu(build), ...opts, control: build.control?.handles });
   return { lab, plan, build, state };
 }

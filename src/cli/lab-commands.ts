@@ -38,7 +38,7 @@ export function registerLabCommands(program: Command): void {
     .description('list every scheme and whether this machine can build it')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const reqs = (s: (typeof SCHEMES)[number]) => [...BASE_REQUIREMENTS, ...s.requires];
+      const reqs = (s: (typeof SCHEMES)[number]) => [...BASE_REQUIREMENTS, ...s.requires, ...(s.controlRequires ?? [])];
       const caps = await detect({ binaries: SCHEMES.flatMap((s) => reqs(s).flatMap((r) => (r.kind === 'binary' ? [r.name] : []))) });
       // A stand-in: declared by the scheme, or the fallback its build takes when what it prefers is missing.
       const standIn = (s: (typeof SCHEMES)[number]) => s.standIn?.what ?? (s.prefers && unmet(s.prefers, caps).length ? `fallback build (${unmet(s.prefers, caps).join(', ')})` : undefined);

@@ -15,7 +15,9 @@ export function addTopologyFlags(cmd: Command): Command {
     .option('--mtu <n>', 'underlay MTU (default 1500)')
     .option('--link-rate <rate>', 'emulate a NIC of this rate on the underlay (tbf), e.g. 1gbit')
     .option('--offloads <on|off>', 'ethtool -K tso/gso/gro/tx/rx on underlay, tunnel and workload devices')
-    .option('--allow-addresses', 'allow addresses outside 198.18.0.0/15');
+    .option('--allow-addresses', 'allow addresses outside 198.18.0.0/15')
+    .option('--control-plane <static|real>', 'real: run the scheme\'s control plane (BIRD, etcd; default); static: precomputed routes')
+    .option('--bgp <mesh|rr>', 'Calico\'s BGP topology: full mesh (default) or host 1 as route reflector');
 }
 
 /** Commander's parsed options → TopologyFlags (sameHost only when the user said --no-same-host). */
@@ -33,5 +35,7 @@ export function topologyFlags(o: Record<string, unknown>, defaultLab?: string): 
     linkRate: o.linkRate as string | undefined,
     allowAddresses: o.allowAddresses === true ? true : undefined,
     offloads: o.offloads as string | undefined,
+    controlPlane: o.controlPlane as string | undefined,
+    bgp: o.bgp as string | undefined,
   };
 }

@@ -37,6 +37,8 @@ const topologySchema = z
       .strict(),
     allowAddresses: z.boolean(),
     offloads: z.enum(['on', 'off'], { errorMap: () => ({ message: 'must be on or off' }) }).optional(),
+    controlPlane: z.enum(['static', 'real'], { errorMap: () => ({ message: 'must be static or real' }) }).optional(),
+    bgp: z.enum(['mesh', 'rr'], { errorMap: () => ({ message: 'must be mesh or rr' }) }).optional(),
   })
   .strict();
 
@@ -64,6 +66,8 @@ export interface TopologyFlags {
   linkRate?: string;
   allowAddresses?: boolean;
   offloads?: string;
+  controlPlane?: string;
+  bgp?: string;
 }
 
 /** Numbers from flags: anything but a plain integer stays a string so the schema rejects it. */
@@ -110,6 +114,8 @@ function merge(file: Record<string, unknown>, f: TopologyFlags): Record<string, 
       : file.pods ?? { cidr: f.pods ?? d.pods.cidr, blockPrefix: num(f.podBlock) ?? d.pods.blockPrefix },
     allowAddresses: pick(f.allowAddresses, file.allowAddresses, d.allowAddresses),
     offloads: pick(f.offloads, file.offloads, undefined),
+    controlPlane: pick(f.controlPlane, file.controlPlane, undefined),
+    bgp: pick(f.bgp, file.bgp, undefined),
   };
 }
 

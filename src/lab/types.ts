@@ -30,6 +30,13 @@ export interface Topology {
    * knows (plan/offloads.ts); absent: the kernel's defaults are left alone.
    */
   offloads?: 'on' | 'off';
+  /**
+   * Schemes with a control plane (Calico's BGP, flannel's etcd): 'real' runs its daemons (the
+   * default when absent), 'static' writes the routes they would program up front.
+   */
+  controlPlane?: 'static' | 'real';
+  /** Calico's BGP topology: a full mesh (default when absent) or host 1 as route reflector. */
+  bgp?: 'mesh' | 'rr';
 }
 
 export interface Cidr {
@@ -94,6 +101,11 @@ export const NS_PREFIX = 'cnl-';
 
 export function nsName(lab: string, node: string): string {
   return `${NS_PREFIX}${lab}-${node}`;
+}
+
+/** The control plane a lab runs (see Topology.controlPlane). */
+export function controlPlaneOf(t: Pick<Topology, 'controlPlane'>): 'static' | 'real' {
+  return t.controlPlane ?? 'real';
 }
 
 /** A measured endpoint of a built lab (where a benchmark process runs and the address it owns). */

@@ -1,8 +1,9 @@
 import { checkAbort, isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
+import { daemonVersion } from '../control/versions.js';
 import { labEncapCounters } from './encap-counters.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
-import type { Topology } from '../lab/types.js';
+import { controlPlaneOf, type Topology } from '../lab/types.js';
 import type { ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import { cpusFor, ownCpus } from '../runners/affinity.js';
 import { toolOf } from '../runners/registry.js';
@@ -120,7 +121,7 @@ export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOption
 export async function measureScheme(topology: Topology, scheme: Scheme, opts: SuiteOptions, ctx: SuiteContext): Promise<SchemeRecord> {
   const rec: SchemeRecord = { name: scheme.name, status: 'ok', summary: scheme.summary, attach: scheme.attach, notes: [...scheme.notes], overhead: scheme.overhead, tests: [] };
   ctx.result.schemes.push(rec);
-  const why = await unsupportedReason(scheme);
+  const why = await unsupportedReason(scheme, controlPlaneOf(topology));
   if (why) {
     Object.assign(rec, { status: 'unsupported', reason: why });
     ctx.save();
@@ -134,6 +135,9 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     rec.buildSeconds = (performance.now() - t0) / 1000;
     Object.assign(rec, { plan: up.plan, workloads: up.build.workloads, mtu: up.build.mtu });
     rec.notes.push(...(up.build.notes ?? []));
+    const control = up.build.control;
+    if (control) rec.controlPlane = { mode: 'real', label: control.label, versions: await Promise.all(control.daemons.map(daemonVersion)) };
+    else if (scheme.controlRequires) rec.controlPlane = { mode: 'static' };
     if (up.build.standIn ?? scheme.standIn) rec.standIn = up.build.standIn ?? scheme.standIn;
     const pairs = (['cross', 'same'] as const).flatMap((p) => pairFor(up!.build.workloads, p) ?? []);
     const seen = new Map(pairs.map((w) => [w.ns + w.ifName, w]));

@@ -29,8 +29,24 @@ export interface SchemeBuild {
    * the scheme's own `notes`.
    */
   notes?: string[];
+  /** The control plane the build runs (absent: none, or --control-plane static). */
+  control?: ControlPlane;
   /** This build stands in for the product (e.g. OVS without its kernel module); overrides the scheme's. */
   standIn?: StandIn;
+}
+
+/**
+ * A scheme's running control plane: what it is (shown on results), the programs whose versions
+ * results record, and the handles other features use to query it (sockets, endpoints), kept in
+ * the lab's state file.
+ */
+export interface ControlPlane {
+  /** e.g. "BIRD (BGP, full mesh)". */
+  label: string;
+  /** Programs whose `--version` the result records, e.g. ["bird"], ["etcd"]. */
+  daemons: string[];
+  /** BIRD control sockets by host; the etcd client URL. */
+  handles: { birdSockets?: Record<string, string>; etcdEndpoint?: string };
 }
 
 /** What the machine offers a scheme's build, decided by src/caps before planning (plain data). */
@@ -49,6 +65,8 @@ export interface Scheme {
    */
   attach: 'cni' | 'direct' | 'none';
   requires: Requirement[];
+  /** What the real control plane needs beyond `requires` (not needed with --control-plane static). */
+  controlRequires?: Requirement[];
   /**
    * What a better variant needs beyond `requires` (e.g. Open vSwitch's kernel datapath). Never
    * needed: build() gets `preferred: true` when it is met, and builds the fallback otherwise.

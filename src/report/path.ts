@@ -246,7 +246,20 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     } else if (viaUnderlay && !nat) {
       out.fabric = 'routed';
       hops.push({ kind: 'routing', label: `route ${viaUnderlay.dest}`, detail: `via the peer host ${viaUnderlay.via}, no encapsulation` });
-    } else if (!nat) out.fabric = 'unknown';
+    } else if (!nat) {
+      // No peer routes in the plan: a control-plane daemon in the host (BIRD, cnlab's flannel agent)
+      // programs them at run time, through the host's tunnel device if it has one, else the underlay.
+      const tunnel = f.devices.find((d) => d.ns === hostNs && isTunnel(d));
+      if (!f.daemons.some((d) => d.ns === hostNs)) out.fabric = 'unknown';
+      else if (tunnel) {
+        out.fabric = 'overlay';
+        out.tunnel = { dev: tunnel.name, type: tunnel.type };
+        hops.push(tunnelHop(tunnel, s.overhead || TUNNEL_BYTES[tunnel.type] || 0));
+      } else {
+        out.fabric = 'routed';
+        hops.push({ kind: 'routing', label: 'routes from the control plane', detail: 'each peer block via the peer host, no encapsulation' });
+      }
+    }
   }
   out.bgp = f.daemons.some((d) => d.ns === hostNs && /\b(bird|bird6|gobgpd?|bgpd|frr)\b/.test(`${d.name} ${d.argv[0] ?? ''}`));
   if (out.tunnel && !out.encapBytes) out.encapBytes = hops.reduce((n, h) => n + (h.bytes ?? 0), 0);

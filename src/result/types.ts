@@ -248,6 +248,11 @@ export interface SchemeRecord {
   tests: TestRecord[];
   /** Counters of cnlab's encapsulation daemons (userspace schemes), by host, read after the tests. */
   encapCounters?: Record<string, EncapCounters>;
+  /**
+   * Schemes with a control plane: whether it ran ('real': its daemons, e.g. BIRD, etcd) or the
+   * plan wrote its routes ('static'); what it was, and each daemon's version.
+   */
+  controlPlane?: { mode: 'static' | 'real'; label?: string; versions?: string[] };
 }
 
 export interface Environment {

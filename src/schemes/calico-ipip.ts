@@ -1,11 +1,11 @@
 import { podIp } from './parts/addresses.js';
 import { ownBlockBlackholes, tunnelRoutes } from './parts/fabric.js';
+import { BIRD_REQUIRES, calicoRouting } from './parts/calico-bgp.js';
 import { routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import { addr, exec, linkSet } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import type { Scheme } from '../plan/scheme.js';
-import { STATIC_ROUTES } from './parts/stand-ins.js';
 
 const OVERHEAD = 20; // outer IPv4 header
 
@@ -22,7 +22,8 @@ const ENSURE_TUNL0 = 'ip link show dev tunl0 >/dev/null 2>&1 || ip link add name
  * container side (parts/routed-veth.ts) with veth MTU underlay − 20; tunl0 up with MTU underlay −
  * 20 and the block's tunnel address; a blackhole for the own block; each peer's block via the
  * peer's underlay address on tunl0, onlink (tunl0 has no remote: the outer destination is the
- * route's gateway). Routes are static, as in the calico scheme (no BGP daemon).
+ * route's gateway). BIRD programs the blackhole and the peer routes (parts/calico-bgp.ts; not
+ * tried here: this kernel has no ipip); with --control-plane static the plan writes them.
  */
 export const calicoIpip: Scheme = {
   name: 'calico-ipip',
@@ -32,13 +33,14 @@ export const calicoIpip: Scheme = {
     { kind: 'kernel', feature: 'VETH' },
     { kind: 'kernel', feature: 'NET_IPIP' },
   ],
-  notes: ['peer routes static (no BGP daemon)'],
-  standIn: STATIC_ROUTES,
+  controlRequires: BIRD_REQUIRES,
+  notes: [],
   containers: true,
   overhead: OVERHEAD,
   build(lab) {
     const mtu = lab.underlay.mtu - OVERHEAD;
-    const tunnel: Step[] = [...ownBlockBlackholes(lab)];
+    const routing = calicoRouting(lab, () => [{ title: 'inter-host routes: each peer block via the peer on tunl0, onlink', steps: tunnelRoutes(lab, 'tunl0') }], { kind: 'ipip', dev: 'tunl0' });
+    const tunnel: Step[] = routing.control ? [] : [...ownBlockBlackholes(lab)];
     const ensure: Step[] = [];
     for (const h of lab.hosts) {
       ensure.push(exec(h.ns, ['sh', '-c', ENSURE_TUNL0]));
@@ -48,9 +50,12 @@ export const calicoIpip: Scheme = {
       stages: [
         ...routedVethStages(lab, mtu),
         { title: 'tunl0 on every host (Felix: get or create)', steps: ensure },
-        { title: `tunl0 up, MTU ${mtu}, the block's tunnel address; blackhole for the own block`, steps: tunnel },
-        { title: 'inter-host routes: each peer block via the peer on tunl0, onlink', steps: tunnelRoutes(lab, 'tunl0') },
+        { title: `tunl0 up, MTU ${mtu}, the block's tunnel address${routing.control ? '' : '; blackhole for the own block'}`, steps: tunnel },
+        ...routing.stages,
       ],
+      notes: routing.notes,
+      control: routing.control,
+      standIn: routing.standIn,
       workloads: containerWorkloads(lab, podIp),
       mtu,
       targetIp: direct,

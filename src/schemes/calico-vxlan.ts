@@ -1,5 +1,6 @@
 import { podIp } from './parts/addresses.js';
 import { VXLAN_OVERHEAD, vxlanFabric } from './parts/fabric.js';
+import { BIRD_REQUIRES, calicoRouting } from './parts/calico-bgp.js';
 import { routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from '../plan/scheme.js';
@@ -17,6 +18,8 @@ const felixMac = (i: number): string => `66:00:00:00:${(i >> 8).toString(16).pad
  * port 4789, learning off, the block's tunnel address, a blackhole for the own block, and per peer
  * one route to its block via its tunnel address, a permanent neighbour and an FDB entry.
  * The lab's pod block stands for the node's IPAM block (Calico's are /26; use --pod-block 26).
+ * By default BIRD distributes the blocks over BGP and programs them through the tunnel (its static
+ * blackhole replaces Felix's); with --control-plane static the plan writes Felix's routes.
  */
 export const calicoVxlan: Scheme = {
   name: 'calico-vxlan',
@@ -26,13 +29,20 @@ export const calicoVxlan: Scheme = {
     { kind: 'kernel', feature: 'VETH' },
     { kind: 'kernel', feature: 'VXLAN' },
   ],
+  controlRequires: BIRD_REQUIRES,
   notes: [],
   containers: true,
   overhead: VXLAN_OVERHEAD,
   build(lab) {
     const mtu = lab.underlay.mtu - VXLAN_OVERHEAD;
+    const spec = { dev: 'vxlan.calico', vni: 4096, port: 4789, mtu, mac: felixMac };
+    const routing = calicoRouting(lab, () => [], { kind: 'vxlan', dev: spec.dev });
+    // Statically, Felix's blackhole and peer routes; with BIRD, its own.
+    const fabric = vxlanFabric(lab, routing.control ? { ...spec, routes: false } : { ...spec, blackhole: true });
     return {
-      stages: [...routedVethStages(lab, mtu), ...vxlanFabric(lab, { dev: 'vxlan.calico', vni: 4096, port: 4789, mtu, mac: felixMac, blackhole: true })],
+      stages: [...routedVethStages(lab, mtu), ...fabric, ...routing.stages],
+      notes: routing.notes,
+      control: routing.control,
       workloads: containerWorkloads(lab, podIp),
       mtu,
       targetIp: direct,

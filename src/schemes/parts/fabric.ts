@@ -30,6 +30,8 @@ export interface VxlanSpec {
   mac?: (hostIndex: number) => string;
   /** Add a blackhole route for the own block first (Felix does; flannel does not). */
   blackhole?: boolean;
+  /** Route each peer's block via its VTEP (default true; false when a control plane does). */
+  routes?: boolean;
 }
 
 /**
@@ -49,8 +51,8 @@ export function vxlanFabric(lab: Lab, v: VxlanSpec): Stage[] {
     );
     for (const o of lab.hosts) {
       if (o === h) continue;
+      if (v.routes !== false) peers.push(route(h.ns, hostBlock(o), { via: o.podBlock.network, dev: v.dev, onlink: true }));
       peers.push(
-        route(h.ns, hostBlock(o), { via: o.podBlock.network, dev: v.dev, onlink: true }),
         neigh(h.ns, o.podBlock.network, mac(o.index), v.dev),
         fdb(h.ns, 'append', mac(o.index), v.dev, o.underlayIp),
       );
@@ -59,7 +61,7 @@ export function vxlanFabric(lab: Lab, v: VxlanSpec): Stage[] {
   const title = `VXLAN device ${v.dev} (VNI ${v.vni}, port ${v.port}, MTU ${v.mtu}) on every host${v.blackhole ? ', blackhole for the own block' : ''}`;
   return [
     { title, steps: devices },
-    { title: 'per peer: route via its VTEP, permanent neighbour and FDB entry', steps: peers },
+    { title: `per peer: ${v.routes === false ? '' : 'route via its VTEP, '}permanent neighbour and FDB entry`, steps: peers },
   ];
 }
 
