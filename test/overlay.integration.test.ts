@@ -52,7 +52,7 @@ const LAYOUT: Record<string, (up: UpLab) => Promise<void>> = {
     const [h1] = up.lab.hosts;
     expect(await out(h1.ns, 'ip', '-d', 'link', 'show', 'dev', 'vxlan.calico')).toMatch(/mtu 1450 .*\n.*link\/ether 66:00:00:00:00:01[\s\S]*vxlan id 4096 local 198\.18\.0\.1 dev eth0 .*dstport 4789 nolearning/);
     expect(await out(h1.ns, 'ip', 'route', 'show', 'type', 'blackhole')).toContain('blackhole 198.19.1.0/24');
-    expect(await out(h1.ns, 'ip', 'route', 'show', '198.19.2.0/24')).toMatch(/via 198\.19\.2\.0 dev vxlan\.calico onlink/);
+    expect(await out(h1.ns, 'ip', 'route', 'show', '198.19.2.0/24')).toMatch(/via 198\.19\.2\.0 dev vxlan\.calico (proto bird metric \d+ )?onlink/);
     expect(await out(h1.ns, 'ip', 'neigh', 'show', 'dev', 'vxlan.calico')).toMatch(/198\.19\.2\.0 lladdr 66:00:00:00:00:02 PERMANENT/);
     expect(await out(h1.ns, 'ip', 'link', 'show', 'dev', 'calih1c1')).toMatch(/mtu 1450 /);
   },
