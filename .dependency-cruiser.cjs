@@ -47,16 +47,28 @@ module.exports = {
     {
       name: 'report-reads-the-result-file',
       severity: 'error',
-      comment: 'reports are made from the result file alone: its types, derivation and pure statistics, and the plan and lab types it stores',
+      comment:
+        'reports are made from the result file alone: its types, derivation and pure statistics, and the plan and lab types it stores',
       from: { path: '^src/report/' },
-      to: { path: '^src/', pathNot: ['^src/report/', '^src/result/', '^src/stats/', '^src/plan/types\\.ts$', '^src/lab/types\\.ts$', '^src/(util|types)/', '^src/(errors|version)\\.ts$'] },
+      to: {
+        path: '^src/',
+        pathNot: [
+          '^src/report/',
+          '^src/result/',
+          '^src/stats/',
+          '^src/plan/types\\.ts$',
+          '^src/lab/types\\.ts$',
+          '^src/(util|types)/',
+          '^src/(errors|version)\\.ts$',
+        ],
+      },
     },
     { name: 'no-circular', severity: 'error', comment: 'no import cycles', from: { path: '^src' }, to: { circular: true } },
     {
       name: 'unplaced-folder',
       severity: 'error',
       comment: 'every src folder belongs to a layer (add it to LAYERS)',
-      from: { path: '^src/' , pathNot: re(LAYERS.flat()) },
+      from: { path: '^src/', pathNot: re(LAYERS.flat()) },
       to: {},
     },
   ],

@@ -12,6 +12,8 @@ test: setup
 	@bash scripts/install-system.sh --test
 	@mkdir -p test-artifacts
 	npm run --silent typecheck
+	@# The layer rule (dependency-cruiser), formatting (Prettier), lint (typescript-eslint) and unused code (knip).
+	npm run --silent check
 	@npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json $(ARGS); rc=$$?; \
 	  node scripts/test-summary.mjs test-artifacts/vitest.json; exit $$rc
 

@@ -11,7 +11,13 @@ import { flannelUdp, flannelUdpBatched, flannelUdpBatchedEncrypted, flannelUdpEn
 import { getScheme } from '../src/schemes/registry.js';
 import { SERVICE_PORT } from '../src/lab/ports.js';
 import type { Scheme } from '../src/plan/scheme.js';
-import { weaveSleeve, weaveSleeveBatched, weaveSleeveBatchedEncrypted, weaveSleeveEncrypted, weaveSleeveScheme } from '../src/schemes/weave-sleeve.js';
+import {
+  weaveSleeve,
+  weaveSleeveBatched,
+  weaveSleeveBatchedEncrypted,
+  weaveSleeveEncrypted,
+  weaveSleeveScheme,
+} from '../src/schemes/weave-sleeve.js';
 
 /**
  * Userspace encapsulation against kernel VXLAN (flannel-vxlan), all labs up at once and measured
@@ -37,7 +43,8 @@ interface Lab {
   udpSmallCpuPerGbit: number[];
 }
 
-const cpuOf = (c: Record<string, EncapCounters> | undefined) => Object.values(c ?? {}).reduce((s, x) => s + x.cpuSeconds.user + x.cpuSeconds.system, 0);
+const cpuOf = (c: Record<string, EncapCounters> | undefined) =>
+  Object.values(c ?? {}).reduce((s, x) => s + x.cpuSeconds.user + x.cpuSeconds.system, 0);
 const h1Tx = (c: Record<string, EncapCounters> | undefined) => c?.h1?.tx ?? { packets: 0, datagrams: 0 };
 
 async function measure(l: Lab, seconds: number, small: boolean): Promise<void> {
@@ -51,7 +58,15 @@ async function measure(l: Lab, seconds: number, small: boolean): Promise<void> {
   if (after > 0) l.cpuPerGbit.push((after - before) / gbit);
   if (small) {
     const c0 = await procs();
-    const udp = await runClient({ ns: l.from, target: l.target, port: SERVICE_PORT, seconds, protocol: 'udp', udpRate: '400M', length: 256 });
+    const udp = await runClient({
+      ns: l.from,
+      target: l.target,
+      port: SERVICE_PORT,
+      seconds,
+      protocol: 'udp',
+      udpRate: '400M',
+      length: 256,
+    });
     const c1 = await procs();
     if (udp.result.ok) {
       // bitsPerSecond is what the server received (sum_received).
@@ -66,7 +81,15 @@ async function measure(l: Lab, seconds: number, small: boolean): Promise<void> {
 
 export interface EncapBench {
   vxlan: number;
-  rows: Array<{ name: string; gbps: number; ratio: number; cpuPerGbit?: number; udpSmall?: number; udpSmallDatagramsPerFrame?: number; udpSmallCpuPerGbit?: number }>;
+  rows: Array<{
+    name: string;
+    gbps: number;
+    ratio: number;
+    cpuPerGbit?: number;
+    udpSmall?: number;
+    udpSmallDatagramsPerFrame?: number;
+    udpSmallCpuPerGbit?: number;
+  }>;
 }
 
 export async function encapBench(rounds = 5, seconds = 3): Promise<EncapBench> {
@@ -89,8 +112,24 @@ export async function encapBench(rounds = 5, seconds = 3): Promise<EncapBench> {
       const up = await bringUp(loadTopology({ lab: `bench-enc${key}`, sameHost: false }), scheme);
       const from = up.build.workloads.find((w) => w.hostIndex === 1)!;
       const to = up.build.workloads.find((w) => w.hostIndex === 2)!;
-      const server = await startServer({ ns: to.ns, port: SERVICE_PORT, onSpawn: (pid) => trackProcess(up.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']) });
-      labs.push({ key, scheme, up, server, from: from.ns, target: to.ip, tcp: [], udpSmall: [], cpuPerGbit: [], udpSmallDatagramsPerFrame: [], udpSmallCpuPerGbit: [] });
+      const server = await startServer({
+        ns: to.ns,
+        port: SERVICE_PORT,
+        onSpawn: (pid) => trackProcess(up.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']),
+      });
+      labs.push({
+        key,
+        scheme,
+        up,
+        server,
+        from: from.ns,
+        target: to.ip,
+        tcp: [],
+        udpSmall: [],
+        cpuPerGbit: [],
+        udpSmallDatagramsPerFrame: [],
+        udpSmallCpuPerGbit: [],
+      });
     }
     for (let r = 0; r < rounds; r++) for (const l of labs) await measure(l, seconds, l.key.startsWith('wsb'));
   } finally {
@@ -145,8 +184,12 @@ export function encapLines(b: EncapBench): string[] {
   out.push(
     `${mark(fewer > 1.5)} weave-sleeve-batched, frames batched into datagrams, UDP 256 B frames: ${fewer.toFixed(2)}× fewer datagrams, daemons ${ucpu(on).toFixed(2)} vs ${ucpu(off).toFixed(2)} CPU-s/Gbit unbatched, received ${(on.udpSmall ?? NaN).toFixed(3)} vs ${(off.udpSmall ?? NaN).toFixed(3)} Gbit/s (target: batched beats unbatched — in datagrams on the wire; what is received is bound by the receiving iperf3)`,
   );
-  out.push(`     weave-sleeve batched TCP ${on.gbps.toFixed(2)} vs unbatched ${off.gbps.toFixed(2)} Gbit/s (no target: MTU-sized frames fill a datagram each; nothing to batch)`);
+  out.push(
+    `     weave-sleeve batched TCP ${on.gbps.toFixed(2)} vs unbatched ${off.gbps.toFixed(2)} Gbit/s (no target: MTU-sized frames fill a datagram each; nothing to batch)`,
+  );
   const [eon, eoff] = [row('weave-sleeve-batched-encrypted'), row('weave-sleeve-batched-encrypted-unbatched')];
-  out.push(`${mark(eon.gbps > eoff.gbps)} weave-sleeve-encrypted batched TCP ${eon.gbps.toFixed(2)} vs unbatched ${eoff.gbps.toFixed(2)} Gbit/s (target: batched faster: a record's crypto is shared by its frames)${cpu(eoff)} unbatched`);
+  out.push(
+    `${mark(eon.gbps > eoff.gbps)} weave-sleeve-encrypted batched TCP ${eon.gbps.toFixed(2)} vs unbatched ${eoff.gbps.toFixed(2)} Gbit/s (target: batched faster: a record's crypto is shared by its frames)${cpu(eoff)} unbatched`,
+  );
   return out;
 }

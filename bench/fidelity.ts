@@ -29,7 +29,9 @@ function run(argv: string[]): Promise<string> {
 
 /** By hand: `iperf3 -s -1` in h2, then `iperf3 -c` from h1, as a person would type them. */
 async function rawRun(serverNs: string, clientNs: string, target: string, seconds: number): Promise<number> {
-  const server = spawn('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', String(PORT), '--forceflush'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const server = spawn('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', String(PORT), '--forceflush'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const closed = new Promise((r) => server.on('close', r));
   await new Promise<void>((resolve, reject) => {
     server.stdout.on('data', (b: Buffer) => b.toString().includes('listening') && resolve());
@@ -46,20 +48,36 @@ export async function fidelity(rounds: number, seconds: number): Promise<{ cnlab
   const topo = loadTopology({ lab: 'bench-fid' });
   const up = await bringUp(topo, getScheme('host'));
   const result: ResultFile = {
-    format: RESULT_FORMAT, version: RESULT_VERSION, cnlab: { version: 'bench', argv: [] }, createdAt: '', updatedAt: '', complete: false,
-    environment: await collectEnvironment(), topology: topo, options: { repeats: 1, seconds, udpRate: '1G', tests: [] }, schemes: [],
+    format: RESULT_FORMAT,
+    version: RESULT_VERSION,
+    cnlab: { version: 'bench', argv: [] },
+    createdAt: '',
+    updatedAt: '',
+    complete: false,
+    environment: await collectEnvironment(),
+    topology: topo,
+    options: { repeats: 1, seconds, udpRate: '1G', tests: [] },
+    schemes: [],
   };
   const rec: SchemeRecord = { name: 'host', status: 'ok', summary: '', attach: 'none', notes: [], overhead: 0, tests: [] };
   result.schemes.push(rec);
   const raw: number[] = [];
   const mine: number[] = [];
-  const opts = { repeats: 1, seconds, udpRate: '1G', tests: [{ id: 'tcp-1/cross', protocol: 'tcp' as const, streams: 1, placement: 'cross' as const }] };
+  const opts = {
+    repeats: 1,
+    seconds,
+    udpRate: '1G',
+    tests: [{ id: 'tcp-1/cross', protocol: 'tcp' as const, streams: 1, placement: 'cross' as const }],
+  };
   try {
     const [a, b] = up.build.workloads;
     const cnlabRun = async () => {
       const before = rec.tests.length;
       await measureLab(up, rec, opts, { result, save: () => {} });
-      const run = rec.tests.slice(before).flatMap((t) => t.runs).find((r) => r.ok);
+      const run = rec.tests
+        .slice(before)
+        .flatMap((t) => t.runs)
+        .find((r) => r.ok);
       if (!run) throw new Error('cnlab run failed');
       mine.push(run.gbps!);
     };

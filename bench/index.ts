@@ -10,13 +10,19 @@ import { scale } from './scale.js';
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
 
 const f = await fidelity(8, 3);
-console.log(`${mark(f.ratio >= 0.98)} harness fidelity: cnlab host TCP ${f.cnlab.toFixed(2)} Gbit/s vs raw iperf3 ${f.raw.toFixed(2)} Gbit/s, median per-round ratio ${f.ratio.toFixed(3)} (target ≥ 0.98)`);
+console.log(
+  `${mark(f.ratio >= 0.98)} harness fidelity: cnlab host TCP ${f.cnlab.toFixed(2)} Gbit/s vs raw iperf3 ${f.raw.toFixed(2)} Gbit/s, median per-round ratio ${f.ratio.toFixed(3)} (target ≥ 0.98)`,
+);
 
 const cv = await repeatability(5, 2);
-console.log(`${mark(cv.pinned <= 0.05)} host TCP coefficient of variation over 5 × 2 s: pinned ${(cv.pinned * 100).toFixed(1)}% (${cv.pinnedGbps.toFixed(2)} Gbit/s; target ≤ 5%), unpinned ${(cv.unpinned * 100).toFixed(1)}% (${cv.unpinnedGbps.toFixed(2)} Gbit/s; no target)`);
+console.log(
+  `${mark(cv.pinned <= 0.05)} host TCP coefficient of variation over 5 × 2 s: pinned ${(cv.pinned * 100).toFixed(1)}% (${cv.pinnedGbps.toFixed(2)} Gbit/s; target ≤ 5%), unpinned ${(cv.unpinned * 100).toFixed(1)}% (${cv.unpinnedGbps.toFixed(2)} Gbit/s; no target)`,
+);
 
 const s = await scale(10, 100, 'calico');
-console.log(`${mark(s.build <= 5)} build 10 hosts × 100 containers (calico, ${s.namespaces} namespaces): ${s.build.toFixed(2)} s (target ≤ 5 s)`);
+console.log(
+  `${mark(s.build <= 5)} build 10 hosts × 100 containers (calico, ${s.namespaces} namespaces): ${s.build.toFixed(2)} s (target ≤ 5 s)`,
+);
 console.log(`${mark(s.teardown <= 3)} teardown: ${s.teardown.toFixed(2)} s (target ≤ 3 s)`);
 console.log(`${mark(s.leaks === 0)} leaks after teardown: ${s.leaks} (target 0)`);
 for (const line of encapLines(await encapBench())) console.log(line);

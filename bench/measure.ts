@@ -12,17 +12,31 @@ import { getScheme } from '../src/schemes/registry.js';
  * Repeatability (S4's finding): the coefficient of variation of host-baseline TCP over `repeats`
  * runs, with client and server pinned to their own cores and free to migrate, in one lab.
  */
-export async function repeatability(repeats: number, seconds: number): Promise<{ pinned: number; unpinned: number; pinnedGbps: number; unpinnedGbps: number }> {
+export async function repeatability(
+  repeats: number,
+  seconds: number,
+): Promise<{ pinned: number; unpinned: number; pinnedGbps: number; unpinnedGbps: number }> {
   const topology = loadTopology({ lab: 'bench-cv', sameHost: false });
   const up = await bringUp(topology, getScheme('host'));
   const result: ResultFile = {
-    format: RESULT_FORMAT, version: RESULT_VERSION, cnlab: { version: 'bench', argv: [] }, createdAt: '', updatedAt: '', complete: false,
-    environment: await collectEnvironment(), topology, options: { repeats, seconds, udpRate: '1G', tests: [] }, schemes: [],
+    format: RESULT_FORMAT,
+    version: RESULT_VERSION,
+    cnlab: { version: 'bench', argv: [] },
+    createdAt: '',
+    updatedAt: '',
+    complete: false,
+    environment: await collectEnvironment(),
+    topology,
+    options: { repeats, seconds, udpRate: '1G', tests: [] },
+    schemes: [],
   };
   const rec: SchemeRecord = { name: 'host', status: 'ok', summary: '', attach: 'none', notes: [], overhead: 0, tests: [] };
   result.schemes.push(rec);
   const tcp = tcpTest(1, 'cross');
-  const tests = [{ ...tcp, id: 'tcp-1-pinned/cross', pin: true }, { ...tcp, id: 'tcp-1-unpinned/cross', pin: false }];
+  const tests = [
+    { ...tcp, id: 'tcp-1-pinned/cross', pin: true },
+    { ...tcp, id: 'tcp-1-unpinned/cross', pin: false },
+  ];
   try {
     await measureLab(up, rec, { repeats, seconds, udpRate: '1G', tests, warmupSeconds: 1 }, { result, save: () => {} });
   } finally {

@@ -48,8 +48,18 @@ export interface OvsBench {
 export async function ovsBench(rounds = 3, seconds = 3): Promise<OvsBench> {
   const variants: Variant[] = [
     { key: 'h', label: 'host', scheme: host },
-    { key: 'u', label: `before: ${tuned(UNTUNED)}, container tx checksum offload off`, scheme: ovsScheme('explicit', UNTUNED), tuning: UNTUNED },
-    { key: 't', label: `${tuned({ tso: true })}, container offloads on`, scheme: ovsScheme('explicit', { tso: true }), tuning: { tso: true } },
+    {
+      key: 'u',
+      label: `before: ${tuned(UNTUNED)}, container tx checksum offload off`,
+      scheme: ovsScheme('explicit', UNTUNED),
+      tuning: UNTUNED,
+    },
+    {
+      key: 't',
+      label: `${tuned({ tso: true })}, container offloads on`,
+      scheme: ovsScheme('explicit', { tso: true }),
+      tuning: { tso: true },
+    },
   ];
   const labs: Lab[] = [];
   let afxdp: { gbps: number[]; host: number[]; label: string } | undefined;
@@ -58,7 +68,11 @@ export async function ovsBench(rounds = 3, seconds = 3): Promise<OvsBench> {
       const up = await bringUp(loadTopology({ lab: `bench-ovs${v.key}`, sameHost: false }), v.scheme);
       const from = up.build.workloads.find((w) => w.hostIndex === 1)!;
       const to = up.build.workloads.find((w) => w.hostIndex === 2)!;
-      const server = await startServer({ ns: to.ns, port: SERVICE_PORT, onSpawn: (pid) => trackProcess(up.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']) });
+      const server = await startServer({
+        ns: to.ns,
+        port: SERVICE_PORT,
+        onSpawn: (pid) => trackProcess(up.state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']),
+      });
       labs.push({ ...v, up, server, from: from.ns, target: to.ip, gbps: [] });
     }
     for (let r = 0; r < rounds; r++) {
@@ -69,16 +83,37 @@ export async function ovsBench(rounds = 3, seconds = 3): Promise<OvsBench> {
     }
     // AF_XDP on the untuned lab (its own phase: PMD threads spin while it is up).
     const u = labs.find((l) => l.key === 'u')!;
-    const x: Lab = { ...u, key: 'x', label: 'AF_XDP ports (type=afxdp, xdp-mode=native), PMD threads, no TSO; not kept: PMD threads busy-poll the CPUs', tuning: undefined, gbps: [] };
+    const x: Lab = {
+      ...u,
+      key: 'x',
+      label: 'AF_XDP ports (type=afxdp, xdp-mode=native), PMD threads, no TSO; not kept: PMD threads busy-poll the CPUs',
+      tuning: undefined,
+      gbps: [],
+    };
     const hx: number[] = [];
     for (const h of u.up.lab.hosts) {
       const db = `--db=unix:${join(u.up.state.stateDir, `ovs-${h.name}`, 'db.sock')}`;
       for (const port of [h.underlayIf, ...h.containers.map((c) => `vc-${c.name}`)]) {
-        execFileSync('ip', ['netns', 'exec', h.ns, 'ovs-vsctl', db, '--timeout=30', 'set', 'interface', port, 'type=afxdp', 'options:xdp-mode=native']);
+        execFileSync('ip', [
+          'netns',
+          'exec',
+          h.ns,
+          'ovs-vsctl',
+          db,
+          '--timeout=30',
+          'set',
+          'interface',
+          port,
+          'type=afxdp',
+          'options:xdp-mode=native',
+        ]);
       }
     }
     for (let r = 0; r < rounds; r++) {
-      for (const [l, into] of [[labs[0], hx], [x, x.gbps]] as const) {
+      for (const [l, into] of [
+        [labs[0], hx],
+        [x, x.gbps],
+      ] as const) {
         const t = await runClient({ ns: l.from, target: l.target, port: SERVICE_PORT, seconds, protocol: 'tcp' });
         into.push(t.result.ok ? t.result.bitsPerSecond / 1e9 : 0);
       }
@@ -95,12 +130,17 @@ export async function ovsBench(rounds = 3, seconds = 3): Promise<OvsBench> {
   const h = labs[0];
   return {
     host: med(h.gbps),
-    rows: labs.slice(1).map((l) => ({
-      label: l.label,
-      gbps: med(l.gbps),
-      ratio: med(l.gbps.map((g, r) => g / h.gbps[r])),
-      kept: JSON.stringify(l.tuning) === JSON.stringify(USERSPACE_TUNING),
-    })).concat(afxdp ? [{ label: afxdp.label, gbps: med(afxdp.gbps), ratio: med(afxdp.gbps.map((g, r) => g / afxdp!.host[r])), kept: false }] : []),
+    rows: labs
+      .slice(1)
+      .map((l) => ({
+        label: l.label,
+        gbps: med(l.gbps),
+        ratio: med(l.gbps.map((g, r) => g / h.gbps[r])),
+        kept: JSON.stringify(l.tuning) === JSON.stringify(USERSPACE_TUNING),
+      }))
+      .concat(
+        afxdp ? [{ label: afxdp.label, gbps: med(afxdp.gbps), ratio: med(afxdp.gbps.map((g, r) => g / afxdp!.host[r])), kept: false }] : [],
+      ),
   };
 }
 
@@ -110,7 +150,10 @@ export function ovsLines(b: OvsBench): string[] {
   const kept = b.rows.find((r) => r.kept) ?? before;
   const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
   return [
-    ...b.rows.map((r) => `     ovs stand-in (userspace datapath), cross-host TCP: ${r.label}: ${r.gbps.toFixed(2)} Gbit/s = ${r.ratio.toFixed(3)}× host ${b.host.toFixed(2)} Gbit/s${r.kept ? '  ← what ovs builds' : ''}`),
+    ...b.rows.map(
+      (r) =>
+        `     ovs stand-in (userspace datapath), cross-host TCP: ${r.label}: ${r.gbps.toFixed(2)} Gbit/s = ${r.ratio.toFixed(3)}× host ${b.host.toFixed(2)} Gbit/s${r.kept ? '  ← what ovs builds' : ''}`,
+    ),
     `${mark(kept.ratio > before.ratio)} ovs stand-in before ${before.ratio.toFixed(3)}× host, after ${kept.ratio.toFixed(3)}× (target: after > before)`,
   ];
 }

@@ -8,7 +8,11 @@ import { loadTopology } from '../src/lab/topology.js';
 import { getScheme } from '../src/schemes/registry.js';
 
 /** Build and teardown time for hosts × containers with a scheme, and what is left afterwards. */
-export async function scale(hosts: number, containers: number, schemeName: string): Promise<{ build: number; teardown: number; namespaces: number; leaks: number }> {
+export async function scale(
+  hosts: number,
+  containers: number,
+  schemeName: string,
+): Promise<{ build: number; teardown: number; namespaces: number; leaks: number }> {
   const lab = 'bench-scale';
   const topo = loadTopology({ lab, hosts, containers, sameHost: false });
   const t0 = performance.now();

@@ -18,7 +18,8 @@ const blockRoutes = (all: Step[]) =>
     const a = ipArgs(s);
     return a && a[0] === 'route' && /\/24$/.test(a[a[2] === 'blackhole' ? 3 : 2]) ? [a.join(' ')] : [];
   });
-const sessions = (conf: string) => [...conf.matchAll(/^protocol bgp (\S+) from bgp_template \{\n([^}]*)\}/gm)].map((m) => ({ name: m[1], body: m[2] }));
+const sessions = (conf: string) =>
+  [...conf.matchAll(/^protocol bgp (\S+) from bgp_template \{\n([^}]*)\}/gm)].map((m) => ({ name: m[1], body: m[2] }));
 
 describe('birdConfig', () => {
   it('a full mesh: router id, kernel/device/direct, own blackhole, one session per peer, lower side passive', () => {
@@ -68,16 +69,18 @@ describe('birdConfig', () => {
     expect(sessionCount(lab, 'rr')).toBe(3);
   });
 
-  it('tunnels: peer blocks programmed onlink through the device (VXLAN via the block\'s tunnel address)', () => {
+  it("tunnels: peer blocks programmed onlink through the device (VXLAN via the block's tunnel address)", () => {
     const lab = labOf(2);
     expect(birdConfig(lab, lab.hosts[0], { bgp: 'mesh' })).not.toContain('onlink');
     expect(birdConfig(lab, lab.hosts[0], { bgp: 'mesh', tunnel: { kind: 'vxlan', dev: 'vxlan.calico' } })).toContain(
       'if source = RTS_BGP then { ifname = "vxlan.calico"; onlink = true; gw = net.ip; }',
     );
-    expect(birdConfig(lab, lab.hosts[0], { bgp: 'mesh', tunnel: { kind: 'ipip', dev: 'tunl0' } })).toContain('ifname = "tunl0"; onlink = true; gw = nh;');
+    expect(birdConfig(lab, lab.hosts[0], { bgp: 'mesh', tunnel: { kind: 'ipip', dev: 'tunl0' } })).toContain(
+      'ifname = "tunl0"; onlink = true; gw = nh;',
+    );
   });
 
-  it('keeps its files in the lab\'s state directory', () => {
+  it("keeps its files in the lab's state directory", () => {
     const lab = labOf(2);
     const p = birdPaths(lab, lab.hosts[0]);
     for (const f of [p.config, p.socket, p.log]) expect(f.startsWith(`${lab.stateDir}/bird-h1/`)).toBe(true);
@@ -92,9 +95,18 @@ describe('Calico plans with BIRD', () => {
     const all = steps('calico');
     const h1 = all.filter((s) => s.ns === 'cnl-bgp-h1');
     const p = birdPaths(labOf(2), { name: 'h1' });
-    expect(h1).toContainEqual({ kind: 'daemon', ns: 'cnl-bgp-h1', name: 'bird-h1', argv: ['bird', '-f', '-c', p.config, '-s', p.socket], log: p.log, readyFile: p.socket });
+    expect(h1).toContainEqual({
+      kind: 'daemon',
+      ns: 'cnl-bgp-h1',
+      name: 'bird-h1',
+      argv: ['bird', '-f', '-c', p.config, '-s', p.socket],
+      log: p.log,
+      readyFile: p.socket,
+    });
     expect(h1.find((s) => s.kind === 'file')).toMatchObject({ path: p.config, content: expect.stringContaining('router id 198.18.0.1;') });
-    expect(h1.find((s) => s.kind === 'exec' && s.argv[0] === 'sh')).toMatchObject({ argv: ['sh', '-c', expect.stringContaining('proto bird'), 'sh', '2', '60'] });
+    expect(h1.find((s) => s.kind === 'exec' && s.argv[0] === 'sh')).toMatchObject({
+      argv: ['sh', '-c', expect.stringContaining('proto bird'), 'sh', '2', '60'],
+    });
     expect(blockRoutes(all)).toEqual([]);
   });
 
@@ -109,9 +121,12 @@ describe('Calico plans with BIRD', () => {
     ]);
   });
 
-  it('calico-vxlan with BIRD keeps Felix\'s neighbours and FDB, drops its routes and blackhole', () => {
+  it("calico-vxlan with BIRD keeps Felix's neighbours and FDB, drops its routes and blackhole", () => {
     const all = steps('calico-vxlan');
-    const ipLines = all.flatMap((s) => { const l = toolLine(s); return l && (l[0] === 'ip' || l[0] === 'bridge') ? [l.join(' ')] : []; });
+    const ipLines = all.flatMap((s) => {
+      const l = toolLine(s);
+      return l && (l[0] === 'ip' || l[0] === 'bridge') ? [l.join(' ')] : [];
+    });
     expect(ipLines).toContain('ip neigh add 198.19.2.0 lladdr 66:00:00:00:00:02 dev vxlan.calico nud permanent');
     expect(ipLines).toContain('bridge fdb append 66:00:00:00:00:02 dev vxlan.calico dst 198.18.0.2 self permanent');
     expect(blockRoutes(all)).toEqual([]);
@@ -137,7 +152,7 @@ describe('Calico plans with BIRD', () => {
 });
 
 describe('daemon versions', () => {
-  it('reads BIRD\'s and etcd\'s --version output', () => {
+  it("reads BIRD's and etcd's --version output", () => {
     expect(parseVersion('bird', 'BIRD version 2.0.12\n')).toBe('bird 2.0.12');
     expect(parseVersion('etcd', 'etcd Version: 3.4.23\nGit SHA: Not provided\nGo Version: go1.19.8\n')).toBe('etcd 3.4.23');
     expect(parseVersion('bird', 'bird: unknown option\n')).toBeNull();

@@ -152,15 +152,36 @@ describe('packet path from the typed filter steps', () => {
     const sc = getScheme(scheme);
     const { plan, build } = planLab(lab, sc);
     const counters = mode ? { bpfCounters: { mode, hosts: {} } } : {};
-    const test = { id: 'tcp-1/cross', kind: 'iperf3', placement: 'cross', client: { node: 'h1c1', ns: build.workloads[0].ns }, runs: [], ...counters };
-    const s = { name: sc.name, status: 'ok', summary: '', attach: sc.attach, notes: [], overhead: sc.overhead, mtu: build.mtu, plan, workloads: build.workloads, tests: [test] };
+    const test = {
+      id: 'tcp-1/cross',
+      kind: 'iperf3',
+      placement: 'cross',
+      client: { node: 'h1c1', ns: build.workloads[0].ns },
+      runs: [],
+      ...counters,
+    };
+    const s = {
+      name: sc.name,
+      status: 'ok',
+      summary: '',
+      attach: sc.attach,
+      notes: [],
+      overhead: sc.overhead,
+      mtu: build.mtu,
+      plan,
+      workloads: build.workloads,
+      tests: [test],
+    };
     return packetPath(s as unknown as SchemeRecord, topo);
   };
 
   it('cilium: a tc BPF hop on the lxc device instead of the host IP stack', () => {
     const p = path('cilium', 'redirect');
     expect(pathText(p.cross)).toBe('h1c1 eth0 → tc BPF on lxch1c1 → route 198.19.2.0/24 → eth0 → host 2');
-    expect(p.cross[1]).toMatchObject({ kind: 'bpf', detail: expect.stringContaining(`ingress bpf ${BPF_OBJECT}:from-container (direct action): redirects`) });
+    expect(p.cross[1]).toMatchObject({
+      kind: 'bpf',
+      detail: expect.stringContaining(`ingress bpf ${BPF_OBJECT}:from-container (direct action): redirects`),
+    });
     expect(p.hostStack).toBe(false);
     expect(p.cross.at(-2)?.detail).toContain('tc ingress bpf');
   });

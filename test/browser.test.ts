@@ -31,10 +31,27 @@ beforeAll(async () => {
   const b = synthetic({ host: [10, 10.2, 9.8], calico: [6, 6.2, 5.8], 'flannel-vxlan': [5, 5.1, 4.9], 'docker-bridge': [3, 3.1, 2.9] });
   b.environment.kernel = '6.1.0-99-amd64';
   pages.compare = join(ARTIFACTS, 'compare.html');
-  writeFileSync(pages.compare, renderCompareHtml(compareResults([{ key: 'A', source: 'real-4schemes', result: real() }, { key: 'B', source: 'synthetic', result: b }])));
+  writeFileSync(
+    pages.compare,
+    renderCompareHtml(
+      compareResults([
+        { key: 'A', source: 'real-4schemes', result: real() },
+        { key: 'B', source: 'synthetic', result: b },
+      ]),
+    ),
+  );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -80,7 +97,16 @@ function chartStats(page: Page) {
         const b = (e as SVGGraphicsElement).getBBox?.();
         return !b || b.width > 0 || b.height > 0;
       }).length;
-      return { id: f.getAttribute('data-chart'), visible: visible.length, data, paths: svg?.querySelectorAll('path').length ?? 0, width: box?.width ?? 0, height: box?.height ?? 0, minText: Math.min(...sizes), texts: sizes.length };
+      return {
+        id: f.getAttribute('data-chart'),
+        visible: visible.length,
+        data,
+        paths: svg?.querySelectorAll('path').length ?? 0,
+        width: box?.width ?? 0,
+        height: box?.height ?? 0,
+        minText: Math.min(...sizes),
+        texts: sizes.length,
+      };
     }),
   );
 }
@@ -88,7 +114,11 @@ function chartStats(page: Page) {
 /** The smallest computed font size among visible text-bearing HTML elements. */
 function smallestHtmlText(page: Page) {
   return page.$$eval('main p, main li, main td, main th, main span, main a, main summary, main h1, main h2, main h3', (els) =>
-    Math.min(...els.filter((e) => (e as HTMLElement).offsetParent !== null && e.textContent!.trim()).map((e) => parseFloat(getComputedStyle(e).fontSize))),
+    Math.min(
+      ...els
+        .filter((e) => (e as HTMLElement).offsetParent !== null && e.textContent!.trim())
+        .map((e) => parseFloat(getComputedStyle(e).fontSize)),
+    ),
   );
 }
 
@@ -101,7 +131,8 @@ describe.each(WIDTHS)('report at %i px', (width) => {
     try {
       const charts = await chartStats(page);
       expect(charts).toHaveLength(count);
-      if (name === 'real') expect(charts.map((c) => c.id)).toEqual(['throughput-cross', 'throughput-same', 'vs-host', 'cpu-cross', 'cpu-same', 'udp-loss']);
+      if (name === 'real')
+        expect(charts.map((c) => c.id)).toEqual(['throughput-cross', 'throughput-same', 'vs-host', 'cpu-cross', 'cpu-same', 'udp-loss']);
       for (const c of charts) {
         expect(c.visible, `${c.id}: exactly one layout shown`).toBe(1);
         expect(c.data, `${c.id}: data drawn`).toBeGreaterThanOrEqual(3);
@@ -181,7 +212,9 @@ it('a default run: stand-in marks with their legend, the latency section, the ti
   const { page, problems } = await open(pages.default, 1280);
   try {
     // Every stand-in carries the mark in the results table, and the legend says what it means.
-    const marked = await page.$$eval('table.results td:first-child', (tds) => tds.filter((td) => td.textContent!.endsWith('†')).map((td) => td.textContent));
+    const marked = await page.$$eval('table.results td:first-child', (tds) =>
+      tds.filter((td) => td.textContent!.endsWith('†')).map((td) => td.textContent),
+    );
     expect(marked).toEqual(['calico†', 'flannel-udp†', 'ovs†', 'weave-fastdp†']);
     expect(await page.locator('#results .legend').innerText()).toContain('† stand-in');
     expect(await page.locator('#verdict .legend').innerText()).toContain('† stand-in');
@@ -198,8 +231,12 @@ it('a default run: stand-in marks with their legend, the latency section, the ti
     // Nothing overflows, with every collapsed part open: the page, and no element sticks out past the viewport.
     const overflow = await page.evaluate(() => {
       for (const d of document.querySelectorAll('details')) d.open = true;
-      const wide = [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.tablewrap')).map((e) => e.tagName + '.' + (e as HTMLElement).className);
-      const scrolled = [...document.querySelectorAll('.tablewrap')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.parentElement!.id || e.previousElementSibling?.textContent);
+      const wide = [...document.querySelectorAll('main *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.tablewrap'))
+        .map((e) => e.tagName + '.' + (e as HTMLElement).className);
+      const scrolled = [...document.querySelectorAll('.tablewrap')]
+        .filter((e) => e.scrollWidth > e.clientWidth + 1)
+        .map((e) => e.parentElement!.id || e.previousElementSibling?.textContent);
       return { page: document.documentElement.scrollWidth, wide, scrolled };
     });
     expect(overflow.page).toBeLessThanOrEqual(1280);

@@ -42,7 +42,10 @@ describe('default lab names', () => {
     expect(cniLabName('flannel-udp-encrypted')).toBe('flannel-udp-3004');
   });
 
-  const cases = [...SCHEMES.map((s) => ({ args: [s.name], scheme: s.name })), ...bases.map((b) => ({ args: [b, '--encrypt'], scheme: `${b}-encrypted` }))];
+  const cases = [
+    ...SCHEMES.map((s) => ({ args: [s.name], scheme: s.name })),
+    ...bases.map((b) => ({ args: [b, '--encrypt'], scheme: `${b}-encrypted` })),
+  ];
   it.each(cases.map((c) => ({ ...c, title: c.args.join(' ') })))('cnlab plan $title works without --lab', async ({ args, scheme }) => {
     const script = await planScript(args);
     expect(script.startsWith('#!/bin/sh\n')).toBe(true);

@@ -37,11 +37,31 @@ const file = (name: string) => join(dir, name);
 
 const CASES: Case[] = [
   { name: 'unknown scheme', scheme: 'nosuch', args: [], says: /unknown scheme "nosuch".*valid schemes: / },
-  { name: 'underlay inside the pod network', args: ['--underlay', '198.19.1.0/24'], says: /underlay 198\.19\.1\.0\/24 overlaps the pod network 198\.19\.0\.0\/16/ },
-  { name: 'underlay outside 198.18.0.0/15', args: ['--underlay', '192.0.2.0/24'], says: /underlay 192\.0\.2\.0\/24 is outside the benchmark range.*--allow-addresses/ },
-  { name: 'pods outside 198.18.0.0/15', args: ['--pods', '10.0.0.0/16'], says: /pod network 10\.0\.0\.0\/16 is outside the benchmark range/ },
-  { name: 'too many hosts for the underlay', args: ['--underlay', '198.18.0.0/29', '--hosts', '10'], says: /10 hosts do not fit the underlay 198\.18\.0\.0\/29/ },
-  { name: 'too many containers for the pod block', args: ['--pod-block', '28', '--containers', '20'], says: /21 containers on a host do not fit a \/28 pod block/ },
+  {
+    name: 'underlay inside the pod network',
+    args: ['--underlay', '198.19.1.0/24'],
+    says: /underlay 198\.19\.1\.0\/24 overlaps the pod network 198\.19\.0\.0\/16/,
+  },
+  {
+    name: 'underlay outside 198.18.0.0/15',
+    args: ['--underlay', '192.0.2.0/24'],
+    says: /underlay 192\.0\.2\.0\/24 is outside the benchmark range.*--allow-addresses/,
+  },
+  {
+    name: 'pods outside 198.18.0.0/15',
+    args: ['--pods', '10.0.0.0/16'],
+    says: /pod network 10\.0\.0\.0\/16 is outside the benchmark range/,
+  },
+  {
+    name: 'too many hosts for the underlay',
+    args: ['--underlay', '198.18.0.0/29', '--hosts', '10'],
+    says: /10 hosts do not fit the underlay 198\.18\.0\.0\/29/,
+  },
+  {
+    name: 'too many containers for the pod block',
+    args: ['--pod-block', '28', '--containers', '20'],
+    says: /21 containers on a host do not fit a \/28 pod block/,
+  },
   { name: 'YAML with broken indentation', args: ['-t', 'bad-indent.yaml'], says: /bad YAML in .*bad-indent\.yaml/ },
   { name: 'YAML with an unclosed bracket', args: ['-t', 'unclosed.yaml'], says: /bad YAML in .*unclosed\.yaml/ },
   { name: 'unknown key in YAML', args: ['-t', 'unknown-key.yaml'], says: /unknown-key\.yaml: unknown key "frobnicate"/ },
@@ -54,8 +74,17 @@ const CASES: Case[] = [
   { name: 'MTU too small', args: ['--mtu', '100'], says: /underlay\.mtu must be at least 1280/ },
   { name: 'bad lab name', args: ['--lab', 'Bad_Name'], says: /lab must be 1-16 lowercase letters/ },
   { name: 'unknown option', args: ['--frobnicate'], says: /unknown option '--frobnicate'/ },
-  { name: 'a scheme without an encrypted variant', args: ['--encrypt'], says: /--encrypt: scheme "calico" has no encrypted variant.*with --encrypt: flannel-udp, weave-sleeve/ },
-  { name: '--encrypt with a preset', args: ['--encrypt', '--preset', 's1-cloud'], says: /--encrypt picks schemes; --preset brings its own/, runOnly: true },
+  {
+    name: 'a scheme without an encrypted variant',
+    args: ['--encrypt'],
+    says: /--encrypt: scheme "calico" has no encrypted variant.*with --encrypt: flannel-udp, weave-sleeve/,
+  },
+  {
+    name: '--encrypt with a preset',
+    args: ['--encrypt', '--preset', 's1-cloud'],
+    says: /--encrypt picks schemes; --preset brings its own/,
+    runOnly: true,
+  },
   { name: 'zero repeats', args: ['--repeats', '0'], says: /--repeats must be a whole number from 1 to 100, got "0"/, runOnly: true },
   { name: 'non-numeric duration', args: ['--duration', 'abc'], says: /--duration must be a whole number .*got "abc"/, runOnly: true },
   { name: 'bad UDP rate', args: ['--udp-rate', 'fast'], says: /--udp-rate must be a rate like 500M or 1G, got "fast"/, runOnly: true },

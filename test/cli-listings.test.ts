@@ -5,9 +5,13 @@ import { pickTests } from '../src/cli/run-options.js';
 import { fullTests, quickTests } from '../src/measure/tests.js';
 
 describe('cnlab tests', () => {
-  it('lists the names the reports use, the default run\'s first, sweeps as one row', () => {
+  it("lists the names the reports use, the default run's first, sweeps as one row", () => {
     const rows = testNames();
-    expect(rows.slice(0, 3).map((r) => [r.name, r.inDefault])).toEqual([['tcp-1', true], ['udp', true], ['udp-lat', true]]);
+    expect(rows.slice(0, 3).map((r) => [r.name, r.inDefault])).toEqual([
+      ['tcp-1', true],
+      ['udp', true],
+      ['udp-lat', true],
+    ]);
     expect(rows.find((r) => r.name === 'lat-tcp')).toMatchObject({ tool: 'sockperf', inDefault: false, inFull: true });
     expect(rows.map((r) => r.name)).toContain('qperf-tcp_bw-<bytes>');
     expect(rows.some((r) => /^qperf-tcp_bw-\d+$/.test(r.name))).toBe(false);
@@ -34,7 +38,9 @@ describe('renderColumns', () => {
 describe('progress line', () => {
   it('says what runs, the last figure, the time taken and the time left', async () => {
     const { liveLine } = await import('../src/cli/progress.js');
-    expect(liveLine('calico', 'tcp-1/cross run 2/3', 12.4, 40, 'udp/cross 0.95 Gbit/s')).toBe('calico: tcp-1/cross run 2/3 · last udp/cross 0.95 Gbit/s · 12s, about 28s left');
+    expect(liveLine('calico', 'tcp-1/cross run 2/3', 12.4, 40, 'udp/cross 0.95 Gbit/s')).toBe(
+      'calico: tcp-1/cross run 2/3 · last udp/cross 0.95 Gbit/s · 12s, about 28s left',
+    );
     expect(liveLine('ovs', 'tearing down', 50, 40)).toBe('ovs: tearing down · 50s, finishing');
     expect(liveLine('host', 'building', 95)).toBe('host: building · 1m35s');
   });

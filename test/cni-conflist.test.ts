@@ -53,7 +53,10 @@ describe('parseConflist', () => {
     [{ ...good, plugins: [{ type: '/usr/bin/id' }] }, /plugins\[0\]\.type must be a plugin file name/],
     [{ ...good, plugins: [{ type: '..' }] }, /plugins\[0\]\.type must be a plugin file name/],
     [{ ...good, plugins: [{ type: 'bridge', ipam: { type: 'x/y' } }] }, /plugins\[0\]\.ipam\.type must be a plugin file name/],
-    [{ ...good, plugins: [{ type: 'bandwidth', capabilities: { bandwidth: 'yes' } }] }, /plugins\[0\]\.capabilities\.bandwidth must be true or false/],
+    [
+      { ...good, plugins: [{ type: 'bandwidth', capabilities: { bandwidth: 'yes' } }] },
+      /plugins\[0\]\.capabilities\.bandwidth must be true or false/,
+    ],
   ])('rejects %j', (input, expected) => {
     const msg = parseError(input);
     if (typeof expected === 'string') expect(msg).toBe(expected);

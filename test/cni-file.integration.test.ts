@@ -56,7 +56,23 @@ describe('cnlab run --cni: bridge + bandwidth at 100 Mbit/s each way', () => {
   it('measures TCP within 10% of the configured rate, cross-host and same-host', async () => {
     const file = join(out, 'bw');
     const r = await cli(
-      ['run', '--cni', join(FIX, 'bridge-bandwidth.conflist'), '--cni-peer-routes', '--lab', 'cf-bw', '--tests', 'tcp-1,tcp-4', '--repeats', '1', '--duration', '2', '--json', '--out', file],
+      [
+        'run',
+        '--cni',
+        join(FIX, 'bridge-bandwidth.conflist'),
+        '--cni-peer-routes',
+        '--lab',
+        'cf-bw',
+        '--tests',
+        'tcp-1,tcp-4',
+        '--repeats',
+        '1',
+        '--duration',
+        '2',
+        '--json',
+        '--out',
+        file,
+      ],
       { timeoutMs: 110_000 },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -100,16 +116,36 @@ describe('cnlab up --cni', () => {
 describe('a wrong config: one line, the right exit code, nothing left', () => {
   it.each([
     ['malformed (up)', ['up', '--cni', join(FIX, 'malformed.conflist')], 2, /^cnlab: bad CNI config .*malformed\.conflist: not valid JSON/],
-    ['malformed (run)', ['run', '--cni', join(FIX, 'malformed.conflist')], 2, /^cnlab: bad CNI config .*malformed\.conflist: not valid JSON/],
-    ['a missing plugin (up)', ['up', '--cni', join(FIX, 'missing-plugin.conflist')], 2, /^cnlab: CNI plugin "cnl-no-such-plugin" not found in \S+ \(from .*missing-plugin\.conflist\)/],
-    ['a missing plugin (run)', ['run', '--cni', join(FIX, 'missing-plugin.conflist')], 2, /^cnlab: CNI plugin "cnl-no-such-plugin" not found in/],
+    [
+      'malformed (run)',
+      ['run', '--cni', join(FIX, 'malformed.conflist')],
+      2,
+      /^cnlab: bad CNI config .*malformed\.conflist: not valid JSON/,
+    ],
+    [
+      'a missing plugin (up)',
+      ['up', '--cni', join(FIX, 'missing-plugin.conflist')],
+      2,
+      /^cnlab: CNI plugin "cnl-no-such-plugin" not found in \S+ \(from .*missing-plugin\.conflist\)/,
+    ],
+    [
+      'a missing plugin (run)',
+      ['run', '--cni', join(FIX, 'missing-plugin.conflist')],
+      2,
+      /^cnlab: CNI plugin "cnl-no-such-plugin" not found in/,
+    ],
     [
       'a plugin error (up)',
       ['up', '--cni', join(FIX, 'plugin-error.conflist')],
       1,
       /^cnlab: building lab "cf-err" \(plugin-error\) failed: CNI plugin tuning failed \(code \d+\): open \/proc\/sys\/net\/ipv4\/conf\/eth0\/cnl_no_such_key: no such file or directory; everything it made was removed$/,
     ],
-    ['a scheme and --cni', ['up', 'canal', '--cni', join(FIX, 'bridge-bandwidth.conflist')], 2, /^cnlab: give a scheme or --cni FILE, not both/],
+    [
+      'a scheme and --cni',
+      ['up', 'canal', '--cni', join(FIX, 'bridge-bandwidth.conflist')],
+      2,
+      /^cnlab: give a scheme or --cni FILE, not both/,
+    ],
   ])('%s', async (_, args, code, message) => {
     const r = await cli([...args, '--lab', 'cf-err', ...(args[0] === 'run' ? ['--out', join(out, 'err')] : [])]);
     expect(r.code, r.stderr).toBe(code);

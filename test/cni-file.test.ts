@@ -99,7 +99,13 @@ describe('schemeFromConflist', () => {
       },
     });
     expect((third.conflist.plugins[0].ipam as { ranges: unknown }).ranges).toEqual([[{ subnet: '198.19.2.0/24', gateway: '198.19.2.1' }]]);
-    expect(first.conflist.plugins[1]).toEqual({ type: 'bandwidth', ingressRate: 100000000, ingressBurst: 1000000, egressRate: 100000000, egressBurst: 1000000 });
+    expect(first.conflist.plugins[1]).toEqual({
+      type: 'bandwidth',
+      ingressRate: 100000000,
+      ingressBurst: 1000000,
+      egressRate: 100000000,
+      egressBurst: 1000000,
+    });
     expect(first.conflist).toMatchObject({ cniVersion: '1.0.0', name: 'bridge-bw' });
     expect(build.workloads.map((w) => [w.node, w.ip])).toEqual([
       ['h1c1', '198.19.1.2'],
@@ -111,10 +117,15 @@ describe('schemeFromConflist', () => {
 
   it('adds no inter-host routes unless asked, one per peer block when asked', () => {
     const routes = (s: ReturnType<typeof schemeFromConflist>) =>
-      planLab(lab, s).plan.stages.flatMap((st) => st.steps).flatMap((st) => (ipArgs(st)?.[0] === 'route' ? [`${st.ns} ${ipArgs(st)!.join(' ')}`] : []));
+      planLab(lab, s)
+        .plan.stages.flatMap((st) => st.steps)
+        .flatMap((st) => (ipArgs(st)?.[0] === 'route' ? [`${st.ns} ${ipArgs(st)!.join(' ')}`] : []));
     expect(routes(scheme)).toEqual([]);
     const routed = schemeFromConflist(BW, { peerRoutes: true });
-    expect(routes(routed)).toEqual(['cnl-cfu-h1 route add 198.19.2.0/24 via 198.18.0.2 dev eth0', 'cnl-cfu-h2 route add 198.19.1.0/24 via 198.18.0.1 dev eth0']);
+    expect(routes(routed)).toEqual([
+      'cnl-cfu-h1 route add 198.19.2.0/24 via 198.18.0.2 dev eth0',
+      'cnl-cfu-h2 route add 198.19.1.0/24 via 198.18.0.1 dev eth0',
+    ]);
     expect(routed.notes.join(' ')).toMatch(/static peer routes added by cnlab/);
   });
 
@@ -126,23 +137,47 @@ describe('schemeFromConflist', () => {
   });
 
   it('takes the MTU from the plugin carrying the IPAM', async () => {
-    const file = await conf('mtu.conflist', { cniVersion: '1.0.0', name: 'm', plugins: [{ type: 'bridge', mtu: 1400, ipam: { type: 'host-local' } }] });
+    const file = await conf('mtu.conflist', {
+      cniVersion: '1.0.0',
+      name: 'm',
+      plugins: [{ type: 'bridge', mtu: 1400, ipam: { type: 'host-local' } }],
+    });
     expect(schemeFromConflist(file).build(lab, { preferred: false }).mtu).toBe(1400);
   });
 
   it.each([
     ['a missing file', null, /^cannot read CNI config .*nope\.conflist: ENOENT$/],
     ['malformed JSON', 'malformed.conflist', /^bad CNI config .*malformed\.conflist: not valid JSON/],
-    ['no IPAM', { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge' }] }, /needs exactly one plugin with an "ipam" section, found 0$/],
+    [
+      'no IPAM',
+      { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge' }] },
+      /needs exactly one plugin with an "ipam" section, found 0$/,
+    ],
     [
       'two IPAMs',
-      { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge', ipam: { type: 'host-local' } }, { type: 'x', ipam: { type: 'host-local' } }] },
+      {
+        cniVersion: '1.0.0',
+        name: 'n',
+        plugins: [
+          { type: 'bridge', ipam: { type: 'host-local' } },
+          { type: 'x', ipam: { type: 'host-local' } },
+        ],
+      },
       /found 2$/,
     ],
-    ['dhcp IPAM', { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'macvlan', ipam: { type: 'dhcp' } }] }, /plugins\[0\]\.ipam\.type is "dhcp"; cnlab supports host-local only$/],
-    ['a bad name', { cniVersion: '1.0.0', name: 'bad name', plugins: [{ type: 'bridge', ipam: { type: 'host-local' } }] }, /name must start with a letter or digit/],
+    [
+      'dhcp IPAM',
+      { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'macvlan', ipam: { type: 'dhcp' } }] },
+      /plugins\[0\]\.ipam\.type is "dhcp"; cnlab supports host-local only$/,
+    ],
+    [
+      'a bad name',
+      { cniVersion: '1.0.0', name: 'bad name', plugins: [{ type: 'bridge', ipam: { type: 'host-local' } }] },
+      /name must start with a letter or digit/,
+    ],
   ])('rejects %s with one line', async (_, value, expected) => {
-    const file = value === null ? join(dir, 'nope.conflist') : typeof value === 'string' ? join(FIX, value) : await conf('bad.conflist', value);
+    const file =
+      value === null ? join(dir, 'nope.conflist') : typeof value === 'string' ? join(FIX, value) : await conf('bad.conflist', value);
     expect(inputError(() => schemeFromConflist(file))).toMatch(expected);
   });
 });
@@ -181,7 +216,9 @@ describe('the --cni flags', () => {
     const cni = schemeFromConflist(BW);
     expect(withCniScheme([getScheme('canal')], cni).map((s) => s.name)).toEqual(['canal', 'bridge-bw']);
     const named = async (name: string) =>
-      schemeFromConflist(await conf(`${name}.conflist`, { cniVersion: '1.0.0', name, plugins: [{ type: 'bridge', ipam: { type: 'host-local' } }] }));
+      schemeFromConflist(
+        await conf(`${name}.conflist`, { cniVersion: '1.0.0', name, plugins: [{ type: 'bridge', ipam: { type: 'host-local' } }] }),
+      );
     const canal = await named('canal');
     expect(() => withCniScheme([getScheme('canal')], canal)).toThrow(/CNI config name "canal" is also the name of a scheme in this run/);
     expect(withCniScheme([getScheme('calico')], canal).map((s) => s.name)).toEqual(['calico', 'canal']);

@@ -153,7 +153,9 @@ describe('cniAdd with fake plugins', () => {
     await behave('fake-a.add.out', 'panic: runtime error');
     await behave('fake-a.add.stderr', 'goroutine 1 [running]:\nboom at main.go:12\n');
     await behave('fake-a.add.exit', '2');
-    await expect(cniAdd(inv())).rejects.toThrow('CNI plugin fake-a exited 2 on ADD without an error result: goroutine 1 [running]:; boom at main.go:12');
+    await expect(cniAdd(inv())).rejects.toThrow(
+      'CNI plugin fake-a exited 2 on ADD without an error result: goroutine 1 [running]:; boom at main.go:12',
+    );
   });
 
   it('rejects a successful exit with a bad result', async () => {
@@ -216,7 +218,7 @@ describe('cniShell with fake plugins', () => {
       containerNs: NS,
       containerId: 'ctr-1',
       ifName: 'eth0',
-      conflist: { ...list, plugins: [...list.plugins.slice(0, 2), { type: 'fake-c', note: "it's $HOME `id` \\ \"x\"" }] },
+      conflist: { ...list, plugins: [...list.plugins.slice(0, 2), { type: 'fake-c', note: 'it\'s $HOME `id` \\ "x"' }] },
       runtimeConfig: { bandwidth: { ingressRate: 1000, note: "it's quoted" } },
     };
     await cniAdd(inv({ conflist: step.conflist, runtimeConfig: step.runtimeConfig }));

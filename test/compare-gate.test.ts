@@ -39,7 +39,11 @@ describe('compare: what changed', () => {
     const s = significantChanges(c);
     expect(s.worse[0]).toMatchObject({ scheme: 'calico', test: 'tcp-1/cross', run: 'B' });
     expect(s.worse[0].worse).toBeCloseTo(-1 / 3, 2);
-    expect(regressions(c, 5).map((x) => `${x.scheme} ${x.test}`).sort()).toEqual(['calico tcp-1/cross', 'calico tcp-1/same', 'calico tcp-4/cross', 'calico tcp-4/same']);
+    expect(
+      regressions(c, 5)
+        .map((x) => `${x.scheme} ${x.test}`)
+        .sort(),
+    ).toEqual(['calico tcp-1/cross', 'calico tcp-1/same', 'calico tcp-4/cross', 'calico tcp-4/same']);
     expect(regressions(c, 40)).toEqual([]);
     // flannel-vxlan's −2% is not significant: not a regression at any threshold.
     expect(s.worse.some((x) => x.scheme === 'flannel-vxlan')).toBe(false);
@@ -51,7 +55,9 @@ describe('compare: what changed', () => {
     const c = compareResults([run('A', BASE), run('B', EQUAL)]);
     expect(significantChanges(c).worse).toEqual([]);
     expect(significantChanges(c).better).toEqual([]);
-    expect(changeSummary(c)).toMatch(/^B against A: nothing significantly worse; nothing significantly better; \d+ not significantly different/);
+    expect(changeSummary(c)).toMatch(
+      /^B against A: nothing significantly worse; nothing significantly better; \d+ not significantly different/,
+    );
   });
 });
 
@@ -64,7 +70,9 @@ describe('cnlab compare --fail-if-worse (CLI, no root, no lab)', () => {
     expect(r.stdout).toMatch(/B against A: \d+ significantly worse/);
     // The CI of each difference has its own column, and loss/retransmit changes theirs.
     expect(r.stdout).toMatch(/B − A, 95% CI/);
-    expect(r.stdout.split('\n').find((l) => l.startsWith('│') && l.includes(' calico ') && l.includes('tcp-1/cross'))).toMatch(/−3\.\d\d to −2\.\d\d Gbit\/s/);
+    expect(r.stdout.split('\n').find((l) => l.startsWith('│') && l.includes(' calico ') && l.includes('tcp-1/cross'))).toMatch(
+      /−3\.\d\d to −2\.\d\d Gbit\/s/,
+    );
     expect(r.stdout).toMatch(/loss [+−]\d\.\d\d pp/);
   });
 

@@ -42,7 +42,8 @@ describe('calico: BIRD per host, full mesh (3 hosts)', () => {
     for (const h of lab.up.lab.hosts) {
       const r = await sh('ip', ['-n', h.ns, '-4', 'route', 'show', 'proto', 'bird']);
       expect(r.stdout).toContain(`blackhole ${h.podBlock.network}/24`);
-      for (const o of lab.up.lab.hosts.filter((x) => x !== h)) expect(r.stdout).toContain(`${o.podBlock.network}/24 via ${o.underlayIp} dev eth0`);
+      for (const o of lab.up.lab.hosts.filter((x) => x !== h))
+        expect(r.stdout).toContain(`${o.podBlock.network}/24 via ${o.underlayIp} dev eth0`);
       // Workload /32s stay on their host.
       expect(r.stdout).not.toMatch(/\/32|198\.19\.\d+\.\d+ dev cali/);
     }
@@ -53,7 +54,8 @@ describe('calico: BIRD per host, full mesh (3 hosts)', () => {
     const h3 = birdPids().find((p) => p.role === 'bird-h3')!;
     process.kill(h3.pid, 'SIGTERM');
     const block = `${lab.up.lab.hosts[2].podBlock.network}/24`;
-    for (const h of lab.up.lab.hosts.slice(0, 2)) expect(await until(async () => (await routeTo(h.ns, block)) === '', 5000), `${h.name} still routes ${block}`).toBe(true);
+    for (const h of lab.up.lab.hosts.slice(0, 2))
+      expect(await until(async () => (await routeTo(h.ns, block)) === '', 5000), `${h.name} still routes ${block}`).toBe(true);
     expect(await ping(lab.first(1).ns, lab.first(2).ip)).toBe(true);
   });
 
@@ -68,22 +70,35 @@ describe('calico: BIRD per host, full mesh (3 hosts)', () => {
 
 describe('flannel-vxlan: etcd and the flannel agents (3 hosts)', () => {
   const lab = useLab('it-etcd', getScheme('flannel-vxlan'), { flags: { hosts: 3 } });
-  const etcdctl = (...args: string[]) => sh('ip', ['netns', 'exec', lab.up.state.nodes.h1, 'etcdctl', `--endpoints=${lab.up.state.control!.etcdEndpoint}`, ...args]);
+  const etcdctl = (...args: string[]) =>
+    sh('ip', ['netns', 'exec', lab.up.state.nodes.h1, 'etcdctl', `--endpoints=${lab.up.state.control!.etcdEndpoint}`, ...args]);
   const daemons = () => lab.up.state.processes.filter((p) => p.role === 'etcd' || p.role.startsWith('flannel-'));
 
   it('etcd runs in ctl, listening on its lab address only', async () => {
     expect(lab.up.state.control?.etcdEndpoint).toBe('http://198.18.0.254:2379');
     const r = await sh('ip', ['netns', 'exec', lab.up.state.nodes.ctl, 'ss', '-Hltn']);
-    const listening = r.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[3]);
+    const listening = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/)[3]);
     expect(listening.sort()).toEqual(['198.18.0.254:2379', '198.18.0.254:2380']);
   });
 
-  it('every host holds a lease on its subnet, in flannel\'s layout, with a TTL', async () => {
+  it("every host holds a lease on its subnet, in flannel's layout, with a TTL", async () => {
     const r = await etcdctl('get', '--prefix', '/coreos.com/network/subnets/', '-w', 'json');
     const kvs = (JSON.parse(r.stdout) as { kvs: Array<{ key: string; value: string }> }).kvs;
     const keys = kvs.map((k) => Buffer.from(k.key, 'base64').toString());
-    expect(keys).toEqual(['/coreos.com/network/subnets/198.19.1.0-24', '/coreos.com/network/subnets/198.19.2.0-24', '/coreos.com/network/subnets/198.19.3.0-24']);
-    expect(JSON.parse(Buffer.from(kvs[1].value, 'base64').toString())).toEqual({ PublicIP: '198.18.0.2', PublicIPv6: null, BackendType: 'vxlan', BackendData: { VNI: 1, VtepMAC: '02:00:00:00:02:01' } });
+    expect(keys).toEqual([
+      '/coreos.com/network/subnets/198.19.1.0-24',
+      '/coreos.com/network/subnets/198.19.2.0-24',
+      '/coreos.com/network/subnets/198.19.3.0-24',
+    ]);
+    expect(JSON.parse(Buffer.from(kvs[1].value, 'base64').toString())).toEqual({
+      PublicIP: '198.18.0.2',
+      PublicIPv6: null,
+      BackendType: 'vxlan',
+      BackendData: { VNI: 1, VtepMAC: '02:00:00:00:02:01' },
+    });
     // Lease ids are int64: read them from the text, not through JSON numbers.
     const leases = [...r.stdout.matchAll(/"lease":(\d+)/g)].map((m) => BigInt(m[1]));
     expect(leases).toHaveLength(3);
@@ -102,7 +117,9 @@ describe('flannel-vxlan: etcd and the flannel agents (3 hosts)', () => {
     expect(await until(async () => pidGone(agent.pid), 3000)).toBe(true);
     expect((await etcdctl('del', '/coreos.com/network/subnets/198.19.3.0-24')).stdout.trim()).toBe('1');
     for (const h of lab.up.lab.hosts.slice(0, 2)) {
-      expect(await until(async () => (await routeTo(h.ns, '198.19.3.0/24')) === '', 2000), `${h.name} still routes 198.19.3.0/24`).toBe(true);
+      expect(await until(async () => (await routeTo(h.ns, '198.19.3.0/24')) === '', 2000), `${h.name} still routes 198.19.3.0/24`).toBe(
+        true,
+      );
       expect((await sh('ip', ['-n', h.ns, 'neigh', 'show', '198.19.3.0', 'dev', 'flannel.1'])).stdout.trim()).toBe('');
     }
     expect(await ping(lab.first(1).ns, lab.first(2).ip)).toBe(true);

@@ -28,13 +28,27 @@ softirq 789581 0 8801 1008 557469 30431 0 710 21264 65537 104361
 describe('parseProcStat', () => {
   it('reads the aggregate cpu line, not cpu0/cpu1', () => {
     expect(parseProcStat(BEFORE)).toEqual({
-      user: 2343, nice: 0, system: 2568, idle: 41287, iowait: 215, irq: 0, softirq: 222, steal: 10,
+      user: 2343,
+      nice: 0,
+      system: 2568,
+      idle: 41287,
+      iowait: 215,
+      irq: 0,
+      softirq: 222,
+      steal: 10,
     });
   });
 
   it('treats fields an old kernel lacks as 0', () => {
     expect(parseProcStat('cpu  5 1 3 90\ncpu0 5 1 3 90\n')).toEqual({
-      user: 5, nice: 1, system: 3, idle: 90, iowait: 0, irq: 0, softirq: 0, steal: 0,
+      user: 5,
+      nice: 1,
+      system: 3,
+      idle: 90,
+      iowait: 0,
+      irq: 0,
+      softirq: 0,
+      steal: 0,
     });
   });
 

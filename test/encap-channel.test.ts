@@ -26,7 +26,12 @@ class Receiver {
   now = 0;
   readonly opener: Opener;
   constructor(k = key) {
-    this.opener = new Opener(k, DATAGRAM, (why) => this.drops.push(why), () => this.now);
+    this.opener = new Opener(
+      k,
+      DATAGRAM,
+      (why) => this.drops.push(why),
+      () => this.now,
+    );
   }
   feed(...ds: Buffer[]): this {
     for (const d of ds) this.opener.open(d, (p) => this.got.push(Buffer.from(p)));
@@ -67,7 +72,13 @@ describe('encrypted channel: records', () => {
     const frags = w.out;
     expect(frags.length).toBe(Math.ceil((15 * 1002 + TAG_LEN) / (DATAGRAM - HEADER_LEN)));
     for (const f of frags) expect(f.length).toBe(DATAGRAM);
-    expect(w.sealer.stats).toEqual({ records: 1, items: 15, padding: frags.length * (DATAGRAM - HEADER_LEN) - TAG_LEN - 15 * 1002, multiItem: 1, maxItems: 15 });
+    expect(w.sealer.stats).toEqual({
+      records: 1,
+      items: 15,
+      padding: frags.length * (DATAGRAM - HEADER_LEN) - TAG_LEN - 15 * 1002,
+      multiItem: 1,
+      maxItems: 15,
+    });
     const r = new Receiver().feed(...[...frags].reverse());
     expect(r.drops).toEqual([]);
     expect(r.got).toEqual(items);

@@ -171,7 +171,10 @@ describe.each([
     const segs: Buffer[] = [];
     expect(splitOffloaded(b, 3, b.length - 3, L2, (parts, len) => segs.push(Buffer.concat(parts, len)), false)).toBeNull();
     expect(segs.map((p) => p.readUInt16BE(L2 + 36))).toEqual([0, 0, 0]);
-    expect(segs.every((p) => fold(sum16(p, L2, L2 + 20)) === 0xffff), 'IP header checksums are still computed').toBe(true);
+    expect(
+      segs.every((p) => fold(sum16(p, L2, L2 + 20)) === 0xffff),
+      'IP header checksums are still computed',
+    ).toBe(true);
     // A TCP packet the kernel left partial stays so; UDP is still completed.
     const tcp = packet({ seq: 0, payload: bytes(200) }, l2);
     tcp.writeUInt16BE(0x4321, L2 + 36);
@@ -190,7 +193,11 @@ describe.each([
     const udp = packet({ seq: 0, payload: bytes(10), proto: 17 }, l2);
     c.push(udp); // not TCP: as it came
     c.flush();
-    expect(writes.map((w) => [w[0][0], w[0][1]])).toEqual([[1, 0], [1, 1], [0, 0]]);
+    expect(writes.map((w) => [w[0][0], w[0][1]])).toEqual([
+      [1, 0],
+      [1, 1],
+      [0, 0],
+    ]);
     const [single] = writes;
     expect(single[0].readUInt16LE(6)).toBe(L2 + 20); // csum_start
     expect(single[0].readUInt16LE(8)).toBe(16); // csum_offset
@@ -211,7 +218,17 @@ describe('checksum sums', () => {
       for (let i = start; i < end; i += 2) s += (b[i] << 8) | (i + 1 < end ? b[i + 1] : 0);
       return fold(s);
     };
-    for (const [start, len] of [[0, 0], [0, 1], [1, 2], [3, 15], [5, 16], [7, 17], [2, 1448], [1, 1449], [0, 2999]]) {
+    for (const [start, len] of [
+      [0, 0],
+      [0, 1],
+      [1, 2],
+      [3, 15],
+      [5, 16],
+      [7, 17],
+      [2, 1448],
+      [1, 1449],
+      [0, 2999],
+    ]) {
       expect(fold(sum16(b, start, start + len)), `${start}+${len}`).toBe(naive(start, start + len));
     }
   });
@@ -256,7 +273,10 @@ describe('sendmsg runs', () => {
 
   it('at most 64 datagrams per sendmsg', () => {
     const counts: number[] = [];
-    const r = new SendRuns(() => 0, (count) => counts.push(count));
+    const r = new SendRuns(
+      () => 0,
+      (count) => counts.push(count),
+    );
     for (let i = 0; i < 100; i++) r.add(0, d(100), 100);
     r.flush();
     expect(counts).toEqual([64, 36]);
@@ -264,7 +284,11 @@ describe('sendmsg runs', () => {
 
   it("the products' pattern: one datagram per send, no segment size", () => {
     const calls: Array<[number, number]> = [];
-    const r = new SendRuns((_p, _b, _o, bytes, seg) => (calls.push([bytes, seg]), bytes), () => {}, 1);
+    const r = new SendRuns(
+      (_p, _b, _o, bytes, seg) => (calls.push([bytes, seg]), bytes),
+      () => {},
+      1,
+    );
     for (let i = 0; i < 3; i++) r.add(0, d(100), 100);
     r.flush();
     expect(calls).toEqual([

@@ -22,7 +22,12 @@ export function udpPayloads(pcap: Buffer, port: number): Datagram[] {
     if (ip[9] !== 17) continue;
     const udp = ip.subarray(ihl);
     if (udp.readUInt16BE(2) !== port) continue;
-    out.push({ src: [...ip.subarray(12, 16)].join('.'), dst: [...ip.subarray(16, 20)].join('.'), dstPort: port, payload: Buffer.from(udp.subarray(8, udp.readUInt16BE(4))) });
+    out.push({
+      src: [...ip.subarray(12, 16)].join('.'),
+      dst: [...ip.subarray(16, 20)].join('.'),
+      dstPort: port,
+      payload: Buffer.from(udp.subarray(8, udp.readUInt16BE(4))),
+    });
   }
   return out;
 }

@@ -69,7 +69,8 @@ async function icmpUnreachables(ns: string): Promise<number> {
 
 /** One datagram from a namespace (a node one-liner, so no extra tool is needed). */
 async function sendUdp(ns: string, payload: Buffer, ip: string, port: number): Promise<void> {
-  const js = "const d=require('dgram').createSocket('udp4');d.send(Buffer.from(process.argv[1],'hex'),+process.argv[3],process.argv[2],(e)=>{d.close();process.exit(e?1:0)})";
+  const js =
+    "const d=require('dgram').createSocket('udp4');d.send(Buffer.from(process.argv[1],'hex'),+process.argv[3],process.argv[2],(e)=>{d.close();process.exit(e?1:0)})";
   const r = await sh('ip', ['netns', 'exec', ns, process.execPath, '-e', js, payload.toString('hex'), ip, String(port)]);
   expect(r.code, r.stderr).toBe(0);
 }
@@ -77,7 +78,11 @@ async function sendUdp(ns: string, payload: Buffer, ip: string, port: number): P
 /** tcpdump on a host's underlay port while `traffic` runs; the capture's bytes. */
 async function capture(ns: string, port: number, dir: string, traffic: () => Promise<unknown>): Promise<Buffer> {
   const file = join(dir, `${ns}.pcap`);
-  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', 'eth0', '-n', '-U', '--immediate-mode', '-Z', 'root', '-w', file, 'udp', 'port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', ns, 'tcpdump', '-i', 'eth0', '-n', '-U', '--immediate-mode', '-Z', 'root', '-w', file, 'udp', 'port', String(port)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const exited = new Promise((r) => child.on('exit', r));
   await new Promise<void>((resolve, reject) => {
     let err = '';
@@ -211,7 +216,11 @@ describe.each(CASES)('encapsulation daemon: lab %s', (lab, scheme, port) => {
 
   if (!encrypted) {
     it('without encryption the underlay carries the payload in clear (the capture works)', async () => {
-      const pcap = await capture(up.lab.hosts[0].ns, port, scratch, () => pingSome(from.ns, to.ip, 2).then(() => sh('ip', ['netns', 'exec', from.ns, 'ping', '-c', '2', '-i', '0.2', '-s', '200', '-p', MARKER.toString('hex'), to.ip])));
+      const pcap = await capture(up.lab.hosts[0].ns, port, scratch, () =>
+        pingSome(from.ns, to.ip, 2).then(() =>
+          sh('ip', ['netns', 'exec', from.ns, 'ping', '-c', '2', '-i', '0.2', '-s', '200', '-p', MARKER.toString('hex'), to.ip]),
+        ),
+      );
       expect(udpPayloads(pcap, port).length).toBeGreaterThan(0);
       expect(pcap.includes(MARKER)).toBe(true);
     });
@@ -223,7 +232,8 @@ describe.each(CASES)('encapsulation daemon: lab %s', (lab, scheme, port) => {
       expect(renderPlan(up.plan)).not.toContain(key);
       for (const h of ['h1', 'h2']) expect(readFileSync(join(encapHostDir(labStateDir(lab), h), 'daemon.log'), 'utf8')).not.toContain(key);
 
-      const ping = () => sh('ip', ['netns', 'exec', from.ns, 'ping', '-c', '3', '-i', '0.2', '-s', '200', '-p', MARKER.toString('hex'), to.ip]);
+      const ping = () =>
+        sh('ip', ['netns', 'exec', from.ns, 'ping', '-c', '3', '-i', '0.2', '-s', '200', '-p', MARKER.toString('hex'), to.ip]);
       const pcap = await capture(up.lab.hosts[0].ns, port, scratch, ping);
       const sent = udpPayloads(pcap, port).filter((d) => d.src === up.lab.hosts[0].underlayIp && d.payload.length > 200);
       expect(sent.length, 'the marker pings crossed the underlay').toBeGreaterThanOrEqual(3);

@@ -16,7 +16,13 @@ import { planLab } from '../src/plan/build.js';
 import { renderPlan } from '../src/plan/render.js';
 import { flannelUdp, flannelUdpBatched, flannelUdpBatchedEncrypted, flannelUdpEncrypted } from '../src/schemes/flannel-udp.js';
 import { SCHEMES, encryptedVariant } from '../src/schemes/registry.js';
-import { weaveSleeve, weaveSleeveBatched, weaveSleeveBatchedEncrypted, weaveSleeveEncrypted, weaveSleeveScheme } from '../src/schemes/weave-sleeve.js';
+import {
+  weaveSleeve,
+  weaveSleeveBatched,
+  weaveSleeveBatchedEncrypted,
+  weaveSleeveEncrypted,
+  weaveSleeveScheme,
+} from '../src/schemes/weave-sleeve.js';
 
 /** The encapsulation daemon's pure parts: replay window, framing, tables, argv; the schemes' plans (the channel: encap-channel.test.ts). */
 
@@ -68,7 +74,10 @@ describe('sleeve framing', () => {
     expect(validFrames(d)).toBe(true);
     const got: number[][] = [];
     eachFrame(d, (off, len) => got.push([len, d[off]]));
-    expect(got).toEqual([[40, 1], [30, 2]]);
+    expect(got).toEqual([
+      [40, 1],
+      [30, 2],
+    ]);
     expect(b.tooBig(99)).toBe(true);
   });
 
@@ -142,7 +151,18 @@ describe('daemon argv', () => {
 
   it('round-trips', () => {
     expect(parseDaemonArgs(daemonArgs(cfg))).toEqual(cfg);
-    const tap: DaemonConfig = { ...cfg, mode: 'tap', dev: 'vethwe-pcap', routes: [], peers: ['198.18.0.2', '198.18.0.3'], batch: true, flushUs: 200, offload: false, keyFile: undefined, record: 0 };
+    const tap: DaemonConfig = {
+      ...cfg,
+      mode: 'tap',
+      dev: 'vethwe-pcap',
+      routes: [],
+      peers: ['198.18.0.2', '198.18.0.3'],
+      batch: true,
+      flushUs: 200,
+      offload: false,
+      keyFile: undefined,
+      record: 0,
+    };
     expect(parseDaemonArgs(daemonArgs(tap))).toEqual(tap);
   });
 
@@ -207,7 +227,9 @@ describe('schemes: plans', () => {
 
   it('unbatched encrypted sleeve seals every datagram alone, and says so', () => {
     const s = weaveSleeveScheme({ encrypt: true, batch: false });
-    const daemon = planLab(lab, s).plan.stages.flatMap((st) => st.steps).find((st) => st.kind === 'daemon');
+    const daemon = planLab(lab, s)
+      .plan.stages.flatMap((st) => st.steps)
+      .find((st) => st.kind === 'daemon');
     const argv = daemon?.kind === 'daemon' ? daemon.argv : [];
     expect(argv[argv.indexOf('--record') + 1]).toBe('0');
     expect(s.notes.join(' ')).toContain('every datagram alone');
@@ -227,7 +249,9 @@ describe('schemes: plans', () => {
     [weaveSleeveEncrypted, weaveSleeveBatchedEncrypted],
   ])("%s moves packets as its product does; its -batched variant is cnlab's, named better than the product", (product, batched) => {
     const argv = (s: typeof product) => {
-      const d = planLab(lab, s).plan.stages.flatMap((st) => st.steps).find((st) => st.kind === 'daemon');
+      const d = planLab(lab, s)
+        .plan.stages.flatMap((st) => st.steps)
+        .find((st) => st.kind === 'daemon');
       return d?.kind === 'daemon' ? d.argv : [];
     };
     expect(argv(product)).toContain('--no-offload');

@@ -21,24 +21,54 @@ describe("flannel's etcd layout", () => {
       '{"PublicIP":"198.18.0.1","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:00:00:00:01:01"}}',
     );
     expect(leaseValue('198.18.0.1', 'host-gw')).toEqual({ PublicIP: '198.18.0.1', PublicIPv6: null, BackendType: 'host-gw' });
-    expect(networkConfig('198.19.0.0/16', 24, 'vxlan')).toEqual({ Network: '198.19.0.0/16', SubnetLen: 24, Backend: { Type: 'vxlan', VNI: 1, Port: 8472 } });
+    expect(networkConfig('198.19.0.0/16', 24, 'vxlan')).toEqual({
+      Network: '198.19.0.0/16',
+      SubnetLen: 24,
+      Backend: { Type: 'vxlan', VNI: 1, Port: 8472 },
+    });
     expect(parseLease('not json')).toBeNull();
-    expect(subnetEnv('198.19.0.0/16', '198.19.2.0/24', 1450)).toBe('FLANNEL_NETWORK=198.19.0.0/16\nFLANNEL_SUBNET=198.19.2.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n');
+    expect(subnetEnv('198.19.0.0/16', '198.19.2.0/24', 1450)).toBe(
+      'FLANNEL_NETWORK=198.19.0.0/16\nFLANNEL_SUBNET=198.19.2.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n',
+    );
   });
 
   it('what a peer lease programs, and removes, per backend', () => {
     const vx = leaseValue('198.18.0.2', 'vxlan', { vni: 1, mac: '02:00:00:00:02:01' });
     expect(leaseLines('add', '198.19.2.0/24', vx, { dev: 'flannel.1' })).toEqual({
-      ip: ['neigh replace 198.19.2.0 lladdr 02:00:00:00:02:01 dev flannel.1 nud permanent', 'route replace 198.19.2.0/24 via 198.19.2.0 dev flannel.1 onlink'],
+      ip: [
+        'neigh replace 198.19.2.0 lladdr 02:00:00:00:02:01 dev flannel.1 nud permanent',
+        'route replace 198.19.2.0/24 via 198.19.2.0 dev flannel.1 onlink',
+      ],
       bridge: ['fdb replace 02:00:00:00:02:01 dev flannel.1 dst 198.18.0.2 self permanent'],
     });
-    expect(leaseLines('del', '198.19.2.0/24', vx, { dev: 'flannel.1' }).ip).toEqual(['route del 198.19.2.0/24 via 198.19.2.0 dev flannel.1 onlink', 'neigh del 198.19.2.0 dev flannel.1']);
-    expect(leaseLines('add', '198.19.2.0/24', leaseValue('198.18.0.2', 'host-gw'), { dev: 'eth0' })).toEqual({ ip: ['route replace 198.19.2.0/24 via 198.18.0.2 dev eth0'], bridge: [] });
+    expect(leaseLines('del', '198.19.2.0/24', vx, { dev: 'flannel.1' }).ip).toEqual([
+      'route del 198.19.2.0/24 via 198.19.2.0 dev flannel.1 onlink',
+      'neigh del 198.19.2.0 dev flannel.1',
+    ]);
+    expect(leaseLines('add', '198.19.2.0/24', leaseValue('198.18.0.2', 'host-gw'), { dev: 'eth0' })).toEqual({
+      ip: ['route replace 198.19.2.0/24 via 198.18.0.2 dev eth0'],
+      bridge: [],
+    });
   });
 
   it('the agent refuses incomplete arguments', () => {
     expect(() => parseAgentArgs(['--etcd', 'http://198.18.0.254:2379'])).toThrow(/is required/);
-    const base = ['--etcd', 'x', '--public-ip', '198.18.0.1', '--subnet', '198.19.1.0/24', '--network', '198.19.0.0/16', '--dev', 'flannel.1', '--mtu', '1450', '--dir', '/tmp/x'];
+    const base = [
+      '--etcd',
+      'x',
+      '--public-ip',
+      '198.18.0.1',
+      '--subnet',
+      '198.19.1.0/24',
+      '--network',
+      '198.19.0.0/16',
+      '--dev',
+      'flannel.1',
+      '--mtu',
+      '1450',
+      '--dir',
+      '/tmp/x',
+    ];
     expect(() => parseAgentArgs([...base, '--backend', 'udp'])).toThrow(/vxlan or host-gw/);
     expect(() => parseAgentArgs([...base, '--backend', 'vxlan'])).toThrow(/--vtep-mac/);
     expect(parseAgentArgs([...base, '--backend', 'host-gw'])).toMatchObject({ backend: 'host-gw', ttl: 30, mtu: 1450 });
@@ -53,7 +83,16 @@ describe("etcd's JSON gateway encoding", () => {
 
   it('watch messages: the creation ack, PUT and DELETE events', () => {
     expect(parseWatchMessage('{"result":{"header":{},"created":true}}')).toEqual({ events: [], created: true, canceled: false });
-    const put = parseWatchMessage(JSON.stringify({ result: { events: [{ kv: { key: b64('/k'), value: b64('v'), mod_revision: '7' } }, { type: 'DELETE', kv: { key: b64('/j'), mod_revision: '8' } }] } }));
+    const put = parseWatchMessage(
+      JSON.stringify({
+        result: {
+          events: [
+            { kv: { key: b64('/k'), value: b64('v'), mod_revision: '7' } },
+            { type: 'DELETE', kv: { key: b64('/j'), mod_revision: '8' } },
+          ],
+        },
+      }),
+    );
     expect(put.events).toEqual([
       { type: 'PUT', kv: { key: '/k', value: 'v', lease: '0', modRevision: 7 } },
       { type: 'DELETE', kv: { key: '/j', value: '', lease: '0', modRevision: 8 } },
@@ -64,7 +103,8 @@ describe("etcd's JSON gateway encoding", () => {
 
 describe('flannel plans with etcd', () => {
   const labOf = (extra: Record<string, string> = {}) => resolveLab(loadTopology({ lab: 'fe', ...extra }));
-  const steps = (scheme: string, extra: Record<string, string> = {}): Step[] => planLab(labOf(extra), getScheme(scheme)).plan.stages.flatMap((s) => s.steps);
+  const steps = (scheme: string, extra: Record<string, string> = {}): Step[] =>
+    planLab(labOf(extra), getScheme(scheme)).plan.stages.flatMap((s) => s.steps);
 
   it('etcd in ctl listens on one lab address only; one agent per host; peer routes left to the agents', () => {
     for (const scheme of ['flannel-vxlan', 'flannel-hostgw']) {
@@ -74,23 +114,37 @@ describe('flannel plans with etcd', () => {
       const urls = etcd?.kind === 'daemon' ? etcd.argv.filter((a) => a.startsWith('http')) : [];
       for (const u of urls) expect(u).toMatch(/^(ctl=)?http:\/\/198\.18\.0\.254:23(79|80)$/);
       expect(all.filter((s) => s.kind === 'daemon' && s.name.startsWith('flannel-')).map((s) => s.ns)).toEqual(['cnl-fe-h1', 'cnl-fe-h2']);
-      expect(all.filter((s) => { const a = ipArgs(s); return a?.[0] === 'route' && a[2] === '198.19.2.0/24'; })).toEqual([]);
+      expect(
+        all.filter((s) => {
+          const a = ipArgs(s);
+          return a?.[0] === 'route' && a[2] === '198.19.2.0/24';
+        }),
+      ).toEqual([]);
     }
   });
 
   it('--control-plane static: no ctl, no daemon, the peer routes in the plan', () => {
     const all = steps('flannel-hostgw', { controlPlane: 'static' });
     expect(all.some((s) => s.kind === 'daemon' || s.ns.endsWith('-ctl'))).toBe(false);
-    expect(all.flatMap((s) => { const a = ipArgs(s); return a?.[0] === 'route' ? [a.join(' ')] : []; })).toContain('route add 198.19.2.0/24 via 198.18.0.2 dev eth0');
+    expect(
+      all.flatMap((s) => {
+        const a = ipArgs(s);
+        return a?.[0] === 'route' ? [a.join(' ')] : [];
+      }),
+    ).toContain('route add 198.19.2.0/24 via 198.18.0.2 dev eth0');
   });
 
   it('cnlab plan writes the network config once and starts etcd in the foreground', () => {
     const script = renderPlan(planLab(labOf(), getScheme('flannel-vxlan')).plan);
-    expect(script).toContain(`/coreos.com/network/config '{"Network":"198.19.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472}}'`);
+    expect(script).toContain(
+      `/coreos.com/network/config '{"Network":"198.19.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472}}'`,
+    );
     expect(script).toMatch(/ip netns exec cnl-fe-ctl etcd --name ctl .* > \S+etcd\.log 2>&1 &/);
   });
 
   it('an underlay with no address left for etcd is refused', () => {
-    expect(() => planLab(resolveLab(loadTopology({ lab: 'fe', hosts: 6, underlay: '198.18.0.0/29' })), getScheme('flannel-vxlan'))).toThrow(/no address|none left/);
+    expect(() => planLab(resolveLab(loadTopology({ lab: 'fe', hosts: 6, underlay: '198.18.0.0/29' })), getScheme('flannel-vxlan'))).toThrow(
+      /no address|none left/,
+    );
   });
 });

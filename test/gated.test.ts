@@ -34,8 +34,12 @@ const GATED: Array<[string, KernelFeature, number]> = [
 const labOf = (name: string) => `g-${name.replace(/-/g, '')}`.slice(0, 16);
 const steps = (plan: Plan): Step[] => plan.stages.flatMap((s) => s.steps);
 const lines = (plan: Plan, ns: string) =>
-  steps(plan).flatMap((s) => { const l = toolLine(s); return s.ns === ns && l && l[0] !== 'tc' ? [l.join(' ')] : []; });
-const planOf = (name: string, controlPlane?: string) => planLab(resolveLab(loadTopology({ lab: labOf(name), controlPlane })), getScheme(name));
+  steps(plan).flatMap((s) => {
+    const l = toolLine(s);
+    return s.ns === ns && l && l[0] !== 'tc' ? [l.join(' ')] : [];
+  });
+const planOf = (name: string, controlPlane?: string) =>
+  planLab(resolveLab(loadTopology({ lab: labOf(name), controlPlane })), getScheme(name));
 
 describe('gated plans (pure)', () => {
   it('ipvlan: the CNI ipvlan plugin on eth0; L2 on underlay addresses, L3 on pod blocks with peer routes', () => {
@@ -43,7 +47,8 @@ describe('gated plans (pure)', () => {
       const { plan, build } = planOf(`ipvlan-${mode}`);
       const cni = steps(plan).filter((s): s is Extract<Step, { kind: 'cni' }> => s.kind === 'cni');
       expect(cni).toHaveLength(3);
-      for (const s of cni) expect(s.conflist.plugins[0]).toMatchObject({ type: 'ipvlan', master: 'eth0', mode, mtu: 1500, ipam: { type: 'host-local' } });
+      for (const s of cni)
+        expect(s.conflist.plugins[0]).toMatchObject({ type: 'ipvlan', master: 'eth0', mode, mtu: 1500, ipam: { type: 'host-local' } });
       const routes = steps(plan).flatMap((s) => (ipArgs(s)?.[0] === 'route' ? [ipArgs(s)!.join(' ')] : []));
       if (mode === 'l2') {
         expect(build.workloads.map((w) => w.ip)).toEqual(['198.18.0.3', '198.18.0.4', '198.18.0.129']);
@@ -59,7 +64,9 @@ describe('gated plans (pure)', () => {
     const { plan, build } = planOf('calico-ipip', 'static');
     const h1 = 'cnl-g-calicoipip-h1';
     const ensure = steps(plan).filter((s) => s.kind === 'exec' && s.ns === h1);
-    expect(ensure).toEqual([{ kind: 'exec', ns: h1, argv: ['sh', '-c', 'ip link show dev tunl0 >/dev/null 2>&1 || ip link add name tunl0 type ipip'] }]);
+    expect(ensure).toEqual([
+      { kind: 'exec', ns: h1, argv: ['sh', '-c', 'ip link show dev tunl0 >/dev/null 2>&1 || ip link add name tunl0 type ipip'] },
+    ]);
     expect(lines(plan, h1)).toEqual(
       expect.arrayContaining([
         'ip link set tunl0 mtu 1480 up',
@@ -156,7 +163,9 @@ describe('the wireguard key scripts, run with a stand-in wg', () => {
 });
 
 const caps = await detect();
-const cases = await Promise.all(GATED.map(async ([name, feature, mtu]) => [name, feature, mtu, await unsupportedReason(getScheme(name))] as const));
+const cases = await Promise.all(
+  GATED.map(async ([name, feature, mtu]) => [name, feature, mtu, await unsupportedReason(getScheme(name))] as const),
+);
 
 describe.each(cases)('%s on this machine', (name, feature, mtu, unsupported) => {
   const lab = labOf(name);
@@ -209,7 +218,7 @@ describe.each(cases)('%s on this machine', (name, feature, mtu, unsupported) => 
   });
 });
 
-describe('a stand-in ip for calico-ipip\'s get-or-create of tunl0', () => {
+describe("a stand-in ip for calico-ipip's get-or-create of tunl0", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cnl-g-ip-'));
@@ -226,7 +235,12 @@ describe('a stand-in ip for calico-ipip\'s get-or-create of tunl0', () => {
     const { plan } = planOf('calico-ipip');
     const script = steps(plan).find((s) => s.kind === 'exec')!;
     const log = join(dir, `log-${showExit}`);
-    const r = await sh('env', [`PATH=${dir}:/usr/bin:/bin`, `IP_LOG=${log}`, `SHOW_EXIT=${showExit}`, ...(script.kind === 'exec' ? script.argv : [])]);
+    const r = await sh('env', [
+      `PATH=${dir}:/usr/bin:/bin`,
+      `IP_LOG=${log}`,
+      `SHOW_EXIT=${showExit}`,
+      ...(script.kind === 'exec' ? script.argv : []),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual(calls);
   });

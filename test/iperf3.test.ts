@@ -91,12 +91,40 @@ describe('parseVersion / clientArgv', () => {
 
   it('builds argument arrays', () => {
     const base = { ns: 'n1', target: '198.18.0.1', port: 5201, seconds: 2 };
-    expect(clientArgv({ ...base, protocol: 'tcp' })).toEqual(
-      ['ip', 'netns', 'exec', 'n1', 'iperf3', '-c', '198.18.0.1', '-p', '5201', '-J', '-t', '2', '-i', '0.2'],
-    );
-    expect(clientArgv({ ...base, protocol: 'udp', streams: 4, udpRate: '1G', length: 1400 }).slice(5)).toEqual(
-      ['-c', '198.18.0.1', '-p', '5201', '-J', '-t', '2', '-i', '0.2', '-P', '4', '-u', '-b', '1G', '-l', '1400'],
-    );
+    expect(clientArgv({ ...base, protocol: 'tcp' })).toEqual([
+      'ip',
+      'netns',
+      'exec',
+      'n1',
+      'iperf3',
+      '-c',
+      '198.18.0.1',
+      '-p',
+      '5201',
+      '-J',
+      '-t',
+      '2',
+      '-i',
+      '0.2',
+    ]);
+    expect(clientArgv({ ...base, protocol: 'udp', streams: 4, udpRate: '1G', length: 1400 }).slice(5)).toEqual([
+      '-c',
+      '198.18.0.1',
+      '-p',
+      '5201',
+      '-J',
+      '-t',
+      '2',
+      '-i',
+      '0.2',
+      '-P',
+      '4',
+      '-u',
+      '-b',
+      '1G',
+      '-l',
+      '1400',
+    ]);
     expect(() => clientArgv({ ...base, protocol: 'tcp', udpRate: '1G' })).toThrow(/only to UDP/);
     expect(() => clientArgv({ ...base, protocol: 'udp', udpRate: '1G; rm' })).toThrow(/UDP rate/);
     expect(() => clientArgv({ ...base, protocol: 'tcp', port: 0 })).toThrow(/port/);
@@ -127,7 +155,10 @@ describe('iperf3 between two namespaces (integration)', () => {
     await ip('link', 'add', 'cnlit-ipa', 'netns', A, 'type', 'veth', 'peer', 'name', 'cnlit-ipb', 'netns', B);
     await ip('-n', A, 'addr', 'add', '198.18.0.1/24', 'dev', 'cnlit-ipa');
     await ip('-n', B, 'addr', 'add', '198.18.0.2/24', 'dev', 'cnlit-ipb');
-    for (const [ns, dev] of [[A, 'cnlit-ipa'], [B, 'cnlit-ipb']]) {
+    for (const [ns, dev] of [
+      [A, 'cnlit-ipa'],
+      [B, 'cnlit-ipb'],
+    ]) {
       await ip('-n', ns, 'link', 'set', 'lo', 'up');
       await ip('-n', ns, 'link', 'set', dev, 'up');
     }
@@ -147,7 +178,14 @@ describe('iperf3 between two namespaces (integration)', () => {
 
   it('serves TCP and UDP, then stops', async () => {
     let reported: number | undefined;
-    server = await startServer({ ns: A, port: 5201, onSpawn: (pid) => { reported = pid; spawned.push(pid); } });
+    server = await startServer({
+      ns: A,
+      port: 5201,
+      onSpawn: (pid) => {
+        reported = pid;
+        spawned.push(pid);
+      },
+    });
     expect(reported).toBe(server.pid);
     expect(readFileSync(`/proc/${server.pid}/comm`, 'utf8').trim()).toBe('iperf3'); // ip netns exec execs in place
 
@@ -181,14 +219,30 @@ describe('iperf3 between two namespaces (integration)', () => {
 
   it('a server that is not ready in time is killed', async () => {
     let pid = 0;
-    const p = startServer({ ns: A, port: 5202, readyTimeoutMs: 1, onSpawn: (p) => { pid = p; spawned.push(p); } });
+    const p = startServer({
+      ns: A,
+      port: 5202,
+      readyTimeoutMs: 1,
+      onSpawn: (p) => {
+        pid = p;
+        spawned.push(p);
+      },
+    });
     await expect(p).rejects.toThrow(/not ready within 1 ms; killed it/);
     expect(alive(pid)).toBe(false);
   });
 
   it('a failing onSpawn does not leave the server behind', async () => {
     let pid = 0;
-    const p = startServer({ ns: A, port: 5203, onSpawn: (p) => { pid = p; spawned.push(p); throw new Error('state file'); } });
+    const p = startServer({
+      ns: A,
+      port: 5203,
+      onSpawn: (p) => {
+        pid = p;
+        spawned.push(p);
+        throw new Error('state file');
+      },
+    });
     await expect(p).rejects.toThrow('state file');
     expect(alive(pid)).toBe(false);
   });

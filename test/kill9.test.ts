@@ -47,7 +47,9 @@ function start(lab: string, args = ['run', 'host', 'calico', '--duration', '5', 
   let err = '';
   child.stdout!.resume();
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal })),
+  );
   return { child, exited, stderr: () => err };
 }
 

@@ -26,7 +26,8 @@ afterAll(async () => {
   for (const lab of [OFF, CPU, PIN]) expect(labNamespaces(lab), `namespaces of ${lab} left behind`).toEqual([]);
 });
 
-const ethtoolK = async (ns: string, dev: string) => parseEthtoolFeatures((await sh('ip', ['netns', 'exec', ns, 'ethtool', '-k', dev])).stdout);
+const ethtoolK = async (ns: string, dev: string) =>
+  parseEthtoolFeatures((await sh('ip', ['netns', 'exec', ns, 'ethtool', '-k', dev])).stdout);
 const status = (pid: number) => {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -46,10 +47,23 @@ describe('--offloads off', () => {
 
     const r = await cli(['up', 'flannel-vxlan', '--lab', OFF, '--offloads', 'off']);
     expect(r.code, r.stderr).toBe(0);
-    const devices: Array<[string, string]> = [['h1', 'eth0'], ['h2', 'eth0'], ['h1', 'flannel.1'], ['h2', 'flannel.1'], ['h1c1', 'eth0'], ['h2c1', 'eth0']];
+    const devices: Array<[string, string]> = [
+      ['h1', 'eth0'],
+      ['h2', 'eth0'],
+      ['h1', 'flannel.1'],
+      ['h2', 'flannel.1'],
+      ['h1c1', 'eth0'],
+      ['h2c1', 'eth0'],
+    ];
     for (const [node, dev] of devices) {
       const f = await ethtoolK(`cnl-${OFF}-${node}`, dev);
-      expect(Object.keys(f).sort(), `${node} ${dev}`).toEqual(['generic-receive-offload', 'generic-segmentation-offload', 'rx-checksumming', 'tcp-segmentation-offload', 'tx-checksumming']);
+      expect(Object.keys(f).sort(), `${node} ${dev}`).toEqual([
+        'generic-receive-offload',
+        'generic-segmentation-offload',
+        'rx-checksumming',
+        'tcp-segmentation-offload',
+        'tx-checksumming',
+      ]);
       for (const [k, v] of Object.entries(f)) expect(v, `${node} ${dev} ${k}`).toBe('off');
     }
     expect((await cli(['down', OFF])).code).toBe(0);
@@ -69,7 +83,27 @@ describe('--cpus 0', () => {
     // flannel-udp has userspace daemons; it joins when this machine can build it.
     const daemonScheme = (await unsupportedReason(getScheme('flannel-udp'))) ? [] : ['flannel-udp'];
     const file = join(out, 'cpus', 'result.json');
-    const run = cli(['run', 'host', ...daemonScheme, '--lab', CPU, '--cpus', '0', '--duration', '2', '--repeats', '1', '--warmup', '0', '--out', join(out, 'cpus'), '--json'], { timeoutMs: 120_000 });
+    const run = cli(
+      [
+        'run',
+        'host',
+        ...daemonScheme,
+        '--lab',
+        CPU,
+        '--cpus',
+        '0',
+        '--duration',
+        '2',
+        '--repeats',
+        '1',
+        '--warmup',
+        '0',
+        '--out',
+        join(out, 'cpus'),
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
     let done = false;
     void run.then(() => (done = true));
     const seen = new Map<number, { comm: string; cpus: string }>();
@@ -94,14 +128,33 @@ describe('--cpus 0', () => {
       expect(run.argv.slice(0, 3)).toEqual(['taskset', '-c', '0']);
     }
     const udp = result.schemes.find((s) => s.name === 'flannel-udp');
-    if (udp?.status === 'ok') expect([...comms].filter((c) => !['iperf3', 'qperf'].includes(c)).length, `daemons among ${[...comms].join(', ')}`).toBeGreaterThan(0);
+    if (udp?.status === 'ok')
+      expect([...comms].filter((c) => !['iperf3', 'qperf'].includes(c)).length, `daemons among ${[...comms].join(', ')}`).toBeGreaterThan(
+        0,
+      );
     expect(r.code, r.stderr).toBe(0);
   });
 });
 
 describe('--pin', () => {
   it('puts the client on the first CPU and the server on the second', async () => {
-    const r = await cli(['run', 'host', '--lab', PIN, '--pin', '--duration', '1', '--repeats', '1', '--warmup', '0', '--no-same-host', '--out', join(out, 'pin'), '--json']);
+    const r = await cli([
+      'run',
+      'host',
+      '--lab',
+      PIN,
+      '--pin',
+      '--duration',
+      '1',
+      '--repeats',
+      '1',
+      '--warmup',
+      '0',
+      '--no-same-host',
+      '--out',
+      join(out, 'pin'),
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'pin', 'result.json'), 'utf8')) as ResultFile;
     expect(result.options.knobs?.pin).toBe(true);

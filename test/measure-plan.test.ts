@@ -38,7 +38,16 @@ describe('test catalogue', () => {
     const t = fullTests('1G', ['cross', 'same'], '1:64K:*2');
     const ids = t.map((x) => x.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ['tcp-8/same', 'udp-len1472/cross', 'udp-max-rate/cross', 'lat-tcp-loaded/cross', 'lat-udp/same', 'qperf-tcp_bw-65536/cross', 'qperf-udp_lat-32768/cross']) expect(ids).toContain(id);
+    for (const id of [
+      'tcp-8/same',
+      'udp-len1472/cross',
+      'udp-max-rate/cross',
+      'lat-tcp-loaded/cross',
+      'lat-udp/same',
+      'qperf-tcp_bw-65536/cross',
+      'qperf-udp_lat-32768/cross',
+    ])
+      expect(ids).toContain(id);
     expect(ids).not.toContain('qperf-udp_bw-65536/cross'); // larger than a UDP datagram
     expect(ids.some((id) => id.startsWith('qperf-') && id.endsWith('/same'))).toBe(false);
     expect(t.filter((x) => x.sweep?.series === 'qperf tcp_bw').map((x) => x.msgSize)).toEqual(expandLoop('1:64K:*2'));
@@ -47,7 +56,10 @@ describe('test catalogue', () => {
   it('a TCP probe beside an iperf3 bulk flow takes a port of its own', () => {
     const [loaded] = fullTests('1G', ['cross']).filter((x) => x.id === 'lat-tcp-loaded/cross');
     const n = serverNeeds(loaded, { server: '1', loadServer: '0' });
-    expect(n.needs.map((s) => [s.tool, s.protocol, s.port, s.cpus])).toEqual([['iperf3', 'tcp', 5201, '0'], ['sockperf', 'tcp', 5203, '1']]);
+    expect(n.needs.map((s) => [s.tool, s.protocol, s.port, s.cpus])).toEqual([
+      ['iperf3', 'tcp', 5201, '0'],
+      ['sockperf', 'tcp', 5203, '1'],
+    ]);
     expect(n.ports).toEqual({ main: 5203, load: 5201 });
   });
 });
@@ -64,7 +76,16 @@ describe('presets', () => {
 
   it('s1-cloud: the study’s eight schemes, 1 CPU, offloads off, qperf tcp_bw + tcp_lat over 17 sizes', () => {
     const p = getPreset('s1-cloud');
-    expect(p.schemes.map((s) => s.name)).toEqual(['host', 'calico', 'calico-ipip', 'flannel-vxlan', 'flannel-udp', 'docker-overlay', 'weave-sleeve', 'macvlan']);
+    expect(p.schemes.map((s) => s.name)).toEqual([
+      'host',
+      'calico',
+      'calico-ipip',
+      'flannel-vxlan',
+      'flannel-udp',
+      'docker-overlay',
+      'weave-sleeve',
+      'macvlan',
+    ]);
     expect(p.knobs).toMatchObject({ cpus: '0', offloads: 'off' });
     const tests = p.tests({ udpRate: '1G', sizes: '1:64K:*2' });
     expect(tests).toHaveLength(34);
@@ -79,7 +100,16 @@ describe('presets', () => {
   });
 
   it('s3-k8s and s4-docker name the study’s schemes and settings', () => {
-    expect(getPreset('s3-k8s').schemes.map((s) => s.name)).toEqual(['host', 'macvlan', 'ovs', 'ovs-linuxbridge', 'calico', 'flannel-hostgw', 'flannel-vxlan', 'canal']);
+    expect(getPreset('s3-k8s').schemes.map((s) => s.name)).toEqual([
+      'host',
+      'macvlan',
+      'ovs',
+      'ovs-linuxbridge',
+      'calico',
+      'flannel-hostgw',
+      'flannel-vxlan',
+      'canal',
+    ]);
     expect(getPreset('s3-k8s').seconds).toBe(60);
     const s4 = getPreset('s4-docker');
     expect(s4.knobs.linkRate).toBe('1gbit');
@@ -124,7 +154,12 @@ describe('run options', () => {
   });
 
   it('--tests picks tests by name from --full’s catalogue (or the preset’s)', () => {
-    expect(measurement({ tests: 'tcp-1,tcp-4' }, topo()).tests.map((t) => t.id)).toEqual(['tcp-1/cross', 'tcp-4/cross', 'tcp-1/same', 'tcp-4/same']);
+    expect(measurement({ tests: 'tcp-1,tcp-4' }, topo()).tests.map((t) => t.id)).toEqual([
+      'tcp-1/cross',
+      'tcp-4/cross',
+      'tcp-1/same',
+      'tcp-4/same',
+    ]);
     expect(measurement({ tests: 'qperf-tcp_lat-64', sizes: '1:64:*4' }, topo()).tests.map((t) => t.id)).toEqual(['qperf-tcp_lat-64/cross']);
     expect(() => measurement({ tests: 'tcp-3' }, topo())).toThrow(/unknown test "tcp-3"/);
   });
@@ -165,20 +200,39 @@ describe('offloads knob as a plan stage', () => {
     const stage = plan.stages.at(-1)!;
     expect(stage.title).toMatch(/^offloads off/);
     const targets = stage.steps.map((s) => (s.kind === 'exec' ? `${s.ns}:${s.argv[2]}` : ''));
-    expect(targets).toEqual(['cnl-mp-h1:eth0', 'cnl-mp-h2:eth0', 'cnl-mp-h1:flannel.1', 'cnl-mp-h2:flannel.1', 'cnl-mp-h1c1:eth0', 'cnl-mp-h1c2:eth0', 'cnl-mp-h2c1:eth0']);
-    expect(stage.steps[0]).toMatchObject({ kind: 'exec', argv: ['ethtool', '-K', 'eth0', 'tso', 'off', 'gso', 'off', 'gro', 'off', 'tx', 'off', 'rx', 'off'] });
+    expect(targets).toEqual([
+      'cnl-mp-h1:eth0',
+      'cnl-mp-h2:eth0',
+      'cnl-mp-h1:flannel.1',
+      'cnl-mp-h2:flannel.1',
+      'cnl-mp-h1c1:eth0',
+      'cnl-mp-h1c2:eth0',
+      'cnl-mp-h2c1:eth0',
+    ]);
+    expect(stage.steps[0]).toMatchObject({
+      kind: 'exec',
+      argv: ['ethtool', '-K', 'eth0', 'tso', 'off', 'gso', 'off', 'gro', 'off', 'tx', 'off', 'rx', 'off'],
+    });
     expect(renderPlan(plan)).toContain('ip netns exec cnl-mp-h1 ethtool -K flannel.1 tso off gso off gro off tx off rx off');
     // without the knob there is no such stage
     expect(planLab(resolveLab(topo()), getScheme('flannel-vxlan')).plan.stages.some((s) => s.title.startsWith('offloads'))).toBe(false);
   });
 
   it('follows a tunnel device moved to another namespace', () => {
-    const stages = [{ title: 't', steps: [
-      vxlan('h', 'vx0', { id: 1, dstport: 4789 }),
-      bridge('h', 'br0'),
-      linkSet('h', 'vx0', { netns: 'ov' }),
-      link('h', 'tun0', { type: 'tun' }),
-    ] }];
-    expect(tunnelDevices(stages)).toEqual([{ ns: 'ov', dev: 'vx0' }, { ns: 'h', dev: 'tun0' }]);
+    const stages = [
+      {
+        title: 't',
+        steps: [
+          vxlan('h', 'vx0', { id: 1, dstport: 4789 }),
+          bridge('h', 'br0'),
+          linkSet('h', 'vx0', { netns: 'ov' }),
+          link('h', 'tun0', { type: 'tun' }),
+        ],
+      },
+    ];
+    expect(tunnelDevices(stages)).toEqual([
+      { ns: 'ov', dev: 'vx0' },
+      { ns: 'h', dev: 'tun0' },
+    ]);
   });
 });

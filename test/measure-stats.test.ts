@@ -11,7 +11,7 @@ describe('welchDiff', () => {
     const d = welchDiff([19, 20, 21], [8, 10, 12]);
     expect(d.diff).toBe(10);
     const se = Math.sqrt(5 / 3);
-    const dof = (5 / 3) ** 2 / ((1 / 9) / 2 + (16 / 9) / 2);
+    const dof = (5 / 3) ** 2 / (1 / 9 / 2 + 16 / 9 / 2);
     expect(dof).toBeCloseTo(2.9412, 3);
     expect(d.method).toBe('welch');
     expect(d.significant).toBe(true);
@@ -90,7 +90,18 @@ const latRun = (repeat: number, p50: number): RunRecord => ({
 });
 
 function latTest(runs: RunRecord[]): TestRecord {
-  return { id: 'lat-tcp/cross', kind: 'sockperf', protocol: 'tcp', streams: 1, placement: 'cross', msgSize: 64, client: { node: 'h1', ns: 'a' }, server: { node: 'h2', ns: 'b' }, target: '198.18.0.2', runs };
+  return {
+    id: 'lat-tcp/cross',
+    kind: 'sockperf',
+    protocol: 'tcp',
+    streams: 1,
+    placement: 'cross',
+    msgSize: 64,
+    client: { node: 'h1', ns: 'a' },
+    server: { node: 'h2', ns: 'b' },
+    target: '198.18.0.2',
+    runs,
+  };
 }
 
 function withLatency(): ResultFile {
@@ -110,7 +121,14 @@ describe('deriveAll with latency tests and significance', () => {
     expect(t.latencySummary?.p99Us?.median).toBe(120);
     expect(t.latencySummary?.cpuSecondsPer1kTransactions?.median).toBe(0.05);
     expect(mainMetric(t).metric).toBe('p50Us');
-    expect(t.vsHostDiff).toMatchObject({ a: 'calico', b: 'host', metric: 'p50Us', higherIsBetter: false, significant: true, method: 'welch' });
+    expect(t.vsHostDiff).toMatchObject({
+      a: 'calico',
+      b: 'host',
+      metric: 'p50Us',
+      higherIsBetter: false,
+      significant: true,
+      method: 'welch',
+    });
     expect(t.vsHostDiff!.diff).toBeCloseTo(40.1667 - 15.1, 3);
   });
 
@@ -124,9 +142,13 @@ describe('deriveAll with latency tests and significance', () => {
     deriveAll(r);
     const d = r.schemes[3].tests[0].vsHostDiff!;
     expect(d.significant).toBe(false);
-    const row = renderTable(r, { columns: 200 }).split('\n').find((l) => l.startsWith('│ calico'))!;
+    const row = renderTable(r, { columns: 200 })
+      .split('\n')
+      .find((l) => l.startsWith('│ calico'))!;
     expect(row).toMatch(/≈ \d+%/);
-    const host = renderTable(r, { columns: 200 }).split('\n').find((l) => l.startsWith('│ host'))!;
+    const host = renderTable(r, { columns: 200 })
+      .split('\n')
+      .find((l) => l.startsWith('│ host'))!;
     expect(host).toContain('100%');
   });
 

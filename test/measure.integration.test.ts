@@ -33,20 +33,48 @@ afterAll(async () => {
 
 describe('a short qperf sweep (preset s1-cloud, sizes 1-4 B) on host and flannel-vxlan', () => {
   it('holds every size of tcp_bw and tcp_lat with positive CPU figures and the knobs', async () => {
-    const r = await cli(['run', 'host', 'flannel-vxlan', '--preset', 's1-cloud', '--sizes', '1:4:*2', '--duration', '1', '--repeats', '2', '--warmup', '0', '--lab', SWEEP, '--out', out], { timeoutMs: 150_000 });
+    const r = await cli(
+      [
+        'run',
+        'host',
+        'flannel-vxlan',
+        '--preset',
+        's1-cloud',
+        '--sizes',
+        '1:4:*2',
+        '--duration',
+        '1',
+        '--repeats',
+        '2',
+        '--warmup',
+        '0',
+        '--lab',
+        SWEEP,
+        '--out',
+        out,
+      ],
+      { timeoutMs: 150_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/knobs: CPUs 0, not pinned, offloads off, MTU 1500, link unlimited; preset s1-cloud/);
     expect(r.stdout).toMatch(/qperf tcp_bw, cross-host \(Gbit\/s by msgSize: 1 2 4\)/);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultFile;
     expect(result.complete).toBe(true);
-    expect(result.options).toMatchObject({ preset: 's1-cloud', knobs: { cpus: '0', offloads: 'off', pin: false, mtu: 1500 }, warmupSeconds: 0 });
+    expect(result.options).toMatchObject({
+      preset: 's1-cloud',
+      knobs: { cpus: '0', offloads: 'off', pin: false, mtu: 1500 },
+      warmupSeconds: 0,
+    });
     expect(result.environment.methods?.qperf).toMatch(/one client invocation per message size/);
     for (const name of ['host', 'flannel-vxlan']) {
       const s = result.schemes.find((x) => x.name === name)!;
       expect(s.status, s.reason).toBe('ok');
       for (const q of ['tcp_bw', 'tcp_lat']) {
         const tests = s.tests.filter((t) => t.qperfTest === q);
-        expect(tests.map((t) => t.msgSize), `${name} ${q}`).toEqual([1, 2, 4]);
+        expect(
+          tests.map((t) => t.msgSize),
+          `${name} ${q}`,
+        ).toEqual([1, 2, 4]);
         for (const t of tests) {
           expect(t.runs, `${name} ${t.id}`).toHaveLength(2);
           for (const run of t.runs) {
@@ -81,13 +109,35 @@ describe('latency under load, UDP rate search, UDP latency and a failing test (h
     const topology = loadTopology({ lab: KINDS, sameHost: false });
     const up = await bringUp(topology, getScheme('host'));
     const result: ResultFile = {
-      format: RESULT_FORMAT, version: RESULT_VERSION, cnlab: { version: 'test', argv: [] }, createdAt: '', updatedAt: '', complete: false,
-      environment: await collectEnvironment(), topology, options: { repeats: 1, seconds: 1, udpRate: '1G', tests: [] }, schemes: [],
+      format: RESULT_FORMAT,
+      version: RESULT_VERSION,
+      cnlab: { version: 'test', argv: [] },
+      createdAt: '',
+      updatedAt: '',
+      complete: false,
+      environment: await collectEnvironment(),
+      topology,
+      options: { repeats: 1, seconds: 1, udpRate: '1G', tests: [] },
+      schemes: [],
     };
     const rec: SchemeRecord = { name: 'host', status: 'ok', summary: '', attach: 'none', notes: [], overhead: 0, tests: [] };
     result.schemes.push(rec);
-    const tooBig: TestSpec = { id: 'qperf-udp_bw-65536/cross', kind: 'qperf', protocol: 'udp', streams: 1, placement: 'cross', qperfTest: 'udp_bw', msgSize: 65536 };
-    const tests = [latencyTest('tcp', 'cross', true), tooBig, { ...rateSearchTest('cross'), startMbps: 400 }, latencyTest('udp', 'cross'), tcpTest(1, 'cross')];
+    const tooBig: TestSpec = {
+      id: 'qperf-udp_bw-65536/cross',
+      kind: 'qperf',
+      protocol: 'udp',
+      streams: 1,
+      placement: 'cross',
+      qperfTest: 'udp_bw',
+      msgSize: 65536,
+    };
+    const tests = [
+      latencyTest('tcp', 'cross', true),
+      tooBig,
+      { ...rateSearchTest('cross'), startMbps: 400 },
+      latencyTest('udp', 'cross'),
+      tcpTest(1, 'cross'),
+    ];
     let saves = 0;
     try {
       await measureLab(up, rec, { repeats: 1, seconds: 1, udpRate: '1G', tests, warmupSeconds: 1 }, { result, save: () => saves++ });

@@ -33,7 +33,9 @@ const LAYOUT: Record<string, (up: UpLab) => Promise<void>> = {
     // The peer database: h2c1's address and MAC, the FDB entry pointing at host 2.
     const h2c1 = up.build.workloads.find((w) => w.node === 'h2c1')!;
     expect(await out(ov, 'ip', 'neigh', 'show', h2c1.ip)).toMatch(new RegExp(`lladdr 02:42:c6:13:ff:04 PERMANENT`));
-    expect(await out(ov, 'bridge', 'fdb', 'show', 'dev', vx!)).toMatch(new RegExp(`02:42:c6:13:ff:04 dst ${up.lab.hosts[1].underlayIp.replace(/\./g, '\\.')} .*self permanent`));
+    expect(await out(ov, 'bridge', 'fdb', 'show', 'dev', vx!)).toMatch(
+      new RegExp(`02:42:c6:13:ff:04 dst ${up.lab.hosts[1].underlayIp.replace(/\./g, '\\.')} .*self permanent`),
+    );
     // Containers are only on the overlay: the host namespace has no route to them.
     expect((await sh('ip', ['-n', h1.ns, 'route', 'get', h2c1.ip])).code).not.toBe(0);
     expect(h2c1.ip).toBe('198.19.255.4');
@@ -41,7 +43,9 @@ const LAYOUT: Record<string, (up: UpLab) => Promise<void>> = {
   canal: async (up) => {
     const [h1] = up.lab.hosts;
     expect((await out(h1.ns, 'ip', 'link', 'show', 'type', 'bridge')).trim(), 'canal has no cni0 bridge').toBe('');
-    expect(await out(h1.ns, 'ip', '-d', 'link', 'show', 'dev', 'flannel.1')).toMatch(/vxlan id 1 local 198\.18\.0\.1 dev eth0 .*dstport 8472 nolearning/);
+    expect(await out(h1.ns, 'ip', '-d', 'link', 'show', 'dev', 'flannel.1')).toMatch(
+      /vxlan id 1 local 198\.18\.0\.1 dev eth0 .*dstport 8472 nolearning/,
+    );
     expect((await out(h1.ns, 'sysctl', '-n', 'net.ipv4.conf.calih1c1.proxy_arp')).trim()).toBe('1');
     expect(await out(h1.ns, 'ip', 'link', 'show', 'dev', 'calih1c1')).toMatch(/mtu 1450 /);
     expect(await out(h1.ns, 'ip', 'route', 'show', '198.19.1.2')).toMatch(/dev calih1c1 scope link/);
@@ -50,9 +54,13 @@ const LAYOUT: Record<string, (up: UpLab) => Promise<void>> = {
   },
   'calico-vxlan': async (up) => {
     const [h1] = up.lab.hosts;
-    expect(await out(h1.ns, 'ip', '-d', 'link', 'show', 'dev', 'vxlan.calico')).toMatch(/mtu 1450 .*\n.*link\/ether 66:00:00:00:00:01[\s\S]*vxlan id 4096 local 198\.18\.0\.1 dev eth0 .*dstport 4789 nolearning/);
+    expect(await out(h1.ns, 'ip', '-d', 'link', 'show', 'dev', 'vxlan.calico')).toMatch(
+      /mtu 1450 .*\n.*link\/ether 66:00:00:00:00:01[\s\S]*vxlan id 4096 local 198\.18\.0\.1 dev eth0 .*dstport 4789 nolearning/,
+    );
     expect(await out(h1.ns, 'ip', 'route', 'show', 'type', 'blackhole')).toContain('blackhole 198.19.1.0/24');
-    expect(await out(h1.ns, 'ip', 'route', 'show', '198.19.2.0/24')).toMatch(/via 198\.19\.2\.0 dev vxlan\.calico (proto bird metric \d+ )?onlink/);
+    expect(await out(h1.ns, 'ip', 'route', 'show', '198.19.2.0/24')).toMatch(
+      /via 198\.19\.2\.0 dev vxlan\.calico (proto bird metric \d+ )?onlink/,
+    );
     expect(await out(h1.ns, 'ip', 'neigh', 'show', 'dev', 'vxlan.calico')).toMatch(/198\.19\.2\.0 lladdr 66:00:00:00:00:02 PERMANENT/);
     expect(await out(h1.ns, 'ip', 'link', 'show', 'dev', 'calih1c1')).toMatch(/mtu 1450 /);
   },

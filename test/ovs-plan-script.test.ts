@@ -24,7 +24,12 @@ import { argvOf, OVS_DAEMONS, ovsDaemonsUnder, removeScriptLab, tcpGbps } from '
  * file's own.
  */
 
-const CASES: Record<string, string> = { ovs: 'ps-ovs', 'ovs-normal': 'ps-ovsnormal', 'ovs-linuxbridge': 'ps-ovslb', 'ovs-overlay': 'ps-ovsoverlay' };
+const CASES: Record<string, string> = {
+  ovs: 'ps-ovs',
+  'ovs-normal': 'ps-ovsnormal',
+  'ovs-linuxbridge': 'ps-ovslb',
+  'ovs-overlay': 'ps-ovsoverlay',
+};
 
 let tmp: string;
 beforeAll(async () => {
@@ -34,7 +39,9 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-const cases = await Promise.all(Object.entries(CASES).map(async ([name, lab]) => [name, lab, await unsupportedReason(getScheme(name))] as const));
+const cases = await Promise.all(
+  Object.entries(CASES).map(async ([name, lab]) => [name, lab, await unsupportedReason(getScheme(name))] as const),
+);
 
 describe.each(cases)('cnlab plan %s, run by hand', (name, lab, unsupported) => {
   if (unsupported) {
@@ -77,7 +84,7 @@ describe.each(cases)('cnlab plan %s, run by hand', (name, lab, unsupported) => {
     }
   });
 
-  it('TCP crosses hosts and stays on one host, at the scheme\'s MTU', async () => {
+  it("TCP crosses hosts and stays on one host, at the scheme's MTU", async () => {
     for (const placement of ['cross', 'same'] as const) {
       const [from, to] = pairFor(build.workloads, placement)!;
       const target = build.targetIp(from, to);

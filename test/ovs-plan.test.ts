@@ -23,7 +23,11 @@ const execs = (plan: Plan) =>
     return p ? [{ ns: s.ns, ...p }] : [];
   });
 const daemons = (plan: Plan) => steps(plan).flatMap((s) => (s.kind === 'daemon' ? [s] : []));
-const vsctlText = (plan: Plan, ns: string) => execs(plan).filter((s) => s.ns === ns && s.argv[0] === 'ovs-vsctl').map((s) => s.argv.join(' ')).join('\n');
+const vsctlText = (plan: Plan, ns: string) =>
+  execs(plan)
+    .filter((s) => s.ns === ns && s.argv[0] === 'ovs-vsctl')
+    .map((s) => s.argv.join(' '))
+    .join('\n');
 const KERNEL = { preferred: true };
 const USERSPACE = { preferred: false };
 const OVS_SCHEMES = ['ovs', 'ovs-normal', 'ovs-linuxbridge', 'ovs-overlay'];
@@ -43,7 +47,12 @@ describe.each(OVS_SCHEMES)('%s plan', (name) => {
     const l = lab({ hosts: 3, underlay: '198.18.0.0/22' });
     const { plan } = planLab(l, scheme, USERSPACE);
     const ds = daemons(plan);
-    expect(ds.map((d) => [d.ns, d.name])).toEqual(l.hosts.flatMap((h) => [[h.ns, 'ovsdb-server'], [h.ns, 'ovs-vswitchd']]));
+    expect(ds.map((d) => [d.ns, d.name])).toEqual(
+      l.hosts.flatMap((h) => [
+        [h.ns, 'ovsdb-server'],
+        [h.ns, 'ovs-vswitchd'],
+      ]),
+    );
     for (const d of ds) {
       const dir = `${l.stateDir}/ovs-${l.hosts.find((h) => h.ns === d.ns)!.name}`;
       expect(d.argv.filter((a) => /--detach|--pidfile|--monitor/.test(a))).toEqual([]);
@@ -59,7 +68,9 @@ describe.each(OVS_SCHEMES)('%s plan', (name) => {
     const { plan, build } = planLab(l, scheme, USERSPACE);
     const tso = TSO.includes(name);
     expect(build.notes?.[0]).toBe(USERSPACE_NOTE);
-    expect(build.notes?.[1]).toMatch(tso ? /options: other_config:userspace-tso-enable=true;.*offload on/ : /options: none \(OVS defaults\);.*offload off/);
+    expect(build.notes?.[1]).toMatch(
+      tso ? /options: other_config:userspace-tso-enable=true;.*offload on/ : /options: none \(OVS defaults\);.*offload off/,
+    );
     const text = l.hosts.map((h) => vsctlText(plan, h.ns)).join('\n');
     expect(text).toContain('datapath_type=netdev');
     expect(text).not.toContain('datapath_type=system');
@@ -69,25 +80,32 @@ describe.each(OVS_SCHEMES)('%s plan', (name) => {
     if (tso) expect(setTso).toBeGreaterThan(-1);
     if (tso) expect(setTso).toBeLessThan(vswitchd);
     else expect(setTso).toBe(-1);
-    const off = execs(plan).filter((s) => s.argv.join(' ') === 'ethtool -K eth0 tx off').map((s) => s.ns);
+    const off = execs(plan)
+      .filter((s) => s.argv.join(' ') === 'ethtool -K eth0 tx off')
+      .map((s) => s.ns);
     expect(off.sort()).toEqual(tso ? [] : build.workloads.map((w) => w.ns).sort());
   });
 
-  it.skipIf(TSO.includes(name))(`userspace datapath with more than ${TX_OFF_FANOUT} containers on a host: one xargs nsenter ethtool per host`, () => {
-    const l = lab({ containers: TX_OFF_FANOUT + 1, underlay: '198.18.0.0/22' });
-    const { plan } = planLab(l, scheme, USERSPACE);
-    const fan = execs(plan).filter((s) => s.argv.join(' ') === 'xargs -L 1 nsenter');
-    expect(fan.map((s) => s.ns)).toEqual(l.hosts.map((h) => h.ns));
-    const lines = fan.flatMap((s) => s.input!.trimEnd().split('\n'));
-    expect(lines).toHaveLength(l.hosts.flatMap((h) => h.containers).length);
-    expect(lines[0]).toBe('--net=/run/netns/cnl-rp-h1c1 ethtool -K eth0 tx off');
-    expect(execs(plan).filter((s) => s.argv[0] === 'ethtool')).toEqual([]);
-  });
+  it.skipIf(TSO.includes(name))(
+    `userspace datapath with more than ${TX_OFF_FANOUT} containers on a host: one xargs nsenter ethtool per host`,
+    () => {
+      const l = lab({ containers: TX_OFF_FANOUT + 1, underlay: '198.18.0.0/22' });
+      const { plan } = planLab(l, scheme, USERSPACE);
+      const fan = execs(plan).filter((s) => s.argv.join(' ') === 'xargs -L 1 nsenter');
+      expect(fan.map((s) => s.ns)).toEqual(l.hosts.map((h) => h.ns));
+      const lines = fan.flatMap((s) => s.input!.trimEnd().split('\n'));
+      expect(lines).toHaveLength(l.hosts.flatMap((h) => h.containers).length);
+      expect(lines[0]).toBe('--net=/run/netns/cnl-rp-h1c1 ethtool -K eth0 tx off');
+      expect(execs(plan).filter((s) => s.argv[0] === 'ethtool')).toEqual([]);
+    },
+  );
 
   it('kernel datapath: system bridges, no ethtool, no stand-in note', () => {
     const { plan, build } = planLab(lab(), scheme, KERNEL);
     expect(build.notes ?? []).toEqual([]);
-    const text = execs(plan).map((s) => s.argv.join(' ')).join('\n');
+    const text = execs(plan)
+      .map((s) => s.argv.join(' '))
+      .join('\n');
     expect(text).toContain('datapath_type=system');
     expect(text).not.toContain('datapath_type=netdev');
     expect(text).not.toContain('ethtool');
@@ -113,8 +131,12 @@ describe('ovs and ovs-normal', () => {
   });
 
   it('the host address moves from the underlay port to the bridge', () => {
-    const h1 = steps(planLab(lab(), getScheme('ovs'), USERSPACE).plan).flatMap((s) => (ipArgs(s) && s.ns === 'cnl-rp-h1' ? [ipArgs(s)!.join(' ')] : []));
-    expect(h1).toEqual(expect.arrayContaining(['addr del 198.18.0.1/24 dev eth0', 'addr add 198.18.0.1/24 dev br-int', 'link set br-int up']));
+    const h1 = steps(planLab(lab(), getScheme('ovs'), USERSPACE).plan).flatMap((s) =>
+      ipArgs(s) && s.ns === 'cnl-rp-h1' ? [ipArgs(s)!.join(' ')] : [],
+    );
+    expect(h1).toEqual(
+      expect.arrayContaining(['addr del 198.18.0.1/24 dev eth0', 'addr add 198.18.0.1/24 dev br-int', 'link set br-int up']),
+    );
   });
 });
 
@@ -127,7 +149,9 @@ describe('ovs-overlay', () => {
     expect(vsctlText(user, 'cnl-rp-h1')).toContain('add-port br-phy eth0');
     // userspace tunnels keep their own ARP cache: each peer's endpoint (fixed br-phy MAC) up front
     expect(vsctlText(user, 'cnl-rp-h1')).toContain('other-config:hwaddr=02:00:0c:01:00:00');
-    const appctl = execs(user).filter((s) => s.ns === 'cnl-rp-h1' && s.argv[0] === 'ovs-appctl').map((s) => s.argv.slice(3).join(' '));
+    const appctl = execs(user)
+      .filter((s) => s.ns === 'cnl-rp-h1' && s.argv[0] === 'ovs-appctl')
+      .map((s) => s.argv.slice(3).join(' '));
     expect(appctl).toEqual(['tnl/neigh/aging 3600', 'tnl/neigh/set br-phy 198.18.0.2 02:00:0c:02:00:00']);
     const kernel = planLab(lab(), scheme, KERNEL).plan;
     expect(vsctlText(kernel, 'cnl-rp-h1')).not.toContain('br-phy');
@@ -140,7 +164,9 @@ describe('ovs-overlay', () => {
     const { plan, build } = planLab(l, scheme, USERSPACE);
     expect(build.mtu).toBe(8950);
     const h2 = vsctlText(plan, 'cnl-rp-h2');
-    expect(h2).toContain('add-port br-int vxlan-h1 -- set interface vxlan-h1 type=vxlan options:remote_ip=198.18.0.1 options:key=42 options:dst_port=4789');
+    expect(h2).toContain(
+      'add-port br-int vxlan-h1 -- set interface vxlan-h1 type=vxlan options:remote_ip=198.18.0.1 options:key=42 options:dst_port=4789',
+    );
     expect(h2).toContain('options:remote_ip=198.18.0.3');
     expect(h2).not.toContain('vxlan-h2');
   });
@@ -148,7 +174,17 @@ describe('ovs-overlay', () => {
 
 describe('flows (fixtures)', () => {
   it('uplinkFlows: local MACs in, broadcast flooded, each local port out the uplink', () => {
-    expect(uplinkFlows([{ mac: '02:00:0c:01:00:00', port: 'LOCAL' }, { mac: '02:00:0c:01:00:01', port: 'vc-h1c1' }, { mac: '02:00:0c:01:00:02', port: 'lb' }, { mac: '02:00:0c:01:00:03', port: 'lb' }], 'eth0')).toEqual([
+    expect(
+      uplinkFlows(
+        [
+          { mac: '02:00:0c:01:00:00', port: 'LOCAL' },
+          { mac: '02:00:0c:01:00:01', port: 'vc-h1c1' },
+          { mac: '02:00:0c:01:00:02', port: 'lb' },
+          { mac: '02:00:0c:01:00:03', port: 'lb' },
+        ],
+        'eth0',
+      ),
+    ).toEqual([
       'priority=100,dl_dst=02:00:0c:01:00:00,actions=LOCAL',
       'priority=100,dl_dst=02:00:0c:01:00:01,actions=output:vc-h1c1',
       'priority=100,dl_dst=02:00:0c:01:00:02,actions=output:lb',
@@ -161,7 +197,15 @@ describe('flows (fixtures)', () => {
   });
 
   it('tunnelFlows: MACs to ports or tunnels; broadcast from a tunnel never goes back into a tunnel', () => {
-    const flows = tunnelFlows([{ mac: 'a', port: 'vc-h1c1' }, { mac: 'b', port: 'vxlan-h2' }], ['vc-h1c1', 'vc-h1c2'], ['vxlan-h2', 'vxlan-h3'], 42);
+    const flows = tunnelFlows(
+      [
+        { mac: 'a', port: 'vc-h1c1' },
+        { mac: 'b', port: 'vxlan-h2' },
+      ],
+      ['vc-h1c1', 'vc-h1c2'],
+      ['vxlan-h2', 'vxlan-h3'],
+      42,
+    );
     expect(flows).toEqual([
       'priority=100,dl_dst=a,actions=output:vc-h1c1',
       'priority=100,dl_dst=b,actions=output:vxlan-h2',
@@ -207,7 +251,9 @@ describe('weave-fastdp', () => {
     expect(daemons(plan)).toHaveLength(6);
     const v = vsctlText(plan, 'cnl-rp-h1');
     expect(v).toContain('datapath_type=system');
-    expect(v).toContain('add-port datapath vxlan-6784 -- set interface vxlan-6784 type=vxlan options:remote_ip=flow options:key=flow options:dst_port=6784');
+    expect(v).toContain(
+      'add-port datapath vxlan-6784 -- set interface vxlan-6784 type=vxlan options:remote_ip=flow options:key=flow options:dst_port=6784',
+    );
     const flood = weaveFlows(l, l.hosts[0]).find((f) => f.startsWith('table=1,priority=0'))!;
     expect(flood).toBe(
       'table=1,priority=0,actions=set_field:198.18.0.2->tun_dst,set_field:8193->tun_id,output:vxlan-6784,set_field:198.18.0.3->tun_dst,set_field:12289->tun_id,output:vxlan-6784',

@@ -29,13 +29,24 @@ interface Case {
 const CASES: Record<string, Case> = {
   ovs: { lab: 'io-ovs', carriers: (a) => [/in_port="vc-h1c1" actions=output:eth0/, new RegExp(`dl_dst=${a} actions=output:"vc-h1c1"`)] },
   // S2 (Meizu): the container's interface is an internal port of br-int, moved into its namespace.
-  'ovs-internal': { lab: 'io-ovsint', carriers: (a) => [/in_port="vc-h1c1" actions=output:eth0/, new RegExp(`dl_dst=${a} actions=output:"vc-h1c1"`)] },
+  'ovs-internal': {
+    lab: 'io-ovsint',
+    carriers: (a) => [/in_port="vc-h1c1" actions=output:eth0/, new RegExp(`dl_dst=${a} actions=output:"vc-h1c1"`)],
+  },
   'ovs-normal': { lab: 'io-ovsnormal', carriers: () => [/actions=NORMAL/] },
-  'ovs-linuxbridge': { lab: 'io-ovslb', carriers: (a) => [/in_port="ovs-lbr0" actions=output:eth0/, new RegExp(`dl_dst=${a} actions=output:"ovs-lbr0"`)] },
-  'ovs-overlay': { lab: 'io-ovsoverlay', carriers: (a, b) => [new RegExp(`dl_dst=${b} actions=output:"vxlan-h2"`), new RegExp(`dl_dst=${a} actions=output:"vc-h1c1"`)] },
+  'ovs-linuxbridge': {
+    lab: 'io-ovslb',
+    carriers: (a) => [/in_port="ovs-lbr0" actions=output:eth0/, new RegExp(`dl_dst=${a} actions=output:"ovs-lbr0"`)],
+  },
+  'ovs-overlay': {
+    lab: 'io-ovsoverlay',
+    carriers: (a, b) => [new RegExp(`dl_dst=${b} actions=output:"vxlan-h2"`), new RegExp(`dl_dst=${a} actions=output:"vc-h1c1"`)],
+  },
 };
 
-const cases = await Promise.all(Object.entries(CASES).map(async ([name, c]) => [name, c, await unsupportedReason(getScheme(name))] as const));
+const cases = await Promise.all(
+  Object.entries(CASES).map(async ([name, c]) => [name, c, await unsupportedReason(getScheme(name))] as const),
+);
 
 describe.each(cases)('%s built by cnlab', (name, c, unsupported) => {
   if (unsupported) {
@@ -86,7 +97,7 @@ describe.each(cases)('%s built by cnlab', (name, c, unsupported) => {
     }
   });
 
-  it('the very first packet across hosts gets through (nothing left to resolve but the container\'s ARP)', async () => {
+  it("the very first packet across hosts gets through (nothing left to resolve but the container's ARP)", async () => {
     const [from, to] = cross;
     expect(await ping(from.ns, lab.up.build.targetIp(from, to))).toBe(true);
   });
@@ -94,14 +105,18 @@ describe.each(cases)('%s built by cnlab', (name, c, unsupported) => {
   it('TCP crosses hosts (iperf3, 1 s)', async () => {
     const [from, to] = cross;
     const state = lab.up.state;
-    await tcpGbps(from.ns, to.ns, lab.up.build.targetIp(from, to), (pid) => trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']));
+    await tcpGbps(from.ns, to.ns, lab.up.build.targetIp(from, to), (pid) =>
+      trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']),
+    );
   });
 
   it('TCP stays on one host (iperf3, 1 s)', async () => {
     const [from, to] = same;
     expect(from.ns).not.toBe(to.ns);
     const state = lab.up.state;
-    await tcpGbps(from.ns, to.ns, lab.up.build.targetIp(from, to), (pid) => trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']));
+    await tcpGbps(from.ns, to.ns, lab.up.build.targetIp(from, to), (pid) =>
+      trackProcess(state, pid, to.ns, 'iperf3-server', ['iperf3', '-s']),
+    );
   });
 
   it('path MTU: a DF ping of mtu-28 bytes passes, one byte more does not, across hosts and on one host', async () => {
@@ -113,7 +128,7 @@ describe.each(cases)('%s built by cnlab', (name, c, unsupported) => {
     }
   });
 
-  it('the plan\'s flows carried the traffic', async () => {
+  it("the plan's flows carried the traffic", async () => {
     const [h1c1, h2c1] = [cross[0], cross[1]].map((w) => lab.up.lab.hosts[w.hostIndex - 1].containers.find((k) => k.name === w.node)!);
     const h1 = lab.up.lab.hosts[0];
     for (const re of c.carriers(containerMac(h1c1), containerMac(h2c1))) {

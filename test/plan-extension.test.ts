@@ -32,7 +32,10 @@ const shaped: Scheme = {
         ...b.stages,
         {
           title: 'shaping: htb on the underlay port, tbf on the first container',
-          steps: [qdisc(h1.ns, h1.underlayIf, { type: 'htb', handle: '1:', default: '10' }), qdisc(c.ns, 'eth0', { type: 'tbf', rate: '100mbit', burst: '15000', latency: '20ms' })],
+          steps: [
+            qdisc(h1.ns, h1.underlayIf, { type: 'htb', handle: '1:', default: '10' }),
+            qdisc(c.ns, 'eth0', { type: 'tbf', rate: '100mbit', burst: '15000', latency: '20ms' }),
+          ],
         },
       ],
     };
@@ -61,7 +64,18 @@ describe('a test-only scheme with qdisc steps', () => {
       { ns: 'cnl-ext-h1', dev: 'eth0', type: 'htb', text: 'htb' },
       { ns: 'cnl-ext-h1c1', dev: 'eth0', type: 'tbf', text: 'tbf 100mbit' },
     ]);
-    const s: SchemeRecord = { name: shaped.name, status: 'ok', summary: '', attach: shaped.attach, notes: [], overhead: shaped.overhead, mtu: build.mtu, plan, workloads: build.workloads, tests: [] };
+    const s: SchemeRecord = {
+      name: shaped.name,
+      status: 'ok',
+      summary: '',
+      attach: shaped.attach,
+      notes: [],
+      overhead: shaped.overhead,
+      mtu: build.mtu,
+      plan,
+      workloads: build.workloads,
+      tests: [],
+    };
     const p = packetPath(s, topo);
     expect(p.cross[0].detail).toBe('veth, MTU 1450, tc tbf 100mbit');
     expect(p.cross.find((h) => h.kind === 'underlay')?.detail).toBe('underlay, MTU 1500, tc htb');

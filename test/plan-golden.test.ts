@@ -36,9 +36,34 @@ interface Case {
 }
 
 const VARIANT_SCHEMES = {
-  offloadsOff: ['host', 'flannel-vxlan', 'calico-vxlan', 'canal', 'docker-overlay', 'weave-fastdp', 'flannel-udp', 'flannel-ipip', 'flannel-wireguard', 'ovs-overlay', 'macvlan'],
+  offloadsOff: [
+    'host',
+    'flannel-vxlan',
+    'calico-vxlan',
+    'canal',
+    'docker-overlay',
+    'weave-fastdp',
+    'flannel-udp',
+    'flannel-ipip',
+    'flannel-wireguard',
+    'ovs-overlay',
+    'macvlan',
+  ],
   linkRate: ['host', 'calico', 'ovs'],
-  hosts3: ['calico', 'flannel-vxlan', 'canal', 'docker-bridge', 'docker-overlay', 'bridge-l2', 'macvlan', 'ovs', 'ovs-overlay', 'weave-fastdp', 'weave-sleeve', 'flannel-udp'],
+  hosts3: [
+    'calico',
+    'flannel-vxlan',
+    'canal',
+    'docker-bridge',
+    'docker-overlay',
+    'bridge-l2',
+    'macvlan',
+    'ovs',
+    'ovs-overlay',
+    'weave-fastdp',
+    'weave-sleeve',
+    'flannel-udp',
+  ],
   preferred: ['ovs', 'ovs-normal', 'ovs-linuxbridge', 'ovs-overlay', 'weave-fastdp'],
 };
 
@@ -59,7 +84,9 @@ const CASES: Case[] = [
 
 /** The plan script for one case, with machine-specific paths replaced by stable words. */
 function renderCase(c: Case): string {
-  const scheme = c.cni ? schemeFromConflist(join(ROOT, 'test', 'fixtures', 'conflists', c.cni), { peerRoutes: false }) : schemeLookup(c.encrypt === true)(c.scheme);
+  const scheme = c.cni
+    ? schemeFromConflist(join(ROOT, 'test', 'fixtures', 'conflists', c.cni), { peerRoutes: false })
+    : schemeLookup(c.encrypt === true)(c.scheme);
   const lab = resolveLab(loadTopology({ lab: LAB, ...c.flags }));
   const text = renderPlan(planLab(lab, scheme, { preferred: c.preferred === true }).plan, '/usr/lib/cni');
   return text.split(STATE_ROOT).join('/run/cnlab').split(ROOT).join('<repo>').split(process.execPath).join('<node>');

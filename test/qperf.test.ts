@@ -27,7 +27,10 @@ describe('qperf parse (fixtures)', () => {
 
   it('one tcp_lat block: latency in µs (qperf: half the round trip), round trips', () => {
     const r = parse(fixture('tcp-lat-1k.txt'));
-    expect(r).toEqual({ ok: true, points: [{ test: 'tcp_lat', msgSize: 1024, seconds: 1, latencyUs: 17.031, msgRate: 58718, recvMsgs: 29359 }] });
+    expect(r).toEqual({
+      ok: true,
+      points: [{ test: 'tcp_lat', msgSize: 1024, seconds: 1, latencyUs: 17.031, msgRate: 58718, recvMsgs: 29359 }],
+    });
   });
 
   it('udp sweep: receiver and sender rates', () => {
@@ -72,10 +75,40 @@ describe('qperf argv and sizes', () => {
 
   it('builds argument arrays, with a taskset prefix for a CPU list', () => {
     const base = { ns: 'n1', target: '198.18.0.2', port: 5201, seconds: 1, tests: ['tcp_bw' as const] };
-    expect(clientArgv({ ...base, dataPort: 5202, msgSize: 64 })).toEqual(['ip', 'netns', 'exec', 'n1', 'qperf', '198.18.0.2', '-lp', '5201', '-ip', '5202', '-t', '1', '-uu', '-ub', '-vv', '-m', '64', 'tcp_bw']);
+    expect(clientArgv({ ...base, dataPort: 5202, msgSize: 64 })).toEqual([
+      'ip',
+      'netns',
+      'exec',
+      'n1',
+      'qperf',
+      '198.18.0.2',
+      '-lp',
+      '5201',
+      '-ip',
+      '5202',
+      '-t',
+      '1',
+      '-uu',
+      '-ub',
+      '-vv',
+      '-m',
+      '64',
+      'tcp_bw',
+    ]);
     expect(clientArgv({ ...base, loop: '1:64K:*2', cpus: '0' }).slice(0, 3)).toEqual(['taskset', '-c', '0']);
     expect(clientArgv({ ...base, loop: '1:64K:*2' })).toContain('msg_size:1:64K:*2');
-    expect(serverArgv({ ns: 'n2', port: 5201, cpus: '1' })).toEqual(['taskset', '-c', '1', 'ip', 'netns', 'exec', 'n2', 'qperf', '-lp', '5201']);
+    expect(serverArgv({ ns: 'n2', port: 5201, cpus: '1' })).toEqual([
+      'taskset',
+      '-c',
+      '1',
+      'ip',
+      'netns',
+      'exec',
+      'n2',
+      'qperf',
+      '-lp',
+      '5201',
+    ]);
     expect(() => clientArgv({ ...base, seconds: 0.5 })).toThrow(/whole seconds/);
     expect(() => clientArgv({ ...base, msgSize: 1, loop: '1:2:*2' })).toThrow(/not both/);
     expect(() => clientArgv({ ...base, target: '-x' })).toThrow(/target/);
@@ -84,7 +117,8 @@ describe('qperf argv and sizes', () => {
   });
 
   it('hasSocket reads /proc/net tables', () => {
-    const tcp = '  sl  local_address rem_address   st\n   0: 00000000:1451 00000000:0000 0A 00000000:00000000\n   1: 0100007F:1452 0100007F:9999 01 0';
+    const tcp =
+      '  sl  local_address rem_address   st\n   0: 00000000:1451 00000000:0000 0A 00000000:00000000\n   1: 0100007F:1452 0100007F:9999 01 0';
     expect(hasSocket(tcp, 'tcp', 5201)).toBe(true);
     expect(hasSocket(tcp, 'tcp', 5202)).toBe(false); // established, not listening
     expect(hasSocket(tcp, 'udp', 5202)).toBe(true);
@@ -101,15 +135,35 @@ describe('qperf between two namespaces (integration)', () => {
   it('serves a sweep and a latency run; stop ends the server and the child it forked', async () => {
     const server = await startServer({ ns: A, port: 5201, onSpawn: (pid) => spawned.push(pid) });
     expect(readFileSync(`/proc/${server.pid}/comm`, 'utf8').trim()).toBe('qperf');
-    const sweep = await runClient({ ns: B, target: '198.18.201.1', port: 5201, dataPort: 5202, seconds: 1, tests: ['tcp_bw'], loop: '1K:2K:*2' });
+    const sweep = await runClient({
+      ns: B,
+      target: '198.18.201.1',
+      port: 5201,
+      dataPort: 5202,
+      seconds: 1,
+      tests: ['tcp_bw'],
+      loop: '1K:2K:*2',
+    });
     expect(sweep.result.ok, JSON.stringify(sweep.result)).toBe(true);
     if (sweep.result.ok) expect(sweep.result.points.map((p) => p.msgSize)).toEqual([1024, 2048]);
     const lat = await runClient({ ns: B, target: '198.18.201.1', port: 5201, dataPort: 5201, seconds: 1, tests: ['udp_lat'], msgSize: 64 });
     expect(lat.result).toMatchObject({ ok: true, points: [{ test: 'udp_lat', msgSize: 64 }] });
     // A client in flight while the server stops: the forked child dies with the group.
-    const inflight = runClient({ ns: B, target: '198.18.201.1', port: 5201, dataPort: 5202, seconds: 3, tests: ['tcp_bw'], msgSize: 65536 });
+    const inflight = runClient({
+      ns: B,
+      target: '198.18.201.1',
+      port: 5201,
+      dataPort: 5202,
+      seconds: 3,
+      tests: ['tcp_bw'],
+      msgSize: 65536,
+    });
     await new Promise((r) => setTimeout(r, 1200));
-    const children = readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const children = readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     expect(children.length).toBeGreaterThan(0);
     spawned.push(...children);
     await server.stop();
@@ -126,7 +180,17 @@ describe('qperf between two namespaces (integration)', () => {
 
   it('a server that is not ready in time is killed', async () => {
     let pid = 0;
-    await expect(startServer({ ns: A, port: 5203, readyTimeoutMs: 1, onSpawn: (p) => { pid = p; spawned.push(p); } })).rejects.toThrow(/not ready within 1 ms; killed it/);
+    await expect(
+      startServer({
+        ns: A,
+        port: 5203,
+        readyTimeoutMs: 1,
+        onSpawn: (p) => {
+          pid = p;
+          spawned.push(p);
+        },
+      }),
+    ).rejects.toThrow(/not ready within 1 ms; killed it/);
     expect(alive(pid)).toBe(false);
   });
 

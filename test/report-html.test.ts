@@ -16,7 +16,6 @@ import { EVIL, full, malicious, real } from './fixtures/results/synthetic.js';
 
 const html = renderHtml(real());
 
-
 describe('HTML report', () => {
   it('is self-contained: no script, no external resource, a CSP forbidding both', () => {
     expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none'; [^"]*script-src 'none'/);
@@ -61,7 +60,9 @@ describe('HTML report', () => {
       for (const name of links) expect(existsSync(join(dir, name)), name).toBe(true);
       expect(page).not.toContain('base64,');
       expect(JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'))).toEqual(real());
-      expect(readFileSync(join(dir, 'summary.csv'), 'utf8').split('\r\n')[0]).toMatch(/^scheme,stand_in,stand_in_what,status,test,protocol,streams,placement,runs_ok/);
+      expect(readFileSync(join(dir, 'summary.csv'), 'utf8').split('\r\n')[0]).toMatch(
+        /^scheme,stand_in,stand_in_what,status,test,protocol,streams,placement,runs_ok/,
+      );
       expect(readFileSync(join(dir, 'runs.csv'), 'utf8').split('\r\n')).toHaveLength(1 + 4 * 6 * 3 + 1);
       expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('## cnlab: container networks against the host');
     } finally {
@@ -115,7 +116,9 @@ describe('Markdown and CSV', () => {
   it('Markdown: a table, the verdicts, the paths; no raw HTML from the result', () => {
     const md = renderMarkdown(real());
     expect(md).toMatch(/\| flannel-vxlan \| overlay \(encapsulation\) \| 1450 \| 11\.31( \[[\d.]+–[\d.]+\])? \| ≈ 107% \|/);
-    expect(md).toContain('- flannel-vxlan: `h1c1 eth0 → cni0 → host IP stack → VXLAN flannel.1 (+50 B) → eth0 → host 2` — MTU 1450, 50 B encapsulation');
+    expect(md).toContain(
+      '- flannel-vxlan: `h1c1 eth0 → cni0 → host IP stack → VXLAN flannel.1 (+50 B) → eth0 → host 2` — MTU 1450, 50 B encapsulation',
+    );
     expect(md).toContain('### Recommendations by constraint');
     // The stand-in is marked, with its legend.
     expect(md).toMatch(/\| calico† \| routed/);
@@ -126,7 +129,10 @@ describe('Markdown and CSV', () => {
 
   it('CSV: one row per scheme and test with every figure', () => {
     const [summary] = csvFiles(real());
-    const rows = summary.text.trim().split('\r\n').map((l) => l.split(','));
+    const rows = summary.text
+      .trim()
+      .split('\r\n')
+      .map((l) => l.split(','));
     const head = rows[0];
     const row = rows.find((x) => x[0] === 'flannel-vxlan' && x[head.indexOf('test')] === 'tcp-1/cross')!;
     const get = (k: string) => row[head.indexOf(k)];
@@ -139,7 +145,16 @@ describe('Markdown and CSV', () => {
 
   it('an unsupported or failed scheme still has its row', () => {
     const r: ResultFile = real();
-    r.schemes.push({ name: 'ipvlan-l2', status: 'unsupported', reason: 'unsupported here: needs CONFIG_IPVLAN', summary: '', attach: 'cni', notes: [], overhead: 0, tests: [] });
+    r.schemes.push({
+      name: 'ipvlan-l2',
+      status: 'unsupported',
+      reason: 'unsupported here: needs CONFIG_IPVLAN',
+      summary: '',
+      attach: 'cni',
+      notes: [],
+      overhead: 0,
+      tests: [],
+    });
     expect(csvFiles(r)[0].text).toMatch(/\r\nipvlan-l2,,,unsupported,,/);
     expect(renderMarkdown(r)).toContain('- ipvlan-l2: unsupported — unsupported here: needs CONFIG_IPVLAN');
     expect(renderHtml(r)).toContain('unsupported here: needs CONFIG_IPVLAN');
@@ -153,9 +168,25 @@ describe('figures of a fuller run (--full: sweeps, latency, load, rate search)',
 
   it('draws each optional figure that is present, and only those', () => {
     const latency = latencySectionCharts(buildModel(r)).map((c) => c.id);
-    expect(latency).toEqual(['latency-range-lat-udp-cross', 'latency-cdf-lat-udp-cross', 'latency-range-lat-udp-same', 'latency-cdf-lat-udp-same']);
+    expect(latency).toEqual([
+      'latency-range-lat-udp-cross',
+      'latency-cdf-lat-udp-cross',
+      'latency-range-lat-udp-same',
+      'latency-cdf-lat-udp-same',
+    ]);
     expect(page).toContain('<section id="latency"><h2>Latency</h2>');
-    expect(ids).toEqual(expect.arrayContaining(['load-lat-tcp-loaded-cross', 'cpu-transactions-cross', 'sweep-qperf-tcp-bw', 'sweep-qperf-tcp-lat', 'sweep-iperf3-udp-datagram-size', 'sweep-iperf3-udp-datagram-size-loss', 'rate-loss-cross', 'rate-max-cross']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'load-lat-tcp-loaded-cross',
+        'cpu-transactions-cross',
+        'sweep-qperf-tcp-bw',
+        'sweep-qperf-tcp-lat',
+        'sweep-iperf3-udp-datagram-size',
+        'sweep-iperf3-udp-datagram-size-loss',
+        'rate-loss-cross',
+        'rate-max-cross',
+      ]),
+    );
     // The idle TCP latency test failed in every run: no chart for it, and no empty "idle" bars.
     expect(latency).not.toContain('latency-range-lat-tcp-cross');
     const load = chartSpecs(buildModel(r)).find((c) => c.id === 'load-lat-tcp-loaded-cross')!;
@@ -165,7 +196,9 @@ describe('figures of a fuller run (--full: sweeps, latency, load, rate search)',
   });
 
   it('the message-size charts draw one line per scheme over the sizes measured', () => {
-    const bw = chartSpecs(buildModel(r)).find((c) => c.id === 'sweep-qperf-tcp-bw')!.option('wide') as { series: Array<{ name: string; data: Array<[number, number]> }>; xAxis: { type: string } };
+    const bw = chartSpecs(buildModel(r))
+      .find((c) => c.id === 'sweep-qperf-tcp-bw')!
+      .option('wide') as { series: Array<{ name: string; data: Array<[number, number]> }>; xAxis: { type: string } };
     expect(bw.xAxis.type).toBe('log');
     expect(bw.series.map((x) => x.name)).toEqual(['host', 'calico', 'flannel-vxlan']);
     expect(bw.series[0].data.map((p) => p[0])).toEqual([1, 16, 256, 4096, 65536]);
@@ -197,10 +230,21 @@ describe('partial and damaged runs still give a report', () => {
     ['no scheme yet (cut short at once)', (r) => ((r.schemes = []), (r.complete = false))],
     ['the baseline only', (r) => (r.schemes = r.schemes.slice(0, 1))],
     ['no baseline', (r) => (r.schemes = r.schemes.slice(1))],
-    ['every run failed', (r) => r.schemes.forEach((s) => s.tests.forEach((t) => (t.runs.forEach((x) => Object.assign(x, { ok: false, error: 'boom' })), delete t.summary, delete t.vsHost)))],
+    [
+      'every run failed',
+      (r) =>
+        r.schemes.forEach((s) =>
+          s.tests.forEach(
+            (t) => (t.runs.forEach((x) => Object.assign(x, { ok: false, error: 'boom' })), delete t.summary, delete t.vsHost),
+          ),
+        ),
+    ],
     ['one run per test', (r) => r.schemes.forEach((s) => s.tests.forEach((t) => (t.runs = t.runs.slice(0, 1))))],
     ['no plans', (r) => r.schemes.forEach((s) => (delete s.plan, delete s.workloads, delete s.interfaces))],
-    ['runs without CPU figures', (r) => r.schemes.forEach((s) => s.tests.forEach((t) => t.runs.forEach((x) => (delete x.cpu, delete x.cpuSecondsPerGbit))))],
+    [
+      'runs without CPU figures',
+      (r) => r.schemes.forEach((s) => s.tests.forEach((t) => t.runs.forEach((x) => (delete x.cpu, delete x.cpuSecondsPerGbit)))),
+    ],
   ];
   it.each(cases)('%s', (_, damage) => {
     const r = real();
@@ -214,16 +258,34 @@ describe('partial and damaged runs still give a report', () => {
 });
 
 describe('userspace encapsulation counters and compare, when present', () => {
-  it('renders the daemons\' counters with a CSV', () => {
+  it("renders the daemons' counters with a CSV", () => {
     const r = real();
     const dir = { packets: 1000, bytes: 1_400_000, datagrams: 1000, datagramBytes: 1_428_000 };
     r.schemes[2].encapCounters = {
-      h1: { format: 'cnlab-encap-counters', version: 1, dev: 'flannel0', mode: 'tun', encrypted: true, batching: false, pid: 1, startedAt: '', writtenAt: '', tx: dir, rx: dir, io: { deviceReads: 1000, deviceWrites: 1000, udpSends: 1000, udpMessages: 1000 }, batches: { multiFrame: 0, maxFrames: 1 }, drops: { auth: 3, replay: 0 }, cpuSeconds: { user: 1.5, system: 0.5 } },
+      h1: {
+        format: 'cnlab-encap-counters',
+        version: 1,
+        dev: 'flannel0',
+        mode: 'tun',
+        encrypted: true,
+        batching: false,
+        pid: 1,
+        startedAt: '',
+        writtenAt: '',
+        tx: dir,
+        rx: dir,
+        io: { deviceReads: 1000, deviceWrites: 1000, udpSends: 1000, udpMessages: 1000 },
+        batches: { multiFrame: 0, maxFrames: 1 },
+        drops: { auth: 3, replay: 0 },
+        cpuSeconds: { user: 1.5, system: 0.5 },
+      },
     };
     r.schemes[2].encapCounters.h1.records = { sealed: { records: 80, items: 1000, padding: 4000 }, opened: { records: 80, items: 1000 } };
     const page = renderHtml(r);
     expect(page).toContain('<section id="encap"><h2>Userspace encapsulation daemons</h2>');
-    expect(page).toMatch(/<td class="mono">flannel0 \(tun\)<\/td><td>yes<\/td><td class="num">1000<\/td><td class="num">1000<\/td><td class="num">2\.0%<\/td><td class="num">0<\/td><td class="num">12\.5<\/td><td>auth 3<\/td><td class="num">2\.00<\/td>/);
+    expect(page).toMatch(
+      /<td class="mono">flannel0 \(tun\)<\/td><td>yes<\/td><td class="num">1000<\/td><td class="num">1000<\/td><td class="num">2\.0%<\/td><td class="num">0<\/td><td class="num">12\.5<\/td><td>auth 3<\/td><td class="num">2\.00<\/td>/,
+    );
     const csv = csvFiles(r).find((f) => f.name === 'encap-counters.csv')!;
     expect(csv.text).toContain(',80,1000,4000,80,1000,');
     expect(renderMarkdown(r)).toContain('- flannel-vxlan h1: tx 1000 packets (+2.0% bytes, 12.5 per record), rx 1000, drops: auth 3');
@@ -231,7 +293,15 @@ describe('userspace encapsulation counters and compare, when present', () => {
 
   it('counters of odd shapes (a hand-edited file) neither break the reports nor reach the page raw', () => {
     const r = real();
-    const odd = { dev: '<img src=x onerror=alert(1)>', mode: 'tun', encrypted: true, tx: {}, rx: {}, drops: { '<b>x</b>': 1 }, records: { sealed: '<img>', opened: null } };
+    const odd = {
+      dev: '<img src=x onerror=alert(1)>',
+      mode: 'tun',
+      encrypted: true,
+      tx: {},
+      rx: {},
+      drops: { '<b>x</b>': 1 },
+      records: { sealed: '<img>', opened: null },
+    };
     r.schemes[2].encapCounters = { h1: odd as never, h2: { ...odd, records: 'x' } as never };
     const page = renderHtml(r);
     expect(page).not.toMatch(/<img|<b>x/);
@@ -240,7 +310,12 @@ describe('userspace encapsulation counters and compare, when present', () => {
   });
 
   it('the compare page escapes what the files hold', () => {
-    const page = renderCompareHtml(compareResults([{ key: 'A', source: EVIL.scheme, result: real() }, { key: 'B', source: 'b', result: malicious() }]));
+    const page = renderCompareHtml(
+      compareResults([
+        { key: 'A', source: EVIL.scheme, result: real() },
+        { key: 'B', source: 'b', result: malicious() },
+      ]),
+    );
     expect(page).not.toMatch(/<(img|iframe|svg onload|b onmouseover|script>)/i);
     expect(page).toContain('&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;');
     expect(page).toMatch(/<b>Environments differ<\/b>/);

@@ -60,16 +60,30 @@ describe('readResult', () => {
     const read = readResult(REAL_FILE);
     for (const [i, s] of read.schemes.entries()) {
       if (!s.plan) continue;
-      const old = (plain.schemes[i].plan.stages as Array<{ steps: Array<Record<string, unknown> & { kind: string; ns: string }> }>).flatMap((st) => st.steps);
+      const old = (plain.schemes[i].plan.stages as Array<{ steps: Array<Record<string, unknown> & { kind: string; ns: string }> }>).flatMap(
+        (st) => st.steps,
+      );
       const typed = s.plan.stages.flatMap((st) => st.steps);
-      expect(typed.some((st) => (st.kind as string) === 'ip' || (st.kind as string) === 'bridge' || (st.kind as string) === 'tc')).toBe(false);
+      expect(typed.some((st) => (st.kind as string) === 'ip' || (st.kind as string) === 'bridge' || (st.kind as string) === 'tc')).toBe(
+        false,
+      );
       // The old plan's command lines, as the version-1 script printed them.
-      const oldLines = old.flatMap((st) => (Array.isArray(st.args) ? [shJoin([st.kind, '-n', st.ns, ...(st.args as string[])])] : stepShell(st as unknown as Step, '/usr/lib/cni')));
+      const oldLines = old.flatMap((st) =>
+        Array.isArray(st.args)
+          ? [shJoin([st.kind, '-n', st.ns, ...(st.args as string[])])]
+          : stepShell(st as unknown as Step, '/usr/lib/cni'),
+      );
       expect(typed.flatMap((st) => stepShell(st, '/usr/lib/cni'))).toEqual(oldLines);
     }
-    const vx = read.schemes.find((s) => s.name === 'flannel-vxlan')!.plan!.stages.flatMap((st) => st.steps).find((st) => st.kind === 'link' && st.type === 'vxlan');
+    const vx = read.schemes
+      .find((s) => s.name === 'flannel-vxlan')!
+      .plan!.stages.flatMap((st) => st.steps)
+      .find((st) => st.kind === 'link' && st.type === 'vxlan');
     expect(vx).toMatchObject({ kind: 'link', name: 'flannel.1', vxlan: { id: 1, dstport: 8472, learning: false } });
-    const nat = read.schemes.find((s) => s.name === 'docker-bridge')!.plan!.stages.flatMap((st) => st.steps).find((st) => st.kind === 'nft');
+    const nat = read.schemes
+      .find((s) => s.name === 'docker-bridge')!
+      .plan!.stages.flatMap((st) => st.steps)
+      .find((st) => st.kind === 'nft');
     expect(nat).toMatchObject({ nat: { snat: true, dnat: true } });
   });
 
@@ -79,7 +93,9 @@ describe('readResult', () => {
     const before = JSON.parse(readFileSync(REAL_FILE, 'utf8')) as ResultFile;
     expect(before.version).toBe(1);
     expect(upgraded.version).toBe(RESULT_VERSION);
-    expect(upgraded.schemes.map((s) => s.tests.map((t) => t.runs.map((x) => x.raw)))).toEqual(before.schemes.map((s) => s.tests.map((t) => t.runs.map((x) => x.raw))));
+    expect(upgraded.schemes.map((s) => s.tests.map((t) => t.runs.map((x) => x.raw)))).toEqual(
+      before.schemes.map((s) => s.tests.map((t) => t.runs.map((x) => x.raw))),
+    );
     const g = upgraded.schemes[0].tests[0].summary!.gbps;
     expect(g.median).toBe(before.schemes[0].tests[0].summary!.gbps.median);
     expect(g.medianCi[0]).toBeLessThanOrEqual(g.median);
@@ -97,8 +113,16 @@ describe('readResult', () => {
     ['not an object', '[1,2]', /is not a cnlab result file \(not a JSON object\)/],
     ['another format', '{"format":"flent","version":1}', /is not a cnlab result file \(format is "flent", expected "cnlab-result"\)/],
     ['no version', '{"format":"cnlab-result"}', /has no valid result version/],
-    ['an older version', '{"format":"cnlab-result","version":0}', new RegExp(`result version 0, which this cnlab cannot read \\(it reads versions 1–${RESULT_VERSION}\\) — re-run`)],
-    ['a newer version', `{"format":"cnlab-result","version":${RESULT_VERSION + 1}}`, new RegExp(`result version ${RESULT_VERSION + 1}, newer than this cnlab reads \\(version ${RESULT_VERSION}\\)`)],
+    [
+      'an older version',
+      '{"format":"cnlab-result","version":0}',
+      new RegExp(`result version 0, which this cnlab cannot read \\(it reads versions 1–${RESULT_VERSION}\\) — re-run`),
+    ],
+    [
+      'a newer version',
+      `{"format":"cnlab-result","version":${RESULT_VERSION + 1}}`,
+      new RegExp(`result version ${RESULT_VERSION + 1}, newer than this cnlab reads \\(version ${RESULT_VERSION}\\)`),
+    ],
   ])('%s: says what is wrong', (name, text, want) => {
     const f = file(`${name.replace(/ /g, '-')}.json`, text);
     inputError(() => readResult(f));
@@ -139,7 +163,13 @@ describe('cnlab report / compare (CLI, no root, no lab)', () => {
     const names = readdirSync(out).sort();
     // The page links result.json beside it, so --out elsewhere gets a copy.
     expect(names).toEqual(['report.html', 'report.md', 'result.json', 'runs.csv', 'summary.csv']);
-    expect(r.stdout.trim().split('\n')).toEqual([join(out, 'report.html'), join(out, 'report.md'), join(out, 'summary.csv'), join(out, 'runs.csv'), join(out, 'result.json')]);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      join(out, 'report.html'),
+      join(out, 'report.md'),
+      join(out, 'summary.csv'),
+      join(out, 'runs.csv'),
+      join(out, 'result.json'),
+    ]);
     const copy = join(dir, 'beside', 'result.json');
     mkdirSync(join(dir, 'beside'));
     writeFileSync(copy, readFileSync(REAL_FILE));
@@ -168,15 +198,26 @@ describe('cnlab report / compare (CLI, no root, no lab)', () => {
   });
 
   it('compare: deltas with significance, differing environments flagged, HTML/Markdown/CSV', async () => {
-    const a = file('a.json', JSON.stringify(synthetic({ host: [10, 10.1, 9.9], calico: [9, 9.1, 8.9], 'flannel-vxlan': [5, 5.1, 4.9], 'docker-bridge': [3, 3.1, 2.9] })));
-    const bRes = synthetic({ host: [10, 10.1, 9.9], calico: [6, 6.1, 5.9], 'flannel-vxlan': [5, 5.2, 4.8], 'docker-bridge': [3, 3.1, 2.9] });
+    const a = file(
+      'a.json',
+      JSON.stringify(
+        synthetic({ host: [10, 10.1, 9.9], calico: [9, 9.1, 8.9], 'flannel-vxlan': [5, 5.1, 4.9], 'docker-bridge': [3, 3.1, 2.9] }),
+      ),
+    );
+    const bRes = synthetic({
+      host: [10, 10.1, 9.9],
+      calico: [6, 6.1, 5.9],
+      'flannel-vxlan': [5, 5.2, 4.8],
+      'docker-bridge': [3, 3.1, 2.9],
+    });
     bRes.environment.kernel = '6.1.0-99-amd64';
     (bRes.options as unknown as Record<string, unknown>).offloads = 'off';
     const b = file('b.json', JSON.stringify(bRes));
     const out = join(dir, 'cmp');
     const r = await cli(['compare', a, b, '--out', out]);
     expect(r.code).toBe(0);
-    const row = (scheme: string, test: string) => r.stdout.split('\n').find((l) => l.startsWith('│') && l.includes(` ${scheme} `) && l.includes(test))!;
+    const row = (scheme: string, test: string) =>
+      r.stdout.split('\n').find((l) => l.startsWith('│') && l.includes(` ${scheme} `) && l.includes(test))!;
     expect(row('calico', 'tcp-1/cross')).toMatch(/−33% \(CI −3\d% to −3\d%, p [<=] 0\.0\d+\)/);
     expect(row('flannel-vxlan', 'tcp-1/cross')).toMatch(/≈ \+0% \(n\.s\., p = \d\.\d\d\)/);
     expect(r.stdout).toMatch(/environments differ/);

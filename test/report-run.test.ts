@@ -17,7 +17,9 @@ afterAll(async () => {
 describe.skipIf(!isRoot)('cnlab run writes the reports', () => {
   it('report.html, report.md and the CSVs beside result.json, the HTML path printed', async () => {
     const out = join(dir, 'run');
-    const r = await cli(['run', 'host', '--lab', LAB, '--repeats', '2', '--duration', '1', '--no-same-host', '--out', out], { timeoutMs: 300_000 });
+    const r = await cli(['run', 'host', '--lab', LAB, '--repeats', '2', '--duration', '1', '--no-same-host', '--out', out], {
+      timeoutMs: 300_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`report: ${join(out, 'report.html')}\n`);
     expect(readdirSync(out)).toEqual(expect.arrayContaining(['result.json', 'report.html', 'report.md', 'summary.csv', 'runs.csv']));

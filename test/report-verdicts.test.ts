@@ -17,13 +17,23 @@ function synthetic(speeds: Parameters<typeof syntheticRun>[0]): ReturnType<typeo
 }
 
 /** calico (routed) ahead of flannel-vxlan (overlay), and the reverse; docker-bridge (NAT) last. */
-const A = synthetic({ host: near([10, 10, 10]), calico: near([9, 9, 9]), 'flannel-vxlan': near([5, 5, 5]), 'docker-bridge': near([3, 3, 3]) });
-const B = synthetic({ host: near([10, 10, 10]), calico: near([5, 5, 5]), 'flannel-vxlan': near([9, 9, 9]), 'docker-bridge': near([3, 3, 3]) });
+const A = synthetic({
+  host: near([10, 10, 10]),
+  calico: near([9, 9, 9]),
+  'flannel-vxlan': near([5, 5, 5]),
+  'docker-bridge': near([3, 3, 3]),
+});
+const B = synthetic({
+  host: near([10, 10, 10]),
+  calico: near([5, 5, 5]),
+  'flannel-vxlan': near([9, 9, 9]),
+  'docker-bridge': near([3, 3, 3]),
+});
 const vA = verdicts(buildModel(A));
 const vB = verdicts(buildModel(B));
 const rec = (v: typeof vA, start: string) => v.recommendations.find((r) => r.constraint.startsWith(start))!;
 
-describe('difference (the measurement\'s significance test, oriented b against a)', () => {
+describe("difference (the measurement's significance test, oriented b against a)", () => {
   it('matches scipy.stats.ttest_ind(b, a, equal_var=False) below ten runs', () => {
     // scipy 1.17: t = -4.201641, df = 3.863692, p = 0.0147097, 95% CI of mean(b) − mean(a) = [-1.51700, -0.29966]
     const d = difference([12.1, 11.8, 12.4, 12.0], [10.9, 11.5, 11.1]);
@@ -94,7 +104,9 @@ describe('verdicts from data', () => {
 
   it('names the measured causes from the path: encapsulation bytes, NAT, host stack', () => {
     const cost = (s: string) => vA.costs.find((c) => c.scheme === s && c.placement === 'cross')!;
-    expect(cost('flannel-vxlan').causes[0]).toBe('50 B of VXLAN encapsulation per packet: MTU 1450 instead of 1500, so each full packet carries 3.5% less TCP payload');
+    expect(cost('flannel-vxlan').causes[0]).toBe(
+      '50 B of VXLAN encapsulation per packet: MTU 1450 instead of 1500, so each full packet carries 3.5% less TCP payload',
+    );
     expect(cost('docker-bridge').causes).toContain('NAT: connection tracking and address rewriting on every packet');
     expect(cost('calico').causes.join()).toContain("an extra pass through the host's IP stack");
     expect(cost('calico').causes.join()).not.toContain('encapsulation');
@@ -120,7 +132,12 @@ describe('verdicts from data', () => {
 
 describe('stand-ins', () => {
   it('are ranked apart from the real datapaths, marked †, and never recommended', () => {
-    const r = syntheticRun({ host: near([10, 10, 10]), calico: near([9, 9, 9]), 'flannel-vxlan': near([5, 5, 5]), 'docker-bridge': near([3, 3, 3]) });
+    const r = syntheticRun({
+      host: near([10, 10, 10]),
+      calico: near([9, 9, 9]),
+      'flannel-vxlan': near([5, 5, 5]),
+      'docker-bridge': near([3, 3, 3]),
+    });
     r.schemes.find((s) => s.name === 'calico')!.standIn = { what: 'static routes written by the plan', why: 'no BGP daemon' };
     const v = verdicts(buildModel(r));
     const cross = v.rankings.filter((k) => k.testId === 'tcp-1/cross');

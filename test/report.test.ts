@@ -14,14 +14,22 @@ beforeEach(() => {
 });
 
 const testOf = (scheme: string, id: string) => result.schemes.find((s) => s.name === scheme)!.tests.find((t) => t.id === id)!;
-const lineOf = (scheme: string, id: string) => summarizeResult(result).find((s) => s.name === scheme)!.tests.find((t) => t.id === id)!;
+const lineOf = (scheme: string, id: string) =>
+  summarizeResult(result)
+    .find((s) => s.name === scheme)!
+    .tests.find((t) => t.id === id)!;
 
 /** The table's rows as trimmed cells (lines that start with a vertical border). */
 function rows(table: string): string[][] {
   return table
     .split('\n')
     .filter((l) => l.startsWith('│'))
-    .map((l) => l.split('│').slice(1, -1).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .split('│')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
 }
 
 describe('deriveAll', () => {
@@ -89,7 +97,9 @@ describe('renderTable', () => {
     // Welch with 3 runs a side needs |Δ| > t(0.975, 4)·√(2/3)·CV; the fixture's CVs set N.
     // Wide enough that the line is not wrapped; it follows the first line (no knobs here).
     const line = renderTable(result, { columns: 300 }).split('\n')[1];
-    expect(line).toMatch(/^3 runs of 2 s per test: differences under \d+% are not resolvable at the observed noise \(median CV \d+\.\d%\); more --repeats or a longer --duration resolve finer ones\.$/);
+    expect(line).toMatch(
+      /^3 runs of 2 s per test: differences under \d+% are not resolvable at the observed noise \(median CV \d+\.\d%\); more --repeats or a longer --duration resolve finer ones\.$/,
+    );
   });
 
   it('heads the table with the run options and environment', () => {
@@ -103,7 +113,17 @@ describe('renderTable', () => {
     const text = renderTable(result, { columns: 200 });
     const r = rows(text);
     // The median with its own interval (3 runs: min–max), never the mean's CI around the median.
-    expect(r.find((c) => c[0] === 'host')).toEqual(['host', 'cross-host', '11.00 [10.00–12.00]', '–', '100%', '20.00 [20.00–20.00]', '–/1.00, 0.20%', '0.200', '']);
+    expect(r.find((c) => c[0] === 'host')).toEqual([
+      'host',
+      'cross-host',
+      '11.00 [10.00–12.00]',
+      '–',
+      '100%',
+      '20.00 [20.00–20.00]',
+      '–/1.00, 0.20%',
+      '0.200',
+      '',
+    ]);
     const calico = r.find((c) => c[0] === 'calico†')!;
     expect(calico.slice(0, 8)).toEqual(['calico†', 'cross-host', '5.50 [5.00–6.00]', '–', '50%', 'failed', '–/0.90, 2.0%', '–']);
     // docker-bridge's and macvlan's reasons are notes 1 and 2.
@@ -146,7 +166,7 @@ describe('renderTable', () => {
 });
 
 describe('renderTable labels', () => {
-  it('keeps a scheme\'s notes when it has only same-host tests (a stand-in is labelled in every result)', () => {
+  it("keeps a scheme's notes when it has only same-host tests (a stand-in is labelled in every result)", () => {
     const calico = result.schemes.find((s) => s.name === 'calico')!;
     calico.notes = ['userspace datapath stand-in'];
     calico.tests = calico.tests.map((t) => ({ ...t, id: t.id.replace('/cross', '/same'), placement: 'same' as const }));

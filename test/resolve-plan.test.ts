@@ -12,7 +12,10 @@ const LAB = 'rp';
 const lab = (flags: TopologyFlags = {}) => resolveLab(loadTopology({ lab: LAB, ...flags }));
 const steps = (plan: Plan): Step[] => plan.stages.flatMap((s) => s.steps);
 const argsOf = (plan: Plan, ns?: string) =>
-  steps(plan).flatMap((s) => { const l = toolLine(s); return l && l[0] !== 'tc' && !(ns && s.ns !== ns) ? [l] : []; });
+  steps(plan).flatMap((s) => {
+    const l = toolLine(s);
+    return l && l[0] !== 'tc' && !(ns && s.ns !== ns) ? [l] : [];
+  });
 
 /** Every interface name a plan mentions: created, configured, enslaved, or named in a conflist. */
 function interfaceNames(plan: Plan): Set<string> {
@@ -148,10 +151,7 @@ describe('flannel-vxlan plan (--control-plane static: the FDB entries the agent 
 });
 
 describe.each(['bridge-l2', 'macvlan'])('%s without underlay room', (name) => {
-  it.each([
-    [{ underlay: '198.18.0.0/30' }],
-    [{ hosts: 10, containers: 100 }],
-  ])('throws an InputError for %o', (flags) => {
+  it.each([[{ underlay: '198.18.0.0/30' }], [{ hosts: 10, containers: 100 }]])('throws an InputError for %o', (flags) => {
     const l = lab(flags);
     expect(() => planLab(l, getScheme(name))).toThrow(InputError);
     expect(() => planLab(l, getScheme(name))).toThrow(/has no room for them/);

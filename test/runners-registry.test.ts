@@ -30,13 +30,19 @@ describe('tool registry', () => {
   });
 
   it('refuses two tools claiming one kind, or an entry under another name', () => {
-    expect(() => assertToolRegistry({ iperf3, qperf: { ...qperf, kinds: ['qperf', 'iperf3'] } })).toThrow(/"iperf3" is claimed by iperf3 and qperf/);
+    expect(() => assertToolRegistry({ iperf3, qperf: { ...qperf, kinds: ['qperf', 'iperf3'] } })).toThrow(
+      /"iperf3" is claimed by iperf3 and qperf/,
+    );
     expect(() => assertToolRegistry({ netperf: iperf3 })).toThrow(/entry "netperf" is named "iperf3"/);
   });
 
   it('a missing tool is "unsupported here: needs X (apt-get install X)"', async () => {
     const c = await checkTool('cnlab-no-such-tool', () => undefined, 'cnlab-pkg');
-    expect(c).toEqual({ ok: false, tool: 'cnlab-no-such-tool', reason: 'unsupported here: needs cnlab-no-such-tool (apt-get install cnlab-pkg)' });
+    expect(c).toEqual({
+      ok: false,
+      tool: 'cnlab-no-such-tool',
+      reason: 'unsupported here: needs cnlab-no-such-tool (apt-get install cnlab-pkg)',
+    });
   });
 
   it('each tool names the figure its tests are judged by; derive uses the one recorded', () => {
@@ -65,7 +71,10 @@ describe('tool figures from captured output', () => {
     expect(tcp).toMatchObject({ gbps: expect.any(Number), bytes: expect.any(Number) });
     const udp = iperf3Figures(iperf3.parse(fixture('iperf3', 'udp-lossy.json')) as never);
     expect(udp).toMatchObject({ lossPercent: expect.any(Number), jitterMs: expect.any(Number) });
-    expect(iperf3Figures(iperf3.parse(fixture('iperf3', 'refused.json')) as never)).toMatchObject({ ok: false, error: expect.stringMatching(/refused/i) });
+    expect(iperf3Figures(iperf3.parse(fixture('iperf3', 'refused.json')) as never)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/refused/i),
+    });
   });
 
   it('qperf: tcp_lat gives latency and transactions; a sweep point gives Gbit/s and bytes', () => {

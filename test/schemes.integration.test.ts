@@ -19,7 +19,9 @@ const labOf = (s: Scheme): string => `it-${s.name.replace(/[^a-z0-9]/g, '')}`.sl
 // Resolved at collection time so that an unsupported scheme is reported as skipped, with its reason.
 // The userspace schemes' -batched variants are built, with traffic and counters, by
 // encap.integration.test.ts; their names would also share a 16-character lab name here.
-const cases = await Promise.all(SCHEMES.filter((s) => !s.name.includes('-batched')).map(async (s) => [s.name, s, await unsupportedReason(s)] as const));
+const cases = await Promise.all(
+  SCHEMES.filter((s) => !s.name.includes('-batched')).map(async (s) => [s.name, s, await unsupportedReason(s)] as const),
+);
 
 describe.each(cases)('scheme %s', (name, scheme, unsupported) => {
   if (unsupported) {
@@ -49,7 +51,14 @@ describe.each(cases)('scheme %s', (name, scheme, unsupported) => {
       // The server from the previous test still listens there: only the path can make these fail.
       expect(server && !pidGone(server.pid), 'the iperf3 server is running').toBe(true);
       expect(await ping(from.ns, to.ip), `ping ${from.node} → ${to.ip}`).toBe(false);
-      const { result } = await runClient({ ns: from.ns, target: to.ip, port: SERVICE_PORT, seconds: 1, protocol: 'tcp', timeoutMs: 10_000 });
+      const { result } = await runClient({
+        ns: from.ns,
+        target: to.ip,
+        port: SERVICE_PORT,
+        seconds: 1,
+        protocol: 'tcp',
+        timeoutMs: 10_000,
+      });
       expect(result.ok, `iperf3 ${from.node} → ${to.ip}:${SERVICE_PORT} must fail: ${JSON.stringify(result)}`).toBe(false);
     });
   }

@@ -28,7 +28,14 @@ describe('sockperf parse (fixtures)', () => {
   });
 
   it('UDP ping-pong, and a server that came up late still gives a result', () => {
-    expect(parse(fixture('udp.txt'))).toMatchObject({ ok: true, protocol: 'udp', p50Us: 12.999, p99Us: 552.286, maxUs: 44171.188, observations: 16481 });
+    expect(parse(fixture('udp.txt'))).toMatchObject({
+      ok: true,
+      protocol: 'udp',
+      p50Us: 12.999,
+      p99Us: 552.286,
+      maxUs: 44171.188,
+      observations: 16481,
+    });
     expect(parse(fixture('udp-server-late.txt'))).toMatchObject({ ok: true, observations: 22745 });
   });
 
@@ -50,10 +57,40 @@ describe('sockperf parse (fixtures)', () => {
 
 describe('sockperf argv', () => {
   it('builds argument arrays', () => {
-    expect(clientArgv({ ns: 'n1', target: '198.18.0.2', port: 5201, protocol: 'tcp', seconds: 2, msgSize: 64, cpus: '0' })).toEqual(
-      ['taskset', '-c', '0', 'ip', 'netns', 'exec', 'n1', 'sockperf', 'ping-pong', '--tcp', '-i', '198.18.0.2', '-p', '5201', '-t', '2', '--full-rtt', '-m', '64'],
-    );
-    expect(serverArgv({ ns: 'n2', ip: '198.18.0.2', port: 5201, protocol: 'udp' })).toEqual(['ip', 'netns', 'exec', 'n2', 'sockperf', 'server', '-i', '198.18.0.2', '-p', '5201', '--uc-reuseaddr']);
+    expect(clientArgv({ ns: 'n1', target: '198.18.0.2', port: 5201, protocol: 'tcp', seconds: 2, msgSize: 64, cpus: '0' })).toEqual([
+      'taskset',
+      '-c',
+      '0',
+      'ip',
+      'netns',
+      'exec',
+      'n1',
+      'sockperf',
+      'ping-pong',
+      '--tcp',
+      '-i',
+      '198.18.0.2',
+      '-p',
+      '5201',
+      '-t',
+      '2',
+      '--full-rtt',
+      '-m',
+      '64',
+    ]);
+    expect(serverArgv({ ns: 'n2', ip: '198.18.0.2', port: 5201, protocol: 'udp' })).toEqual([
+      'ip',
+      'netns',
+      'exec',
+      'n2',
+      'sockperf',
+      'server',
+      '-i',
+      '198.18.0.2',
+      '-p',
+      '5201',
+      '--uc-reuseaddr',
+    ]);
     expect(() => clientArgv({ ns: 'n', target: '198.18.0.2', port: 5201, protocol: 'udp', seconds: 1, msgSize: 8 })).toThrow(/14-65000/);
     expect(() => clientArgv({ ns: 'n', target: 'x;y', port: 5201, protocol: 'udp', seconds: 1 })).toThrow(/address/);
     expect(parseVersion('sockperf, version 3.7-no.git\n')).toBe('3.7-no.git');
@@ -101,7 +138,19 @@ describe('sockperf between two namespaces (integration)', () => {
 
   it('a server that is not ready in time is killed', async () => {
     let pid = 0;
-    await expect(startServer({ ns: A, ip: '198.18.202.1', port: 5203, protocol: 'udp', readyTimeoutMs: 1, onSpawn: (p) => { pid = p; spawned.push(p); } })).rejects.toThrow(/not ready within 1 ms/);
+    await expect(
+      startServer({
+        ns: A,
+        ip: '198.18.202.1',
+        port: 5203,
+        protocol: 'udp',
+        readyTimeoutMs: 1,
+        onSpawn: (p) => {
+          pid = p;
+          spawned.push(p);
+        },
+      }),
+    ).rejects.toThrow(/not ready within 1 ms/);
     expect(alive(pid)).toBe(false);
   });
 });

@@ -28,7 +28,18 @@ describe('summarize', () => {
   });
 
   it('with n = 1 the interval is [v, v] and there is no spread', () => {
-    expect(summarize([7.5])).toEqual({ n: 1, median: 7.5, mean: 7.5, stddev: 0, cv: 0, ci95: [7.5, 7.5], min: 7.5, max: 7.5, medianCi: [7.5, 7.5], medianCiCoverage: 0 });
+    expect(summarize([7.5])).toEqual({
+      n: 1,
+      median: 7.5,
+      mean: 7.5,
+      stddev: 0,
+      cv: 0,
+      ci95: [7.5, 7.5],
+      min: 7.5,
+      max: 7.5,
+      medianCi: [7.5, 7.5],
+      medianCiCoverage: 0,
+    });
   });
 
   it('does not reorder the caller’s array', () => {
@@ -46,7 +57,16 @@ describe('summarize', () => {
 
 describe('ratio', () => {
   const make = (median: number, mean: number, half: number): Summary => ({
-    n: 5, median, mean, stddev: 1, cv: 0, ci95: [mean - half, mean + half], min: 0, max: 0, medianCi: [median, median], medianCiCoverage: 0.9375,
+    n: 5,
+    median,
+    mean,
+    stddev: 1,
+    cv: 0,
+    ci95: [mean - half, mean + half],
+    min: 0,
+    max: 0,
+    medianCi: [median, median],
+    medianCiCoverage: 0.9375,
   });
 
   it('is the ratio of medians with relative errors added in quadrature (log scale)', () => {

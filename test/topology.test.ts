@@ -136,9 +136,17 @@ describe('checkAddressPlan', () => {
     ['a pod network outside', t({ p: '10.0.0.0/16' }), /src: pod network 10\.0\.0\.0\/16 is outside/],
     ['pods inside the underlay', t({ u: '198.18.0.0/15', p: '198.19.0.0/16' }), /underlay 198\.18\.0\.0\/15 overlaps the pod network/],
     ['underlay inside the pods', t({ u: '198.19.3.0/24' }), /overlaps the pod network 198\.19\.0\.0\/16/],
-    ['a block larger than the pods', t({ p: '198.19.0.0/24', block: 16 }), /pod block \/16 is larger than the pod network 198\.19\.0\.0\/24/],
+    [
+      'a block larger than the pods',
+      t({ p: '198.19.0.0/24', block: 16 }),
+      /pod block \/16 is larger than the pod network 198\.19\.0\.0\/24/,
+    ],
     ['hosts = pod blocks', t({ p: '198.19.0.0/22', hosts: 4 }), /4 hosts need 4 pod blocks of \/24, 198\.19\.0\.0\/22 has 3/],
-    ['one container too many', t({ block: 28, containersPerHost: 13 }), /14 containers on a host do not fit a \/28 pod block \(13 addresses\)/],
+    [
+      'one container too many',
+      t({ block: 28, containersPerHost: 13 }),
+      /14 containers on a host do not fit a \/28 pod block \(13 addresses\)/,
+    ],
   ])('rejects %s', (_, topo, message) => {
     expect(() => checkAddressPlan(topo, 'src')).toThrow(InputError);
     expect(() => checkAddressPlan(topo, 'src')).toThrow(message);
@@ -157,8 +165,9 @@ describe('ipv4 helpers', () => {
     ['198.19.255.254/15', '198.18.0.0', 15],
   ])('parseCidr(%j) normalises to %s/%i', (text, network, prefix) => expect(parseCidr(text)).toEqual({ network, prefix }));
 
-  it.each(['1.2.3.4/33', '1.2.3/24', '256.1.1.1/8', 'a.b.c.d/8', '1.2.3.4', '1.2.3.4/', '1.2.3.4/024', '::1/128'])('parseCidr(%j) is null', (text) =>
-    expect(parseCidr(text)).toBeNull(),
+  it.each(['1.2.3.4/33', '1.2.3/24', '256.1.1.1/8', 'a.b.c.d/8', '1.2.3.4', '1.2.3.4/', '1.2.3.4/024', '::1/128'])(
+    'parseCidr(%j) is null',
+    (text) => expect(parseCidr(text)).toBeNull(),
   );
 
   it('ipToInt / intToIp / maskOf stay unsigned', () => {
@@ -200,7 +209,12 @@ describe('ipv4 helpers', () => {
     expect(subnetAt(c('198.19.0.0/16'), 26, 5)).toEqual({ network: '198.19.1.64', prefix: 26 });
     expect(subnetAt(c('224.0.0.0/4'), 8, 15)).toEqual({ network: '239.0.0.0', prefix: 8 });
     expect(subnetAt(c('198.19.0.0/16'), 16, 0)).toEqual({ network: '198.19.0.0', prefix: 16 });
-    for (const [prefix, n] of [[24, 256], [24, -1], [8, 0]]) expect(() => subnetAt(c('198.19.0.0/16'), prefix, n)).toThrow(RangeError);
+    for (const [prefix, n] of [
+      [24, 256],
+      [24, -1],
+      [8, 0],
+    ])
+      expect(() => subnetAt(c('198.19.0.0/16'), prefix, n)).toThrow(RangeError);
   });
 
   it('addrAt stays inside the block', () => {

@@ -17,7 +17,7 @@ describe('medianInterval (order statistics)', () => {
     expect(medianInterval([7])).toEqual({ low: 7, high: 7, coverage: 0 });
   });
 
-  it('takes the tables\' order statistics from 6 values on (n = 10: x(2)..x(9), 97.9%; n = 20: x(6)..x(15), 95.9%)', () => {
+  it("takes the tables' order statistics from 6 values on (n = 10: x(2)..x(9), 97.9%; n = 20: x(6)..x(15), 95.9%)", () => {
     const ten = [10, 1, 9, 2, 8, 3, 7, 4, 6, 5];
     expect(medianInterval(ten)).toMatchObject({ low: 2, high: 9 });
     expect(medianInterval(ten).coverage).toBeCloseTo(1 - 2 * (11 / 1024), 12);
@@ -27,7 +27,7 @@ describe('medianInterval (order statistics)', () => {
     expect(medianInterval([1, 2, 3, 4, 5, 6]).coverage).toBeCloseTo(1 - 2 / 64, 12);
   });
 
-  it('is what summarize carries, around the median, not the mean\'s CI', () => {
+  it("is what summarize carries, around the median, not the mean's CI", () => {
     const s = summarize([10, 10.2, 14, 10.1, 9.9, 10.05]);
     expect(s.medianCi).toEqual([9.9, 14]);
     expect(s.medianCi[0]).toBeLessThanOrEqual(s.median);
@@ -81,13 +81,23 @@ describe('tieredRanking', () => {
 
   it('merges back: an item tied with an earlier tier joins it with everything between', () => {
     const wide = { x: [10, 10.1, 9.9], y: [8, 8.1, 7.9], z: [1, 15, 7.95] };
-    const { tiers } = tieredRanking(Object.keys(wide), (k) => wide[k as keyof typeof wide], (k) => summarize(wide[k as keyof typeof wide]).median, true);
+    const { tiers } = tieredRanking(
+      Object.keys(wide),
+      (k) => wide[k as keyof typeof wide],
+      (k) => summarize(wide[k as keyof typeof wide]).median,
+      true,
+    );
     // z (median 7.95, last) is too noisy to be told from x: x, y and z become one tie group.
     expect(tiers).toEqual([['x', 'y', 'z']]);
   });
 
   it('an untestable pair (one run) is a tie, marked untested', () => {
-    const r = tieredRanking(['p', 'q'], (k) => (k === 'p' ? [10] : [5, 5.1]), (k) => (k === 'p' ? 10 : 5), true);
+    const r = tieredRanking(
+      ['p', 'q'],
+      (k) => (k === 'p' ? [10] : [5, 5.1]),
+      (k) => (k === 'p' ? 10 : 5),
+      true,
+    );
     expect(r.tiers).toEqual([['p', 'q']]);
     expect(r.untested).toEqual([true]);
   });
@@ -102,11 +112,30 @@ describe('outliers', () => {
 });
 
 const run = (over: Partial<RunRecord>): RunRecord => ({ repeat: 1, startedAt: '', ok: true, argv: [], raw: '', ...over });
-const test = (over: Partial<TestRecord>): TestRecord => ({ id: 'tcp-1/cross', protocol: 'tcp', streams: 1, placement: 'cross', client: { node: 'h1', ns: 'a' }, server: { node: 'h2', ns: 'b' }, target: '198.19.0.2', runs: [], ...over });
+const test = (over: Partial<TestRecord>): TestRecord => ({
+  id: 'tcp-1/cross',
+  protocol: 'tcp',
+  streams: 1,
+  placement: 'cross',
+  client: { node: 'h1', ns: 'a' },
+  server: { node: 'h2', ns: 'b' },
+  target: '198.19.0.2',
+  runs: [],
+  ...over,
+});
 
 describe('cpuSplit: one aggregation', () => {
-  it('ends at the median of the runs\' CPU per Gbit, shared out as the median run splits it', () => {
-    const cpu = (busy: number, softirq: number) => ({ user: busy - softirq, system: 0, softirq, irq: 0, steal: 0, idle: 0, busy, total: busy });
+  it("ends at the median of the runs' CPU per Gbit, shared out as the median run splits it", () => {
+    const cpu = (busy: number, softirq: number) => ({
+      user: busy - softirq,
+      system: 0,
+      softirq,
+      irq: 0,
+      steal: 0,
+      idle: 0,
+      busy,
+      total: busy,
+    });
     const GB = 1e9 / 8; // bytes of one Gbit
     // per Gbit: 1, 2, 6 → median 2 (the second run, half softirq)
     const t = test({ runs: [run({ bytes: GB, cpu: cpu(1, 0) }), run({ bytes: GB, cpu: cpu(2, 1) }), run({ bytes: GB, cpu: cpu(6, 6) })] });
@@ -139,19 +168,34 @@ describe('link rate', () => {
 });
 
 describe('UDP offered, sent, received', () => {
-  const raw = (sentBps: number) => JSON.stringify({ start: { test_start: { protocol: 'UDP' } }, end: { sum: { bits_per_second: sentBps } } });
+  const raw = (sentBps: number) =>
+    JSON.stringify({ start: { test_start: { protocol: 'UDP' } }, end: { sum: { bits_per_second: sentBps } } });
 
-  it('reads the sender\'s rate from the raw iperf3 JSON (end.sum)', () => {
+  it("reads the sender's rate from the raw iperf3 JSON (end.sum)", () => {
     expect(udpSentGbps(run({ raw: raw(39e6) }))).toBeCloseTo(0.039, 12);
     expect(udpSentGbps(run({ sendGbps: 0.5, raw: raw(39e6) }))).toBe(0.5);
     expect(udpSentGbps(run({ raw: 'not json' }))).toBeUndefined();
   });
 
   it('calls a sender held far below the offered rate sender-limited, not "loss 0%"', () => {
-    const limited = test({ id: 'udp/cross', protocol: 'udp', udpRate: '1G', runs: [1, 2, 3].map((repeat) => run({ repeat, gbps: 0.039, lossPercent: 0, raw: raw(39e6) })) });
-    const full = test({ id: 'udp/cross', protocol: 'udp', udpRate: '1G', runs: [1, 2, 3].map((repeat) => run({ repeat, gbps: 0.95, lossPercent: 4, raw: raw(0.99e9) })) });
+    const limited = test({
+      id: 'udp/cross',
+      protocol: 'udp',
+      udpRate: '1G',
+      runs: [1, 2, 3].map((repeat) => run({ repeat, gbps: 0.039, lossPercent: 0, raw: raw(39e6) })),
+    });
+    const full = test({
+      id: 'udp/cross',
+      protocol: 'udp',
+      udpRate: '1G',
+      runs: [1, 2, 3].map((repeat) => run({ repeat, gbps: 0.95, lossPercent: 4, raw: raw(0.99e9) })),
+    });
     const summarizeTest = (t: TestRecord) => {
-      t.summary = { gbps: summarize(t.runs.map((r) => r.gbps!)), lossPercent: summarize(t.runs.map((r) => r.lossPercent!)), sentGbps: summarize(t.runs.map((r) => udpSentGbps(r)!)) };
+      t.summary = {
+        gbps: summarize(t.runs.map((r) => r.gbps!)),
+        lossPercent: summarize(t.runs.map((r) => r.lossPercent!)),
+        sentGbps: summarize(t.runs.map((r) => udpSentGbps(r)!)),
+      };
       return testLine(t);
     };
     expect(summarizeTest(limited)).toMatchObject({ offeredGbps: 1, sentGbps: 0.039, gbps: 0.039, senderLimited: true });

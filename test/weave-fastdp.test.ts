@@ -67,7 +67,9 @@ describe.skipIf(!!unsupported || preferred)(`weave-fastdp without the OVS kernel
       expect(up.build.notes).toContain(APPROXIMATION_NOTE);
       expect(up.state.processes).toEqual([]);
       const h1 = up.lab.hosts[0].ns;
-      expect(await ipOut(h1, '-d', 'link', 'show', 'vxlan-6784')).toMatch(/master datapath .*\n[\s\S]*vxlan id 1 local 198\.18\.0\.1 dev eth0 .*dstport 6784/);
+      expect(await ipOut(h1, '-d', 'link', 'show', 'vxlan-6784')).toMatch(
+        /master datapath .*\n[\s\S]*vxlan id 1 local 198\.18\.0\.1 dev eth0 .*dstport 6784/,
+      );
       expect(await ipOut(h1, 'link', 'show', 'vethwe-bridge')).toMatch(/mtu 1376 .*master weave/);
       expect(await ipOut(h1, 'link', 'show', 'vethwe-datapath')).toMatch(/mtu 1376 .*master datapath/);
       expect(await ipOut(up.build.workloads[0].ns, 'link', 'show', 'eth0')).toMatch(/mtu 1376/);
@@ -77,11 +79,15 @@ describe.skipIf(!!unsupported || preferred)(`weave-fastdp without the OVS kernel
 
 // The kernel-datapath layout, with OVS on its userspace datapath: the same ports and flows.
 const ovsMissing = await unsupportedReason({ ...weaveFastdp, requires: [...weaveFastdp.requires, ...OVS_REQUIRES] });
-const weaveOnOvs: Scheme = { ...weaveFastdp, requires: [...weaveFastdp.requires, ...OVS_REQUIRES], build: (lab) => weaveBuild(lab, 'netdev') };
+const weaveOnOvs: Scheme = {
+  ...weaveFastdp,
+  requires: [...weaveFastdp.requires, ...OVS_REQUIRES],
+  build: (lab) => weaveBuild(lab, 'netdev'),
+};
 
 describe.skipIf(!!ovsMissing)(`Weave's OVS layout and learning flows on the userspace datapath ${ovsMissing ?? ''}`, () => {
   labSuite('built by cnlab', 'io-weaveodp', weaveOnOvs, (get) => {
-    it('learns each remote MAC from the tunnel with Weave\'s VNI (dst << 12 | src) and floods the rest to every peer', async () => {
+    it("learns each remote MAC from the tunnel with Weave's VNI (dst << 12 | src) and floods the rest to every peer", async () => {
       const up = get();
       const h1 = up.lab.hosts[0];
       const run = join(labStateDir(up.lab.name), 'ovs-h1');
@@ -90,9 +96,13 @@ describe.skipIf(!!ovsMissing)(`Weave's OVS layout and learning flows on the user
       const reply = weaveVni(1, 2);
       expect(reply).toBe(0x2001);
       // learned from h2c1's frames: back to h2 with VNI halves swapped (dst 2, src 1)
-      const learned = new RegExp(`table=1, .*dl_dst=${mac} actions=load:0x[0-9a-f]+->NXM_NX_TUN_IPV4_DST\\[\\],load:0x2->NXM_NX_TUN_ID\\[12\\.\\.23\\],load:0x1->NXM_NX_TUN_ID\\[0\\.\\.11\\]`);
+      const learned = new RegExp(
+        `table=1, .*dl_dst=${mac} actions=load:0x[0-9a-f]+->NXM_NX_TUN_IPV4_DST\\[\\],load:0x2->NXM_NX_TUN_ID\\[12\\.\\.23\\],load:0x1->NXM_NX_TUN_ID\\[0\\.\\.11\\]`,
+      );
       expect(await flowPackets(h1.ns, run, 'datapath', learned), 'learned flow carried h1c1 → h2c1').toBeGreaterThan(0);
-      const flood = new RegExp(`table=1, .*priority=0 actions=load:0x[0-9a-f]+->NXM_NX_TUN_IPV4_DST\\[\\],load:0x${reply.toString(16)}->NXM_NX_TUN_ID\\[\\]`);
+      const flood = new RegExp(
+        `table=1, .*priority=0 actions=load:0x[0-9a-f]+->NXM_NX_TUN_IPV4_DST\\[\\],load:0x${reply.toString(16)}->NXM_NX_TUN_ID\\[\\]`,
+      );
       expect(await flowPackets(h1.ns, run, 'datapath', flood), 'broadcast went to the peer').toBeGreaterThan(0);
     });
   });

@@ -37,7 +37,10 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
   }
   const clash = plan.namespaces.filter(netnsExists);
   if (clash.length) {
-    throw new RunError(`namespace ${clash[0]} already exists and is not recorded by cnlab`, 'pick another --lab name; cnlab never touches namespaces it did not create');
+    throw new RunError(
+      `namespace ${clash[0]} already exists and is not recorded by cnlab`,
+      'pick another --lab name; cnlab never touches namespaces it did not create',
+    );
   }
   const state = newState(plan.lab, plan.scheme, plan.namespaces, nodes);
   if (opts.control) state.control = opts.control;
@@ -59,7 +62,13 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
       const entries = [...byNs.entries()];
       const ipOnly = entries.filter(([, steps]) => steps.every((s) => toolArgs(s)?.tool === 'ip'));
       const fanned = new Set(ipOnly.length >= FANOUT_MIN ? ipOnly : []);
-      if (fanned.size) await critical(ipFanout(state.stateDir, [...fanned].map(([ns, steps]) => ({ ns, lines: batchLines(ns, steps) }))));
+      if (fanned.size)
+        await critical(
+          ipFanout(
+            state.stateDir,
+            [...fanned].map(([ns, steps]) => ({ ns, lines: batchLines(ns, steps) })),
+          ),
+        );
       const rest = entries.filter((entry) => !fanned.has(entry));
       await critical(
         pool(rest, opts.concurrency ?? 8, ([ns, steps]) =>

@@ -29,7 +29,12 @@ export async function ipFanout(stateDir: string, batches: Array<{ ns: string; li
       const m = /Command failed (\S+):(\d+)/.exec(res.stderr);
       const ns = m ? files.get(m[1]) : undefined;
       const line = m && ns ? batches.find((b) => b.ns === ns)?.lines[Number(m[2]) - 1] : undefined;
-      const why = res.stderr.trim().split('\n').filter((l) => !l.startsWith('Command failed')).slice(0, 2).join('; ');
+      const why = res.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('Command failed'))
+        .slice(0, 2)
+        .join('; ');
       throw new Error(ns ? `in ${ns}: ip ${line}: ${why}` : `ip batches failed: ${why || `xargs exit ${res.code}`}`);
     }
   } finally {

@@ -42,7 +42,8 @@ function fail(ns: string, what: string, detail: string): never {
 export function batchLines(ns: string, steps: Step[]): string[] {
   return steps.map((s) => {
     const args = toolArgs(s)?.args ?? [];
-    if (args.some((a) => /\s/.test(a) || a === '')) fail(ns, `${s.kind} ${args.join(' ')}`, 'an argument with white space cannot be batched');
+    if (args.some((a) => /\s/.test(a) || a === ''))
+      fail(ns, `${s.kind} ${args.join(' ')}`, 'an argument with white space cannot be batched');
     return args.join(' ');
   });
 }

@@ -104,7 +104,10 @@ export function listLabs(): string[] {
   } catch {
     return [];
   }
-  return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  return files
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
 export function removeState(lab: string): void {
@@ -139,7 +142,6 @@ export function untrackProcess(state: LabState, pid: number): void {
   state.processes = state.processes.filter((p) => p.pid !== pid);
   writeState(state);
 }
-
 
 /** Record a mount before it is made, so a crash right after still gets it unmounted. */
 export function trackMount(state: LabState, ns: string, fstype: 'bpf', path: string): void {

@@ -28,7 +28,7 @@ export const BASE_REQUIREMENTS: Requirement[] = [
 
 /** Why a scheme cannot be built here, or null when it can. */
 export async function unsupportedReason(scheme: Scheme, controlPlane: 'static' | 'real' = 'real'): Promise<string | null> {
-  const reqs = [...BASE_REQUIREMENTS, ...scheme.requires, ...(controlPlane === 'real' ? scheme.controlRequires ?? [] : [])];
+  const reqs = [...BASE_REQUIREMENTS, ...scheme.requires, ...(controlPlane === 'real' ? (scheme.controlRequires ?? []) : [])];
   const caps = await detect({ binaries: reqs.flatMap((r) => (r.kind === 'binary' ? [r.name] : [])) });
   const missing = unmet(reqs, caps);
   return missing.length ? `unsupported here: ${missing.join(', ')}` : null;
@@ -60,6 +60,10 @@ export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOpt
   const lab = resolveLab(topology);
   const { plan, build } = planLab(lab, scheme, await buildHost(scheme));
   // Every build is checked: workload MTUs equal the scheme's, and a DF ping of that size crosses hosts.
-  const state = await applyPlan(plan, nodeMap(lab, plan, build), { verify: () => checkWorkloadMtu(build), ...opts, control: build.control?.handles });
+  const state = await applyPlan(plan, nodeMap(lab, plan, build), {
+    verify: () => checkWorkloadMtu(build),
+    ...opts,
+    control: build.control?.handles,
+  });
   return { lab, plan, build, state };
 }

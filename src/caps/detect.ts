@@ -87,10 +87,7 @@ export function readKernelConfigText(file = '/proc/config.gz'): string | null {
 /** Every kernel feature decided from config text and a module environment. */
 export function kernelFromConfig(text: string, modules: ModuleEnv): Record<KernelFeature, boolean> {
   const config = parseKernelConfig(text);
-  return Object.fromEntries(KERNEL_FEATURES.map((f) => [f, featureFromConfig(config, f, modules)])) as Record<
-    KernelFeature,
-    boolean
-  >;
+  return Object.fromEntries(KERNEL_FEATURES.map((f) => [f, featureFromConfig(config, f, modules)])) as Record<KernelFeature, boolean>;
 }
 
 // ---------------------------------------------------------------- kernel: probes

@@ -8,6 +8,10 @@ export function renderColumns(head: string[], rows: string[][], width = Number(p
   const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 0);
   const room = width - fixed;
   const last = (text: string) => (room >= 24 && [...text].length > room ? `${[...text].slice(0, room - 1).join('')}…` : text);
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? last(c ?? '') : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? last(c ?? '') : (c ?? '').padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return `${all.map(line).join('\n')}\n`;
 }

@@ -16,14 +16,13 @@ import { cniFlags, cniFromFlags, schemeArg } from '../schemes/cni-file.js';
 import { schemeLookup, SCHEMES } from '../schemes/registry.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
 
-
 /** `--encrypt` on plan and up: the scheme's encrypted variant. */
 function encryptFlag(cmd: Command): Command {
   return cmd.option('--encrypt', "the scheme's encrypted variant (cnlab's channel), e.g. plan flannel-udp --encrypt");
 }
 
 function lookupFor(o: Record<string, unknown>) {
-  if (o.encrypt && o.cni) throw new InputError('--encrypt applies to cnlab\'s schemes, not to --cni');
+  if (o.encrypt && o.cni) throw new InputError("--encrypt applies to cnlab's schemes, not to --cni");
   return schemeLookup(o.encrypt === true);
 }
 
@@ -41,39 +40,60 @@ export function registerLabCommands(program: Command): void {
       const reqs = (s: (typeof SCHEMES)[number]) => [...BASE_REQUIREMENTS, ...s.requires, ...(s.controlRequires ?? [])];
       const caps = await detect({ binaries: SCHEMES.flatMap((s) => reqs(s).flatMap((r) => (r.kind === 'binary' ? [r.name] : []))) });
       // A stand-in: declared by the scheme, or the fallback its build takes when what it prefers is missing.
-      const standIn = (s: (typeof SCHEMES)[number]) => s.standIn?.what ?? (s.prefers && unmet(s.prefers, caps).length ? `fallback build (${unmet(s.prefers, caps).join(', ')})` : undefined);
-      const rows = SCHEMES.map((s) => ({ name: s.name, support: supportLine(reqs(s), caps), attach: s.attach, standIn: standIn(s) ?? null, summary: s.summary }));
+      const standIn = (s: (typeof SCHEMES)[number]) =>
+        s.standIn?.what ??
+        (s.prefers && unmet(s.prefers, caps).length ? `fallback build (${unmet(s.prefers, caps).join(', ')})` : undefined);
+      const rows = SCHEMES.map((s) => ({
+        name: s.name,
+        support: supportLine(reqs(s), caps),
+        attach: s.attach,
+        standIn: standIn(s) ?? null,
+        summary: s.summary,
+      }));
       if (o.json) return void console.log(JSON.stringify(rows, null, 2));
       // Why a scheme cannot be built goes under the table as a numbered note.
       const why: string[] = [];
       const here = (support: string) => (support === 'supported' ? 'yes' : `no [${why.push(support.replace(/^unsupported here: /, ''))}]`);
-      process.stdout.write(renderColumns(['scheme', 'here', 'attach', 'stand-in†', 'what it builds'], rows.map((r) => [`${r.name}${r.standIn ? '†' : ''}`, here(r.support), r.attach, r.standIn ?? '', r.summary]), process.stdout.isTTY ? undefined : Infinity));
-      if (rows.some((r) => r.standIn)) process.stdout.write("† stand-in: cnlab runs something else in place of the product's own component; its results are marked and ranked apart.\n");
+      process.stdout.write(
+        renderColumns(
+          ['scheme', 'here', 'attach', 'stand-in†', 'what it builds'],
+          rows.map((r) => [`${r.name}${r.standIn ? '†' : ''}`, here(r.support), r.attach, r.standIn ?? '', r.summary]),
+          process.stdout.isTTY ? undefined : Infinity,
+        ),
+      );
+      if (rows.some((r) => r.standIn))
+        process.stdout.write(
+          "† stand-in: cnlab runs something else in place of the product's own component; its results are marked and ranked apart.\n",
+        );
       why.forEach((w, i) => process.stdout.write(`[${i + 1}] ${w}\n`));
     });
 
-  addTopologyFlags(encryptFlag(cniFlags(program.command('plan [scheme]').description('print the shell script that builds a scheme (or --cni FILE) by hand')))).action(
-    async (schemeName: string | undefined, o: Record<string, unknown>) => {
-      const lookup = lookupFor(o);
-      const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, false), lookup);
-      const lab = resolveLab(loadTopology(topologyFlags(o, labName)));
-      process.stdout.write(renderPlan(planLab(lab, scheme, await buildHost(scheme)).plan, cniDir()));
-    },
-  );
+  addTopologyFlags(
+    encryptFlag(
+      cniFlags(program.command('plan [scheme]').description('print the shell script that builds a scheme (or --cni FILE) by hand')),
+    ),
+  ).action(async (schemeName: string | undefined, o: Record<string, unknown>) => {
+    const lookup = lookupFor(o);
+    const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, false), lookup);
+    const lab = resolveLab(loadTopology(topologyFlags(o, labName)));
+    process.stdout.write(renderPlan(planLab(lab, scheme, await buildHost(scheme)).plan, cniDir()));
+  });
 
-  addTopologyFlags(encryptFlag(cniFlags(program.command('up [scheme]').description('build a lab and leave it running (remove it with cnlab down)')))).action(
-    async (schemeName: string | undefined, o: Record<string, unknown>) => {
-      const lookup = lookupFor(o);
-      const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, true), lookup);
-      const topo = loadTopology(topologyFlags(o, labName));
-      const up = await bringUp(topo, scheme);
-      releaseLab(up.state);
-      console.log(`lab ${topo.lab} is up (${scheme.name}): ${up.plan.namespaces.length} namespaces`);
-      for (const w of up.build.workloads) console.log(`  ${w.node.padEnd(8)} ${w.ns.padEnd(24)} ${w.ip}`);
-      console.log(`try: cnlab exec ${topo.lab} ${up.build.workloads[0].node} -- ping -c1 ${up.build.targetIp(up.build.workloads[0], up.build.workloads[up.build.workloads.length - 1])}`);
-      console.log(`remove: cnlab down ${topo.lab}`);
-    },
-  );
+  addTopologyFlags(
+    encryptFlag(cniFlags(program.command('up [scheme]').description('build a lab and leave it running (remove it with cnlab down)'))),
+  ).action(async (schemeName: string | undefined, o: Record<string, unknown>) => {
+    const lookup = lookupFor(o);
+    const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, true), lookup);
+    const topo = loadTopology(topologyFlags(o, labName));
+    const up = await bringUp(topo, scheme);
+    releaseLab(up.state);
+    console.log(`lab ${topo.lab} is up (${scheme.name}): ${up.plan.namespaces.length} namespaces`);
+    for (const w of up.build.workloads) console.log(`  ${w.node.padEnd(8)} ${w.ns.padEnd(24)} ${w.ip}`);
+    console.log(
+      `try: cnlab exec ${topo.lab} ${up.build.workloads[0].node} -- ping -c1 ${up.build.targetIp(up.build.workloads[0], up.build.workloads[up.build.workloads.length - 1])}`,
+    );
+    console.log(`remove: cnlab down ${topo.lab}`);
+  });
 
   program
     .command('down <lab>')
@@ -113,11 +133,24 @@ export function registerLabCommands(program: Command): void {
         if (!s) return [];
         const owner = processStartTime(s.owner.pid) === s.owner.startTime ? s.owner.pid : null;
         const present = s.namespaces.filter(netnsExists).length;
-        return [{ lab: s.lab, scheme: s.scheme, status: s.status, namespaces: `${present}/${s.namespaces.length}`, nodes: Object.keys(s.nodes), createdAt: s.createdAt, ownerPid: owner }];
+        return [
+          {
+            lab: s.lab,
+            scheme: s.scheme,
+            status: s.status,
+            namespaces: `${present}/${s.namespaces.length}`,
+            nodes: Object.keys(s.nodes),
+            createdAt: s.createdAt,
+            ownerPid: owner,
+          },
+        ];
       });
       if (o.json) return void console.log(JSON.stringify(rows, null, 2));
       if (!rows.length) return void console.log('no labs');
-      for (const r of rows) console.log(`${r.lab.padEnd(16)} ${r.scheme.padEnd(16)} ${r.status.padEnd(12)} ns ${r.namespaces.padEnd(9)} ${r.createdAt}${r.ownerPid ? ` (cnlab pid ${r.ownerPid})` : ''}`);
+      for (const r of rows)
+        console.log(
+          `${r.lab.padEnd(16)} ${r.scheme.padEnd(16)} ${r.status.padEnd(12)} ns ${r.namespaces.padEnd(9)} ${r.createdAt}${r.ownerPid ? ` (cnlab pid ${r.ownerPid})` : ''}`,
+        );
     });
 
   program

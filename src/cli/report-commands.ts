@@ -3,7 +3,15 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'nod
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, RunError } from '../errors.js';
-import { compareCsvRows, compareResults, regressions, renderCompareMarkdown, renderCompareTable, runSource, type CompareRun } from '../report/compare.js';
+import {
+  compareCsvRows,
+  compareResults,
+  regressions,
+  renderCompareMarkdown,
+  renderCompareTable,
+  runSource,
+  type CompareRun,
+} from '../report/compare.js';
 import { renderCompareHtml } from '../report/compare-html.js';
 import { toCsv } from '../report/csv.js';
 import { put, writeReports } from '../report/write-reports.js';
@@ -53,7 +61,9 @@ function sameFiles(paths: string[]): Array<[number, number]> {
 export function registerReportCommands(program: Command): void {
   program
     .command('report <result>')
-    .description('write the HTML, Markdown and CSV reports of a result file, or of a run directory holding result.json (no lab or root needed)')
+    .description(
+      'write the HTML, Markdown and CSV reports of a result file, or of a run directory holding result.json (no lab or root needed)',
+    )
     .option('--out <dir>', 'where the reports go (default: beside the result file)')
     .action((arg: string, o: { out?: string }) => {
       const file = resultPath(arg);
@@ -67,9 +77,13 @@ export function registerReportCommands(program: Command): void {
     .description('runs side by side: changes with their 95% CIs and significance; differing environments flagged')
     .option('--out <dir>', 'also write compare.html, compare.md and compare.csv there')
     .option('--markdown', 'print Markdown instead of the terminal table')
-    .option('--fail-if-worse <pct>', 'exit 1 when a figure of a later run is significantly worse than the first run\'s by more than PCT percent (for CI gating)')
+    .option(
+      '--fail-if-worse <pct>',
+      "exit 1 when a figure of a later run is significantly worse than the first run's by more than PCT percent (for CI gating)",
+    )
     .action((files: string[], o: { out?: string; markdown?: boolean; failIfWorse?: string }) => {
-      if (files.length < 2) throw new InputError('compare needs at least two result files', 'e.g. cnlab compare results/A/result.json results/B/result.json');
+      if (files.length < 2)
+        throw new InputError('compare needs at least two result files', 'e.g. cnlab compare results/A/result.json results/B/result.json');
       if (files.length > 26) throw new InputError(`compare takes at most 26 result files, got ${files.length}`);
       const limit = o.failIfWorse === undefined ? undefined : Number(o.failIfWorse);
       if (limit !== undefined && (!/^\d+(\.\d+)?$/.test(o.failIfWorse!.trim()) || !(limit >= 0 && limit < 100))) {
@@ -77,7 +91,10 @@ export function registerReportCommands(program: Command): void {
       }
       const paths = files.map(resultPath);
       const runs: CompareRun[] = paths.map((f, i) => ({ key: String.fromCharCode(65 + i), source: runSource(f), result: readResult(f) }));
-      for (const [i, j] of sameFiles(paths)) process.stderr.write(`cnlab compare: warning: ${runs[j].key} (${paths[j]}) is the same file as ${runs[i].key} (${paths[i]}): nothing can differ between them\n`);
+      for (const [i, j] of sameFiles(paths))
+        process.stderr.write(
+          `cnlab compare: warning: ${runs[j].key} (${paths[j]}) is the same file as ${runs[i].key} (${paths[i]}): nothing can differ between them\n`,
+        );
       const c = compareResults(runs);
       process.stdout.write(o.markdown ? renderCompareMarkdown(c) : renderCompareTable(c));
       if (limit !== undefined) {
@@ -88,7 +105,11 @@ export function registerReportCommands(program: Command): void {
       if (o.out) {
         const dir = outDir(o.out);
         const csv = compareCsvRows(c);
-        const written = [put(join(dir, 'compare.html'), renderCompareHtml(c)), put(join(dir, 'compare.md'), renderCompareMarkdown(c)), put(join(dir, 'compare.csv'), toCsv(csv.header, csv.rows))];
+        const written = [
+          put(join(dir, 'compare.html'), renderCompareHtml(c)),
+          put(join(dir, 'compare.md'), renderCompareMarkdown(c)),
+          put(join(dir, 'compare.csv'), toCsv(csv.header, csv.rows)),
+        ];
         process.stdout.write(`${written.map((p) => `${p}\n`).join('')}`);
       }
     });

@@ -22,7 +22,15 @@ import { execArgs } from '../util/exec.js';
 import { VERSION } from '../version.js';
 import { runWithProgress } from './progress.js';
 import { writeRunReports } from './report-commands.js';
-import { applyPresetTopology, measurement, missingRecord, presetEntries, toolsNeeded, type Entry, type MeasureFlags } from './run-options.js';
+import {
+  applyPresetTopology,
+  measurement,
+  missingRecord,
+  presetEntries,
+  toolsNeeded,
+  type Entry,
+  type MeasureFlags,
+} from './run-options.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
 
 interface RunFlags extends MeasureFlags {
@@ -50,7 +58,8 @@ function lastFigure(rec: SchemeRecord): string | undefined {
     if (!run) continue;
     if (run.latency?.p50Us !== undefined) return `${t.id} ${run.latency.p50Us.toFixed(1)} µs`;
     if (run.latencyUs !== undefined) return `${t.id} ${run.latencyUs.toFixed(1)} µs`;
-    if (run.gbps !== undefined) return `${t.id} ${run.gbps.toFixed(2)} Gbit/s${run.lossPercent !== undefined ? `, ${run.lossPercent.toFixed(1)}% lost` : ''}`;
+    if (run.gbps !== undefined)
+      return `${t.id} ${run.gbps.toFixed(2)} Gbit/s${run.lossPercent !== undefined ? `, ${run.lossPercent.toFixed(1)}% lost` : ''}`;
   }
   return undefined;
 }
@@ -76,33 +85,65 @@ export function registerRunCommand(program: Command): void {
       .option('--encrypt', "each named scheme's encrypted variant (cnlab's channel); without names, every encrypted scheme")
       .option('--all', 'without names: every scheme, variants included (the quick default builds each base scheme once)')
       .option('--cni <file>', 'also measure this CNI config list (.conflist) as a scheme')
-      .option('--cni-peer-routes', 'with --cni: route each peer host\'s pod block via the peer'),
+      .option('--cni-peer-routes', "with --cni: route each peer host's pod block via the peer"),
   ).action(async (names: string[], o: RunFlags) => {
     // Everything is validated before anything is created.
     const cni = cniFromFlags(o, true);
     const topology = loadTopology(topologyFlags(o));
     const m = measurement(o, topology);
     applyPresetTopology(topology, m.preset, { linkRate: o.linkRate, offloads: o.offloads });
-    Object.assign(m.knobs, topology.offloads ? { offloads: topology.offloads } : {}, topology.underlay.rate ? { linkRate: topology.underlay.rate } : {});
-    if (o.encrypt && m.preset) throw new InputError('--encrypt picks schemes; --preset brings its own', 'name the schemes instead, e.g. cnlab run flannel-udp weave-sleeve --encrypt');
+    Object.assign(
+      m.knobs,
+      topology.offloads ? { offloads: topology.offloads } : {},
+      topology.underlay.rate ? { linkRate: topology.underlay.rate } : {},
+    );
+    if (o.encrypt && m.preset)
+      throw new InputError(
+        '--encrypt picks schemes; --preset brings its own',
+        'name the schemes instead, e.g. cnlab run flannel-udp weave-sleeve --encrypt',
+      );
     const lookup = schemeLookup(o.encrypt);
     const named: Entry[] = names.length
       ? names.map((n) => ({ scheme: lookup(n) }))
-      : m.preset ? presetEntries(m.preset) : o.encrypt ? encryptedSchemes().map((scheme) => ({ scheme })) : cni ? [] : (o.all ? SCHEMES : quickDefaultSchemes()).map((scheme) => ({ scheme }));
+      : m.preset
+        ? presetEntries(m.preset)
+        : o.encrypt
+          ? encryptedSchemes().map((scheme) => ({ scheme }))
+          : cni
+            ? []
+            : (o.all ? SCHEMES : quickDefaultSchemes()).map((scheme) => ({ scheme }));
     if (!names.length && !m.preset && !o.encrypt && !cni && !o.all) {
-      process.stderr.write(`cnlab: the quick default leaves out ${Object.keys(VARIANT_OF).length} variants (${Object.keys(VARIANT_OF).join(', ')}): name them or add --all\n`);
+      process.stderr.write(
+        `cnlab: the quick default leaves out ${Object.keys(VARIANT_OF).length} variants (${Object.keys(VARIANT_OF).join(', ')}): name them or add --all\n`,
+      );
     }
     // --cni adds its config as one more scheme (withCniScheme checks the name is free).
-    const entries: Entry[] = cni ? [...named, { scheme: withCniScheme(named.flatMap((e) => ('scheme' in e ? [e.scheme] : [])), cni).at(-1)! }] : named;
+    const entries: Entry[] = cni
+      ? [
+          ...named,
+          {
+            scheme: withCniScheme(
+              named.flatMap((e) => ('scheme' in e ? [e.scheme] : [])),
+              cni,
+            ).at(-1)!,
+          },
+        ]
+      : named;
     if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });
     assertRootLinux(await detect());
     for (const name of toolsNeeded(m.tests)) {
       const tool = await TOOLS[name].check();
       if (!tool.ok) throw new RunError(tool.reason ?? `${name} is not usable`);
     }
-    if (topology.offloads) await execArgs('ethtool', ['--version']).catch(() => { throw new RunError('--offloads needs ethtool: apt-get install ethtool'); });
+    if (topology.offloads)
+      await execArgs('ethtool', ['--version']).catch(() => {
+        throw new RunError('--offloads needs ethtool: apt-get install ethtool');
+      });
     // --cpus: cnlab itself moves to the set, so every process it starts inherits it.
-    if (m.knobs.cpus) await setAffinity(process.pid, m.knobs.cpus).catch((e: Error) => { throw new RunError(`--cpus ${m.knobs.cpus}: ${e.message}`); });
+    if (m.knobs.cpus)
+      await setAffinity(process.pid, m.knobs.cpus).catch((e: Error) => {
+        throw new RunError(`--cpus ${m.knobs.cpus}: ${e.message}`);
+      });
 
     const file = join(o.out ?? defaultOutDir(), 'result.json');
     const now = new Date().toISOString();
@@ -134,15 +175,22 @@ export function registerRunCommand(program: Command): void {
     const mode = o.json ? 'silent' : process.stderr.isTTY ? 'tty' : 'plain';
     if (mode !== 'silent') {
       const perScheme = estimateSeconds(m.tests, m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3;
-      const buildable = (await Promise.all(entries.map(async (e) => ('scheme' in e && !(await unsupportedReason(e.scheme)) ? 1 : 0)))).reduce((a: number, b) => a + b, 0);
+      const buildable = (
+        await Promise.all(entries.map(async (e) => ('scheme' in e && !(await unsupportedReason(e.scheme)) ? 1 : 0)))
+      ).reduce((a: number, b) => a + b, 0);
       const minutes = Math.max(1, Math.round((perScheme * buildable) / 60));
-      process.stderr.write(`cnlab: ${entries.length} schemes × ${m.tests.length} tests × ${m.suite.repeats} repeats${m.preset ? ` (preset ${m.preset.name})` : ''}: at most about ${minutes} min\n`);
+      process.stderr.write(
+        `cnlab: ${entries.length} schemes × ${m.tests.length} tests × ${m.suite.repeats} repeats${m.preset ? ` (preset ${m.preset.name})` : ''}: at most about ${minutes} min\n`,
+      );
     }
     const perSchemeSeconds = estimateSeconds(m.tests, m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3;
     await runWithProgress(
       entries.map((e) => ({
         title: 'scheme' in e ? e.scheme.name : e.missing,
-        estimateSeconds: 'scheme' in e ? estimateSeconds(testsFor(m.tests, e.placements), m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3 : perSchemeSeconds,
+        estimateSeconds:
+          'scheme' in e
+            ? estimateSeconds(testsFor(m.tests, e.placements), m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3
+            : perSchemeSeconds,
         lastFigure: () => {
           const rec = result.schemes.find((x) => 'scheme' in e && x.name === e.scheme.name);
           return rec ? lastFigure(rec) : undefined;
@@ -171,7 +219,10 @@ export function registerRunCommand(program: Command): void {
     const failed = result.schemes.filter((s) => s.status === 'failed');
     const host = result.schemes.find((s) => s.name === 'host');
     if (host?.status !== 'ok' || failed.length) {
-      throw new RunError(`${failed.length ? `failed: ${failed.map((s) => s.name).join(', ')}` : 'the host baseline could not be measured'}`, `details in ${file}`);
+      throw new RunError(
+        `${failed.length ? `failed: ${failed.map((s) => s.name).join(', ')}` : 'the host baseline could not be measured'}`,
+        `details in ${file}`,
+      );
     }
   });
 

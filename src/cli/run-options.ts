@@ -34,7 +34,8 @@ export interface MeasureFlags {
 export const DEFAULTS = { repeats: 3, seconds: 1, udpRate: '1G', warmup: 1 };
 
 export function intFlag(name: string, v: string, min: number, max: number): number {
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InputError(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new InputError(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
   return Number(v);
 }
 
@@ -66,13 +67,27 @@ export function presetEntries(preset: Preset): Entry[] {
 
 /** A scheme a preset names that this cnlab does not have: listed, never built. */
 export function missingRecord(name: string): SchemeRecord {
-  return { name, status: 'unsupported', reason: 'not available in this cnlab yet', summary: '', attach: 'none', notes: [], overhead: 0, tests: [] };
+  return {
+    name,
+    status: 'unsupported',
+    reason: 'not available in this cnlab yet',
+    summary: '',
+    attach: 'none',
+    notes: [],
+    overhead: 0,
+    tests: [],
+  };
 }
 
 /** Applies a preset's link-rate and offloads knobs where neither a flag nor the file set them. */
-export function applyPresetTopology(topology: Topology, preset: Preset | undefined, flags: { linkRate?: unknown; offloads?: unknown }): void {
+export function applyPresetTopology(
+  topology: Topology,
+  preset: Preset | undefined,
+  flags: { linkRate?: unknown; offloads?: unknown },
+): void {
   if (!preset) return;
-  if (preset.knobs.linkRate && flags.linkRate === undefined && !topology.underlay.rate) topology.underlay.rate = normaliseRate(preset.knobs.linkRate);
+  if (preset.knobs.linkRate && flags.linkRate === undefined && !topology.underlay.rate)
+    topology.underlay.rate = normaliseRate(preset.knobs.linkRate);
   if (preset.knobs.offloads && flags.offloads === undefined && !topology.offloads) topology.offloads = preset.knobs.offloads;
 }
 
@@ -94,7 +109,13 @@ export function measurement(o: MeasureFlags, topology: Topology): Measurement {
     [...fullTests(udpRate, placements, sizes), ...quickTests(udpRate, placements)]
       .filter((t, i, all) => all.findIndex((x) => x.id === t.id) === i)
       .sort((a, b) => placements.indexOf(a.placement) - placements.indexOf(b.placement));
-  const all = preset ? preset.tests({ udpRate, sizes }) : o.tests !== undefined ? every() : o.full ? fullTests(udpRate, placements, sizes) : quickTests(udpRate, placements);
+  const all = preset
+    ? preset.tests({ udpRate, sizes })
+    : o.tests !== undefined
+      ? every()
+      : o.full
+        ? fullTests(udpRate, placements, sizes)
+        : quickTests(udpRate, placements);
   const tests = pickTests(testsFor(all, placements), o.tests);
   const knobs: RunKnobs = {
     ...(cpus ? { cpus: cpus.join(',') } : {}),
@@ -103,7 +124,14 @@ export function measurement(o: MeasureFlags, topology: Topology): Measurement {
     mtu: topology.underlay.mtu,
     ...(topology.underlay.rate ? { linkRate: topology.underlay.rate } : {}),
   };
-  return { suite: { repeats, seconds, udpRate, tests, warmupSeconds, cpus, pin }, tests, knobs, preset, full: o.full === true, warmupSeconds };
+  return {
+    suite: { repeats, seconds, udpRate, tests, warmupSeconds, cpus, pin },
+    tests,
+    knobs,
+    preset,
+    full: o.full === true,
+    warmupSeconds,
+  };
 }
 
 const nameOf = (t: TestSpec) => t.id.split('/')[0];
@@ -111,12 +139,18 @@ const nameOf = (t: TestSpec) => t.id.split('/')[0];
 /** Pure: the tests whose name (the id before "/") is listed; all when no list is given. */
 export function pickTests(tests: TestSpec[], list: string | undefined): TestSpec[] {
   if (list === undefined) return tests;
-  const names = list.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const known = [...new Set(tests.map(nameOf))];
   const unknown = names.filter((n) => !known.includes(n));
   if (!names.length || unknown.length) {
     const shown = known.filter((n) => !/^qperf-|^udp-len/.test(n)).join(', ');
-    throw new InputError(`--tests: unknown test "${unknown[0] ?? list}"`, `tests: ${shown}, qperf-<test>-<bytes>, udp-len<bytes> (see: cnlab tests)`);
+    throw new InputError(
+      `--tests: unknown test "${unknown[0] ?? list}"`,
+      `tests: ${shown}, qperf-<test>-<bytes>, udp-len<bytes> (see: cnlab tests)`,
+    );
   }
   return tests.filter((t) => names.includes(nameOf(t)));
 }

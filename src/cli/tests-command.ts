@@ -28,7 +28,16 @@ export function testNames(udpRate = '1G'): TestName[] {
     // A message-size sweep is one row: its names differ only in the size.
     const sweep = t.kind === 'qperf' && t.sweep;
     const n = sweep ? nameOf(t).replace(/-\d+$/, '-<bytes>') : nameOf(t);
-    const e = out.get(n) ?? { name: n, what: sweep ? `qperf ${t.qperfTest} at one message size; --sizes chooses them (default ${DEFAULT_SIZES})` : testTitle(t).replace(/, (cross|same)-host$/, ''), tool: t.kind === 'udp-rate-sweep' ? 'iperf3 (rate search)' : (t.kind ?? 'iperf3'), placements: [], inDefault: false, inFull: false };
+    const e = out.get(n) ?? {
+      name: n,
+      what: sweep
+        ? `qperf ${t.qperfTest} at one message size; --sizes chooses them (default ${DEFAULT_SIZES})`
+        : testTitle(t).replace(/, (cross|same)-host$/, ''),
+      tool: t.kind === 'udp-rate-sweep' ? 'iperf3 (rate search)' : (t.kind ?? 'iperf3'),
+      placements: [],
+      inDefault: false,
+      inFull: false,
+    };
     if (!e.placements.includes(t.placement)) e.placements.push(t.placement);
     if (quick.includes(t)) e.inDefault = true;
     if (full.includes(t)) e.inFull = true;
@@ -39,7 +48,13 @@ export function testNames(udpRate = '1G'): TestName[] {
 
 /** Pure: the listing, a header row and columns sized to fit. */
 export function renderTestNames(rows: TestName[]): string {
-  const cells = rows.map((r) => [r.name, r.tool, r.placements.join('+'), [r.inDefault ? 'default' : '', r.inFull ? '--full' : ''].filter(Boolean).join(', '), r.what]);
+  const cells = rows.map((r) => [
+    r.name,
+    r.tool,
+    r.placements.join('+'),
+    [r.inDefault ? 'default' : '', r.inFull ? '--full' : ''].filter(Boolean).join(', '),
+    r.what,
+  ]);
   const head = ['name', 'tool', 'where', 'in', 'measures'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]))).join('  ');

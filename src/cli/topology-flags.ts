@@ -11,13 +11,13 @@ export function addTopologyFlags(cmd: Command): Command {
     .option('--no-same-host', 'no second container on host 1 (skips same-host tests)')
     .option('--underlay <cidr>', 'underlay subnet (default 198.18.0.0/24)')
     .option('--pods <cidr>', 'pod network (default 198.19.0.0/16)')
-    .option('--pod-block <len>', 'prefix length of each host\'s pod block (default 24)')
+    .option('--pod-block <len>', "prefix length of each host's pod block (default 24)")
     .option('--mtu <n>', 'underlay MTU (default 1500)')
     .option('--link-rate <rate>', 'emulate a NIC of this rate on the underlay (tbf), e.g. 1gbit')
     .option('--offloads <on|off>', 'ethtool -K tso/gso/gro/tx/rx on underlay, tunnel and workload devices')
     .option('--allow-addresses', 'allow addresses outside 198.18.0.0/15')
-    .option('--control-plane <static|real>', 'real: run the scheme\'s control plane (BIRD, etcd; default); static: precomputed routes')
-    .option('--bgp <mesh|rr>', 'Calico\'s BGP topology: full mesh (default) or host 1 as route reflector');
+    .option('--control-plane <static|real>', "real: run the scheme's control plane (BIRD, etcd; default); static: precomputed routes")
+    .option('--bgp <mesh|rr>', "Calico's BGP topology: full mesh (default) or host 1 as route reflector");
 }
 
 /** Commander's parsed options → TopologyFlags (sameHost only when the user said --no-same-host). */

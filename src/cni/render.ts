@@ -25,8 +25,7 @@ export function cniShell(step: CniStep, cniPath: string = DEFAULT_CNI_PATH): str
   const title = `CNI ADD ${step.containerId}: ${plugins.map((p) => p.type).join(' -> ')}`;
   const lines: string[] = [`# ${title.replace(/[^\w .:>-]/g, '?')}`];
   const outVar = (i: number) => `cni_out_${i + 1}`;
-  const capture = (i: number, pipeline: string) =>
-    `${outVar(i)}=$(${pipeline}) || { printf '%s\\n' "$${outVar(i)}" >&2; false; }`;
+  const capture = (i: number, pipeline: string) => `${outVar(i)}=$(${pipeline}) || { printf '%s\\n' "$${outVar(i)}" >&2; false; }`;
   lines.push(capture(0, first));
   for (let i = 1; i < plugins.length; i++) {
     // The config without its closing brace, then ,"prevResult":<previous output>}.

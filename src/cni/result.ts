@@ -34,11 +34,7 @@ const resultSchema = z
       )
       .optional(),
     ips: z
-      .array(
-        z
-          .object({ address: cidr, gateway: ip.optional(), interface: z.number().int().nonnegative().optional() })
-          .passthrough(),
-      )
+      .array(z.object({ address: cidr, gateway: ip.optional(), interface: z.number().int().nonnegative().optional() }).passthrough())
       .optional(),
     routes: z.array(z.object({ dst: cidr, gw: ip.optional() }).passthrough()).optional(),
     dns: z

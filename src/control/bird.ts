@@ -76,12 +76,12 @@ function kernelFilter(spec: BirdSpec): string[] {
   const lines = ['filter calico_kernel_programming {', '  if source = RTS_DEVICE then reject;'];
   if (spec.tunnel?.kind === 'vxlan') {
     lines.push(
-      '  # Peer blocks through the VXLAN device: via the block\'s tunnel address, onlink (Felix\'s shape).',
+      "  # Peer blocks through the VXLAN device: via the block's tunnel address, onlink (Felix's shape).",
       `  if source = RTS_BGP then { ifname = "${spec.tunnel.dev}"; onlink = true; gw = net.ip; }`,
     );
   } else if (spec.tunnel?.kind === 'ipip') {
     lines.push(
-      '  # Peer blocks through tunl0: via the originating host\'s address, onlink (Calico\'s krt_tunnel).',
+      "  # Peer blocks through tunl0: via the originating host's address, onlink (Calico's krt_tunnel).",
       '  if source = RTS_BGP then { ip nh = bgp_next_hop; ifname = "' + spec.tunnel.dev + '"; onlink = true; gw = nh; }',
     );
   }

@@ -34,7 +34,12 @@ interface RawKv {
   mod_revision?: string;
 }
 
-const kvOf = (k: RawKv): Kv => ({ key: unb64(k.key), value: unb64(k.value), lease: k.lease ?? '0', modRevision: Number(k.mod_revision ?? 0) });
+const kvOf = (k: RawKv): Kv => ({
+  key: unb64(k.key),
+  value: unb64(k.value),
+  lease: k.lease ?? '0',
+  modRevision: Number(k.mod_revision ?? 0),
+});
 
 export interface WatchEvent {
   type: 'PUT' | 'DELETE';
@@ -43,10 +48,16 @@ export interface WatchEvent {
 
 /** Pure: the events of one watch response message ({"result": {...}}), and whether it was the creation ack. */
 export function parseWatchMessage(text: string): { events: WatchEvent[]; created: boolean; canceled: boolean } {
-  const msg = JSON.parse(text) as { result?: { created?: boolean; canceled?: boolean; events?: Array<{ type?: string; kv?: RawKv }> }; error?: unknown };
+  const msg = JSON.parse(text) as {
+    result?: { created?: boolean; canceled?: boolean; events?: Array<{ type?: string; kv?: RawKv }> };
+    error?: unknown;
+  };
   if (msg.error) throw new Error(`etcd watch: ${JSON.stringify(msg.error)}`);
   const r = msg.result ?? {};
-  const events = (r.events ?? []).map((e) => ({ type: e.type === 'DELETE' ? ('DELETE' as const) : ('PUT' as const), kv: kvOf(e.kv ?? {}) }));
+  const events = (r.events ?? []).map((e) => ({
+    type: e.type === 'DELETE' ? ('DELETE' as const) : ('PUT' as const),
+    kv: kvOf(e.kv ?? {}),
+  }));
   return { events, created: r.created === true, canceled: r.canceled === true };
 }
 
@@ -54,7 +65,11 @@ export class Etcd {
   constructor(readonly endpoint: string) {}
 
   private async call<T>(path: string, body: unknown, timeoutMs = 5000): Promise<T> {
-    const res = await fetch(`${this.endpoint}${path}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`${this.endpoint}${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status}: ${text.trim().slice(0, 200)}`);
     return JSON.parse(text) as T;
@@ -62,7 +77,10 @@ export class Etcd {
 
   /** Every key under a prefix, and the store's revision. */
   async rangePrefix(prefix: string): Promise<{ kvs: Kv[]; revision: number }> {
-    const r = await this.call<{ header?: { revision?: string }; kvs?: RawKv[] }>('/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix) });
+    const r = await this.call<{ header?: { revision?: string }; kvs?: RawKv[] }>('/v3/kv/range', {
+      key: b64(prefix),
+      range_end: prefixEnd(prefix),
+    });
     return { kvs: (r.kvs ?? []).map(kvOf), revision: Number(r.header?.revision ?? 0) };
   }
 

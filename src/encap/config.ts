@@ -127,7 +127,8 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
   const routes = list('route').map((r) => {
     const m = /^([^=]+)=([^=]+)$/.exec(r);
     const block = m ? parseCidr(m[1]) : null;
-    if (!m || !block || block.network !== m[1].split('/')[0]) bad(`--route must be BLOCK=PEER with BLOCK a network address/len, got "${r}"`);
+    if (!m || !block || block.network !== m[1].split('/')[0])
+      bad(`--route must be BLOCK=PEER with BLOCK a network address/len, got "${r}"`);
     return { block, peer: ipv4(m[2], 'route peer') };
   });
   const peers = list('peer').map((p) => ipv4(p, 'peer'));

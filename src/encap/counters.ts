@@ -127,7 +127,9 @@ export async function collectCounters(labStateDir: string, daemons: DaemonRef[],
 /** UDP drop counters of this namespace's kernel (/proc/net/snmp), e.g. a full receive buffer. */
 export function udpKernelDrops(): { rcvbuf: number; sndbuf: number } {
   try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp: '));
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp: '));
     const keys = lines[0].split(/\s+/);
     const vals = lines[1].split(/\s+/);
     const get = (k: string) => Number(vals[keys.indexOf(k)] ?? 0);

@@ -94,15 +94,19 @@ export class EncapDaemon {
     // Without offloads, the products' pattern: one datagram per sendto and per recvfrom too.
     const udpBurst = cfg.offload ? UDP_BURST : 1;
     [this.ulens, this.usegs, this.usrcs] = [new Int32Array(udpBurst), new Int32Array(udpBurst), new Uint32Array(udpBurst)];
-    this.runs = new SendRuns((peer, buf, off, len, seg) => this.addon.udpSend(this.udp, this.peerIps[peer], cfg.listen.port, buf, off, len, seg), (count, bytes, error) => {
-      const { tx, io } = this.counters;
-      io.udpSends++;
-      if (error) this.drop(error, count);
-      else {
-        tx.datagrams += count;
-        tx.datagramBytes += bytes;
-      }
-    }, cfg.offload ? undefined : 1);
+    this.runs = new SendRuns(
+      (peer, buf, off, len, seg) => this.addon.udpSend(this.udp, this.peerIps[peer], cfg.listen.port, buf, off, len, seg),
+      (count, bytes, error) => {
+        const { tx, io } = this.counters;
+        io.udpSends++;
+        if (error) this.drop(error, count);
+        else {
+          tx.datagrams += count;
+          tx.datagramBytes += bytes;
+        }
+      },
+      cfg.offload ? undefined : 1,
+    );
     if (cfg.offload) this.gro = new Coalescer(this.l2, (parts) => writevSync(this.fd, parts), Boolean(cfg.keyFile));
     // One byte more than the largest read (a TCP super-packet with offloads, else a datagram's
     // worth): a read that fills the slot was truncated.
@@ -158,7 +162,8 @@ export class EncapDaemon {
     const cpu = process.cpuUsage();
     c.cpuSeconds = { user: cpu.user / 1e6, system: cpu.system / 1e6 };
     if (this.gro) c.io.deviceWrites = this.gro.stats.writes;
-    if (this.sealer && this.cfg.mode === 'tap') c.batches = { multiFrame: this.sealer.stats.multiItem, maxFrames: this.sealer.stats.maxItems };
+    if (this.sealer && this.cfg.mode === 'tap')
+      c.batches = { multiFrame: this.sealer.stats.multiItem, maxFrames: this.sealer.stats.maxItems };
     const k = udpKernelDrops();
     const set = (reason: string, n: number) => {
       if (n > 0) c.drops[reason] = n;

@@ -59,7 +59,14 @@ export class Coalescer {
     const ip = this.l2;
     const len = p.length;
     // IPv4, no options, TCP, DF and no fragment, length exact (no Ethernet padding).
-    if (len < ip + 40 || (ip > 0 && (p[12] !== 0x08 || p[13] !== 0x00)) || p[ip] !== 0x45 || p[ip + 9] !== 6 || p.readUInt16BE(ip + 6) !== 0x4000 || p.readUInt16BE(ip + 2) !== len - ip) {
+    if (
+      len < ip + 40 ||
+      (ip > 0 && (p[12] !== 0x08 || p[13] !== 0x00)) ||
+      p[ip] !== 0x45 ||
+      p[ip + 9] !== 6 ||
+      p.readUInt16BE(ip + 6) !== 0x4000 ||
+      p.readUInt16BE(ip + 2) !== len - ip
+    ) {
       return this.single(p);
     }
     const tcp = ip + 20;
@@ -103,7 +110,12 @@ export class Coalescer {
     for (let i = 0; i < ip; i += 2) if (p.readUInt16BE(i) !== f.readUInt16BE(i)) return false;
     if (p[ip + 1] !== f[ip + 1] || p[ip + 8] !== f[ip + 8]) return false;
     if (p.readUInt32BE(ip + 12) !== f.readUInt32BE(ip + 12) || p.readUInt32BE(ip + 16) !== f.readUInt32BE(ip + 16)) return false;
-    if (p.readUInt32BE(tcp) !== f.readUInt32BE(tcp) || p.readUInt32BE(tcp + 8) !== f.readUInt32BE(tcp + 8) || p.readUInt16BE(tcp + 14) !== f.readUInt16BE(tcp + 14)) return false;
+    if (
+      p.readUInt32BE(tcp) !== f.readUInt32BE(tcp) ||
+      p.readUInt32BE(tcp + 8) !== f.readUInt32BE(tcp + 8) ||
+      p.readUInt16BE(tcp + 14) !== f.readUInt16BE(tcp + 14)
+    )
+      return false;
     for (let i = tcp + 20; i < hdr; i++) if (p[i] !== f[i]) return false;
     return true;
   }
@@ -111,7 +123,14 @@ export class Coalescer {
   private single(p: Buffer): void {
     this.flush();
     const ip = this.l2;
-    if (this.trustTcp && p.length >= ip + 40 && (ip === 0 || (p[12] === 0x08 && p[13] === 0x00)) && p[ip] === 0x45 && p[ip + 9] === 6 && p.readUInt16BE(ip + 2) === p.length - ip) {
+    if (
+      this.trustTcp &&
+      p.length >= ip + 40 &&
+      (ip === 0 || (p[12] === 0x08 && p[13] === 0x00)) &&
+      p[ip] === 0x45 &&
+      p[ip + 9] === 6 &&
+      p.readUInt16BE(ip + 2) === p.length - ip
+    ) {
       this.out([this.partialHeader(p, p.length - ip - 20), p], 1);
     } else this.out([ZERO_HDR, p], 1);
   }

@@ -24,9 +24,14 @@ function runDaemon(cfg: DaemonConfig, log: (line: string) => void): void {
   process.on('SIGINT', stop);
   process.on('SIGUSR1', () => d.writeCounters());
   d.start();
-  const table = cfg.mode === 'tun' ? cfg.routes.map((r) => `${r.block.network}/${r.block.prefix}→${r.peer}`).join(' ') : cfg.peers.join(' ');
+  const table =
+    cfg.mode === 'tun' ? cfg.routes.map((r) => `${r.block.network}/${r.block.prefix}→${r.peer}`).join(' ') : cfg.peers.join(' ');
   const sealing = cfg.record > 0 ? `records of up to ${cfg.record} bytes` : 'every datagram alone';
-  const features = [cfg.keyFile ? `encrypted (epoch ${d.counters.epoch}, ${sealing})` : 'plaintext', ...(cfg.mode === 'tap' ? [`batching ${cfg.batch ? 'on' : 'off'}`] : []), `offloads ${cfg.offload ? 'on' : 'off'}`];
+  const features = [
+    cfg.keyFile ? `encrypted (epoch ${d.counters.epoch}, ${sealing})` : 'plaintext',
+    ...(cfg.mode === 'tap' ? [`batching ${cfg.batch ? 'on' : 'off'}`] : []),
+    `offloads ${cfg.offload ? 'on' : 'off'}`,
+  ];
   log(`${cfg.mode} ${cfg.dev} on ${cfg.listen.ip}:${cfg.listen.port}, ${features.join(', ')}; peers: ${table || 'none'}`);
   d.writeCounters();
 }

@@ -110,7 +110,18 @@ export class Opener {
       p = this.partial.get(key);
       if (!p) {
         if (this.partial.size >= MAX_PENDING) this.evict(this.partial.keys().next().value as string);
-        p = { key, sender, epoch, counter, nonce: Buffer.from(d.subarray(1, 13)), buf: this.buffer(count * this.frag), got: new Uint8Array(count), missing: count, total: 0, born: this.clock() };
+        p = {
+          key,
+          sender,
+          epoch,
+          counter,
+          nonce: Buffer.from(d.subarray(1, 13)),
+          buf: this.buffer(count * this.frag),
+          got: new Uint8Array(count),
+          missing: count,
+          total: 0,
+          born: this.clock(),
+        };
         this.partial.set(key, p);
       }
       this.last = p;

@@ -32,7 +32,11 @@ export class SendRuns {
 
   /** One datagram of `len` bytes: the buffers `parts`, concatenated (copied: they may be reused at once). */
   add(peer: number, parts: Buffer[], len: number): void {
-    if (this.count > 0 && (peer !== this.peer || this.closed || len > this.seg || this.bytes + len > MAX_RUN_BYTES || this.count >= this.maxDatagrams)) this.flush();
+    if (
+      this.count > 0 &&
+      (peer !== this.peer || this.closed || len > this.seg || this.bytes + len > MAX_RUN_BYTES || this.count >= this.maxDatagrams)
+    )
+      this.flush();
     if (this.count === 0) {
       this.peer = peer;
       this.seg = len;

@@ -51,7 +51,8 @@ export function splitOffloaded(b: Buffer, off: number, len: number, l2: number, 
     return null;
   }
   const ip = p + l2;
-  if (gso !== GSO_TCPV4 || (l2 > 0 && b.readUInt16BE(p + 12) !== 0x0800) || b[ip] !== 0x45 || b[ip + 9] !== 6 || gsoSize === 0) return 'bad-offload';
+  if (gso !== GSO_TCPV4 || (l2 > 0 && b.readUInt16BE(p + 12) !== 0x0800) || b[ip] !== 0x45 || b[ip + 9] !== 6 || gsoSize === 0)
+    return 'bad-offload';
   const tcp = ip + 20;
   const thl = (b[tcp + 12] >> 4) * 4;
   const hdr = l2 + 20 + thl;

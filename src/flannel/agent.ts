@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd, type WatchEvent } from '../control/etcd.js';
 import { execArgs } from '../util/exec.js';
-import { FLANNEL_PREFIX, leaseLines, leaseValue, parseLease, subnetEnv, subnetKey, subnetOfKey, type Backend, type LeaseValue } from './lease.js';
+import {
+  FLANNEL_PREFIX,
+  leaseLines,
+  leaseValue,
+  parseLease,
+  subnetEnv,
+  subnetKey,
+  subnetOfKey,
+  type Backend,
+  type LeaseValue,
+} from './lease.js';
 
 /**
  * cnlab's flannel agent: what flanneld does with etcd, for one host, inside the host's namespace.
@@ -32,9 +42,17 @@ export function parseAgentArgs(argv: string[]): AgentConfig {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      etcd: { type: 'string' }, 'public-ip': { type: 'string' }, subnet: { type: 'string' }, network: { type: 'string' },
-      backend: { type: 'string' }, dev: { type: 'string' }, vni: { type: 'string' }, 'vtep-mac': { type: 'string' },
-      mtu: { type: 'string' }, ttl: { type: 'string' }, dir: { type: 'string' },
+      etcd: { type: 'string' },
+      'public-ip': { type: 'string' },
+      subnet: { type: 'string' },
+      network: { type: 'string' },
+      backend: { type: 'string' },
+      dev: { type: 'string' },
+      vni: { type: 'string' },
+      'vtep-mac': { type: 'string' },
+      mtu: { type: 'string' },
+      ttl: { type: 'string' },
+      dir: { type: 'string' },
     },
     strict: true,
   });
@@ -47,8 +65,17 @@ export function parseAgentArgs(argv: string[]): AgentConfig {
   if (backend !== 'vxlan' && backend !== 'host-gw') throw new Error(`--backend must be vxlan or host-gw, got ${backend}`);
   if (backend === 'vxlan' && !v['vtep-mac']) throw new Error('--vtep-mac is required with --backend vxlan');
   return {
-    etcd: need('etcd'), publicIp: need('public-ip'), subnet: need('subnet'), network: need('network'), backend, dev: need('dev'),
-    vni: Number(v.vni ?? 1), vtepMac: v['vtep-mac'], mtu: Number(need('mtu')), ttl: Number(v.ttl ?? 30), dir: need('dir'),
+    etcd: need('etcd'),
+    publicIp: need('public-ip'),
+    subnet: need('subnet'),
+    network: need('network'),
+    backend,
+    dev: need('dev'),
+    vni: Number(v.vni ?? 1),
+    vtepMac: v['vtep-mac'],
+    mtu: Number(need('mtu')),
+    ttl: Number(v.ttl ?? 30),
+    dir: need('dir'),
   };
 }
 
@@ -61,7 +88,10 @@ export class FlannelAgent {
   private leaseId = '';
   private stopping = new AbortController();
 
-  constructor(readonly cfg: AgentConfig, private readonly log: (line: string) => void) {
+  constructor(
+    readonly cfg: AgentConfig,
+    private readonly log: (line: string) => void,
+  ) {
     this.etcd = new Etcd(cfg.etcd);
   }
 
@@ -70,7 +100,9 @@ export class FlannelAgent {
   }
 
   private value(): string {
-    return JSON.stringify(leaseValue(this.cfg.publicIp, this.cfg.backend, this.cfg.vtepMac ? { vni: this.cfg.vni, mac: this.cfg.vtepMac } : undefined));
+    return JSON.stringify(
+      leaseValue(this.cfg.publicIp, this.cfg.backend, this.cfg.vtepMac ? { vni: this.cfg.vni, mac: this.cfg.vtepMac } : undefined),
+    );
   }
 
   /** Claims the subnet: a fresh lease and a create-if-absent write (retried while etcd is not up). */
@@ -161,9 +193,14 @@ export class FlannelAgent {
         const { leases, revision } = await this.snapshot();
         await this.reconcile(leases);
         ready();
-        await this.etcd.watchPrefix(`${FLANNEL_PREFIX}/subnets/`, revision + 1, (events) => {
-          chain = chain.then(() => this.onEvents(leases, events)).catch((e: Error) => this.log(`programming: ${e.message}`));
-        }, this.stopping.signal);
+        await this.etcd.watchPrefix(
+          `${FLANNEL_PREFIX}/subnets/`,
+          revision + 1,
+          (events) => {
+            chain = chain.then(() => this.onEvents(leases, events)).catch((e: Error) => this.log(`programming: ${e.message}`));
+          },
+          this.stopping.signal,
+        );
       } catch (e) {
         this.log(`etcd: ${(e as Error).message}; keeping ${this.programmed.size} programmed peer(s), retrying`);
         await sleep(500);

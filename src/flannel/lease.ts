@@ -24,7 +24,11 @@ export interface LeaseValue {
 }
 
 export function networkConfig(network: string, subnetLen: number, backend: Backend): NetworkConfig {
-  return { Network: network, SubnetLen: subnetLen, Backend: backend === 'vxlan' ? { Type: 'vxlan', VNI: 1, Port: 8472 } : { Type: 'host-gw' } };
+  return {
+    Network: network,
+    SubnetLen: subnetLen,
+    Backend: backend === 'vxlan' ? { Type: 'vxlan', VNI: 1, Port: 8472 } : { Type: 'host-gw' },
+  };
 }
 
 /** "198.19.1.0/24" → "<prefix>/subnets/198.19.1.0-24". */
@@ -39,7 +43,12 @@ export function subnetOfKey(key: string, prefix = FLANNEL_PREFIX): string | null
 }
 
 export function leaseValue(publicIp: string, backend: Backend, vtep?: { vni: number; mac: string }): LeaseValue {
-  return { PublicIP: publicIp, PublicIPv6: null, BackendType: backend, ...(backend === 'vxlan' && vtep ? { BackendData: { VNI: vtep.vni, VtepMAC: vtep.mac } } : {}) };
+  return {
+    PublicIP: publicIp,
+    PublicIPv6: null,
+    BackendType: backend,
+    ...(backend === 'vxlan' && vtep ? { BackendData: { VNI: vtep.vni, VtepMAC: vtep.mac } } : {}),
+  };
 }
 
 /** A lease value read from etcd, or null when it is not one. */
@@ -72,7 +81,14 @@ export interface Device {
  */
 export function leaseLines(op: 'add' | 'del', subnet: string, lease: LeaseValue, d: Device): { ip: string[]; bridge: string[] } {
   if (lease.BackendType === 'host-gw') {
-    return { ip: [op === 'add' ? `route replace ${subnet} via ${lease.PublicIP} dev ${d.dev}` : `route del ${subnet} via ${lease.PublicIP} dev ${d.dev}`], bridge: [] };
+    return {
+      ip: [
+        op === 'add'
+          ? `route replace ${subnet} via ${lease.PublicIP} dev ${d.dev}`
+          : `route del ${subnet} via ${lease.PublicIP} dev ${d.dev}`,
+      ],
+      bridge: [],
+    };
   }
   const vtep = subnet.split('/')[0];
   const mac = lease.BackendData?.VtepMAC;
@@ -83,5 +99,8 @@ export function leaseLines(op: 'add' | 'del', subnet: string, lease: LeaseValue,
       bridge: [`fdb replace ${mac} dev ${d.dev} dst ${lease.PublicIP} self permanent`],
     };
   }
-  return { ip: [`route del ${subnet} via ${vtep} dev ${d.dev} onlink`, `neigh del ${vtep} dev ${d.dev}`], bridge: [`fdb del ${mac} dev ${d.dev} dst ${lease.PublicIP} self`] };
+  return {
+    ip: [`route del ${subnet} via ${vtep} dev ${d.dev} onlink`, `neigh del ${vtep} dev ${d.dev}`],
+    bridge: [`fdb del ${mac} dev ${d.dev} dst ${lease.PublicIP} self`],
+  };
 }

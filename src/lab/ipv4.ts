@@ -44,11 +44,11 @@ export function addrAt(c: Cidr, offset: number): string {
 }
 
 export function contains(outer: Cidr, inner: Cidr): boolean {
-  return inner.prefix >= outer.prefix && ((ipToInt(inner.network) & maskOf(outer.prefix)) >>> 0) === ipToInt(outer.network);
+  return inner.prefix >= outer.prefix && (ipToInt(inner.network) & maskOf(outer.prefix)) >>> 0 === ipToInt(outer.network);
 }
 
 export function containsIp(c: Cidr, ip: string): boolean {
-  return ((ipToInt(ip) & maskOf(c.prefix)) >>> 0) === ipToInt(c.network);
+  return (ipToInt(ip) & maskOf(c.prefix)) >>> 0 === ipToInt(c.network);
 }
 
 export function overlaps(a: Cidr, b: Cidr): boolean {

@@ -99,19 +99,27 @@ function merge(file: Record<string, unknown>, f: TopologyFlags): Record<string, 
   const d = DEFAULT_TOPOLOGY;
   const fu = (file.underlay ?? {}) as Record<string, unknown>;
   const fp = (file.pods ?? {}) as Record<string, unknown>;
-  const pick = <T>(flag: T | undefined, fromFile: unknown, dflt: unknown) => (flag !== undefined ? flag : fromFile !== undefined ? fromFile : dflt);
+  const pick = <T>(flag: T | undefined, fromFile: unknown, dflt: unknown) =>
+    flag !== undefined ? flag : fromFile !== undefined ? fromFile : dflt;
   return {
     ...file,
     lab: pick(f.lab, file.lab, d.lab),
     hosts: pick(num(f.hosts), file.hosts, d.hosts),
     containersPerHost: pick(num(f.containers), file.containersPerHost, d.containersPerHost),
     sameHost: pick(f.sameHost, file.sameHost, d.sameHost),
-    underlay: typeof file.underlay === 'object' && file.underlay !== null
-      ? { ...fu, cidr: pick(f.underlay, fu.cidr, d.underlay.cidr), mtu: pick(num(f.mtu), fu.mtu, d.underlay.mtu), rate: pick(f.linkRate, fu.rate, undefined) }
-      : file.underlay ?? { cidr: f.underlay ?? d.underlay.cidr, mtu: num(f.mtu) ?? d.underlay.mtu, rate: f.linkRate },
-    pods: typeof file.pods === 'object' && file.pods !== null
-      ? { ...fp, cidr: pick(f.pods, fp.cidr, d.pods.cidr), blockPrefix: pick(num(f.podBlock), fp.blockPrefix, d.pods.blockPrefix) }
-      : file.pods ?? { cidr: f.pods ?? d.pods.cidr, blockPrefix: num(f.podBlock) ?? d.pods.blockPrefix },
+    underlay:
+      typeof file.underlay === 'object' && file.underlay !== null
+        ? {
+            ...fu,
+            cidr: pick(f.underlay, fu.cidr, d.underlay.cidr),
+            mtu: pick(num(f.mtu), fu.mtu, d.underlay.mtu),
+            rate: pick(f.linkRate, fu.rate, undefined),
+          }
+        : (file.underlay ?? { cidr: f.underlay ?? d.underlay.cidr, mtu: num(f.mtu) ?? d.underlay.mtu, rate: f.linkRate }),
+    pods:
+      typeof file.pods === 'object' && file.pods !== null
+        ? { ...fp, cidr: pick(f.pods, fp.cidr, d.pods.cidr), blockPrefix: pick(num(f.podBlock), fp.blockPrefix, d.pods.blockPrefix) }
+        : (file.pods ?? { cidr: f.pods ?? d.pods.cidr, blockPrefix: num(f.podBlock) ?? d.pods.blockPrefix }),
     allowAddresses: pick(f.allowAddresses, file.allowAddresses, d.allowAddresses),
     offloads: pick(f.offloads, file.offloads, undefined),
     controlPlane: pick(f.controlPlane, file.controlPlane, undefined),
@@ -122,7 +130,8 @@ function merge(file: Record<string, unknown>, f: TopologyFlags): Record<string, 
 export function zodLine(err: z.ZodError, source: string): string {
   const issue = err.issues[0];
   const where = issue.path.join('.') || '(top level)';
-  if (issue.code === 'unrecognized_keys') return `${source}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}${issue.path.length ? ` in ${where}` : ''}`;
+  if (issue.code === 'unrecognized_keys')
+    return `${source}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}${issue.path.length ? ` in ${where}` : ''}`;
   if (issue.code === 'invalid_type') return `${source}: ${where} must be ${issue.expected}, got ${issue.received}`;
   return `${source}: ${where} ${issue.message}`;
 }
@@ -153,7 +162,10 @@ export function checkAddressPlan(t: Topology, source: string): void {
   const under = parseCidr(t.underlay.cidr)!;
   const pods = parseCidr(t.pods.cidr)!;
   if (!t.allowAddresses) {
-    for (const [what, c] of [['underlay', under], ['pod network', pods]] as const) {
+    for (const [what, c] of [
+      ['underlay', under],
+      ['pod network', pods],
+    ] as const) {
       if (!contains(BENCHMARK_RANGE, c)) {
         throw new InputError(
           `${source}: ${what} ${cidrText(c)} is outside the benchmark range ${cidrText(BENCHMARK_RANGE)}`,
@@ -166,18 +178,27 @@ export function checkAddressPlan(t: Topology, source: string): void {
     throw new InputError(`${source}: underlay ${cidrText(under)} overlaps the pod network ${cidrText(pods)}`, 'give them disjoint ranges');
   }
   if (t.hosts > size(under) - 2) {
-    throw new InputError(`${source}: ${t.hosts} hosts do not fit the underlay ${cidrText(under)} (${size(under) - 2} addresses)`, 'use a larger --underlay');
+    throw new InputError(
+      `${source}: ${t.hosts} hosts do not fit the underlay ${cidrText(under)} (${size(under) - 2} addresses)`,
+      'use a larger --underlay',
+    );
   }
   if (t.pods.blockPrefix < pods.prefix) {
     throw new InputError(`${source}: pod block /${t.pods.blockPrefix} is larger than the pod network ${cidrText(pods)}`);
   }
   const blocks = 2 ** (t.pods.blockPrefix - pods.prefix);
   if (t.hosts > blocks - 1) {
-    throw new InputError(`${source}: ${t.hosts} hosts need ${t.hosts} pod blocks of /${t.pods.blockPrefix}, ${cidrText(pods)} has ${blocks - 1}`, 'use a longer --pod-block or a larger --pods');
+    throw new InputError(
+      `${source}: ${t.hosts} hosts need ${t.hosts} pod blocks of /${t.pods.blockPrefix}, ${cidrText(pods)} has ${blocks - 1}`,
+      'use a longer --pod-block or a larger --pods',
+    );
   }
   const perHost = t.containersPerHost + (t.sameHost ? 1 : 0);
   const room = 2 ** (32 - t.pods.blockPrefix) - 3;
   if (perHost > room) {
-    throw new InputError(`${source}: ${perHost} containers on a host do not fit a /${t.pods.blockPrefix} pod block (${room} addresses)`, 'use a shorter --pod-block');
+    throw new InputError(
+      `${source}: ${perHost} containers on a host do not fit a /${t.pods.blockPrefix} pod block (${room} addresses)`,
+      'use a shorter --pod-block',
+    );
   }
 }

@@ -21,18 +21,26 @@ export const CPU_METHOD =
 
 /** How every other figure is taken; written into the result file (environment.methods). */
 export const METHODS: Record<string, string> = {
-  throughput: 'iperf3 -J: the receiver\'s bytes and bits/s (TCP end.sum_received; UDP end.sum_received); UDP loss and jitter as the receiver reports them',
-  qperf: 'qperf -uu -ub -vv, one client invocation per message size (the sizes of -oo msg_size:FIRST:LAST:*2), so each size has its own CPU window; _bw: receiver bits/s (udp_bw: recv_bw, loss = 1 − recv/send); _lat: qperf\'s latency = half the round trip; transactions = loc_recv_msgs',
-  latency: 'sockperf ping-pong --full-rtt: round-trip percentiles p50/p90/p99/p99.9 and max over the valid part of the run (sockperf drops its own warm-up); transactions = replies received over the whole run',
-  latencyUnderLoad: 'the same sockperf probe while an iperf3 TCP bulk flow runs between the same two namespaces; the bulk flow starts 1 s before the probe and runs until 1 s after the measured part of sockperf (sockperf pauses 2 s before it measures); the bulk figure is recorded beside the latency',
-  udpRateSearch: 'iperf3 UDP at offered rates doubling from the start rate until loss reaches the limit (1% unless set), then two bisection steps: the highest offered rate with loss under the limit',
-  statistics: 'per test: median with its own distribution-free interval from order statistics (95% from 6 runs; below 6, min–max with its coverage, 75% at 3 runs) — what reports show; mean, sample stddev, coefficient of variation, Student-t 95% CI of the mean over the repeats; a cross-host throughput above the emulated link rate (+1%) is a failed run, not a result; ratio to the host: ratio of medians with a log-scale interval (relative CI half-widths added in quadrature)',
+  throughput:
+    "iperf3 -J: the receiver's bytes and bits/s (TCP end.sum_received; UDP end.sum_received); UDP loss and jitter as the receiver reports them",
+  qperf:
+    "qperf -uu -ub -vv, one client invocation per message size (the sizes of -oo msg_size:FIRST:LAST:*2), so each size has its own CPU window; _bw: receiver bits/s (udp_bw: recv_bw, loss = 1 − recv/send); _lat: qperf's latency = half the round trip; transactions = loc_recv_msgs",
+  latency:
+    'sockperf ping-pong --full-rtt: round-trip percentiles p50/p90/p99/p99.9 and max over the valid part of the run (sockperf drops its own warm-up); transactions = replies received over the whole run',
+  latencyUnderLoad:
+    'the same sockperf probe while an iperf3 TCP bulk flow runs between the same two namespaces; the bulk flow starts 1 s before the probe and runs until 1 s after the measured part of sockperf (sockperf pauses 2 s before it measures); the bulk figure is recorded beside the latency',
+  udpRateSearch:
+    'iperf3 UDP at offered rates doubling from the start rate until loss reaches the limit (1% unless set), then two bisection steps: the highest offered rate with loss under the limit',
+  statistics:
+    'per test: median with its own distribution-free interval from order statistics (95% from 6 runs; below 6, min–max with its coverage, 75% at 3 runs) — what reports show; mean, sample stddev, coefficient of variation, Student-t 95% CI of the mean over the repeats; a cross-host throughput above the emulated link rate (+1%) is a failed run, not a result; ratio to the host: ratio of medians with a log-scale interval (relative CI half-widths added in quadrature)',
   significance: `difference to the host (and, at the end, between every two schemes) on each test's main figure: Welch's t-test of the means (Welch–Satterthwaite dof) when either side has fewer than ${BOOTSTRAP_MIN} runs, else a percentile bootstrap of the median difference (${BOOTSTRAP_ITERATIONS} resamples, fixed seed); significant at p < ${ALPHA}; pairwise comparisons also carry p after Holm's correction over every pair of the same test, and rankings only order two schemes when that is significant`,
   outliers: `from 5 runs on, a run is flagged when its main figure's modified z-score |x − median| / (1.4826 · MAD) exceeds ${OUTLIER_Z} (mean absolute deviation × 1.2533 when the MAD is 0); flagged runs stay in every figure`,
-  warmup: 'one unrecorded run per placement (cross-host, same-host), of its first test, before that test\'s repeats (options.warmupSeconds long; a rate search warms up at its start rate): it warms the path every later test of the placement shares (neighbour entries, bridge, OVS and daemon learning, flow caches); when it fails, the next test warms up again; sockperf tests never do: sockperf warms up by itself in every run (dummy messages, then a 2 s pause); its outcome is kept as test.warmup of the test that ran it',
-  cpus: '--cpus: cnlab confines itself with sched_setaffinity (taskset -a -p) before building, so every process it starts (daemons, CNI plugins, servers, clients) inherits the set; benchmark processes also get an explicit taskset -c prefix; runs record the server\'s Cpus_allowed_list read from /proc while it ran and the client\'s requested list',
-  pin: '--pin: the client on the first CPU of the set, the server on the second (a bulk flow\'s client and server on the third and fourth, round robin); --no-pin: free to migrate within the set',
-  offloads: '--offloads on|off: ethtool -K tso/gso/gro/tx/rx on every underlay port, every tunnel device the plan creates and every workload interface, as the last stage of the plan; interfaces[].offloads reads them back',
+  warmup:
+    "one unrecorded run per placement (cross-host, same-host), of its first test, before that test's repeats (options.warmupSeconds long; a rate search warms up at its start rate): it warms the path every later test of the placement shares (neighbour entries, bridge, OVS and daemon learning, flow caches); when it fails, the next test warms up again; sockperf tests never do: sockperf warms up by itself in every run (dummy messages, then a 2 s pause); its outcome is kept as test.warmup of the test that ran it",
+  cpus: "--cpus: cnlab confines itself with sched_setaffinity (taskset -a -p) before building, so every process it starts (daemons, CNI plugins, servers, clients) inherits the set; benchmark processes also get an explicit taskset -c prefix; runs record the server's Cpus_allowed_list read from /proc while it ran and the client's requested list",
+  pin: "--pin: the client on the first CPU of the set, the server on the second (a bulk flow's client and server on the third and fourth, round robin); --no-pin: free to migrate within the set",
+  offloads:
+    '--offloads on|off: ethtool -K tso/gso/gro/tx/rx on every underlay port, every tunnel device the plan creates and every workload interface, as the last stage of the plan; interfaces[].offloads reads them back',
 };
 
 export async function collectEnvironment(): Promise<Environment> {
@@ -58,7 +66,13 @@ export async function collectEnvironment(): Promise<Environment> {
   };
 }
 
-const OFFLOADS = ['tcp-segmentation-offload', 'generic-segmentation-offload', 'generic-receive-offload', 'tx-checksumming', 'rx-checksumming'];
+const OFFLOADS = [
+  'tcp-segmentation-offload',
+  'generic-segmentation-offload',
+  'generic-receive-offload',
+  'tx-checksumming',
+  'rx-checksumming',
+];
 
 /** Pure: `ethtool -k` output → the features that matter for throughput. */
 export function parseEthtoolFeatures(text: string): Record<string, string> {

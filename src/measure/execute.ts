@@ -33,7 +33,14 @@ async function cpuWindow<T>(work: () => Promise<T>): Promise<{ value: T; cpu: Cp
 }
 
 /** One client run of `tool` for test `t` (with `over` replacing the test's own values). */
-function measure(tool: Tool, t: TestRecord, ctx: RunContext, seconds: number, over: Partial<TestRecord> = {}, load = false): Promise<Measured> {
+function measure(
+  tool: Tool,
+  t: TestRecord,
+  ctx: RunContext,
+  seconds: number,
+  over: Partial<TestRecord> = {},
+  load = false,
+): Promise<Measured> {
   const port = load ? ctx.ports.load : ctx.ports.main;
   if (port === undefined) throw new Error(`no ${tool.name} server port for ${t.id}`);
   const cpus = load ? ctx.loadClientCpus : ctx.clientCpus;
@@ -68,7 +75,8 @@ async function runUnderLoad(t: TestRecord, ctx: RunContext, seconds: number, bas
   const probe = await runPlain(t, ctx, seconds, base);
   const load = await bulk;
   const l = load.figures;
-  probe.load = 'ok' in l ? { ok: false, error: l.error, argv: load.argv, raw: load.raw } : { ok: true, gbps: l.gbps, argv: load.argv, raw: load.raw };
+  probe.load =
+    'ok' in l ? { ok: false, error: l.error, argv: load.argv, raw: load.raw } : { ok: true, gbps: l.gbps, argv: load.argv, raw: load.raw };
   // Without the load the figure is not latency under load.
   if (probe.ok && 'ok' in l) Object.assign(probe, { ok: false, error: `the bulk flow failed: ${l.error}` });
   return probe;
@@ -83,7 +91,9 @@ async function runRateSweep(t: TestRecord, ctx: RunContext, seconds: number, bas
   let cpuTotal: CpuUse | undefined;
   const tryRate = async (mbps: number): Promise<RatePoint> => {
     const { value: out, cpu } = await cpuWindow(() => measure(toolOf(t), t, ctx, seconds, { udpRate: `${mbps}M` }));
-    cpuTotal = cpuTotal ? (Object.fromEntries(Object.entries(cpuTotal).map(([k, v]) => [k, v + cpu[k as keyof CpuUse]])) as unknown as CpuUse) : cpu;
+    cpuTotal = cpuTotal
+      ? (Object.fromEntries(Object.entries(cpuTotal).map(([k, v]) => [k, v + cpu[k as keyof CpuUse]])) as unknown as CpuUse)
+      : cpu;
     const p = out.figures;
     const pt: RatePoint =
       'ok' in p
@@ -113,10 +123,23 @@ async function runRateSweep(t: TestRecord, ctx: RunContext, seconds: number, bas
   const argv = points[0]?.argv ?? [];
   if (!lo) {
     const first = points[0];
-    const why = first?.ok ? `loss ${first.lossPercent?.toFixed(2)}% ≥ ${limit}% already at ${first.offeredMbps} Mbit/s` : (first?.error ?? 'no rate tried');
+    const why = first?.ok
+      ? `loss ${first.lossPercent?.toFixed(2)}% ≥ ${limit}% already at ${first.offeredMbps} Mbit/s`
+      : (first?.error ?? 'no rate tried');
     return { ...base, ok: false, error: `no rate with loss under ${limit}%: ${why}`, argv, raw: '', ratePoints: points, cpu: cpuTotal };
   }
-  return { ...base, ok: true, argv, raw: '', ratePoints: points, maxRateMbps: lo.offeredMbps, gbps: lo.gbps, lossPercent: lo.lossPercent, jitterMs: lo.jitterMs, cpu: cpuTotal };
+  return {
+    ...base,
+    ok: true,
+    argv,
+    raw: '',
+    ratePoints: points,
+    maxRateMbps: lo.offeredMbps,
+    gbps: lo.gbps,
+    lossPercent: lo.lossPercent,
+    jitterMs: lo.jitterMs,
+    cpu: cpuTotal,
+  };
 }
 
 /** Runs one repeat (or the warm-up) of a test for `seconds`. */

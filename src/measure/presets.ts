@@ -40,14 +40,18 @@ export const PRESETS: readonly Preset[] = [
   {
     name: 's1-cloud',
     description: 'S1 "Docker network on cloud": 1 CPU, offloads off, qperf tcp_bw + tcp_lat over 1 B–64 KiB cross-host, CPU per Gbit',
-    schemes: ['host', 'calico', 'calico-ipip', 'flannel-vxlan', 'flannel-udp', 'docker-overlay', 'weave-sleeve', 'macvlan'].map((name) => ({ name, placements: ['cross' as const] })),
+    schemes: ['host', 'calico', 'calico-ipip', 'flannel-vxlan', 'flannel-udp', 'docker-overlay', 'weave-sleeve', 'macvlan'].map((name) => ({
+      name,
+      placements: ['cross' as const],
+    })),
     knobs: { cpus: '0', offloads: 'off' },
     seconds: 1,
     tests: ({ sizes }) => [...qperfTests('tcp_bw', expandLoop(sizes), 'cross'), ...qperfTests('tcp_lat', expandLoop(sizes), 'cross')],
   },
   {
     name: 's2-production',
-    description: "S2 production choices: PPTV's flat bridge on the host L2 segment, Calico, and Meizu's OVS internal port against an OVS veth port; the default tests (TCP, UDP and UDP latency cross-host, TCP same-host)",
+    description:
+      "S2 production choices: PPTV's flat bridge on the host L2 segment, Calico, and Meizu's OVS internal port against an OVS veth port; the default tests (TCP, UDP and UDP latency cross-host, TCP same-host)",
     schemes: [
       { name: 'host' },
       { name: 'bridge-l2', studyName: 'PPTV flat bridge (br-oak)' },
@@ -77,7 +81,8 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 's4-docker',
-    description: 'S4 Docker x86/ARM: same-host docker-bridge vs ovs, cross-host docker-overlay vs ovs-overlay; TCP and UDP at 800M on a 1 Gbit link, pinned and unpinned',
+    description:
+      'S4 Docker x86/ARM: same-host docker-bridge vs ovs, cross-host docker-overlay vs ovs-overlay; TCP and UDP at 800M on a 1 Gbit link, pinned and unpinned',
     schemes: [
       { name: 'host', placements: ['same', 'cross'] },
       { name: 'docker-bridge', placements: ['same'] },
@@ -88,7 +93,8 @@ export const PRESETS: readonly Preset[] = [
     knobs: { linkRate: '1gbit' },
     seconds: 10,
     udpRate: '800M',
-    tests: ({ udpRate }) => (['same', 'cross'] as const).flatMap((p) => [...pinVariants(tcpTest(1, p)), ...pinVariants(udpTest(udpRate, p))]),
+    tests: ({ udpRate }) =>
+      (['same', 'cross'] as const).flatMap((p) => [...pinVariants(tcpTest(1, p)), ...pinVariants(udpTest(udpRate, p))]),
   },
 ];
 

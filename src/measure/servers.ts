@@ -58,8 +58,11 @@ export class ServerPool {
     for (const r of [...this.running]) if (!wanted.has(r.key)) await this.stopOne(r);
     for (const need of needs) {
       if (this.running.some((r) => r.key === key(need))) continue;
-      const onSpawn = (pid: number) => trackProcess(this.state, pid, this.ns, `${need.tool}-server`, [need.tool, 'server', String(need.port)]);
-      const started = await critical(TOOLS[need.tool].startServer({ ns: this.ns, ip: this.ip, port: need.port, protocol: need.protocol, cpus: need.cpus, onSpawn }));
+      const onSpawn = (pid: number) =>
+        trackProcess(this.state, pid, this.ns, `${need.tool}-server`, [need.tool, 'server', String(need.port)]);
+      const started = await critical(
+        TOOLS[need.tool].startServer({ ns: this.ns, ip: this.ip, port: need.port, protocol: need.protocol, cpus: need.cpus, onSpawn }),
+      );
       this.running.push({ key: key(need), need, pid: started.pid, stop: started.stop });
     }
     return new Map(this.running.map((r) => [r.need.tool, r.pid]));

@@ -48,13 +48,21 @@ interface Warmth {
   done: boolean;
 }
 
-async function runTest(pool: ServerPool, test: TestRecord, opts: SuiteOptions, online: number[], ctx: SuiteContext, warmth: Warmth): Promise<void> {
+async function runTest(
+  pool: ServerPool,
+  test: TestRecord,
+  opts: SuiteOptions,
+  online: number[],
+  ctx: SuiteContext,
+  warmth: Warmth,
+): Promise<void> {
   const pin = test.pin ?? opts.pin ?? false;
   const slot = (i: number) => cpusFor(i, opts.cpus, pin, online);
   const { needs, ports } = serverNeeds(test, { server: slot(1), loadServer: slot(3) });
   const seconds = test.seconds ?? opts.seconds;
   const fail = (error: string) => {
-    for (let r = 1; r <= opts.repeats; r++) test.runs.push({ repeat: r, startedAt: new Date().toISOString(), ok: false, error, argv: [], raw: '' });
+    for (let r = 1; r <= opts.repeats; r++)
+      test.runs.push({ repeat: r, startedAt: new Date().toISOString(), ok: false, error, argv: [], raw: '' });
     deriveAll(ctx.result);
     ctx.save();
   };
@@ -101,7 +109,11 @@ export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOption
     const warmth: Warmth = { done: false };
     try {
       for (const spec of specs) {
-        const ends = { client: { node: from.node, ns: from.ns }, server: { node: to.node, ns: to.ns }, target: up.build.targetIp(from, to) };
+        const ends = {
+          client: { node: from.node, ns: from.ns },
+          server: { node: to.node, ns: to.ns },
+          target: up.build.targetIp(from, to),
+        };
         const test: TestRecord = { ...spec, ...ends, metric: toolOf(spec).mainMetric(spec), runs: [] };
         rec.tests.push(test);
         const before = await readBpfCounters(up.state);
@@ -119,7 +131,15 @@ export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOption
 
 /** One scheme: recorded as ok, unsupported (with why) or failed (with why); never throws. */
 export async function measureScheme(topology: Topology, scheme: Scheme, opts: SuiteOptions, ctx: SuiteContext): Promise<SchemeRecord> {
-  const rec: SchemeRecord = { name: scheme.name, status: 'ok', summary: scheme.summary, attach: scheme.attach, notes: [...scheme.notes], overhead: scheme.overhead, tests: [] };
+  const rec: SchemeRecord = {
+    name: scheme.name,
+    status: 'ok',
+    summary: scheme.summary,
+    attach: scheme.attach,
+    notes: [...scheme.notes],
+    overhead: scheme.overhead,
+    tests: [],
+  };
   ctx.result.schemes.push(rec);
   const why = await unsupportedReason(scheme, controlPlaneOf(topology));
   if (why) {

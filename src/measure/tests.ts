@@ -17,7 +17,13 @@ export const STREAMS_SWEEP = [1, 2, 4, 8];
 export const UDP_LENGTHS = [64, 256, 1024, 1472, 8192];
 
 export function tcpTest(streams: number, p: Placement, sweep = false): TestSpec {
-  return { id: `tcp-${streams}/${p}`, protocol: 'tcp', streams, placement: p, ...(sweep ? { sweep: { series: 'iperf3 TCP streams', param: 'streams' as const, value: streams } } : {}) };
+  return {
+    id: `tcp-${streams}/${p}`,
+    protocol: 'tcp',
+    streams,
+    placement: p,
+    ...(sweep ? { sweep: { series: 'iperf3 TCP streams', param: 'streams' as const, value: streams } } : {}),
+  };
 }
 
 export function udpTest(udpRate: string, p: Placement): TestSpec {
@@ -25,11 +31,27 @@ export function udpTest(udpRate: string, p: Placement): TestSpec {
 }
 
 export function udpLengthTest(length: number, udpRate: string, p: Placement): TestSpec {
-  return { id: `udp-len${length}/${p}`, protocol: 'udp', streams: 1, placement: p, udpRate, length, sweep: { series: 'iperf3 UDP datagram size', param: 'length', value: length } };
+  return {
+    id: `udp-len${length}/${p}`,
+    protocol: 'udp',
+    streams: 1,
+    placement: p,
+    udpRate,
+    length,
+    sweep: { series: 'iperf3 UDP datagram size', param: 'length', value: length },
+  };
 }
 
 export function rateSearchTest(p: Placement): TestSpec {
-  return { id: `udp-max-rate/${p}`, kind: 'udp-rate-sweep', protocol: 'udp', streams: 1, placement: p, lossLimitPercent: 1, startMbps: 100 };
+  return {
+    id: `udp-max-rate/${p}`,
+    kind: 'udp-rate-sweep',
+    protocol: 'udp',
+    streams: 1,
+    placement: p,
+    lossLimitPercent: 1,
+    startMbps: 100,
+  };
 }
 
 export function latencyTest(protocol: 'tcp' | 'udp', p: Placement, loaded = false): TestSpec {
@@ -48,7 +70,16 @@ export function qperfTests(test: QperfTest, sizes: number[], p: Placement): Test
   const protocol = test.startsWith('tcp') ? ('tcp' as const) : ('udp' as const);
   return sizes
     .filter((s) => protocol === 'tcp' || s <= MAX_UDP_PAYLOAD)
-    .map((size) => ({ id: `qperf-${test}-${size}/${p}`, kind: 'qperf' as const, protocol, streams: 1, placement: p, qperfTest: test, msgSize: size, sweep: { series: `qperf ${test}`, param: 'msgSize' as const, value: size } }));
+    .map((size) => ({
+      id: `qperf-${test}-${size}/${p}`,
+      kind: 'qperf' as const,
+      protocol,
+      streams: 1,
+      placement: p,
+      qperfTest: test,
+      msgSize: size,
+      sweep: { series: `qperf ${test}`, param: 'msgSize' as const, value: size },
+    }));
 }
 
 /** A test in a pinned and an unpinned variant (S4). */
@@ -70,7 +101,9 @@ export function quickLatencyTest(p: Placement): TestSpec {
  * same-host. Every one of them uses the service port only, so NAT'd schemes serve them all.
  */
 export function quickTests(udpRate: string, placements: Placement[]): TestSpec[] {
-  return placements.flatMap((p) => (p === 'cross' ? [tcpTest(1, 'cross'), udpTest(udpRate, 'cross'), quickLatencyTest('cross')] : [tcpTest(1, p)]));
+  return placements.flatMap((p) =>
+    p === 'cross' ? [tcpTest(1, 'cross'), udpTest(udpRate, 'cross'), quickLatencyTest('cross')] : [tcpTest(1, p)],
+  );
 }
 
 /** --full: every kind, both placements; the qperf message-size sweeps cross-host only. */

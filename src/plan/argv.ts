@@ -13,7 +13,16 @@ const opt = (value: string | number | undefined, word: string): string[] => (val
 
 function linkAddArgs(s: LinkStep): string[] {
   if (s.type === 'tun' || s.type === 'tap') return ['tuntap', 'add', 'dev', s.name, 'mode', s.type];
-  const head = ['link', 'add', s.name, ...opt(s.index, 'index'), ...(s.type === 'macvlan' || s.type === 'ipvlan' ? ['link', s.parent] : []), ...opt(s.mtu, 'mtu'), 'type', s.type];
+  const head = [
+    'link',
+    'add',
+    s.name,
+    ...opt(s.index, 'index'),
+    ...(s.type === 'macvlan' || s.type === 'ipvlan' ? ['link', s.parent] : []),
+    ...opt(s.mtu, 'mtu'),
+    'type',
+    s.type,
+  ];
   switch (s.type) {
     case 'veth':
       return [...head, 'peer', 'name', s.peer.name, ...opt(s.peer.mtu, 'mtu'), ...opt(s.peer.ns, 'netns')];
@@ -22,8 +31,20 @@ function linkAddArgs(s: LinkStep): string[] {
       const learning = v.learning === undefined ? [] : [v.learning ? 'learning' : 'nolearning'];
       // A collect-metadata device without an id: `external dstport P`, as Cilium's docs write it.
       const metadataOnly = v.id === undefined;
-      return [...head, ...opt(v.id, 'id'), ...flag(metadataOnly, 'external'), ...opt(v.local, 'local'), ...opt(v.dev, 'dev'), 'dstport', String(v.dstport), ...learning,
-        ...flag(v.proxy, 'proxy'), ...flag(v.l2miss, 'l2miss'), ...flag(v.l3miss, 'l3miss'), ...flag(v.external && !metadataOnly, 'external')];
+      return [
+        ...head,
+        ...opt(v.id, 'id'),
+        ...flag(metadataOnly, 'external'),
+        ...opt(v.local, 'local'),
+        ...opt(v.dev, 'dev'),
+        'dstport',
+        String(v.dstport),
+        ...learning,
+        ...flag(v.proxy, 'proxy'),
+        ...flag(v.l2miss, 'l2miss'),
+        ...flag(v.l3miss, 'l3miss'),
+        ...flag(v.external && !metadataOnly, 'external'),
+      ];
     }
     case 'ipip':
     case 'gre':
@@ -50,7 +71,20 @@ function qdiscArgs(q: QdiscSpec): string[] {
 }
 
 function filterArgs(step: FilterStep): string[] {
-  return ['filter', 'add', 'dev', step.dev, step.hook, ...opt(step.prio, 'prio'), 'bpf', ...flag(step.bpf.da, 'da'), 'obj', step.bpf.obj, 'sec', step.bpf.sec];
+  return [
+    'filter',
+    'add',
+    'dev',
+    step.dev,
+    step.hook,
+    ...opt(step.prio, 'prio'),
+    'bpf',
+    ...flag(step.bpf.da, 'da'),
+    'obj',
+    step.bpf.obj,
+    'sec',
+    step.bpf.sec,
+  ];
 }
 
 /** `mount -t bpf bpf PATH` (run in cnlab's own mount namespace, after `mkdir -p PATH`). */
@@ -68,7 +102,17 @@ export function toolArgs(step: Step): { tool: BatchTool; args: string[] } | unde
       const state = step.up === undefined ? [] : [step.up ? 'up' : 'down'];
       return {
         tool: 'ip',
-        args: ['link', 'set', step.name, ...opt(step.address, 'address'), ...opt(step.mtu, 'mtu'), ...opt(step.txqueuelen, 'txqueuelen'), ...master, ...opt(step.netns, 'netns'), ...state],
+        args: [
+          'link',
+          'set',
+          step.name,
+          ...opt(step.address, 'address'),
+          ...opt(step.mtu, 'mtu'),
+          ...opt(step.txqueuelen, 'txqueuelen'),
+          ...master,
+          ...opt(step.netns, 'netns'),
+          ...state,
+        ],
       };
     }
     case 'addr':
@@ -76,7 +120,16 @@ export function toolArgs(step: Step): { tool: BatchTool; args: string[] } | unde
     case 'route':
       return {
         tool: 'ip',
-        args: ['route', 'add', ...flag(step.blackhole, 'blackhole'), step.dest, ...opt(step.via, 'via'), ...opt(step.dev, 'dev'), ...opt(step.scope, 'scope'), ...flag(step.onlink, 'onlink')],
+        args: [
+          'route',
+          'add',
+          ...flag(step.blackhole, 'blackhole'),
+          step.dest,
+          ...opt(step.via, 'via'),
+          ...opt(step.dev, 'dev'),
+          ...opt(step.scope, 'scope'),
+          ...flag(step.onlink, 'onlink'),
+        ],
       };
     case 'neigh':
       return { tool: 'ip', args: ['neigh', 'add', step.addr, 'lladdr', step.lladdr, 'dev', step.dev, 'nud', 'permanent'] };

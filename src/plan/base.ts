@@ -22,7 +22,7 @@ export function labNamespaces(lab: Lab, withContainers: boolean): string[] {
 export function tbfBurst(rate: string): string {
   const m = /^(\d+(?:\.\d+)?)(|k|m|g|t)bit$/.exec(rate);
   const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 }[m ? m[2] : ''] ?? 1;
-  const bytesPerSec = (m ? Number(m[1]) : 1e9) * mult / 8;
+  const bytesPerSec = ((m ? Number(m[1]) : 1e9) * mult) / 8;
   return String(Math.max(15000, Math.ceil(bytesPerSec * 0.004)));
 }
 
@@ -47,7 +47,8 @@ export function baseStages(lab: Lab, loopback: string[]): Stage[] {
       // The link rate is enforced on the switch's port toward each host, where nothing a host
       // runs can bypass it (OVS's userspace datapath sent its tunnel around a tbf on the host's own
       // port, and ovs-overlay measured 1.37 Gbit/s on a 1 Gbit/s link).
-      if (lab.underlay.rate) links.push(qdisc(sw.ns, port, { type: 'tbf', rate: lab.underlay.rate, burst: tbfBurst(lab.underlay.rate), latency: '50ms' }));
+      if (lab.underlay.rate)
+        links.push(qdisc(sw.ns, port, { type: 'tbf', rate: lab.underlay.rate, burst: tbfBurst(lab.underlay.rate), latency: '50ms' }));
     }
   }
   const hostSteps: Step[] = [];
@@ -58,7 +59,10 @@ export function baseStages(lab: Lab, loopback: string[]): Stage[] {
   }
   return [
     { title: 'loopback up', steps: loopback.map((ns) => up(ns, 'lo')) },
-    { title: lab.switch ? `underlay: switch ${lab.switch.ns} with one port per host` : 'underlay: one veth pair between the two hosts', steps: links },
+    {
+      title: lab.switch ? `underlay: switch ${lab.switch.ns} with one port per host` : 'underlay: one veth pair between the two hosts',
+      steps: links,
+    },
     { title: 'underlay addresses, MTU and forwarding on every host', steps: hostSteps },
   ];
 }

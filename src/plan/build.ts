@@ -11,12 +11,15 @@ import type { Plan } from './types.js';
 export function planLab(lab: Lab, scheme: Scheme, host: BuildHost = { preferred: false }): { plan: Plan; build: SchemeBuild } {
   const build = scheme.build(lab, host);
   const namespaces = [...labNamespaces(lab, scheme.containers), ...(build.extraNodes ?? []).map((n) => n.ns)];
-  const loopback = scheme.attach === 'direct' ? namespaces.filter((ns) => !lab.hosts.some((h) => h.containers.some((c) => c.ns === ns))) : namespaces;
+  const loopback =
+    scheme.attach === 'direct' ? namespaces.filter((ns) => !lab.hosts.some((h) => h.containers.some((c) => c.ns === ns))) : namespaces;
   const plan: Plan = {
     lab: lab.name,
     scheme: scheme.name,
     namespaces,
-    stages: [...baseStages(lab, loopback), ...build.stages, ...offloadStages(lab, build.stages, build.workloads)].filter((s) => s.steps.length > 0),
+    stages: [...baseStages(lab, loopback), ...build.stages, ...offloadStages(lab, build.stages, build.workloads)].filter(
+      (s) => s.steps.length > 0,
+    ),
   };
   return { plan, build };
 }

@@ -56,11 +56,18 @@ export function offloadStages(lab: Lab, stages: Stage[], workloads: Workload[]):
   const value = lab.topology.offloads;
   if (!value) return [];
   const seen = new Set<string>();
-  const devices = [...underlayDevices(lab), ...tunnelDevices(stages), ...workloads.map((w) => ({ ns: w.ns, dev: w.ifName }))].filter((d) => {
-    const k = `${d.ns}\u0000${d.dev}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-  return [{ title: `offloads ${value}: ethtool -K ${OFFLOAD_FEATURES.join('/')} ${value} on underlay, tunnel and workload devices`, steps: devices.map((d) => ethtoolStep(d, value)) }];
+  const devices = [...underlayDevices(lab), ...tunnelDevices(stages), ...workloads.map((w) => ({ ns: w.ns, dev: w.ifName }))].filter(
+    (d) => {
+      const k = `${d.ns}\u0000${d.dev}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    },
+  );
+  return [
+    {
+      title: `offloads ${value}: ethtool -K ${OFFLOAD_FEATURES.join('/')} ${value} on underlay, tunnel and workload devices`,
+      steps: devices.map((d) => ethtoolStep(d, value)),
+    },
+  ];
 }

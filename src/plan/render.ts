@@ -28,7 +28,13 @@ export function stepShell(step: Step, cniPath: string): string[] {
       return cniShell(step, cniPath);
     case 'file': {
       const mode = (step.mode ?? 0o600).toString(8).padStart(4, '0');
-      return [shJoin(['mkdir', '-p', dirname(step.path)]), `(umask 077 && cat > ${shq(step.path)}) <<'FILE'`, step.content.trimEnd(), 'FILE', shJoin(['chmod', mode, step.path])];
+      return [
+        shJoin(['mkdir', '-p', dirname(step.path)]),
+        `(umask 077 && cat > ${shq(step.path)}) <<'FILE'`,
+        step.content.trimEnd(),
+        'FILE',
+        shJoin(['chmod', mode, step.path]),
+      ];
     }
     case 'mount':
       return [shJoin(['mkdir', '-p', step.path]), shJoin(['mount', ...mountArgs(step)])];

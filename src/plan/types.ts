@@ -271,7 +271,6 @@ export interface DaemonStep {
   devices?: Array<{ name: string; type: 'tun' | 'tap' }>;
 }
 
-
 export type Step =
   | LinkStep
   | LinkSetStep

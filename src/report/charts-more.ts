@@ -22,7 +22,16 @@ interface Line {
 const sizeLabel = (v: number) => (v >= 1024 ? `${v / 1024}K` : String(v));
 
 /** One line per scheme (and placement) over a log-2 x axis. */
-function lineChart(spec: { id: string; title: string; caption: string; x: string; y: string; lines: Line[]; logY?: boolean; xFormat?: (v: number) => string }): ChartSpec {
+function lineChart(spec: {
+  id: string;
+  title: string;
+  caption: string;
+  x: string;
+  y: string;
+  lines: Line[];
+  logY?: boolean;
+  xFormat?: (v: number) => string;
+}): ChartSpec {
   const rows = (l: Layout) => Math.ceil(spec.lines.length / (l === 'narrow' ? 2 : l === 'medium' ? 3 : 5));
   return {
     id: spec.id,
@@ -30,13 +39,44 @@ function lineChart(spec: { id: string; title: string; caption: string; x: string
     caption: spec.caption,
     height: (l) => (l === 'narrow' ? 300 : 340) + rows(l) * 20,
     option: (l): EChartsOption => ({
-      ...frame(l, spec.lines.map((x) => x.name)),
-      legend: { data: spec.lines.map((x) => x.name), top: 0, left: 0, itemWidth: 16, itemHeight: 8, itemGap: 18, textStyle: { fontSize: font(l) } },
+      ...frame(
+        l,
+        spec.lines.map((x) => x.name),
+      ),
+      legend: {
+        data: spec.lines.map((x) => x.name),
+        top: 0,
+        left: 0,
+        itemWidth: 16,
+        itemHeight: 8,
+        itemGap: 18,
+        textStyle: { fontSize: font(l) },
+      },
       grid: { left: 8, right: 20, top: 16 + rows(l) * 22, bottom: 34, containLabel: true },
       color: spec.lines.map((x) => x.color),
-      xAxis: { type: 'log', logBase: 2, min: 'dataMin', max: 'dataMax', name: spec.x, nameLocation: 'middle', nameGap: 26, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, fontSize: font(l), formatter: spec.xFormat ?? sizeLabel }, splitLine: { lineStyle: { color: GRIDLINE } } },
-      yAxis: spec.logY ? valueAxis(spec.y, l, { type: 'log', logBase: 10, nameLocation: 'end', nameGap: 8 }) : valueAxis(spec.y, l, { min: 0, nameLocation: 'end', nameGap: 8 }),
-      series: spec.lines.map((x) => ({ type: 'line' as const, name: x.name, data: x.points, symbol: x.dashed ? 'emptyCircle' : 'circle', symbolSize: 6, lineStyle: { width: 2, type: x.dashed ? ('dashed' as const) : ('solid' as const) } })),
+      xAxis: {
+        type: 'log',
+        logBase: 2,
+        min: 'dataMin',
+        max: 'dataMax',
+        name: spec.x,
+        nameLocation: 'middle',
+        nameGap: 26,
+        nameTextStyle: { color: MUTED },
+        axisLabel: { color: MUTED, fontSize: font(l), formatter: spec.xFormat ?? sizeLabel },
+        splitLine: { lineStyle: { color: GRIDLINE } },
+      },
+      yAxis: spec.logY
+        ? valueAxis(spec.y, l, { type: 'log', logBase: 10, nameLocation: 'end', nameGap: 8 })
+        : valueAxis(spec.y, l, { min: 0, nameLocation: 'end', nameGap: 8 }),
+      series: spec.lines.map((x) => ({
+        type: 'line' as const,
+        name: x.name,
+        data: x.points,
+        symbol: x.dashed ? 'emptyCircle' : 'circle',
+        symbolSize: 6,
+        lineStyle: { width: 2, type: x.dashed ? ('dashed' as const) : ('solid' as const) },
+      })),
     }),
   };
 }
@@ -54,7 +94,13 @@ function seriesLines(model: ReportModel, tests: TestRecord[], pick: (t: TestReco
           return v === undefined || !t.sweep ? [] : [[t.sweep.value, v]];
         })
         .sort((a, b) => a[0] - b[0]);
-      if (pts.length) lines.push({ name: placements.size > 1 ? `${s.rec.name} (${p})` : s.rec.name, color: s.color, points: pts, dashed: placements.size > 1 && p === 'same' });
+      if (pts.length)
+        lines.push({
+          name: placements.size > 1 ? `${s.rec.name} (${p})` : s.rec.name,
+          color: s.color,
+          points: pts,
+          dashed: placements.size > 1 && p === 'same',
+        });
     }
   }
   return lines;
@@ -62,7 +108,12 @@ function seriesLines(model: ReportModel, tests: TestRecord[], pick: (t: TestReco
 
 const med = (xs: number[]) => (xs.length ? median(xs) : undefined);
 
-const METRIC_AXIS: Record<string, string> = { gbps: 'Gbit/s', latencyUs: 'latency, µs', p50Us: 'p50 round trip, µs', maxRateMbps: 'Mbit/s' };
+const METRIC_AXIS: Record<string, string> = {
+  gbps: 'Gbit/s',
+  latencyUs: 'latency, µs',
+  p50Us: 'p50 round trip, µs',
+  maxRateMbps: 'Mbit/s',
+};
 
 /** Every sweep over message or datagram size: one chart per series (two for UDP datagrams: rate and loss). */
 export function sweepCharts(model: ReportModel): ChartSpec[] {
@@ -89,8 +140,21 @@ export function sweepCharts(model: ReportModel): ChartSpec[] {
         }),
       );
     }
-    const loss = tests[0].protocol === 'udp' && (tests[0].kind ?? 'iperf3') === 'iperf3' ? seriesLines(model, tests, (t) => med(samples(t, (r) => r.lossPercent))) : [];
-    if (loss.length) out.push(lineChart({ id: `sweep-${slug}-loss`, title: `UDP loss against datagram size: ${name}`, caption: `Median share of datagrams lost at each datagram size, at the fixed send rate${loss.some((x) => x.dashed) ? ' (dashed: same-host)' : ''}.`, x: param, y: '% lost', lines: loss }));
+    const loss =
+      tests[0].protocol === 'udp' && (tests[0].kind ?? 'iperf3') === 'iperf3'
+        ? seriesLines(model, tests, (t) => med(samples(t, (r) => r.lossPercent)))
+        : [];
+    if (loss.length)
+      out.push(
+        lineChart({
+          id: `sweep-${slug}-loss`,
+          title: `UDP loss against datagram size: ${name}`,
+          caption: `Median share of datagrams lost at each datagram size, at the fixed send rate${loss.some((x) => x.dashed) ? ' (dashed: same-host)' : ''}.`,
+          x: param,
+          y: '% lost',
+          lines: loss,
+        }),
+      );
     return out;
   });
 }
@@ -147,14 +211,26 @@ export function rateCharts(model: ReportModel): ChartSpec[] {
     const limit = spec.lossLimitPercent ?? 1;
     const lines: Line[] = model.measured.flatMap((s) => {
       const byRate = new Map<number, number[]>();
-      for (const r of testOf(s, id)?.runs ?? []) for (const p of r.ratePoints ?? []) if (p.ok && p.lossPercent !== undefined) byRate.set(p.offeredMbps, [...(byRate.get(p.offeredMbps) ?? []), p.lossPercent]);
+      for (const r of testOf(s, id)?.runs ?? [])
+        for (const p of r.ratePoints ?? [])
+          if (p.ok && p.lossPercent !== undefined) byRate.set(p.offeredMbps, [...(byRate.get(p.offeredMbps) ?? []), p.lossPercent]);
       const points = [...byRate].map(([rate, losses]): [number, number] => [rate, median(losses)]).sort((a, b) => a[0] - b[0]);
       return points.length ? [{ name: s.rec.name, color: s.color, points }] : [];
     });
     const rows = model.measured.filter((s) => testOf(s, id)?.rateSummary);
     const out: ChartSpec[] = [];
     if (lines.length) {
-      out.push(lineChart({ id: `rate-loss-${spec.placement}`, title: `UDP loss against offered rate, ${spec.placement}-host`, caption: `Every rate the search tried (median loss where runs tried the same rate). The search stops at the highest rate with loss under ${limit}%.`, x: 'offered rate, Mbit/s', y: '% lost', lines, xFormat: (v) => (v >= 1000 ? `${v / 1000}G` : `${v}M`) }));
+      out.push(
+        lineChart({
+          id: `rate-loss-${spec.placement}`,
+          title: `UDP loss against offered rate, ${spec.placement}-host`,
+          caption: `Every rate the search tried (median loss where runs tried the same rate). The search stops at the highest rate with loss under ${limit}%.`,
+          x: 'offered rate, Mbit/s',
+          y: '% lost',
+          lines,
+          xFormat: (v) => (v >= 1000 ? `${v / 1000}G` : `${v}M`),
+        }),
+      );
     }
     if (rows.length) {
       out.push(
@@ -164,10 +240,15 @@ export function rateCharts(model: ReportModel): ChartSpec[] {
           caption: 'Median over runs of the highest offered rate whose loss stayed under the limit, with its 95% interval.',
           axis: 'Mbit/s',
           categories: rows.map((s) => s.rec.name),
-          series: [{ name: 'max rate', points: rows.map((s) => {
-            const m = testOf(s, id)!.rateSummary!.maxRateMbps;
-            return { value: m.median, ...(m.n > 1 ? { lo: Math.max(0, m.ci95[0]), hi: m.ci95[1] } : {}), text: `${fmt(m.median, 0)}` };
-          }) }],
+          series: [
+            {
+              name: 'max rate',
+              points: rows.map((s) => {
+                const m = testOf(s, id)!.rateSummary!.maxRateMbps;
+                return { value: m.median, ...(m.n > 1 ? { lo: Math.max(0, m.ci95[0]), hi: m.ci95[1] } : {}), text: `${fmt(m.median, 0)}` };
+              }),
+            },
+          ],
         }),
       );
     }

@@ -34,7 +34,14 @@ function seriesOf(model: ReportModel, id: string): Series[] {
   });
 }
 
-function timeChart(spec: { id: string; title: string; caption: string; y: string; series: Series[]; pick: (p: IntervalPoint) => number | undefined }): ChartSpec {
+function timeChart(spec: {
+  id: string;
+  title: string;
+  caption: string;
+  y: string;
+  series: Series[];
+  pick: (p: IntervalPoint) => number | undefined;
+}): ChartSpec {
   const rows = (l: Layout) => Math.ceil(spec.series.length / (l === 'narrow' ? 2 : l === 'medium' ? 3 : 5));
   return {
     id: spec.id,
@@ -42,11 +49,32 @@ function timeChart(spec: { id: string; title: string; caption: string; y: string
     caption: spec.caption,
     height: (l) => (l === 'narrow' ? 280 : 320) + rows(l) * 20,
     option: (l): EChartsOption => ({
-      ...frame(l, spec.series.map((x) => x.s.label)),
-      legend: { data: spec.series.map((x) => x.s.label), top: 0, left: 0, itemWidth: 16, itemHeight: 8, itemGap: 18, textStyle: { fontSize: font(l) } },
+      ...frame(
+        l,
+        spec.series.map((x) => x.s.label),
+      ),
+      legend: {
+        data: spec.series.map((x) => x.s.label),
+        top: 0,
+        left: 0,
+        itemWidth: 16,
+        itemHeight: 8,
+        itemGap: 18,
+        textStyle: { fontSize: font(l) },
+      },
       grid: { left: 8, right: 20, top: 16 + rows(l) * 22, bottom: 34, containLabel: true },
       color: spec.series.map((x) => x.s.color),
-      xAxis: { type: 'value', min: 0, max: 'dataMax', name: 'seconds into the run', nameLocation: 'middle', nameGap: 26, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, fontSize: font(l) }, splitLine: { lineStyle: { color: GRIDLINE } } },
+      xAxis: {
+        type: 'value',
+        min: 0,
+        max: 'dataMax',
+        name: 'seconds into the run',
+        nameLocation: 'middle',
+        nameGap: 26,
+        nameTextStyle: { color: MUTED },
+        axisLabel: { color: MUTED, fontSize: font(l) },
+        splitLine: { lineStyle: { color: GRIDLINE } },
+      },
       yAxis: valueAxis(spec.y, l, { min: 0, nameLocation: 'end', nameGap: 8 }),
       series: spec.series.map((x) => ({
         type: 'line' as const,

@@ -1,6 +1,17 @@
 import type { EChartsOption } from 'echarts';
 import type { Placement } from '../result/types.js';
-import { cpuSplit, gbpsSamples, headlineTest, isBulk, lineOf, lossText, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import {
+  gbpsSamples,
+  headlineTest,
+  isBulk,
+  lineOf,
+  specOf,
+  testIds,
+  testOf,
+  testTitle,
+  type ReportModel,
+  type SchemeView,
+} from './figures.js';
 import { LAYOUT_COLOR, layoutOf, layoutsPresent, sortByLayout, type LayoutKind } from './layout.js';
 import { difference, SIGNIFICANCE_TEXT } from './significance.js';
 
@@ -34,10 +45,12 @@ const PAIR = ['#1D4ED8', '#D97706'];
 export const font = (_l: Layout) => 12;
 
 /** Horizontal bars need room per category: per bar 18 px plus a gap. */
-export const barHeight = (cats: number, bars: number, l: Layout) => Math.max(160, 70 + cats * (bars * (l !== 'narrow' ? 18 : 16) + 14) + (l === 'narrow' ? 24 : 0));
+export const barHeight = (cats: number, bars: number, l: Layout) =>
+  Math.max(160, 70 + cats * (bars * (l !== 'narrow' ? 18 : 16) + 14) + (l === 'narrow' ? 24 : 0));
 
 /** Room for category labels on the left: server-side text measurement underestimates browser fonts. */
-const labelRoom = (names: string[], l: Layout) => Math.min(l === 'narrow' ? 108 : 178, 16 + 7.4 * Math.max(4, ...names.map((n) => n.length)));
+const labelRoom = (names: string[], l: Layout) =>
+  Math.min(l === 'narrow' ? 108 : 178, 16 + 7.4 * Math.max(4, ...names.map((n) => n.length)));
 
 /**
  * The common frame: palette, legend, grid. With `categories` (horizontal bars), the left margin
@@ -49,7 +62,10 @@ export function frame(l: Layout, legend: string[] | undefined, categories?: stri
   return {
     color: ['#1D4ED8', '#93C5FD', '#F59E0B', '#10B981', '#EF4444', '#8B5CF6'],
     textStyle: { color: INK, fontSize: font(l) },
-    legend: legend && legend.length > 1 ? { data: legend, top: 0, left: 0, itemWidth: 14, itemHeight: 10, itemGap: 22, textStyle: { fontSize: font(l) } } : undefined,
+    legend:
+      legend && legend.length > 1
+        ? { data: legend, top: 0, left: 0, itemWidth: 14, itemHeight: 10, itemGap: 22, textStyle: { fontSize: font(l) } }
+        : undefined,
     grid: categories ? { left: labelRoom(categories, l), right, top, bottom: 44 } : { left: 8, right, top, bottom: 30, containLabel: true },
   };
 }
@@ -80,7 +96,7 @@ export const categoryAxis = (names: string[], l: Layout) => ({
  * lo, hi]: each label sits past the bar or its whisker, whichever ends later, so they never
  * overlap. The offset of bar `index` of `count` follows ECharts' grouped-bar layout (BARS).
  */
-const BARS = { barCategoryGap: '30%', barGap: '20%' };
+export const BARS = { barCategoryGap: '30%', barGap: '20%' };
 interface Annotation {
   k: number;
   value: number;
@@ -95,7 +111,10 @@ function annotations(items: Annotation[], index: number, count: number, l: Layou
     z: 10,
     encode: { x: [1, 2, 3], y: 0 },
     data: items.map((a) => [a.k, a.value, a.lo ?? a.value, a.hi ?? a.value]),
-    renderItem: (params: { dataIndex: number }, api: { value(i: number): number; coord(v: number[]): number[]; size(v: number[]): number[] }) => {
+    renderItem: (
+      params: { dataIndex: number },
+      api: { value(i: number): number; coord(v: number[]): number[]; size(v: number[]): number[] },
+    ) => {
       const a = items[params.dataIndex];
       const band = api.size([0, 1])[1] * 0.7;
       const w = band / (count + (count - 1) * 0.2);
@@ -115,7 +134,10 @@ function annotations(items: Annotation[], index: number, count: number, l: Layou
         );
         right = Math.max(right, hi);
       }
-      children.push({ type: 'text', style: { text: a.text, x: right + 5, y, fill: INK, fontSize: font(l) - 1, verticalAlign: 'middle', align: 'left' } });
+      children.push({
+        type: 'text',
+        style: { text: a.text, x: right + 5, y, fill: INK, fontSize: font(l) - 1, verticalAlign: 'middle', align: 'left' },
+      });
       return { type: 'group', children };
     },
   };
@@ -131,7 +153,18 @@ export interface BarPoint {
 }
 
 /** Grouped horizontal bars with labels and optional 95% whiskers: one series per group member. */
-export function groupedBars(input: { id: string; title: string; caption: string; axis: string; categories: string[]; series: Array<{ name: string; points: Array<BarPoint | undefined> }>; log?: boolean; colors?: string[]; categoryColors?: string[]; layouts?: LayoutKind[] }): ChartSpec {
+export function groupedBars(input: {
+  id: string;
+  title: string;
+  caption: string;
+  axis: string;
+  categories: string[];
+  series: Array<{ name: string; points: Array<BarPoint | undefined> }>;
+  log?: boolean;
+  colors?: string[];
+  categoryColors?: string[];
+  layouts?: LayoutKind[];
+}): ChartSpec {
   // A series with no point at all (e.g. a test whose every run failed) is left out, not drawn empty.
   const keep = input.series.map((x) => x.points.some(Boolean));
   const spec = { ...input, series: input.series.filter((_, i) => keep[i]), colors: input.colors?.filter((_, i) => keep[i]) };
@@ -145,15 +178,28 @@ export function groupedBars(input: { id: string; title: string; caption: string;
     ...(byCategory && spec.layouts ? { layouts: spec.layouts } : {}),
     height: (l) => barHeight(spec.categories.length, n, l),
     option: (l) => ({
-      ...frame(l, spec.series.map((x) => x.name), spec.categories),
+      ...frame(
+        l,
+        spec.series.map((x) => x.name),
+        spec.categories,
+      ),
       ...(spec.colors ? { color: spec.colors } : {}),
       xAxis: spec.log ? valueAxis(spec.axis, l, { type: 'log', logBase: 10 }) : valueAxis(spec.axis, l, { min: 0 }),
       yAxis: categoryAxis(spec.categories, l),
       series: [
-        ...spec.series.map((x) => ({ type: 'bar' as const, name: x.name, ...BARS, data: x.points.map((p, k) => (p === undefined ? null : byCategory ? { value: p.value, itemStyle: { color: spec.categoryColors![k] } } : p.value)) })),
+        ...spec.series.map((x) => ({
+          type: 'bar' as const,
+          name: x.name,
+          ...BARS,
+          data: x.points.map((p, k) =>
+            p === undefined ? null : byCategory ? { value: p.value, itemStyle: { color: spec.categoryColors![k] } } : p.value,
+          ),
+        })),
         ...spec.series.map((x, i) =>
           annotations(
-            x.points.flatMap((p, k) => (p ? [{ k, value: p.value, lo: p.lo, hi: p.hi, text: l === 'narrow' ? (p.narrowText ?? p.text) : p.text }] : [])),
+            x.points.flatMap((p, k) =>
+              p ? [{ k, value: p.value, lo: p.lo, hi: p.hi, text: l === 'narrow' ? (p.narrowText ?? p.text) : p.text }] : [],
+            ),
             i,
             n,
             l,
@@ -168,7 +214,10 @@ export function groupedBars(input: { id: string; title: string; caption: string;
 export function throughputChart(model: ReportModel, placement: Placement): ChartSpec | undefined {
   const ids = testIds(model.result, (t) => isBulk(t) && t.protocol === 'tcp' && t.placement === placement);
   const head = headlineTest(model.result, placement)!;
-  const rows = sortByLayout(model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.gbps !== undefined)), (s) => lineOf(s, head)?.gbps);
+  const rows = sortByLayout(
+    model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.gbps !== undefined)),
+    (s) => lineOf(s, head)?.gbps,
+  );
   if (!ids.length || !rows.length) return undefined;
   return groupedBars({
     id: `throughput-${placement}`,
@@ -195,7 +244,10 @@ export function throughputChart(model: ReportModel, placement: Placement): Chart
 export function vsHostChart(model: ReportModel): ChartSpec | undefined {
   const host = model.host;
   const ids = model.placements.map((p) => headlineTest(model.result, p)).filter((x): x is string => !!x);
-  const rows = sortByLayout(model.measured.filter((s) => !s.baseline && ids.some((id) => lineOf(s, id)?.vsHost !== undefined)), (s) => lineOf(s, ids[0])?.vsHost);
+  const rows = sortByLayout(
+    model.measured.filter((s) => !s.baseline && ids.some((id) => lineOf(s, id)?.vsHost !== undefined)),
+    (s) => lineOf(s, ids[0])?.vsHost,
+  );
   if (!host || !rows.length) return undefined;
   const sig = (s: SchemeView, id: string) => {
     const a = gbpsSamples(testOf(host, id));
@@ -209,10 +261,21 @@ export function vsHostChart(model: ReportModel): ChartSpec | undefined {
     caption: `TCP (1 stream) throughput as a percentage of the host baseline (the dashed line at 100%), with its 95% interval; same-host against loopback (host → itself). Solid bars differ significantly from the host (${SIGNIFICANCE_TEXT}); hatched bars do not (n.s.). Grouped by layout; † marks a stand-in.`,
     height: (l) => barHeight(rows.length, ids.length, l),
     option: (l) => ({
-      ...frame(l, names, rows.map((s) => s.label)),
+      ...frame(
+        l,
+        names,
+        rows.map((s) => s.label),
+      ),
       color: PAIR,
-      xAxis: valueAxis('% of host', l, { min: 0, splitNumber: l !== 'narrow' ? 6 : 3, axisLabel: { color: MUTED, fontSize: font(l), formatter: '{value}%' } }),
-      yAxis: categoryAxis(rows.map((s) => s.label), l),
+      xAxis: valueAxis('% of host', l, {
+        min: 0,
+        splitNumber: l !== 'narrow' ? 6 : 3,
+        axisLabel: { color: MUTED, fontSize: font(l), formatter: '{value}%' },
+      }),
+      yAxis: categoryAxis(
+        rows.map((s) => s.label),
+        l,
+      ),
       series: [
         ...ids.map((id, i) => ({
           type: 'bar' as const,
@@ -223,11 +286,32 @@ export function vsHostChart(model: ReportModel): ChartSpec | undefined {
             if (v === undefined) return null;
             const color = PAIR[i % PAIR.length];
             // Not significant: filled with a hatch of the same colour (a marker, not an empty outline).
-            return { value: v * 100, itemStyle: sig(s, id)?.significant ? { color } : { color, opacity: 0.55, decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [3, 4], rotation: -Math.PI / 4, color: 'rgba(255,255,255,0.85)' } } };
+            return {
+              value: v * 100,
+              itemStyle: sig(s, id)?.significant
+                ? { color }
+                : {
+                    color,
+                    opacity: 0.55,
+                    decal: {
+                      symbol: 'rect',
+                      dashArrayX: [1, 0],
+                      dashArrayY: [3, 4],
+                      rotation: -Math.PI / 4,
+                      color: 'rgba(255,255,255,0.85)',
+                    },
+                  },
+            };
           }),
           markLine:
             i === 0
-              ? { silent: true, symbol: 'none', label: { show: false }, lineStyle: { color: INK, type: 'dashed' as const }, data: [{ xAxis: 100 }] }
+              ? {
+                  silent: true,
+                  symbol: 'none',
+                  label: { show: false },
+                  lineStyle: { color: INK, type: 'dashed' as const },
+                  data: [{ xAxis: 100 }],
+                }
               : undefined,
         })),
         ...ids.map((id, i) =>
@@ -237,7 +321,14 @@ export function vsHostChart(model: ReportModel): ChartSpec | undefined {
               if (t?.vsHost === undefined) return [];
               const w = sig(s, id);
               const ci = t.vsHostCi95 && t.runs - t.failedRuns > 1 ? { lo: t.vsHostCi95[0] * 100, hi: t.vsHostCi95[1] * 100 } : {};
-              return [{ k, value: t.vsHost * 100, ...ci, text: `${Math.round(t.vsHost * 100)}%${w?.p !== undefined && !w.significant ? ' n.s.' : ''}` }];
+              return [
+                {
+                  k,
+                  value: t.vsHost * 100,
+                  ...ci,
+                  text: `${Math.round(t.vsHost * 100)}%${w?.p !== undefined && !w.significant ? ' n.s.' : ''}`,
+                },
+              ];
             }),
             i,
             ids.length,
@@ -245,70 +336,6 @@ export function vsHostChart(model: ReportModel): ChartSpec | undefined {
           ),
         ),
       ] as EChartsOption['series'],
-    }),
-  };
-}
-
-/** CPU-seconds per Gbit of the headline TCP test, split into user, system, softirq and irq. */
-export function cpuChart(model: ReportModel, placement: Placement): ChartSpec | undefined {
-  const id = headlineTest(model.result, placement);
-  if (!id) return undefined;
-  const rows = sortByLayout(model.measured.filter((s) => cpuSplit(testOf(s, id))), (s) => cpuSplit(testOf(s, id))?.total, false);
-  if (!rows.length) return undefined;
-  const parts = ['softirq', 'system', 'user', 'irq'] as const;
-  const colors = { softirq: '#DC2626', system: '#F59E0B', user: '#2563EB', irq: '#7C3AED' };
-  return {
-    id: `cpu-${placement}`,
-    title: `CPU cost per Gbit, ${placement}-host`,
-    caption: `System-wide CPU-seconds spent per Gbit moved in ${testTitle(specOf(model.result, id), id)}, median over runs, split by where the time went. Packet processing in the kernel lands mostly in softirq.`,
-    height: (l) => barHeight(rows.length, 1, l) + 10,
-    option: (l) => ({
-      ...frame(l, [...parts], rows.map((s) => s.label)),
-      xAxis: valueAxis('CPU-seconds per Gbit', l),
-      yAxis: categoryAxis(rows.map((s) => s.label), l),
-      series: parts.map((part, i) => ({
-        type: 'bar' as const,
-        name: part,
-        stack: 'cpu',
-        barCategoryGap: '35%',
-        itemStyle: { color: colors[part] },
-        data: rows.map((s) => cpuSplit(testOf(s, id))![part]),
-        label:
-          i === parts.length - 1
-            ? { show: true, position: 'right' as const, fontSize: font(l) - 1, color: INK, formatter: (p: { dataIndex: number }) => cpuSplit(testOf(rows[p.dataIndex], id))!.total.toFixed(3) }
-            : undefined,
-      })),
-    }),
-  };
-}
-
-/** UDP loss at the run's send rate, per scheme and placement. */
-export function udpLossChart(model: ReportModel): ChartSpec | undefined {
-  const ids = testIds(model.result, (t) => isBulk(t) && t.protocol === 'udp' && !t.length);
-  const rows = sortByLayout(model.measured.filter((s) => ids.some((id) => lineOf(s, id)?.lossPercent !== undefined)), (s) => lineOf(s, ids[0])?.lossPercent, false);
-  if (!ids.length || !rows.length) return undefined;
-  const names = ids.map((id) => `${specOf(model.result, id)?.placement ?? id}-host`);
-  const single = ids.length === 1;
-  return {
-    id: 'udp-loss',
-    title: `UDP loss at ${model.result.options.udpRate}bit/s`,
-    caption: 'Median share of UDP datagrams lost at the fixed send rate (iperf3 -u -b). Loss at a rate the path cannot carry measures where the receiver or the path saturates. Grouped by layout, least loss first.',
-    ...(ids.length === 1 ? { layouts: layoutsPresent(rows) } : {}),
-    height: (l) => barHeight(rows.length, ids.length, l),
-    option: (l) => ({
-      ...frame(l, names, rows.map((s) => s.label)),
-      xAxis: valueAxis('% of datagrams lost', l, { min: 0 }),
-      yAxis: categoryAxis(rows.map((s) => s.label), l),
-      series: ids.map((id, i) => ({
-        type: 'bar' as const,
-        name: names[i],
-        ...BARS,
-        data: rows.map((s) => {
-          const v = lineOf(s, id)?.lossPercent;
-          return v === undefined ? null : single ? { value: v, itemStyle: { color: LAYOUT_COLOR[layoutOf(s)] } } : v;
-        }),
-        label: { show: true, position: 'right' as const, fontSize: font(l) - 1, color: INK, formatter: (p: { value: unknown }) => (typeof p.value === 'number' ? lossText(p.value) : '') },
-      })),
     }),
   };
 }

@@ -67,7 +67,6 @@ export function runSource(file: string): string {
   return basename(file) === 'result.json' ? basename(dirname(file)) || file : basename(file).replace(/\.json$/, '');
 }
 
-
 function cellOf(t: TestRecord | undefined, ref: TestRecord | undefined): Cell | undefined {
   if (!t) return undefined;
   const m = mainMetric(t);
@@ -111,14 +110,16 @@ function facts(r: ResultFile): Map<string, string> {
   m.set('kernel', r.environment.kernel);
   m.set('CPU', `${r.environment.cpuModel} × ${r.environment.cpus}`);
   for (const [k, v] of Object.entries(r.environment.tools)) m.set(`tool ${k}`, v);
-  for (const [k, v] of Object.entries(e)) if (!['kernel', 'cpuModel', 'cpus', 'tools', 'node', 'cpuMethod'].includes(k)) m.set(`environment ${k}`, JSON.stringify(v));
+  for (const [k, v] of Object.entries(e))
+    if (!['kernel', 'cpuModel', 'cpus', 'tools', 'node', 'cpuMethod'].includes(k)) m.set(`environment ${k}`, JSON.stringify(v));
   m.set('CPU method', r.environment.cpuMethod);
   const u = r.topology.underlay;
   m.set('underlay', `MTU ${u.mtu}${u.rate ? `, rate ${u.rate}` : ''}`);
   m.set('hosts', `${r.topology.hosts} × ${r.topology.containersPerHost}`);
   m.set('repeats × seconds', `${r.options.repeats} × ${r.options.seconds} s`);
   m.set('UDP rate', r.options.udpRate);
-  for (const [k, v] of Object.entries(r.options as unknown as Record<string, unknown>)) if (!['repeats', 'seconds', 'udpRate', 'tests'].includes(k)) m.set(`knob ${k}`, JSON.stringify(v));
+  for (const [k, v] of Object.entries(r.options as unknown as Record<string, unknown>))
+    if (!['repeats', 'seconds', 'udpRate', 'tests'].includes(k)) m.set(`knob ${k}`, JSON.stringify(v));
   return m;
 }
 
@@ -171,7 +172,10 @@ const gbps = (c: Cell | undefined) => {
 
 /** Header lines shared by the terminal and Markdown views. */
 function runLines(c: Comparison): string[] {
-  return c.runs.map((r) => `${r.key}: ${r.source} — ${r.result.createdAt.slice(0, 16).replace('T', ' ')}, lab ${r.result.topology.lab}, kernel ${r.result.environment.kernel}${r.result.complete ? '' : ' (incomplete)'}`);
+  return c.runs.map(
+    (r) =>
+      `${r.key}: ${r.source} — ${r.result.createdAt.slice(0, 16).replace('T', ' ')}, lab ${r.result.topology.lab}, kernel ${r.result.environment.kernel}${r.result.complete ? '' : ' (incomplete)'}`,
+  );
 }
 
 function diffLines(c: Comparison): string[] {
@@ -181,22 +185,58 @@ function diffLines(c: Comparison): string[] {
 export function renderCompareTable(c: Comparison): string {
   const others = c.runs.slice(1);
   const table = new Table({
-    head: ['scheme', 'test', ...c.runs.map((r) => `${r.key} median [interval]`), ...others.map((r) => `${r.key} vs ${c.runs[0].key}`), ...others.map((r) => `${r.key} − ${c.runs[0].key}, 95% CI`), ...others.map((r) => `${r.key} loss/retr vs ${c.runs[0].key}`), ...c.runs.map((r) => `${r.key} % host`)],
+    head: [
+      'scheme',
+      'test',
+      ...c.runs.map((r) => `${r.key} median [interval]`),
+      ...others.map((r) => `${r.key} vs ${c.runs[0].key}`),
+      ...others.map((r) => `${r.key} − ${c.runs[0].key}, 95% CI`),
+      ...others.map((r) => `${r.key} loss/retr vs ${c.runs[0].key}`),
+      ...c.runs.map((r) => `${r.key} % host`),
+    ],
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   for (const row of c.rows) {
     const rest = row.cells.slice(1);
-    table.push([row.scheme, row.test, ...row.cells.map(gbps), ...rest.map((x) => deltaText(x?.delta)), ...rest.map(diffCiText), ...rest.map(otherDeltaText), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
+    table.push([
+      row.scheme,
+      row.test,
+      ...row.cells.map(gbps),
+      ...rest.map((x) => deltaText(x?.delta)),
+      ...rest.map(diffCiText),
+      ...rest.map(otherDeltaText),
+      ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`)),
+    ]);
   }
-  const warn = c.differences.length ? `\nenvironments differ — changes may come from the machine, not the network:\n${diffLines(c).map((l) => `  ${l}`).join('\n')}\n` : '\nenvironments match (kernel, CPU, tools, knobs, topology)\n';
+  const warn = c.differences.length
+    ? `\nenvironments differ — changes may come from the machine, not the network:\n${diffLines(c)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`
+    : '\nenvironments match (kernel, CPU, tools, knobs, topology)\n';
   return `${runLines(c).join('\n')}\n${changeSummary(c)}\n${table.toString()}\nGbit/s unless a unit is given; median [its interval: order statistics]; change against ${c.runs[0].key} with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}; same-host % host is against loopback (host → itself)${warn}`;
 }
 
 export function renderCompareMarkdown(c: Comparison): string {
   const others = c.runs.slice(1);
-  const head = ['scheme', 'test', ...c.runs.map((r) => `${r.key} median [interval]`), ...others.map((r) => `${r.key} vs ${c.runs[0].key}`), ...others.map((r) => `${r.key} − ${c.runs[0].key}, 95% CI`), ...others.map((r) => `${r.key} loss/retr vs ${c.runs[0].key}`), ...c.runs.map((r) => `${r.key} % of host`)];
-  const rows = c.rows.map((row) => [mdCell(row.scheme), mdCell(row.test), ...row.cells.map(gbps), ...row.cells.slice(1).map((x) => deltaText(x?.delta)), ...row.cells.slice(1).map(diffCiText), ...row.cells.slice(1).map(otherDeltaText), ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`))]);
+  const head = [
+    'scheme',
+    'test',
+    ...c.runs.map((r) => `${r.key} median [interval]`),
+    ...others.map((r) => `${r.key} vs ${c.runs[0].key}`),
+    ...others.map((r) => `${r.key} − ${c.runs[0].key}, 95% CI`),
+    ...others.map((r) => `${r.key} loss/retr vs ${c.runs[0].key}`),
+    ...c.runs.map((r) => `${r.key} % of host`),
+  ];
+  const rows = c.rows.map((row) => [
+    mdCell(row.scheme),
+    mdCell(row.test),
+    ...row.cells.map(gbps),
+    ...row.cells.slice(1).map((x) => deltaText(x?.delta)),
+    ...row.cells.slice(1).map(diffCiText),
+    ...row.cells.slice(1).map(otherDeltaText),
+    ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`)),
+  ]);
   const out = [
     '## cnlab compare',
     '',
@@ -204,7 +244,13 @@ export function renderCompareMarkdown(c: Comparison): string {
     '',
     `**${mdCell(changeSummary(c))}**`,
     '',
-    ...(c.differences.length ? ['> **Environments differ** — a change may come from the machine rather than the network:', ...diffLines(c).map((l) => `> - ${mdCell(l)}`), ''] : ['Environments match (kernel, CPU, tools, knobs, topology).', '']),
+    ...(c.differences.length
+      ? [
+          '> **Environments differ** — a change may come from the machine rather than the network:',
+          ...diffLines(c).map((l) => `> - ${mdCell(l)}`),
+          '',
+        ]
+      : ['Environments match (kernel, CPU, tools, knobs, topology).', '']),
     [head, head.map((_, i) => (i < 2 ? '---' : '---:')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'),
     '',
     `Gbit/s unless a unit is given; median [its interval: order statistics]. Changes are against ${c.runs[0].key}, with the 95% CI of the difference; n.s.: not significant by ${SIGNIFICANCE_TEXT}.`,
@@ -215,12 +261,52 @@ export function renderCompareMarkdown(c: Comparison): string {
 
 /** Every compared figure as CSV rows: one per scheme, test and run. */
 export function compareCsvRows(c: Comparison): { header: string[]; rows: Array<Array<string | number | undefined>> } {
-  const header = ['scheme', 'test', 'run', 'source', 'gbps_median', 'gbps_ci95_low', 'gbps_ci95_high', 'runs_ok', 'vs_host', 'cpu_s_per_gbit', 'loss_percent', 'vs_ref_ratio', 'vs_ref_diff_ci95_low', 'vs_ref_diff_ci95_high', 'vs_ref_p', 'vs_ref_significant', 'cpu_vs_ref_ratio', 'cpu_vs_ref_p'];
+  const header = [
+    'scheme',
+    'test',
+    'run',
+    'source',
+    'gbps_median',
+    'gbps_ci95_low',
+    'gbps_ci95_high',
+    'runs_ok',
+    'vs_host',
+    'cpu_s_per_gbit',
+    'loss_percent',
+    'vs_ref_ratio',
+    'vs_ref_diff_ci95_low',
+    'vs_ref_diff_ci95_high',
+    'vs_ref_p',
+    'vs_ref_significant',
+    'cpu_vs_ref_ratio',
+    'cpu_vs_ref_p',
+  ];
   const rows = c.rows.flatMap((row) =>
     row.cells.flatMap((x, i) => {
       if (!x) return [];
       const d = x.delta;
-      return [[row.scheme, row.test, c.runs[i].key, c.runs[i].source, x.median, x.ci95?.[0], x.ci95?.[1], x.n, x.vsHost, x.cpu, x.loss, d?.ratio, d?.test?.ci95[0], d?.test?.ci95[1], d?.test?.p, d?.test ? String(d.test.significant) : undefined, x.cpuDelta?.ratio, x.cpuDelta?.test?.p]];
+      return [
+        [
+          row.scheme,
+          row.test,
+          c.runs[i].key,
+          c.runs[i].source,
+          x.median,
+          x.ci95?.[0],
+          x.ci95?.[1],
+          x.n,
+          x.vsHost,
+          x.cpu,
+          x.loss,
+          d?.ratio,
+          d?.test?.ci95[0],
+          d?.test?.ci95[1],
+          d?.test?.p,
+          d?.test ? String(d.test.significant) : undefined,
+          x.cpuDelta?.ratio,
+          x.cpuDelta?.test?.p,
+        ],
+      ];
     }),
   );
   return { header, rows };
@@ -242,7 +328,8 @@ export function otherDeltaText(x: Cell | undefined): string {
   if (!x) return '–';
   const parts: string[] = [];
   if (x.lossDelta !== undefined) parts.push(`loss ${x.lossDelta >= 0 ? '+' : '−'}${Math.abs(x.lossDelta).toFixed(2)} pp`);
-  if (x.retransmitsDelta !== undefined) parts.push(`retr ${x.retransmitsDelta >= 0 ? '+' : '−'}${Math.abs(Math.round(x.retransmitsDelta))}`);
+  if (x.retransmitsDelta !== undefined)
+    parts.push(`retr ${x.retransmitsDelta >= 0 ? '+' : '−'}${Math.abs(Math.round(x.retransmitsDelta))}`);
   return parts.join(', ') || '–';
 }
 
@@ -285,7 +372,13 @@ export function significantChanges(c: Comparison): { worse: Change[]; better: Ch
         unchanged++;
         return;
       }
-      const change = { scheme: row.scheme, test: row.test, run: c.runs[i + 1].key, worse: j.worse, text: `${row.scheme} ${row.test} ${signedPct(x!.delta!.ratio - 1)} (${pText(x!.delta!.test)})` };
+      const change = {
+        scheme: row.scheme,
+        test: row.test,
+        run: c.runs[i + 1].key,
+        worse: j.worse,
+        text: `${row.scheme} ${row.test} ${signedPct(x!.delta!.ratio - 1)} (${pText(x!.delta!.test)})`,
+      };
       (j.worse < 0 ? worse : better).push(change);
     });
   }
@@ -302,8 +395,15 @@ export function regressions(c: Comparison, pct: number): Change[] {
 /** One line: what changed against the reference. */
 export function changeSummary(c: Comparison): string {
   const s = significantChanges(c);
-  const list = (xs: Change[]) => xs.slice(0, 3).map((x) => (c.runs.length > 2 ? `${x.run}: ${x.text}` : x.text)).join(', ') + (xs.length > 3 ? ` and ${xs.length - 3} more` : '');
-  const others = c.runs.slice(1).map((r) => r.key).join(', ');
+  const list = (xs: Change[]) =>
+    xs
+      .slice(0, 3)
+      .map((x) => (c.runs.length > 2 ? `${x.run}: ${x.text}` : x.text))
+      .join(', ') + (xs.length > 3 ? ` and ${xs.length - 3} more` : '');
+  const others = c.runs
+    .slice(1)
+    .map((r) => r.key)
+    .join(', ');
   const parts = [
     s.worse.length ? `${s.worse.length} significantly worse (${list(s.worse)})` : 'nothing significantly worse',
     s.better.length ? `${s.better.length} significantly better (${list(s.better)})` : 'nothing significantly better',

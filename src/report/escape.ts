@@ -38,5 +38,10 @@ export function mdCell(value: unknown): string {
 
 /** A stable, safe id fragment for anchors (scheme names are validated, but be strict anyway). */
 export function slug(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'x';
+  return (
+    value
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'x'
+  );
 }

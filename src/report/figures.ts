@@ -35,7 +35,23 @@ export interface ReportModel {
 }
 
 /** Colour-blind-friendly palette (Okabe–Ito, then Tableau), the baseline always grey. */
-const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#9467BD', '#8C564B', '#F0E442', '#17BECF', '#BCBD22', '#1F77B4', '#FF7F0E', '#2CA02C', '#D62728'];
+const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#CC79A7',
+  '#D55E00',
+  '#56B4E9',
+  '#9467BD',
+  '#8C564B',
+  '#F0E442',
+  '#17BECF',
+  '#BCBD22',
+  '#1F77B4',
+  '#FF7F0E',
+  '#2CA02C',
+  '#D62728',
+];
 export const BASELINE_COLOR = '#6B7280';
 
 export function buildModel(result: ResultFile): ReportModel {
@@ -43,7 +59,15 @@ export function buildModel(result: ResultFile): ReportModel {
   let k = 0;
   const schemes = result.schemes.map((rec, i) => {
     const baseline = rec.attach === 'none';
-    return { rec, line: lines[i], path: packetPath(rec, result.topology), baseline, color: baseline ? BASELINE_COLOR : PALETTE[k++ % PALETTE.length], standIn: standInOf(rec), label: markedName(rec) };
+    return {
+      rec,
+      line: lines[i],
+      path: packetPath(rec, result.topology),
+      baseline,
+      color: baseline ? BASELINE_COLOR : PALETTE[k++ % PALETTE.length],
+      standIn: standInOf(rec),
+      label: markedName(rec),
+    };
   });
   const measured = schemes.filter((s) => s.rec.status === 'ok' && s.line.tests.some((t) => t.gbps !== undefined));
   const ok = schemes.filter((s) => s.baseline && s.rec.status === 'ok');
@@ -90,7 +114,9 @@ export function latencyTest(result: ResultFile, placement: Placement): string | 
   const ids = testIds(result, (t) => t.kind === 'sockperf' && !t.underLoad && t.placement === placement).filter(measured);
   const sock = ids.find((id) => specOf(result, id)?.protocol === 'tcp') ?? ids[0];
   if (sock) return sock;
-  return testIds(result, (t) => t.kind === 'qperf' && !t.sweep && /_lat$/.test(t.qperfTest ?? '') && t.placement === placement).filter(measured)[0];
+  return testIds(result, (t) => t.kind === 'qperf' && !t.sweep && /_lat$/.test(t.qperfTest ?? '') && t.placement === placement).filter(
+    measured,
+  )[0];
 }
 
 /** How a latency test's main figure reads: sockperf's p50 round trip, or qperf's half round trip. */
@@ -107,14 +133,18 @@ export interface LatencyFigure {
 export function latencyFigure(t: TestRecord | undefined): LatencyFigure | undefined {
   const l = t?.latencySummary;
   if (l?.p50Us) return { median: l.p50Us.median, pick: (r) => r.latency?.p50Us, what: 'p50 round trip', short: 'p50 RTT' };
-  if (l?.latencyUs) return { median: l.latencyUs.median, pick: (r) => r.latencyUs, what: 'half round trip (qperf, mean of each run)', short: '½ RTT' };
+  if (l?.latencyUs)
+    return { median: l.latencyUs.median, pick: (r) => r.latencyUs, what: 'half round trip (qperf, mean of each run)', short: '½ RTT' };
   return undefined;
 }
 
 /** Per-run values of the runs that succeeded. */
 export function samples(t: TestRecord | undefined, pick: (r: RunRecord) => number | undefined): number[] {
   if (!t) return [];
-  return t.runs.filter((r) => r.ok).map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return t.runs
+    .filter((r) => r.ok)
+    .map(pick)
+    .filter((v): v is number => v !== undefined && Number.isFinite(v));
 }
 
 export const gbpsSamples = (t: TestRecord | undefined) => samples(t, (r) => r.gbps);
@@ -143,7 +173,8 @@ export function cpuSplit(t: TestRecord | undefined): CpuSplit | undefined {
   const n = sorted.length;
   const middle = n % 2 ? [sorted[(n - 1) / 2]] : [sorted[n / 2 - 1], sorted[n / 2]];
   const total = median(runs.map(perGbit));
-  const share = (pick: (r: RunRecord) => number) => (middle.reduce((sum, r) => sum + (r.cpu!.busy > 0 ? pick(r) / r.cpu!.busy : 0), 0) / middle.length) * total;
+  const share = (pick: (r: RunRecord) => number) =>
+    (middle.reduce((sum, r) => sum + (r.cpu!.busy > 0 ? pick(r) / r.cpu!.busy : 0), 0) / middle.length) * total;
   const user = share((r) => r.cpu!.user);
   const system = share((r) => r.cpu!.system);
   const softirq = share((r) => r.cpu!.softirq);
@@ -160,9 +191,11 @@ export function testTitle(t: TestSpec | undefined, id = ''): string {
   const kind = t.kind ?? 'iperf3';
   let what: string;
   if (kind === 'qperf') what = `qperf ${t.qperfTest ?? t.protocol}${t.msgSize ? `, ${bytesText(t.msgSize)}` : ''}`;
-  else if (kind === 'sockperf') what = `${t.protocol.toUpperCase()} round trip${t.msgSize ? ` (${t.msgSize} B)` : ''}${t.underLoad ? ` under ${t.underLoad.streams}-stream load` : ''}`;
+  else if (kind === 'sockperf')
+    what = `${t.protocol.toUpperCase()} round trip${t.msgSize ? ` (${t.msgSize} B)` : ''}${t.underLoad ? ` under ${t.underLoad.streams}-stream load` : ''}`;
   else if (kind === 'udp-rate-sweep') what = `UDP rate for < ${t.lossLimitPercent ?? 1}% loss`;
-  else if (t.protocol === 'udp') what = `UDP${t.udpRate ? ` at ${t.udpRate}bit/s` : ''}${t.length ? `, ${bytesText(t.length)} datagrams` : ''}`;
+  else if (t.protocol === 'udp')
+    what = `UDP${t.udpRate ? ` at ${t.udpRate}bit/s` : ''}${t.length ? `, ${bytesText(t.length)} datagrams` : ''}`;
   else what = `TCP, ${t.streams} stream${t.streams === 1 ? '' : 's'}${t.length ? `, ${bytesText(t.length)} writes` : ''}`;
   const pin = t.pin === undefined ? '' : t.pin ? ', pinned' : ', unpinned';
   return `${what}${pin}, ${t.placement}-host`;
@@ -187,7 +220,8 @@ export function knobsText(r: ResultFile): string {
 }
 
 export const fmt = (v: number | undefined, digits = 2): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
-export const pct = (v: number | undefined, digits = 0): string => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`);
+export const pct = (v: number | undefined, digits = 0): string =>
+  v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`;
 /** A signed percentage: +7%, −23%. */
 export const signedPct = (v: number, digits = 0): string => `${v >= 0 ? '+' : '−'}${Math.abs(v * 100).toFixed(digits)}%`;
 

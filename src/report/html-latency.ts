@@ -25,7 +25,9 @@ const PCTS = [
 export function latencyTestIds(model: ReportModel): string[] {
   const r = model.result;
   const first = model.placements.map((p) => latencyTest(r, p)).filter((x): x is string => !!x);
-  const more = testIds(r, (t) => t.kind === 'sockperf' && !t.underLoad).filter((id) => !first.includes(id) && model.measured.some((s) => latencyFigure(testOf(s, id))));
+  const more = testIds(r, (t) => t.kind === 'sockperf' && !t.underLoad).filter(
+    (id) => !first.includes(id) && model.measured.some((s) => latencyFigure(testOf(s, id))),
+  );
   return [...first, ...more];
 }
 
@@ -36,16 +38,30 @@ function table(model: ReportModel, id: string): string {
   const withPct = rows.some((s) => testOf(s, id)?.latencySummary?.p99Us);
   const host = model.host && latencyFigure(testOf(model.host, id))?.median;
   const what = latencyFigure(testOf(rows[0], id))!.what;
-  const pctCells = (t: TestRecord | undefined) => (withPct ? PCTS.slice(1).map(([k]) => `<td class="num">${fmt(t?.latencySummary?.[k]?.median, 0)}</td>`).join('') : '');
+  const pctCells = (t: TestRecord | undefined) =>
+    withPct
+      ? PCTS.slice(1)
+          .map(([k]) => `<td class="num">${fmt(t?.latencySummary?.[k]?.median, 0)}</td>`)
+          .join('')
+      : '';
   const body = rows.map((s) => {
     const t = testOf(s, id)!;
     const f = latencyFigure(t)!;
     const runs = samples(t, f.pick);
     const ns = !s.baseline && t.vsHostDiff && t.vsHostDiff.method !== 'none' && !t.vsHostDiff.significant;
-    const vs = host && !s.baseline ? `<td class="num g${latencyGrade(f.median / host)}">${ns ? '≈ ' : ''}${f.median >= host ? '+' : '−'}${fmt(Math.abs(f.median - host), 1)} µs</td>` : '<td class="num">–</td>';
+    const vs =
+      host && !s.baseline
+        ? `<td class="num g${latencyGrade(f.median / host)}">${ns ? '≈ ' : ''}${f.median >= host ? '+' : '−'}${fmt(Math.abs(f.median - host), 1)} µs</td>`
+        : '<td class="num">–</td>';
     return `<tr><td>${esc(s.rec.name)}${s.standIn ? `<span class="mark">${STAND_IN_MARK}</span>` : ''}</td><td class="num">${fmt(f.median, 1)}</td><td class="num">${runs.length ? `${fmt(Math.min(...runs), 1)}–${fmt(Math.max(...runs), 1)}` : '–'}</td>${pctCells(t)}${vs}<td class="num">${runs.length}</td></tr>`;
   });
-  const head = `<th>scheme</th><th class="num">median µs</th><th class="num">runs' range µs</th>${withPct ? PCTS.slice(1).map(([, p]) => `<th class="num">${p === 100 ? 'max' : `p${p}`} µs</th>`).join('') : ''}<th class="num">against host</th><th class="num">runs</th>`;
+  const head = `<th>scheme</th><th class="num">median µs</th><th class="num">runs' range µs</th>${
+    withPct
+      ? PCTS.slice(1)
+          .map(([, p]) => `<th class="num">${p === 100 ? 'max' : `p${p}`} µs</th>`)
+          .join('')
+      : ''
+  }<th class="num">against host</th><th class="num">runs</th>`;
   return `<h3>${esc(testTitle(specOf(model.result, id), id))} <span class="ns">(${esc(what)})</span></h3><div class="tablewrap"><table><thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody></table></div>`;
 }
 
@@ -70,7 +86,11 @@ function rangeChart(model: ReportModel, id: string): ChartSpec {
           const t = testOf(s, id)!;
           const f = latencyFigure(t)!;
           const runs = samples(t, f.pick);
-          return { value: f.median, ...(runs.length > 1 ? { lo: Math.min(...runs), hi: Math.max(...runs) } : {}), text: fmt(f.median, f.median < 100 ? 1 : 0) };
+          return {
+            value: f.median,
+            ...(runs.length > 1 ? { lo: Math.min(...runs), hi: Math.max(...runs) } : {}),
+            text: fmt(f.median, f.median < 100 ? 1 : 0),
+          };
         }),
       },
     ],
@@ -81,24 +101,56 @@ function rangeChart(model: ReportModel, id: string): ChartSpec {
 function cdfChart(model: ReportModel, id: string): ChartSpec | undefined {
   const rows = model.measured.filter((s) => testOf(s, id)?.latencySummary?.p99Us);
   if (!rows.length) return undefined;
-  const lines = rows.map((s) => ({ s, points: PCTS.flatMap(([k, p]) => {
-    const v = testOf(s, id)?.latencySummary?.[k]?.median;
-    return v === undefined ? [] : [[v, p] as [number, number]];
-  }) }));
+  const lines = rows.map((s) => ({
+    s,
+    points: PCTS.flatMap(([k, p]) => {
+      const v = testOf(s, id)?.latencySummary?.[k]?.median;
+      return v === undefined ? [] : [[v, p] as [number, number]];
+    }),
+  }));
   const legendRows = (l: Layout) => Math.ceil(lines.length / (l === 'narrow' ? 2 : l === 'medium' ? 3 : 5));
   return {
     id: `latency-cdf-${id.replace(/[^a-z0-9]+/gi, '-')}`,
     title: `Latency distribution: ${testTitle(specOf(model.result, id), id)}`,
-    caption: 'Share of round trips at or below each latency (p50, p90, p99, p99.9, max; medians over runs), on a logarithmic latency axis. A line further left is faster; a long flat tail is jitter.',
+    caption:
+      'Share of round trips at or below each latency (p50, p90, p99, p99.9, max; medians over runs), on a logarithmic latency axis. A line further left is faster; a long flat tail is jitter.',
     height: (l) => (l === 'narrow' ? 300 : 340) + legendRows(l) * 20,
     option: (l): EChartsOption => ({
-      ...frame(l, lines.map((x) => x.s.label)),
-      legend: { data: lines.map((x) => x.s.label), top: 0, left: 0, itemWidth: 16, itemHeight: 8, itemGap: 18, textStyle: { fontSize: font(l) } },
+      ...frame(
+        l,
+        lines.map((x) => x.s.label),
+      ),
+      legend: {
+        data: lines.map((x) => x.s.label),
+        top: 0,
+        left: 0,
+        itemWidth: 16,
+        itemHeight: 8,
+        itemGap: 18,
+        textStyle: { fontSize: font(l) },
+      },
       grid: { left: 8, right: 24, top: 16 + legendRows(l) * 22, bottom: 34, containLabel: true },
       color: lines.map((x) => x.s.color),
-      xAxis: { type: 'log', logBase: 10, name: 'round trip, µs', nameLocation: 'middle', nameGap: 26, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, fontSize: font(l) }, splitLine: { lineStyle: { color: GRIDLINE } } },
+      xAxis: {
+        type: 'log',
+        logBase: 10,
+        name: 'round trip, µs',
+        nameLocation: 'middle',
+        nameGap: 26,
+        nameTextStyle: { color: MUTED },
+        axisLabel: { color: MUTED, fontSize: font(l) },
+        splitLine: { lineStyle: { color: GRIDLINE } },
+      },
       yAxis: valueAxis('% of round trips', l, { min: 0, max: 100, nameLocation: 'end', nameGap: 8 }),
-      series: lines.map((x) => ({ type: 'line' as const, name: x.s.label, step: 'end' as const, data: x.points, symbol: 'circle', symbolSize: 5, lineStyle: { width: 2, type: x.s.standIn ? ('dashed' as const) : ('solid' as const) } })),
+      series: lines.map((x) => ({
+        type: 'line' as const,
+        name: x.s.label,
+        step: 'end' as const,
+        data: x.points,
+        symbol: 'circle',
+        symbolSize: 5,
+        lineStyle: { width: 2, type: x.s.standIn ? ('dashed' as const) : ('solid' as const) },
+      })),
     }),
   };
 }
@@ -114,4 +166,3 @@ export function latencyTables(model: ReportModel): string {
   const qperfOnly = ids.every((id) => specOf(model.result, id)?.kind === 'qperf');
   return `<p class="sub">Lower is better. “Against host” is the difference of medians; ≈ marks one that is not significant.${qperfOnly ? ' qperf reports one mean per run, so this run has no percentiles: sockperf’s round-trip percentiles and their distribution come with <code>--tests lat-tcp,lat-udp</code> or <code>--full</code>.' : ''}</p>${ids.map((id) => table(model, id)).join('')}`;
 }
-

@@ -2,7 +2,23 @@ import type { ResultFile } from '../result/types.js';
 import { bpfCard } from './bpf.js';
 import { esc, slug } from './escape.js';
 import { SAME_HOST_SHORT } from './baseline.js';
-import { fmt, headlineTest, isBulk, knobsText, latencyFigure, latencyTest, lineOf, lossText, pct, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import {
+  fmt,
+  headlineTest,
+  isBulk,
+  knobsText,
+  latencyFigure,
+  latencyTest,
+  lineOf,
+  lossText,
+  pct,
+  specOf,
+  testIds,
+  testOf,
+  testTitle,
+  type ReportModel,
+  type SchemeView,
+} from './figures.js';
 import { headlineHtml, verdictTable } from './html-verdict.js';
 import { latencyGrade, lossGrade, ratioGrade } from './layout.js';
 import { STAND_IN_LEGEND, STAND_IN_MARK, standInOf } from './stand-in.js';
@@ -21,7 +37,10 @@ export function badge(s: SchemeView): string {
 }
 
 export function pathList(hops: Hop[], label: string): string {
-  const items = hops.map((h) => `<li><span class="hop ${h.kind}"><span class="l">${esc(h.label)}</span>${h.detail ? `<span class="d">${esc(h.detail)}</span>` : ''}</span></li>`);
+  const items = hops.map(
+    (h) =>
+      `<li><span class="hop ${h.kind}"><span class="l">${esc(h.label)}</span>${h.detail ? `<span class="d">${esc(h.detail)}</span>` : ''}</span></li>`,
+  );
   return `<div class="pathlabel">${esc(label)}</div><ol class="path" aria-label="${esc(label)}">${items.join('')}</ol>`;
 }
 
@@ -31,7 +50,12 @@ function vsHostCell(s: SchemeView, id: string, costs: Cost[]): string {
   const c = costs.find((x) => x.scheme === s.rec.name && x.testId === id);
   const p = c?.test?.p;
   const ns = p !== undefined && !c!.significant;
-  const title = p === undefined ? 'too few runs to test' : c!.significant ? `significant (p = ${p.toPrecision(2)})` : `not significant (p = ${p.toPrecision(2)})`;
+  const title =
+    p === undefined
+      ? 'too few runs to test'
+      : c!.significant
+        ? `significant (p = ${p.toPrecision(2)})`
+        : `not significant (p = ${p.toPrecision(2)})`;
   return `<td class="num g${ratioGrade(t.vsHost)}" title="${esc(title)}">${ns ? '≈ ' : ''}${pct(t.vsHost)}</td>`;
 }
 
@@ -39,7 +63,8 @@ function gbpsCell(s: SchemeView, id: string | undefined): string {
   const t = id ? lineOf(s, id) : undefined;
   if (!t) return '<td class="num">–</td>';
   if (t.gbps === undefined) return `<td class="num">${t.failedRuns ? 'failed' : '–'}</td>`;
-  const ci = t.medianCi && t.runs - t.failedRuns > 1 ? `<br><span class="ns">[${fmt(t.medianCi[0], 2)}–${fmt(t.medianCi[1], 2)}]</span>` : '';
+  const ci =
+    t.medianCi && t.runs - t.failedRuns > 1 ? `<br><span class="ns">[${fmt(t.medianCi[0], 2)}–${fmt(t.medianCi[1], 2)}]</span>` : '';
   return `<td class="num">${fmt(t.gbps)}${ci}</td>`;
 }
 
@@ -53,16 +78,35 @@ function latencyCell(s: SchemeView, id: string, host: SchemeView | undefined): s
 }
 
 /** A scheme's name cell: linked to its card, with the stand-in mark. */
-const nameCell = (s: SchemeView) => `<td><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a>${s.standIn ? `<span class="mark" title="${esc(`stand-in: ${s.standIn.what}`)}">${STAND_IN_MARK}</span>` : ''}</td>`;
+const nameCell = (s: SchemeView) =>
+  `<td><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a>${s.standIn ? `<span class="mark" title="${esc(`stand-in: ${s.standIn.what}`)}">${STAND_IN_MARK}</span>` : ''}</td>`;
 
 /** One row per scheme: family, MTU, the headline figures per placement, UDP loss, latency, CPU per Gbit. */
 export function summaryTable(model: ReportModel, v: Verdicts): string {
   const r = model.result;
-  const cols = model.placements.map((p) => ({ p, tcp: headlineTest(r, p), tcp4: testIds(r, (t) => isBulk(t) && t.protocol === 'tcp' && t.placement === p && t.streams > 1)[0], udp: testIds(r, (t) => isBulk(t) && t.protocol === 'udp' && !t.length && t.placement === p)[0], lat: latencyTest(r, p) }));
+  const cols = model.placements.map((p) => ({
+    p,
+    tcp: headlineTest(r, p),
+    tcp4: testIds(r, (t) => isBulk(t) && t.protocol === 'tcp' && t.placement === p && t.streams > 1)[0],
+    udp: testIds(r, (t) => isBulk(t) && t.protocol === 'udp' && !t.length && t.placement === p)[0],
+    lat: latencyTest(r, p),
+  }));
   const latWhat = (id: string) => latencyFigure(model.measured.map((s) => testOf(s, id)).find((t) => latencyFigure(t)))?.short ?? 'latency';
   const head = [
     '<th>scheme</th><th>layout</th><th class="num">MTU</th>',
-    ...cols.map((c) => `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s [interval]</th><th class="num">% of host${c.p === 'same' ? '<br>(loopback)' : ''}</th>${c.tcp4 ? `<th class="num">${esc(testTitle(specOf(r, c.tcp4), c.tcp4).replace(/, (cross|same)-host$/, '').replace('TCP, ', 'TCP×').replace(/ streams?/, ''))}<br>Gbit/s</th>` : ''}${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? `<th class="num">${esc(latWhat(c.lat))}<br>µs</th>` : ''}`),
+    ...cols.map(
+      (c) =>
+        `<th class="num">${esc(c.p)}-host TCP<br>Gbit/s [interval]</th><th class="num">% of host${c.p === 'same' ? '<br>(loopback)' : ''}</th>${
+          c.tcp4
+            ? `<th class="num">${esc(
+                testTitle(specOf(r, c.tcp4), c.tcp4)
+                  .replace(/, (cross|same)-host$/, '')
+                  .replace('TCP, ', 'TCP×')
+                  .replace(/ streams?/, ''),
+              )}<br>Gbit/s</th>`
+            : ''
+        }${c.udp ? '<th class="num">UDP<br>loss</th>' : ''}${c.lat ? `<th class="num">${esc(latWhat(c.lat))}<br>µs</th>` : ''}`,
+    ),
     `<th class="num">CPU-s<br>per Gbit</th>`,
   ].join('');
   const span = 3 + cols.reduce((n, c) => n + 2 + (c.tcp4 ? 1 : 0) + (c.udp ? 1 : 0) + (c.lat ? 1 : 0), 0) + 1;
@@ -78,7 +122,10 @@ export function summaryTable(model: ReportModel, v: Verdicts): string {
     return `<tr>${nameCell(s)}<td>${badge(s)}</td><td class="num">${s.path.workloadMtu ?? '–'}</td>${cells.join('')}<td class="num">${fmt(cpu, 3)}</td></tr>`;
   });
   // Schemes not measured go last, their reason across the whole row.
-  const off = rest.map((s) => `<tr class="off"><td colspan="${span}"><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a> ${badge(s)} <span class="reason">${esc(s.rec.reason ?? 'not measured')}</span></td></tr>`);
+  const off = rest.map(
+    (s) =>
+      `<tr class="off"><td colspan="${span}"><a href="#scheme-${slug(s.rec.name)}">${esc(s.rec.name)}</a> ${badge(s)} <span class="reason">${esc(s.rec.reason ?? 'not measured')}</span></td></tr>`,
+  );
   const standIns = measured.some((s) => s.standIn);
   const anyNs = rows.some((x) => x.includes('≈ '));
   return `<div class="tablewrap"><table class="results"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}${off.join('')}</tbody></table></div>
@@ -87,7 +134,8 @@ ${standIns ? `<p class="legend"><span class="mark">${STAND_IN_MARK}</span> ${esc
 }
 
 export function verdictBlock(model: ReportModel, v: Verdicts): string {
-  const list = (items: string[], cls = '') => (items.length ? `<ul class="${cls}">${items.map((t) => `<li>${rich(t)}</li>`).join('')}</ul>` : '');
+  const list = (items: string[], cls = '') =>
+    items.length ? `<ul class="${cls}">${items.map((t) => `<li>${rich(t)}</li>`).join('')}</ul>` : '';
   const ranks = [...v.rankings, ...v.latency.rankings].map((k) => k.text);
   const ranking = ranks.length ? `<h3>Ranking</h3>${list(ranks)}` : '';
   const recs = v.recommendations.length ? `<h3>Recommendations by constraint</h3>${list(v.recommendations.map((r) => r.text))}` : '';
@@ -100,7 +148,10 @@ export function verdictBlock(model: ReportModel, v: Verdicts): string {
 export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): string {
   const r = s.rec;
   const costs = v.costs.filter((c) => c.scheme === r.name);
-  const lat = v.latency.costs.filter((c) => c.scheme === r.name).map((c) => `<li>${rich(c.text)}</li>`).join('');
+  const lat = v.latency.costs
+    .filter((c) => c.scheme === r.name)
+    .map((c) => `<li>${rich(c.text)}</li>`)
+    .join('');
   const kv = [
     r.mtu || s.path.workloadMtu ? `<span>MTU <b>${esc(s.path.workloadMtu ?? r.mtu)}</b> (underlay ${esc(s.path.underlayMtu)})</span>` : '',
     `<span>encapsulation <b>${esc(s.path.encapBytes)} B</b></span>`,
@@ -109,7 +160,9 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
   ].filter(Boolean);
   const failures = r.tests.flatMap((t) => {
     const bad = t.runs.filter((x) => !x.ok);
-    return bad.length ? [`${t.id}: ${bad.length} of ${t.runs.length} runs failed — ${[...new Set(bad.map((x) => x.error ?? 'failed'))].join('; ')}`] : [];
+    return bad.length
+      ? [`${t.id}: ${bad.length} of ${t.runs.length} runs failed — ${[...new Set(bad.map((x) => x.error ?? 'failed'))].join('; ')}`]
+      : [];
   });
   const outliers = r.tests.filter((t) => t.outlierRepeats?.length).map((t) => `${t.id} run ${t.outlierRepeats!.join(', ')}`);
   const warmups = r.tests.filter((t) => t.warmup && !t.warmup.ok).map((t) => `${t.id}: ${t.warmup!.error ?? 'failed'}`);
@@ -127,7 +180,9 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
   const plan = r.plan
     ? `<details><summary>Plan: ${r.plan.stages.length} stages, ${r.plan.stages.reduce((n, st) => n + st.steps.length, 0)} steps</summary><ol>${r.plan.stages.map((st) => `<li>${esc(st.title)} <span class="ns">(${st.steps.length})</span></li>`).join('')}</ol></details>`
     : '';
-  const standIn = s.standIn ? `<p class="standin"><span class="mark">${STAND_IN_MARK}</span> <b>Stand-in:</b> ${esc(s.standIn.what)} — ${esc(s.standIn.why)}</p>` : '';
+  const standIn = s.standIn
+    ? `<p class="standin"><span class="mark">${STAND_IN_MARK}</span> <b>Stand-in:</b> ${esc(s.standIn.what)} — ${esc(s.standIn.why)}</p>`
+    : '';
   return `<article class="card" id="scheme-${slug(r.name)}"><header><h3>${esc(s.label)}</h3>${badge(s)}</header>
 <p class="summary">${esc(r.summary)}</p>${standIn}
 <div class="kv">${kv.join('')}</div>
@@ -147,17 +202,34 @@ export function environmentBlock(r: ResultFile): string {
   const e = r.environment;
   const t = r.topology;
   const o = r.options;
-  const tools = Object.entries(e.tools).map(([k, val]) => `<tr><th>${esc(k)}</th><td class="mono">${esc(val)}</td></tr>`).join('');
-  const env = `<tr><th>kernel</th><td class="mono">${esc(e.kernel)}</td></tr><tr><th>CPU</th><td>${esc(e.cpuModel)} × ${esc(e.cpus)}</td></tr><tr><th>Node.js</th><td class="mono">${esc(e.node)}</td></tr>${tools}<tr><th>CPU figures</th><td>${esc(e.cpuMethod)}</td></tr>${Object.entries(e.methods ?? {}).map(([k, val]) => `<tr><th>how: ${esc(k)}</th><td>${esc(val)}</td></tr>`).join('')}${extraRows(e as unknown as Record<string, unknown>, ['kernel', 'cpuModel', 'cpus', 'node', 'tools', 'cpuMethod', 'methods'])}`;
+  const tools = Object.entries(e.tools)
+    .map(([k, val]) => `<tr><th>${esc(k)}</th><td class="mono">${esc(val)}</td></tr>`)
+    .join('');
+  const env = `<tr><th>kernel</th><td class="mono">${esc(e.kernel)}</td></tr><tr><th>CPU</th><td>${esc(e.cpuModel)} × ${esc(e.cpus)}</td></tr><tr><th>Node.js</th><td class="mono">${esc(e.node)}</td></tr>${tools}<tr><th>CPU figures</th><td>${esc(e.cpuMethod)}</td></tr>${Object.entries(
+    e.methods ?? {},
+  )
+    .map(([k, val]) => `<tr><th>how: ${esc(k)}</th><td>${esc(val)}</td></tr>`)
+    .join(
+      '',
+    )}${extraRows(e as unknown as Record<string, unknown>, ['kernel', 'cpuModel', 'cpus', 'node', 'tools', 'cpuMethod', 'methods'])}`;
   const topo = `<tr><th>hosts</th><td>${esc(t.hosts)} × ${esc(t.containersPerHost)} container(s)${t.sameHost ? ', plus a second container on host 1' : ''}</td></tr><tr><th>underlay</th><td class="mono">${esc(t.underlay.cidr)}, MTU ${esc(t.underlay.mtu)}${t.underlay.rate ? `, rate ${esc(t.underlay.rate)}` : ''}</td></tr><tr><th>pods</th><td class="mono">${esc(t.pods.cidr)}, /${esc(t.pods.blockPrefix)} per host</td></tr>`;
   const opts = `<tr><th>repeats × duration</th><td>${esc(o.repeats)} × ${esc(o.seconds)} s</td></tr><tr><th>UDP rate</th><td>${esc(o.udpRate)}</td></tr>${knobsText(r) ? `<tr><th>knobs</th><td>${esc(knobsText(r))}</td></tr>` : ''}<tr><th>tests</th><td class="mono">${o.tests.map((x) => esc(x.id)).join(', ')}</td></tr>${extraRows(o as unknown as Record<string, unknown>, ['repeats', 'seconds', 'udpRate', 'tests', 'knobs', 'preset', 'warmupSeconds'])}`;
   const run = `<tr><th>cnlab</th><td class="mono">${esc(r.cnlab.version)} ${r.cnlab.argv.map(esc).join(' ')}</td></tr><tr><th>started</th><td>${esc(r.createdAt)}</td></tr><tr><th>last written</th><td>${esc(r.updatedAt)}</td></tr>`;
   const ifaces = r.schemes.flatMap((s) => (s.interfaces ?? []).map((i) => ({ s: s.name, i })));
   const offloadKeys = [...new Set(ifaces.flatMap(({ i }) => Object.keys(i.offloads)))];
-  const short = (k: string) => k.replace('tcp-segmentation-offload', 'TSO').replace('generic-segmentation-offload', 'GSO').replace('generic-receive-offload', 'GRO').replace('tx-checksumming', 'tx csum').replace('rx-checksumming', 'rx csum');
+  const short = (k: string) =>
+    k
+      .replace('tcp-segmentation-offload', 'TSO')
+      .replace('generic-segmentation-offload', 'GSO')
+      .replace('generic-receive-offload', 'GRO')
+      .replace('tx-checksumming', 'tx csum')
+      .replace('rx-checksumming', 'rx csum');
   const ifTable = ifaces.length
     ? `<h3>Interfaces of the measured workloads</h3><div class="tablewrap"><table><thead><tr><th>scheme</th><th>node</th><th>interface</th><th class="num">MTU</th>${offloadKeys.map((k) => `<th>${esc(short(k))}</th>`).join('')}</tr></thead><tbody>${ifaces
-        .map(({ s, i }) => `<tr><td>${esc(s)}</td><td>${esc(i.node)}</td><td class="mono">${esc(i.ifName)}</td><td class="num">${esc(i.mtu || '?')}</td>${offloadKeys.map((k) => `<td>${esc(i.offloads[k] ?? '–')}</td>`).join('')}</tr>`)
+        .map(
+          ({ s, i }) =>
+            `<tr><td>${esc(s)}</td><td>${esc(i.node)}</td><td class="mono">${esc(i.ifName)}</td><td class="num">${esc(i.mtu || '?')}</td>${offloadKeys.map((k) => `<td>${esc(i.offloads[k] ?? '–')}</td>`).join('')}</tr>`,
+        )
         .join('')}</tbody></table></div>`
     : '';
   const table = (title: string, rows: string) => `<h3>${title}</h3><div class="tablewrap"><table><tbody>${rows}</tbody></table></div>`;

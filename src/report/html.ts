@@ -1,5 +1,6 @@
 import type { ResultFile } from '../result/types.js';
-import { cpuChart, LAYOUTS, throughputChart, udpLossChart, vsHostChart, WIDTHS, type ChartSpec } from './charts.js';
+import { LAYOUTS, throughputChart, vsHostChart, WIDTHS, type ChartSpec } from './charts.js';
+import { cpuChart, udpLossChart } from './charts-cost.js';
 import { csvFiles } from './csv.js';
 import { esc, jsonForHtml } from './escape.js';
 import { buildModel, type ReportModel } from './figures.js';
@@ -45,11 +46,12 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
 
 function figure(c: ChartSpec): string {
   const label = esc(c.title);
-  const layouts = c.layouts?.length ? `<p class="layouts">${c.layouts.map((k) => `<span><i style="background:${LAYOUT_COLOR[k]}"></i>${esc(LAYOUT_LABEL[k])}</span>`).join('')}</p>` : '';
+  const layouts = c.layouts?.length
+    ? `<p class="layouts">${c.layouts.map((k) => `<span><i style="background:${LAYOUT_COLOR[k]}"></i>${esc(LAYOUT_LABEL[k])}</span>`).join('')}</p>`
+    : '';
   return `<figure class="chart" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}"><figcaption><h3>${label}</h3><p>${esc(c.caption)}</p>${layouts}</figcaption>
 ${LAYOUTS.map((l) => `<div class="svg ${l}">${renderSvg(c.option(l), WIDTHS[l], c.height(l), label)}</div>`).join('\n')}</figure>`;
 }
-
 
 export function renderHtml(result: ResultFile): string {
   const model = buildModel(result);

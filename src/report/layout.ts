@@ -39,12 +39,18 @@ export function layoutOf(s: Pick<SchemeView, 'baseline' | 'path'>): LayoutKind {
 }
 
 /** Schemes grouped by layout (baseline first), each group by `value` best first; missing values last. */
-export function sortByLayout<T extends Pick<SchemeView, 'baseline' | 'path'>>(rows: T[], value: (s: T) => number | undefined, higherIsBetter = true): T[] {
+export function sortByLayout<T extends Pick<SchemeView, 'baseline' | 'path'>>(
+  rows: T[],
+  value: (s: T) => number | undefined,
+  higherIsBetter = true,
+): T[] {
   const v = (s: T) => {
     const x = value(s);
     return x === undefined || !Number.isFinite(x) ? (higherIsBetter ? -Infinity : Infinity) : x;
   };
-  return [...rows].sort((a, b) => LAYOUT_ORDER.indexOf(layoutOf(a)) - LAYOUT_ORDER.indexOf(layoutOf(b)) || (higherIsBetter ? v(b) - v(a) : v(a) - v(b)));
+  return [...rows].sort(
+    (a, b) => LAYOUT_ORDER.indexOf(layoutOf(a)) - LAYOUT_ORDER.indexOf(layoutOf(b)) || (higherIsBetter ? v(b) - v(a) : v(a) - v(b)),
+  );
 }
 
 /** The layouts present, in order, for a chart's legend. */

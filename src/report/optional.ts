@@ -26,7 +26,9 @@ export interface ExtraSection {
 }
 
 /** Userspace encapsulation daemons' counters, per scheme and host. */
-function encapRows(r: ResultFile): Array<{ scheme: string; host: string; c: NonNullable<ResultFile['schemes'][number]['encapCounters']>[string] }> {
+function encapRows(
+  r: ResultFile,
+): Array<{ scheme: string; host: string; c: NonNullable<ResultFile['schemes'][number]['encapCounters']>[string] }> {
   return r.schemes.flatMap((s) => Object.entries(s.encapCounters ?? {}).map(([host, c]) => ({ scheme: s.name, host, c })));
 }
 
@@ -38,7 +40,11 @@ const perRecord = (c: Counters) => {
   const s = c.records?.sealed;
   return s && s.records > 0 ? (s.items / s.records).toFixed(1) : '–';
 };
-const drops = (d: Record<string, number>) => Object.entries(d).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+const drops = (d: Record<string, number>) =>
+  Object.entries(d)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || 'none';
 
 type Test = ResultFile['schemes'][number]['tests'][number];
 const allTests = (r: ResultFile) => r.schemes.flatMap((s) => s.tests.map((t) => ({ scheme: s.name, t })));
@@ -49,10 +55,52 @@ function sweepCsv(r: ResultFile): ExtraCsv | undefined {
     .filter(({ t }) => t.sweep)
     .map(({ scheme, t }) => {
       const m = mainMetric(t);
-      const sum = m.metric === 'gbps' ? t.summary?.gbps : m.metric === 'latencyUs' ? t.latencySummary?.latencyUs : m.metric === 'p50Us' ? t.latencySummary?.p50Us : t.rateSummary?.maxRateMbps;
-      return [t.sweep!.series, t.sweep!.param, t.sweep!.value, scheme, t.placement, t.id, m.metric, sum?.n, sum?.median, sum?.ci95[0], sum?.ci95[1], t.summary?.lossPercent?.median, t.latencySummary?.cpuSecondsPer1kTransactions?.median ?? t.summary?.cpuSecondsPerGbit?.median];
+      const sum =
+        m.metric === 'gbps'
+          ? t.summary?.gbps
+          : m.metric === 'latencyUs'
+            ? t.latencySummary?.latencyUs
+            : m.metric === 'p50Us'
+              ? t.latencySummary?.p50Us
+              : t.rateSummary?.maxRateMbps;
+      return [
+        t.sweep!.series,
+        t.sweep!.param,
+        t.sweep!.value,
+        scheme,
+        t.placement,
+        t.id,
+        m.metric,
+        sum?.n,
+        sum?.median,
+        sum?.ci95[0],
+        sum?.ci95[1],
+        t.summary?.lossPercent?.median,
+        t.latencySummary?.cpuSecondsPer1kTransactions?.median ?? t.summary?.cpuSecondsPerGbit?.median,
+      ];
     });
-  return rows.length ? { name: 'sweeps.csv', title: 'every sweep point (message size, datagram size, streams)', header: ['series', 'param', 'value', 'scheme', 'placement', 'test', 'metric', 'runs', 'median', 'ci95_low', 'ci95_high', 'loss_percent_median', 'cpu_per_unit_median'], rows } : undefined;
+  return rows.length
+    ? {
+        name: 'sweeps.csv',
+        title: 'every sweep point (message size, datagram size, streams)',
+        header: [
+          'series',
+          'param',
+          'value',
+          'scheme',
+          'placement',
+          'test',
+          'metric',
+          'runs',
+          'median',
+          'ci95_low',
+          'ci95_high',
+          'loss_percent_median',
+          'cpu_per_unit_median',
+        ],
+        rows,
+      }
+    : undefined;
 }
 
 /** Latency tests: percentiles, qperf latency, CPU per transaction, the load beside them. */
@@ -60,16 +108,77 @@ function latencyCsv(r: ResultFile): ExtraCsv | undefined {
   const m = (t: Test, k: keyof NonNullable<Test['latencySummary']>) => t.latencySummary?.[k]?.median;
   const rows = allTests(r)
     .filter(({ t }) => t.latencySummary)
-    .map(({ scheme, t }) => [scheme, t.id, t.kind ?? 'iperf3', t.protocol, t.placement, t.msgSize, t.underLoad?.streams, m(t, 'p50Us'), m(t, 'p90Us'), m(t, 'p99Us'), m(t, 'p999Us'), m(t, 'maxUs'), m(t, 'latencyUs'), m(t, 'cpuSecondsPer1kTransactions'), m(t, 'loadGbps'), t.latencySummary?.p50Us?.n ?? t.latencySummary?.latencyUs?.n]);
-  return rows.length ? { name: 'latency.csv', title: 'latency per scheme and test (medians, µs)', header: ['scheme', 'test', 'kind', 'protocol', 'placement', 'msg_size', 'under_load_streams', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'max_us', 'qperf_latency_us', 'cpu_s_per_1k_transactions', 'load_gbps', 'runs'], rows } : undefined;
+    .map(({ scheme, t }) => [
+      scheme,
+      t.id,
+      t.kind ?? 'iperf3',
+      t.protocol,
+      t.placement,
+      t.msgSize,
+      t.underLoad?.streams,
+      m(t, 'p50Us'),
+      m(t, 'p90Us'),
+      m(t, 'p99Us'),
+      m(t, 'p999Us'),
+      m(t, 'maxUs'),
+      m(t, 'latencyUs'),
+      m(t, 'cpuSecondsPer1kTransactions'),
+      m(t, 'loadGbps'),
+      t.latencySummary?.p50Us?.n ?? t.latencySummary?.latencyUs?.n,
+    ]);
+  return rows.length
+    ? {
+        name: 'latency.csv',
+        title: 'latency per scheme and test (medians, µs)',
+        header: [
+          'scheme',
+          'test',
+          'kind',
+          'protocol',
+          'placement',
+          'msg_size',
+          'under_load_streams',
+          'p50_us',
+          'p90_us',
+          'p99_us',
+          'p999_us',
+          'max_us',
+          'qperf_latency_us',
+          'cpu_s_per_1k_transactions',
+          'load_gbps',
+          'runs',
+        ],
+        rows,
+      }
+    : undefined;
 }
 
 /** UDP rate searches: every offered rate of every run. */
 function rateCsv(r: ResultFile): ExtraCsv | undefined {
   const rows = allTests(r).flatMap(({ scheme, t }) =>
-    t.runs.flatMap((run) => (run.ratePoints ?? []).map((p) => [scheme, t.id, run.repeat, p.offeredMbps, p.ok, p.error, p.gbps, p.lossPercent, p.jitterMs, run.maxRateMbps])),
+    t.runs.flatMap((run) =>
+      (run.ratePoints ?? []).map((p) => [
+        scheme,
+        t.id,
+        run.repeat,
+        p.offeredMbps,
+        p.ok,
+        p.error,
+        p.gbps,
+        p.lossPercent,
+        p.jitterMs,
+        run.maxRateMbps,
+      ]),
+    ),
   );
-  return rows.length ? { name: 'udp-rate.csv', title: 'UDP rate search: every offered rate', header: ['scheme', 'test', 'repeat', 'offered_mbps', 'ok', 'error', 'gbps', 'loss_percent', 'jitter_ms', 'run_max_rate_mbps'], rows } : undefined;
+  return rows.length
+    ? {
+        name: 'udp-rate.csv',
+        title: 'UDP rate search: every offered rate',
+        header: ['scheme', 'test', 'repeat', 'offered_mbps', 'ok', 'error', 'gbps', 'loss_percent', 'jitter_ms', 'run_max_rate_mbps'],
+        rows,
+      }
+    : undefined;
 }
 
 export function extraCsv(r: ResultFile): ExtraCsv[] {
@@ -81,8 +190,58 @@ export function extraCsv(r: ResultFile): ExtraCsv[] {
     out.push({
       name: 'encap-counters.csv',
       title: 'userspace encapsulation counters',
-      header: ['scheme', 'host', 'dev', 'mode', 'encrypted', 'batching', 'tx_packets', 'tx_bytes', 'tx_datagrams', 'tx_datagram_bytes', 'rx_packets', 'rx_bytes', 'rx_datagrams', 'rx_datagram_bytes', 'multi_frame_batches', 'max_frames', 'records_sealed', 'payloads_sealed', 'padding_bytes', 'records_opened', 'payloads_opened', ...dropKeys.map((k) => `drops_${k.replace(/[^A-Za-z0-9]+/g, '_')}`), 'daemon_cpu_user_s', 'daemon_cpu_system_s'],
-      rows: encap.map(({ scheme, host, c }) => [scheme, host, c.dev, c.mode, c.encrypted, c.batching, c.tx?.packets, c.tx?.bytes, c.tx?.datagrams, c.tx?.datagramBytes, c.rx?.packets, c.rx?.bytes, c.rx?.datagrams, c.rx?.datagramBytes, c.batches?.multiFrame, c.batches?.maxFrames, c.records?.sealed?.records, c.records?.sealed?.items, c.records?.sealed?.padding, c.records?.opened?.records, c.records?.opened?.items, ...dropKeys.map((k) => c.drops?.[k] ?? 0), c.cpuSeconds?.user, c.cpuSeconds?.system]),
+      header: [
+        'scheme',
+        'host',
+        'dev',
+        'mode',
+        'encrypted',
+        'batching',
+        'tx_packets',
+        'tx_bytes',
+        'tx_datagrams',
+        'tx_datagram_bytes',
+        'rx_packets',
+        'rx_bytes',
+        'rx_datagrams',
+        'rx_datagram_bytes',
+        'multi_frame_batches',
+        'max_frames',
+        'records_sealed',
+        'payloads_sealed',
+        'padding_bytes',
+        'records_opened',
+        'payloads_opened',
+        ...dropKeys.map((k) => `drops_${k.replace(/[^A-Za-z0-9]+/g, '_')}`),
+        'daemon_cpu_user_s',
+        'daemon_cpu_system_s',
+      ],
+      rows: encap.map(({ scheme, host, c }) => [
+        scheme,
+        host,
+        c.dev,
+        c.mode,
+        c.encrypted,
+        c.batching,
+        c.tx?.packets,
+        c.tx?.bytes,
+        c.tx?.datagrams,
+        c.tx?.datagramBytes,
+        c.rx?.packets,
+        c.rx?.bytes,
+        c.rx?.datagrams,
+        c.rx?.datagramBytes,
+        c.batches?.multiFrame,
+        c.batches?.maxFrames,
+        c.records?.sealed?.records,
+        c.records?.sealed?.items,
+        c.records?.sealed?.padding,
+        c.records?.opened?.records,
+        c.records?.opened?.items,
+        ...dropKeys.map((k) => c.drops?.[k] ?? 0),
+        c.cpuSeconds?.user,
+        c.cpuSeconds?.system,
+      ]),
     });
   }
   return out;
@@ -111,9 +270,21 @@ function pairwiseHtml(r: ResultFile): string {
         const p = padj === undefined ? 'untested' : sig ? pText({ p: padj }) : `n.s., ${pText({ p: padj })}`;
         return `<td class="num ${cls}" title="${esc(`${c.metric}, ${c.method}`)}">${rel} <span class="ns">${p}</span></td>`;
       };
-      const rows = names.slice(1).map((a, i) => `<tr><th>${esc(a)}</th>${names.slice(0, i + 1).map((b) => cell(a, b)).join('')}${names.slice(i + 2).map(() => '<td></td>').join('')}</tr>`);
+      const rows = names.slice(1).map(
+        (a, i) =>
+          `<tr><th>${esc(a)}</th>${names
+            .slice(0, i + 1)
+            .map((b) => cell(a, b))
+            .join('')}${names
+            .slice(i + 2)
+            .map(() => '<td></td>')
+            .join('')}</tr>`,
+      );
       const metric = cs[0]?.metric ?? '';
-      return `<details class="matrix"><summary>${esc(id)} <span class="ns">(${esc(metric)}${cs[0]?.higherIsBetter === false ? ', lower is better' : ''}; ${names.length} × ${names.length})</span></summary><div class="tablewrap"><table><thead><tr><th>row against column</th>${names.slice(0, -1).map((n) => `<th class="num">${esc(n)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div></details>`;
+      return `<details class="matrix"><summary>${esc(id)} <span class="ns">(${esc(metric)}${cs[0]?.higherIsBetter === false ? ', lower is better' : ''}; ${names.length} × ${names.length})</span></summary><div class="tablewrap"><table><thead><tr><th>row against column</th>${names
+        .slice(0, -1)
+        .map((n) => `<th class="num">${esc(n)}</th>`)
+        .join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div></details>`;
     })
     .join('');
 }
@@ -121,7 +292,12 @@ function pairwiseHtml(r: ResultFile): string {
 export function extraHtml(r: ResultFile): ExtraSection[] {
   const out: ExtraSection[] = [];
   const pairs = pairwiseHtml(r);
-  if (pairs) out.push({ id: 'pairwise', title: 'Between every two schemes', html: `<p class="sub">The run's own comparisons, one matrix per test (open one to read it): each cell is the row's scheme against the column's, the relative difference of the main figure, coloured when it is significant, with p after Holm's correction over the test's whole matrix.</p>${pairs}` });
+  if (pairs)
+    out.push({
+      id: 'pairwise',
+      title: 'Between every two schemes',
+      html: `<p class="sub">The run's own comparisons, one matrix per test (open one to read it): each cell is the row's scheme against the column's, the relative difference of the main figure, coloured when it is significant, with p after Holm's correction over the test's whole matrix.</p>${pairs}`,
+    });
   const encap = encapRows(r);
   if (encap.length) {
     const rows = encap
@@ -145,7 +321,10 @@ export function extraMarkdown(r: ResultFile): string[] {
   return [
     '### Userspace encapsulation daemons',
     '',
-    ...encap.map(({ scheme, host, c }) => `- ${scheme.replace(/[<>]/g, '')} ${host.replace(/[<>]/g, '')}: tx ${c.tx?.packets ?? 0} packets (+${overheadPct(c.tx?.bytes ?? 0, c.tx?.datagramBytes ?? 0)}% bytes${c.records ? `, ${perRecord(c)} per record` : ''}), rx ${c.rx?.packets ?? 0}, drops: ${drops(c.drops ?? {}).replace(/[<>]/g, '')}`),
+    ...encap.map(
+      ({ scheme, host, c }) =>
+        `- ${scheme.replace(/[<>]/g, '')} ${host.replace(/[<>]/g, '')}: tx ${c.tx?.packets ?? 0} packets (+${overheadPct(c.tx?.bytes ?? 0, c.tx?.datagramBytes ?? 0)}% bytes${c.records ? `, ${perRecord(c)} per record` : ''}), rx ${c.rx?.packets ?? 0}, drops: ${drops(c.drops ?? {}).replace(/[<>]/g, '')}`,
+    ),
     '',
   ];
 }

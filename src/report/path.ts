@@ -44,14 +44,26 @@ export interface PacketPath {
   tunnel?: { dev: string; type: string };
 }
 
-const TUNNEL_NAME: Record<string, string> = { vxlan: 'VXLAN', ipip: 'IP-in-IP', gre: 'GRE', gretap: 'GRETAP', geneve: 'Geneve', wireguard: 'WireGuard', sit: 'SIT' };
+const TUNNEL_NAME: Record<string, string> = {
+  vxlan: 'VXLAN',
+  ipip: 'IP-in-IP',
+  gre: 'GRE',
+  gretap: 'GRETAP',
+  geneve: 'Geneve',
+  wireguard: 'WireGuard',
+  sit: 'SIT',
+};
 /** Bytes each tunnel type adds, used only when the scheme does not state its overhead. */
 const TUNNEL_BYTES: Record<string, number> = { vxlan: 50, ipip: 20, gre: 24, gretap: 38, geneve: 50, wireguard: 60, sit: 20 };
 
 function tunnelHop(d: Device, bytes: number): Hop {
   const base = d.type.replace(/^ovs-/, '');
   const name = TUNNEL_NAME[base] ?? base;
-  const parts = [d.attrs.id ?? d.attrs.key ? `VNI ${d.attrs.id ?? d.attrs.key}` : '', d.attrs.dstport ?? d.attrs.dst_port ? `UDP ${d.attrs.dstport ?? d.attrs.dst_port}` : '', d.type.startsWith('ovs-') ? 'OVS tunnel port' : ''];
+  const parts = [
+    (d.attrs.id ?? d.attrs.key) ? `VNI ${d.attrs.id ?? d.attrs.key}` : '',
+    (d.attrs.dstport ?? d.attrs.dst_port) ? `UDP ${d.attrs.dstport ?? d.attrs.dst_port}` : '',
+    d.type.startsWith('ovs-') ? 'OVS tunnel port' : '',
+  ];
   return { kind: 'tunnel', label: `${name} ${d.name}`, detail: [...parts.filter(Boolean), `+${bytes} B`].join(', '), bytes };
 }
 
@@ -65,7 +77,9 @@ function bridgeChain(f: PlanFacts, first: Device): Device[] {
   const chain = [first];
   for (let i = 0; i < 4; i++) {
     const b = chain[chain.length - 1];
-    const patch = f.devices.find((d) => d.master === b.name && d.ns === b.ns && d.type === 'veth' && d.peer?.ns === b.ns && deviceNamed(f, b.ns, d.peer.name)?.master);
+    const patch = f.devices.find(
+      (d) => d.master === b.name && d.ns === b.ns && d.type === 'veth' && d.peer?.ns === b.ns && deviceNamed(f, b.ns, d.peer.name)?.master,
+    );
     const next = patch && deviceNamed(f, b.ns, deviceNamed(f, b.ns, patch.peer!.name)!.master!);
     if (!next || chain.includes(next)) break;
     chain.push(next);
@@ -76,20 +90,39 @@ function bridgeChain(f: PlanFacts, first: Device): Device[] {
 /** A TUN/TAP device whose packets a userspace process encapsulates. */
 function userspaceHop(f: PlanFacts, d: Device, bytes: number): Hop {
   const daemon = d.attrs.daemon ?? f.daemons.find((x) => x.ns === d.ns)?.name;
-  return { kind: 'userspace', label: `${d.type.toUpperCase()} ${d.name}`, detail: `UDP encapsulation in userspace${daemon ? ` (${daemon})` : ''}${bytes ? `, +${bytes} B` : ''}`, bytes: bytes || undefined };
+  return {
+    kind: 'userspace',
+    label: `${d.type.toUpperCase()} ${d.name}`,
+    detail: `UDP encapsulation in userspace${daemon ? ` (${daemon})` : ''}${bytes ? `, +${bytes} B` : ''}`,
+    bytes: bytes || undefined,
+  };
 }
 
 function bridgeHop(b: Device, gateway: boolean): Hop {
   const ovs = b.type === 'ovs-bridge';
-  return { kind: ovs ? 'ovs' : 'bridge', label: b.name, detail: `${ovs ? 'Open vSwitch bridge' : 'Linux bridge'}${gateway ? ', container gateway' : ''}` };
+  return {
+    kind: ovs ? 'ovs' : 'bridge',
+    label: b.name,
+    detail: `${ovs ? 'Open vSwitch bridge' : 'Linux bridge'}${gateway ? ', container gateway' : ''}`,
+  };
 }
 
 export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
   const f = planFacts(s.plan);
   const underlayMtu = topo.underlay.mtu;
   const out: PacketPath = {
-    cross: [], fabric: 'unknown', attach: 'other', encapBytes: s.overhead, workloadMtu: s.mtu, underlayMtu,
-    hostStack: false, nat: false, userspace: false, bgp: false, containersOnUnderlay: false, perWorkloadRoutedIf: false,
+    cross: [],
+    fabric: 'unknown',
+    attach: 'other',
+    encapBytes: s.overhead,
+    workloadMtu: s.mtu,
+    underlayMtu,
+    hostStack: false,
+    nat: false,
+    userspace: false,
+    bgp: false,
+    containersOnUnderlay: false,
+    perWorkloadRoutedIf: false,
   };
   const cross = s.tests.find((t) => t.placement === 'cross');
   const wl = s.workloads?.find((w) => w.ns === cross?.client.ns) ?? s.workloads?.[0];
@@ -105,7 +138,11 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     const via = topo.hosts > 2 ? ', through the switch' : '';
     // tc on the port beyond the link-rate emulation (which `rate` already says).
     const tc = u ? tcOn(f, u.ns, u.name).filter((t) => !(topo.underlay.rate && t === `tbf ${topo.underlay.rate}`)) : [];
-    return { kind: 'underlay', label: u?.name ?? 'underlay', detail: `underlay, MTU ${underlayMtu}${rate}${via}${tc.map((t) => `, tc ${t}`).join('')}` };
+    return {
+      kind: 'underlay',
+      label: u?.name ?? 'underlay',
+      detail: `underlay, MTU ${underlayMtu}${rate}${via}${tc.map((t) => `, tc ${t}`).join('')}`,
+    };
   };
   const peerHop: Hop = { kind: 'peer', label: 'host 2', detail: 'the same path in reverse to the peer' };
 
@@ -113,7 +150,11 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     out.fabric = 'host';
     out.attach = 'none';
     out.cross = [{ kind: 'container', label: `${wl.node}`, detail: 'benchmark in the host namespace' }, underlayHop(wl.ns), peerHop];
-    if (s.tests.some((t) => t.placement === 'same')) out.same = [{ kind: 'container', label: `${wl.node}`, detail: 'host namespace' }, { kind: 'routing', label: 'loopback', detail: 'same namespace' }];
+    if (s.tests.some((t) => t.placement === 'same'))
+      out.same = [
+        { kind: 'container', label: `${wl.node}`, detail: 'host namespace' },
+        { kind: 'routing', label: 'loopback', detail: 'same namespace' },
+      ];
     return out;
   }
 
@@ -122,10 +163,18 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
   const own = deviceNamed(f, wl.ns, wl.ifName);
   const hostNs = cni?.ns ?? (own?.type === 'veth' ? own.peer?.ns : own?.origin) ?? `cnl-${s.plan.lab}-h${wl.hostIndex}`;
   const mtu = ifMtu(wl.ns, wl.ifName) ?? own?.mtu ?? s.mtu;
-  const kind = cni ? String(cni.main.type) : own?.type ?? 'unknown';
+  const kind = cni ? String(cni.main.type) : (own?.type ?? 'unknown');
   out.workloadMtu = mtu;
-  const wlTc = tcOn(f, wl.ns, wl.ifName).map((t) => `, tc ${t}`).join('');
-  const hops: Hop[] = [{ kind: 'container', label: `${wl.node} ${wl.ifName}`, detail: `${kind === 'bridge' || kind === 'ptp' ? 'veth' : kind}${mtu ? `, MTU ${mtu}` : ''}${wlTc}` }];
+  const wlTc = tcOn(f, wl.ns, wl.ifName)
+    .map((t) => `, tc ${t}`)
+    .join('');
+  const hops: Hop[] = [
+    {
+      kind: 'container',
+      label: `${wl.node} ${wl.ifName}`,
+      detail: `${kind === 'bridge' || kind === 'ptp' ? 'veth' : kind}${mtu ? `, MTU ${mtu}` : ''}${wlTc}`,
+    },
+  ];
   const same: Hop[] = [hops[0]];
 
   const underlay = underlayOf(f, hostNs, containers);
@@ -163,18 +212,26 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
       out.perWorkloadRoutedIf = true;
       out.hostStack = true;
       const r32 = f.routes.some((r) => r.ns === own.peer!.ns && r.dev === own.peer!.name);
-      const prog = f.filters.find((x) => x.ns === own.peer!.ns && x.dev === own.peer!.name && x.hook === 'ingress' && x.text.startsWith('bpf '));
+      const prog = f.filters.find(
+        (x) => x.ns === own.peer!.ns && x.dev === own.peer!.name && x.hook === 'ingress' && x.text.startsWith('bpf '),
+      );
       if (prog) {
         // A tc BPF program on the host end (Cilium's from-container); the measured verdict
         // counters say whether it redirects or, configured for legacy host routing, hands on.
         bpfRedirect = !s.tests.some((t) => t.bpfCounters?.mode === 'legacy');
         out.hostStack = !bpfRedirect;
-        const what = bpfRedirect ? 'redirects to the wire or the peer veth past the host IP stack' : 'hands every packet to the host IP stack (legacy host routing)';
+        const what = bpfRedirect
+          ? 'redirects to the wire or the peer veth past the host IP stack'
+          : 'hands every packet to the host IP stack (legacy host routing)';
         const hop: Hop = { kind: 'bpf', label: `tc BPF on ${own.peer.name}`, detail: `${prog.hook} ${prog.text}: ${what}` };
         hops.push(hop);
         same.push(hop);
       } else {
-        const hop: Hop = { kind: 'routing', label: `veth ${own.peer.name}`, detail: `routed by the host${r32 ? ' (/32 route to the container)' : ''}, no bridge` };
+        const hop: Hop = {
+          kind: 'routing',
+          label: `veth ${own.peer.name}`,
+          detail: `routed by the host${r32 ? ' (/32 route to the container)' : ''}, no bridge`,
+        };
         hops.push(hop);
         same.push(hop);
       }
@@ -220,7 +277,8 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     // Routed by the host (or by a BPF program's FIB lookup): NAT, a tunnel device, a userspace
     // TUN/TAP, or routes via peer hosts.
     out.hostStack = !bpfRedirect;
-    if (gateway || out.attach === 'ipvlan') hops.push({ kind: 'routing', label: 'host IP stack', detail: 'forwarding and netfilter on the host' });
+    if (gateway || out.attach === 'ipvlan')
+      hops.push({ kind: 'routing', label: 'host IP stack', detail: 'forwarding and netfilter on the host' });
     const nat = f.nat.find((n) => n.ns === hostNs);
     const peerRoutes = f.routes.filter((r) => r.ns === hostNs && !r.blackhole && r.dest !== 'default' && !r.dest.endsWith('/32') && r.dev);
     // A collect-metadata tunnel (Cilium's cilium_vxlan) has no routes: BPF programs steer into it.
@@ -232,7 +290,13 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
     if (nat) {
       out.nat = true;
       out.fabric = 'nat';
-      hops.push({ kind: 'nat', label: 'NAT', detail: [nat.snat ? 'masquerade to the host address' : '', nat.dnat ? 'the peer DNATs its published port' : ''].filter(Boolean).join('; ') });
+      hops.push({
+        kind: 'nat',
+        label: 'NAT',
+        detail: [nat.snat ? 'masquerade to the host address' : '', nat.dnat ? 'the peer DNATs its published port' : '']
+          .filter(Boolean)
+          .join('; '),
+      });
     }
     if (tunnelRoute) {
       out.fabric = 'overlay';
@@ -257,7 +321,11 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
         hops.push(tunnelHop(tunnel, s.overhead || TUNNEL_BYTES[tunnel.type] || 0));
       } else {
         out.fabric = 'routed';
-        hops.push({ kind: 'routing', label: 'routes from the control plane', detail: 'each peer block via the peer host, no encapsulation' });
+        hops.push({
+          kind: 'routing',
+          label: 'routes from the control plane',
+          detail: 'each peer block via the peer host, no encapsulation',
+        });
       }
     }
   }
@@ -267,7 +335,8 @@ export function packetPath(s: SchemeRecord, topo: Topology): PacketPath {
   const tunnelDev = out.tunnel && f.devices.find((d) => d.name === out.tunnel!.dev && d.type === out.tunnel!.type);
   hops.push(underlayHop(tunnelDev?.origin ?? hostNs), peerHop);
   out.cross = hops;
-  if (s.tests.some((t) => t.placement === 'same')) out.same = [...same, { kind: 'container', label: 'second container', detail: 'on the same host' }];
+  if (s.tests.some((t) => t.placement === 'same'))
+    out.same = [...same, { kind: 'container', label: 'second container', detail: 'on the same host' }];
   return out;
 }
 
@@ -277,7 +346,14 @@ export function pathText(hops: Hop[]): string {
 }
 
 /** Short names for badges and tables. */
-export const FABRIC_SHORT: Record<Fabric, string> = { host: 'baseline', overlay: 'overlay', routed: 'routed', l2: 'flat L2', nat: 'NAT', unknown: 'unrecognised' };
+export const FABRIC_SHORT: Record<Fabric, string> = {
+  host: 'baseline',
+  overlay: 'overlay',
+  routed: 'routed',
+  l2: 'flat L2',
+  nat: 'NAT',
+  unknown: 'unrecognised',
+};
 
 export const FABRIC_TEXT: Record<Fabric, string> = {
   host: 'host network (baseline)',

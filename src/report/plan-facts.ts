@@ -104,7 +104,14 @@ function linkStep(f: PlanFacts, s: LinkStep): void {
   }
   f.devices.push(dev);
   if (s.type === 'veth') {
-    const peer: Device = { ns: s.peer.ns ?? s.ns, name: s.peer.name, type: 'veth', attrs: {}, mtu: s.peer.mtu ?? s.mtu, peer: { ns: s.ns, name: s.name } };
+    const peer: Device = {
+      ns: s.peer.ns ?? s.ns,
+      name: s.peer.name,
+      type: 'veth',
+      attrs: {},
+      mtu: s.peer.mtu ?? s.mtu,
+      peer: { ns: s.ns, name: s.name },
+    };
     dev.peer = { ns: peer.ns, name: peer.name };
     f.devices.push(peer);
   }
@@ -178,7 +185,8 @@ function step(f: PlanFacts, s: Step): void {
       return;
     case 'daemon':
       f.daemons.push({ ns: s.ns, name: s.name, argv: s.argv });
-      for (const d of s.devices ?? []) if (!find(f, s.ns, d.name)) f.devices.push({ ns: s.ns, name: d.name, type: d.type, attrs: { daemon: s.name } });
+      for (const d of s.devices ?? [])
+        if (!find(f, s.ns, d.name)) f.devices.push({ ns: s.ns, name: d.name, type: d.type, attrs: { daemon: s.name } });
       return;
     case 'qdisc':
       f.qdiscs.push({ ns: s.ns, dev: s.dev, type: s.qdisc.type, text: qdiscText(s.qdisc) });
@@ -214,5 +222,8 @@ export function deviceNamed(f: PlanFacts, ns: string, name: string): Device | un
 
 /** What tc does on a device: its qdiscs and filters, e.g. ["tbf 1gbit", "ingress bpf prog.o:tc"]. */
 export function tcOn(f: PlanFacts, ns: string, dev: string): string[] {
-  return [...f.qdiscs.filter((q) => q.ns === ns && q.dev === dev).map((q) => q.text), ...f.filters.filter((x) => x.ns === ns && x.dev === dev).map((x) => `${x.hook} ${x.text}`)];
+  return [
+    ...f.qdiscs.filter((q) => q.ns === ns && q.dev === dev).map((q) => q.text),
+    ...f.filters.filter((x) => x.ns === ns && x.dev === dev).map((x) => `${x.hook} ${x.text}`),
+  ];
 }

@@ -74,7 +74,13 @@ export function tieredRanking<T>(items: T[], samplesOf: (x: T) => number[], cent
   const ids = [...new Set(tierOf)];
   return {
     tiers: ids.map((t) => sorted.filter((_, i) => tierOf[i] === t)),
-    untested: ids.map((t) => sorted.some((_, j) => tierOf[j] === t && sorted.some((__, i) => i !== j && tierOf[i] === t && sig.get(`${Math.min(i, j)},${Math.max(i, j)}`) === undefined))),
+    untested: ids.map((t) =>
+      sorted.some(
+        (_, j) =>
+          tierOf[j] === t &&
+          sorted.some((__, i) => i !== j && tierOf[i] === t && sig.get(`${Math.min(i, j)},${Math.max(i, j)}`) === undefined),
+      ),
+    ),
   };
 }
 

@@ -36,4 +36,3 @@ export function standInOf(rec: Pick<SchemeRecord, 'notes'> & { standIn?: StandIn
 export function markedName(rec: Pick<SchemeRecord, 'name' | 'notes'> & { standIn?: StandIn }): string {
   return standInOf(rec) ? `${rec.name}${STAND_IN_MARK}` : rec.name;
 }
-

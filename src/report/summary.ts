@@ -71,7 +71,15 @@ export function testLine(t: TestRecord): TestLine {
 export function summarizeResult(result: ResultFile): SchemeLine[] {
   return result.schemes.map((s) => {
     const heads = sweepHeadlines(s);
-    return { name: s.name, status: s.status, reason: s.reason, notes: s.notes, mtu: s.mtu, tests: s.tests.map(testLine), ...(heads.length ? { sweepHeadlines: heads } : {}) };
+    return {
+      name: s.name,
+      status: s.status,
+      reason: s.reason,
+      notes: s.notes,
+      mtu: s.mtu,
+      tests: s.tests.map(testLine),
+      ...(heads.length ? { sweepHeadlines: heads } : {}),
+    };
   });
 }
 
@@ -91,7 +99,16 @@ export function medianText(t: Pick<TestLine, 'gbps' | 'medianCi' | 'runs' | 'fai
 export function resolvablePercent(result: ResultFile): { percent: number; cv: number; repeats: number } | undefined {
   const n = result.options.repeats;
   const cvs = result.schemes.flatMap((s) =>
-    s.tests.flatMap((t) => ((t.kind ?? 'iperf3') === 'iperf3' && t.protocol === 'tcp' && !t.sweep && t.summary && t.summary.gbps.n >= 2 && Number.isFinite(t.summary.gbps.cv ?? NaN) ? [t.summary.gbps.cv as number] : [])),
+    s.tests.flatMap((t) =>
+      (t.kind ?? 'iperf3') === 'iperf3' &&
+      t.protocol === 'tcp' &&
+      !t.sweep &&
+      t.summary &&
+      t.summary.gbps.n >= 2 &&
+      Number.isFinite(t.summary.gbps.cv ?? NaN)
+        ? [t.summary.gbps.cv as number]
+        : [],
+    ),
   );
   if (n < 2 || !cvs.length) return undefined;
   const sorted = [...cvs].sort((a, b) => a - b);

@@ -14,7 +14,10 @@ export function renderSvg(option: EChartsOption, width: number, height: number, 
     chart.setOption({ animation: false, textStyle: { fontFamily: FONT }, ...option });
     const svg = chart.renderToSVGString();
     // Scale with the page; label for screen readers (the label is escaped by the caller).
-    return svg.replace(/^<svg width="\d+(\.\d+)?" height="\d+(\.\d+)?"/, `<svg width="100%" style="max-width:${width}px" role="img" aria-label="${label}" preserveAspectRatio="xMidYMid meet"`);
+    return svg.replace(
+      /^<svg width="\d+(\.\d+)?" height="\d+(\.\d+)?"/,
+      `<svg width="100%" style="max-width:${width}px" role="img" aria-label="${label}" preserveAspectRatio="xMidYMid meet"`,
+    );
   } finally {
     chart.dispose();
   }

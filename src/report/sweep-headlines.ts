@@ -49,8 +49,20 @@ export function sweepHeadlines(s: SchemeRecord): SweepHeadline[] {
     out.push({
       scheme: s.name,
       placement,
-      bandwidth: bw && { value: bw.summary!.gbps.median, at: bw.sweep!.value, param: bw.sweep!.param, testId: bw.id, vsHost: bw.vsHost?.value },
-      latency: lat && { value: latencyOf(lat)!, at: lat.sweep!.value, param: lat.sweep!.param, testId: lat.id, cpuPer1kTransactions: lat.latencySummary?.cpuSecondsPer1kTransactions?.median },
+      bandwidth: bw && {
+        value: bw.summary!.gbps.median,
+        at: bw.sweep!.value,
+        param: bw.sweep!.param,
+        testId: bw.id,
+        vsHost: bw.vsHost?.value,
+      },
+      latency: lat && {
+        value: latencyOf(lat)!,
+        at: lat.sweep!.value,
+        param: lat.sweep!.param,
+        testId: lat.id,
+        cpuPer1kTransactions: lat.latencySummary?.cpuSecondsPer1kTransactions?.median,
+      },
       cpuPerGbit: bw?.summary?.cpuSecondsPerGbit?.median,
     });
   }
@@ -99,7 +111,12 @@ export function renderSweepTable(result: ResultFile): string {
       continue;
     }
     rows.forEach((h, i) => {
-      const pct = s.name === 'host' || h.bandwidth?.vsHost === undefined ? (s.name === 'host' && h.bandwidth ? '100%' : '–') : `${Math.round(h.bandwidth.vsHost * 100)}%`;
+      const pct =
+        s.name === 'host' || h.bandwidth?.vsHost === undefined
+          ? s.name === 'host' && h.bandwidth
+            ? '100%'
+            : '–'
+          : `${Math.round(h.bandwidth.vsHost * 100)}%`;
       table.push([
         i === 0 ? s.name : '',
         `${h.placement}-host`,

@@ -29,7 +29,8 @@ function gbpsCell(t: TestLine | undefined): string {
 
 function pctCell(t: TestLine | undefined, rec: TestRecord | undefined, isHost: boolean): string {
   if (t?.vsHost === undefined) return '–';
-  if (!isHost && rec?.vsHostDiff && rec.vsHostDiff.method !== 'none' && !rec.vsHostDiff.significant) return `≈ ${Math.round(t.vsHost * 100)}%`;
+  if (!isHost && rec?.vsHostDiff && rec.vsHostDiff.method !== 'none' && !rec.vsHostDiff.significant)
+    return `≈ ${Math.round(t.vsHost * 100)}%`;
   return `${Math.round(t.vsHost * 100)}%`;
 }
 
@@ -55,7 +56,13 @@ function udpCell(t: TestLine | undefined): string {
 
 /** The knobs as the header's words. */
 export function knobsText(k: RunKnobs): string {
-  return [`CPUs ${k.cpus ?? 'all'}`, k.pin ? 'pinned' : 'not pinned', `offloads ${k.offloads ?? 'default'}`, `MTU ${k.mtu}`, `link ${k.linkRate ?? 'unlimited'}`].join(', ');
+  return [
+    `CPUs ${k.cpus ?? 'all'}`,
+    k.pin ? 'pinned' : 'not pinned',
+    `offloads ${k.offloads ?? 'default'}`,
+    `MTU ${k.mtu}`,
+    `link ${k.linkRate ?? 'unlimited'}`,
+  ].join(', ');
 }
 
 /** The headline test of a kind in a placement: "tcp-1", else its pinned variant, else none. */
@@ -88,8 +95,11 @@ function sweepLines(result: ResultFile): string[] {
   for (const [label, byScheme] of series) {
     const first = [...byScheme.values()][0];
     const isLatency = /_lat/.test(label);
-    out.push(`${label} (${isLatency ? 'µs' : 'Gbit/s'} by ${result.schemes.flatMap((s) => s.tests).find((t) => t.sweep && `${t.sweep.series}, ${t.placement}-host` === label)?.sweep?.param}: ${first.map((p) => p.x).join(' ')})`);
-    for (const [scheme, pts] of byScheme) out.push(`  ${scheme.padEnd(16)} ${pts.map((p) => (p.v === undefined ? '–' : p.v.toPrecision(3))).join(' ')}`);
+    out.push(
+      `${label} (${isLatency ? 'µs' : 'Gbit/s'} by ${result.schemes.flatMap((s) => s.tests).find((t) => t.sweep && `${t.sweep.series}, ${t.placement}-host` === label)?.sweep?.param}: ${first.map((p) => p.x).join(' ')})`,
+    );
+    for (const [scheme, pts] of byScheme)
+      out.push(`  ${scheme.padEnd(16)} ${pts.map((p) => (p.v === undefined ? '–' : p.v.toPrecision(3))).join(' ')}`);
   }
   return out;
 }
@@ -117,7 +127,10 @@ export interface TableOptions {
 /** The terminal width to fit: the option, else $COLUMNS, else the terminal's own width, else 120. */
 export function terminalColumns(o: TableOptions = {}): number {
   const env = Number(process.env.COLUMNS);
-  return Math.max(40, o.columns ?? (Number.isInteger(env) && env > 0 ? env : process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 120));
+  return Math.max(
+    40,
+    o.columns ?? (Number.isInteger(env) && env > 0 ? env : process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 120),
+  );
 }
 
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => [...l].length));
@@ -164,13 +177,18 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
       if (!rec.tests.some((t) => t.placement === placement)) continue;
       const failed = s.tests.filter((t) => t.id.endsWith(placement)).reduce((n, t) => n + t.failedRuns, 0);
       // The scheme's notes go on its first row, whichever placement that is.
-      const texts = [...(firstRow ? own : []), ...(failed ? [`${failed} failed ${placement}-host runs: ${s.tests.flatMap((t) => t.errors)[0]}`] : [])];
+      const texts = [
+        ...(firstRow ? own : []),
+        ...(failed ? [`${failed} failed ${placement}-host runs: ${s.tests.flatMap((t) => t.errors)[0]}`] : []),
+      ];
       const refs = texts.map((n) => noteRef(`${name}: ${n}`));
       const tcp = line(tcpRec);
       const udp = line(udpRec);
       const pctText = pctCell(tcp, tcpRec, rec === host);
       if (pctText.startsWith('≈')) anyNs = true;
-      const lat = withLatency ? latencyCell(latRec, host && latRec ? pick(host, [latRec.id.split('/')[0]], placement) : undefined, rec === host) : '';
+      const lat = withLatency
+        ? latencyCell(latRec, host && latRec ? pick(host, [latRec.id.split('/')[0]], placement) : undefined, rec === host)
+        : '';
       if (lat.includes('≈')) anyNs = true;
       body.push([
         firstRow ? name : '',
@@ -188,16 +206,32 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
     }
   }
   const latHead = sockperfLatency ? 'latency p50/p99 µs' : 'UDP latency µs';
-  const head = ['scheme', 'path', 'TCP Gbit/s', 'retr/run', '% of host', ...(withTcp4 ? ['TCP×4 Gbit/s'] : []), 'UDP sent/rcvd, loss', ...(withLatency ? [latHead] : []), 'CPU-s/Gbit', 'notes'];
+  const head = [
+    'scheme',
+    'path',
+    'TCP Gbit/s',
+    'retr/run',
+    '% of host',
+    ...(withTcp4 ? ['TCP×4 Gbit/s'] : []),
+    'UDP sent/rcvd, loss',
+    ...(withLatency ? [latHead] : []),
+    'CPU-s/Gbit',
+    'notes',
+  ];
   // Narrower terminals: first less padding, then short path names and headers.
   const attempt = (level: number) => {
     const short = level >= 2;
     const h = short ? head.map((x) => SHORT_HEAD[x] ?? x) : head;
     const pad = level >= 1 ? 0 : 1;
-    const table = new Table({ head: h, style: { head: [], border: [], 'padding-left': pad, 'padding-right': pad }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
+    const table = new Table({
+      head: h,
+      style: { head: [], border: [], 'padding-left': pad, 'padding-right': pad },
+      chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    });
     // Narrowest: the path without "-host", and the UDP cell's loss without the rates.
     const udpCol = head.indexOf('UDP sent/rcvd, loss');
-    for (const row of body) table.push(short ? row.map((c, i) => (i === 1 ? c.replace('-host', '') : i === udpCol ? c.replace(/^[^,]*, /, '') : c)) : row);
+    for (const row of body)
+      table.push(short ? row.map((c, i) => (i === 1 ? c.replace('-host', '') : i === udpCol ? c.replace(/^[^,]*, /, '') : c)) : row);
     return table.toString();
   };
   let text = attempt(0);
@@ -205,7 +239,9 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
   const legend = [
     "[interval]: the median's own interval (order statistics: 95% from 6 runs; below 6, min–max, 75% at 3 runs).",
     ...(anyStandIn ? [STAND_IN_LEGEND] : []),
-    ...(anyNs ? [`≈ not significantly different from the host (${SIGNIFICANCE_TEXT}); the figure beside it is still the measured one.`] : []),
+    ...(anyNs
+      ? [`≈ not significantly different from the host (${SIGNIFICANCE_TEXT}); the figure beside it is still the measured one.`]
+      : []),
     ...(result.schemes.some((x) => x.tests.some((t) => t.placement === 'same')) ? [SAME_HOST_TEXT] : []),
     ...(withLatency && !sockperfLatency ? ['UDP latency: qperf udp_lat with 64 B messages, half the round trip, median of the runs.'] : []),
   ];
@@ -222,5 +258,12 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
 }
 
 /** Shorter headers for narrow terminals. */
-const SHORT_HEAD: Record<string, string> = { 'retr/run': 'retr', 'UDP sent/rcvd, loss': 'UDP loss', '% of host': '% host', 'TCP×4 Gbit/s': 'TCP×4', 'latency p50/p99 µs': 'p50/p99 µs', 'UDP latency µs': 'lat µs', 'CPU-s/Gbit': 'CPU/Gbit' };
-
+const SHORT_HEAD: Record<string, string> = {
+  'retr/run': 'retr',
+  'UDP sent/rcvd, loss': 'UDP loss',
+  '% of host': '% host',
+  'TCP×4 Gbit/s': 'TCP×4',
+  'latency p50/p99 µs': 'p50/p99 µs',
+  'UDP latency µs': 'lat µs',
+  'CPU-s/Gbit': 'CPU/Gbit',
+};

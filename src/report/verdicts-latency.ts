@@ -1,4 +1,15 @@
-import { fmt, latencyFigure, latencyTest, samples, signedPct, specOf, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import {
+  fmt,
+  latencyFigure,
+  latencyTest,
+  samples,
+  signedPct,
+  specOf,
+  testOf,
+  testTitle,
+  type ReportModel,
+  type SchemeView,
+} from './figures.js';
 import { difference, pText, tiers, type Difference } from './significance.js';
 
 /**
@@ -39,13 +50,24 @@ export function latencyVerdicts(model: ReportModel): LatencyVerdicts {
     if (!rows.length) continue;
     const title = testTitle(specOf(model.result, id), id);
     const what = latencyFigure(testOf(rows[0], id))!.short;
-    const part = (t: SchemeView[]) => t.map((s) => `${s.label} ${fmt(centre(s, id), 0)}`).join(' ≈ ') + (t.length > 1 ? ' (not significantly different)' : '');
+    const part = (t: SchemeView[]) =>
+      t.map((s) => `${s.label} ${fmt(centre(s, id), 0)}`).join(' ≈ ') + (t.length > 1 ? ' (not significantly different)' : '');
     // Stand-ins are ranked apart from the real datapaths.
     for (const standIns of [false, true]) {
       const mine = rows.filter((s) => !!s.standIn === standIns);
       if (!mine.length) continue;
-      const grouped = tiers(mine, (s) => p50(s, id), (s) => centre(s, id)!, false);
-      out.rankings.push({ testId: id, ...(standIns ? { standIns } : {}), tiers: grouped.map((t) => t.map((s) => s.rec.name)), text: `${standIns ? 'Stand-ins, ranked apart: ' : ''}${title} (${what} µs, lower is better): ${grouped.map(part).join(' < ')}` });
+      const grouped = tiers(
+        mine,
+        (s) => p50(s, id),
+        (s) => centre(s, id)!,
+        false,
+      );
+      out.rankings.push({
+        testId: id,
+        ...(standIns ? { standIns } : {}),
+        tiers: grouped.map((t) => t.map((s) => s.rec.name)),
+        text: `${standIns ? 'Stand-ins, ranked apart: ' : ''}${title} (${what} µs, lower is better): ${grouped.map(part).join(' < ')}`,
+      });
     }
     const host = model.host;
     if (!host || centre(host, id) === undefined || !p50(host, id).length) continue;
@@ -70,7 +92,9 @@ export function latencyVerdicts(model: ReportModel): LatencyVerdicts {
     const label = (name: string) => model.schemes.find((x) => x.rec.name === name)?.label ?? name;
     if (slower.length) parts.push(`added by: ${slower.map((c) => `${label(c.scheme)} ${us(c.addedUs)}`).join(', ')}`);
     if (par.length) parts.push(`no significant difference: ${par.map((c) => label(c.scheme)).join(', ')}`);
-    out.headline.push(`${placement === 'cross' ? 'Cross-host' : 'Same-host'} latency (${title.replace(/, (cross|same)-host$/, '')}, ${what}): ${parts.join('; ')}.`);
+    out.headline.push(
+      `${placement === 'cross' ? 'Cross-host' : 'Same-host'} latency (${title.replace(/, (cross|same)-host$/, '')}, ${what}): ${parts.join('; ')}.`,
+    );
   }
   return out;
 }

@@ -1,5 +1,19 @@
 import type { Placement } from '../result/types.js';
-import { cpuSplit, fmt, gbpsSamples, headlineTest, isBulk, lineOf, samples, signedPct, specOf, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
+import {
+  cpuSplit,
+  fmt,
+  gbpsSamples,
+  headlineTest,
+  isBulk,
+  lineOf,
+  samples,
+  signedPct,
+  specOf,
+  testOf,
+  testTitle,
+  type ReportModel,
+  type SchemeView,
+} from './figures.js';
 import type { PacketPath } from './path.js';
 import { difference, pText, tieredRanking, type Difference } from './significance.js';
 import { latencyVerdicts, type LatencyVerdicts } from './verdicts-latency.js';
@@ -60,7 +74,6 @@ export interface Verdicts {
   caveats: string[];
 }
 
-
 /** A test's Gbit/s between two schemes (a is the reference). */
 function compareGbps(a: SchemeView, b: SchemeView, id: string): Difference | undefined {
   const xa = gbpsSamples(testOf(a, id));
@@ -71,14 +84,22 @@ function compareGbps(a: SchemeView, b: SchemeView, id: string): Difference | und
 const medianGbps = (s: SchemeView, id: string) => lineOf(s, id)?.gbps;
 
 export function rank(model: ReportModel, id: string, standIns = false): Ranking | undefined {
-  const withFigure = model.measured.filter((s) => !!s.standIn === standIns && medianGbps(s, id) !== undefined && gbpsSamples(testOf(s, id)).length);
+  const withFigure = model.measured.filter(
+    (s) => !!s.standIn === standIns && medianGbps(s, id) !== undefined && gbpsSamples(testOf(s, id)).length,
+  );
   if (!withFigure.length) return undefined;
   // Holm-corrected pairwise tests decide the order: "A > B" is printed only when A against B is significant.
-  const ranked = tieredRanking(withFigure, (s) => gbpsSamples(testOf(s, id)), (s) => medianGbps(s, id)!, true);
+  const ranked = tieredRanking(
+    withFigure,
+    (s) => gbpsSamples(testOf(s, id)),
+    (s) => medianGbps(s, id)!,
+    true,
+  );
   const grouped = ranked.tiers;
   const title = testTitle(specOf(model.result, id), id);
   const part = (t: SchemeView[], i: number) =>
-    t.map((s) => `${s.label} ${fmt(medianGbps(s, id), 1)}`).join(' ≈ ') + (t.length > 1 ? (ranked.untested[i] ? ' (not all testable: too few runs)' : ' (not significantly different after Holm)') : '');
+    t.map((s) => `${s.label} ${fmt(medianGbps(s, id), 1)}`).join(' ≈ ') +
+    (t.length > 1 ? (ranked.untested[i] ? ' (not all testable: too few runs)' : ' (not significantly different after Holm)') : '');
   return {
     testId: id,
     ...(standIns ? { standIns } : {}),
@@ -97,13 +118,17 @@ function causes(p: PacketPath): string[] {
   if (p.encapBytes > 0 && p.workloadMtu) {
     const share = mss(p.workloadMtu) / mss(p.underlayMtu) - 1;
     const tunnel = p.tunnel ? `${p.tunnel.type.replace(/^ovs-/, '').toUpperCase()} ` : '';
-    out.push(`${p.encapBytes} B of ${tunnel}encapsulation per packet: MTU ${p.workloadMtu} instead of ${p.underlayMtu}, so each full packet carries ${Math.abs(share * 100).toFixed(1)}% less TCP payload`);
+    out.push(
+      `${p.encapBytes} B of ${tunnel}encapsulation per packet: MTU ${p.workloadMtu} instead of ${p.underlayMtu}, so each full packet carries ${Math.abs(share * 100).toFixed(1)}% less TCP payload`,
+    );
   } else if (p.encapBytes > 0) out.push(`${p.encapBytes} B of encapsulation per packet`);
   if (p.userspace) out.push('a userspace copy: every packet crosses the kernel boundary through a process');
   if (p.nat) out.push('NAT: connection tracking and address rewriting on every packet');
-  if (p.hostStack) out.push(`an extra pass through the host's IP stack (forwarding, netfilter)${p.attach === 'bridge' ? ' after a bridge hop' : ''}`);
+  if (p.hostStack)
+    out.push(`an extra pass through the host's IP stack (forwarding, netfilter)${p.attach === 'bridge' ? ' after a bridge hop' : ''}`);
   else if (p.attach === 'bridge' || p.attach === 'ovs') out.push('a bridge hop on each host');
-  if (p.attach !== 'none' && (p.attach === 'macvlan' || p.attach === 'ipvlan') && !p.hostStack) out.push(`no host-stack traversal: ${p.attach} children switch packets onto the underlay port`);
+  if (p.attach !== 'none' && (p.attach === 'macvlan' || p.attach === 'ipvlan') && !p.hostStack)
+    out.push(`no host-stack traversal: ${p.attach} children switch packets onto the underlay port`);
   else if (p.attach !== 'none' && p.attach !== 'macvlan' && p.attach !== 'ipvlan') out.push('a veth pair between container and host');
   return out;
 }
@@ -121,7 +146,8 @@ function cost(model: ReportModel, s: SchemeView, placement: Placement): Cost | u
   let text: string;
   if (!w || w.p === undefined) text = `${where}: ${Math.round(ratio * 100)}% of host (${pText(w)})`;
   else if (!significant) text = `${where}: ≈ host (${signedPct(ratio - 1)}, not significant: ${pText(w)})`;
-  else text = `${where}: ${signedPct(ratio - 1)} against host (95% CI ${signedPct(Math.max(-1, w.ci95[0] / hostMean))} to ${signedPct(Math.max(-1, w.ci95[1] / hostMean))}, ${pText(w)})`;
+  else
+    text = `${where}: ${signedPct(ratio - 1)} against host (95% CI ${signedPct(Math.max(-1, w.ci95[0] / hostMean))} to ${signedPct(Math.max(-1, w.ci95[1] / hostMean))}, ${pText(w)})`;
   const evidence: string[] = [];
   const cpuS = samples(testOf(s, id), (r) => r.cpuSecondsPerGbit);
   const cpuH = samples(testOf(host, id), (r) => r.cpuSecondsPerGbit);
@@ -131,13 +157,21 @@ function cost(model: ReportModel, s: SchemeView, placement: Placement): Cost | u
     const cw = difference(cpuH, cpuS);
     const split = cpuSplit(testOf(s, id));
     const where2 = split && split.total > 0 ? `; ${Math.round((split.softirq / split.total) * 100)}% of it in softirq` : '';
-    evidence.push(`${where}, CPU per Gbit ${(cs / ch).toFixed(2)}× the host's (${cw.p === undefined ? 'too few runs to test' : cw.significant ? `significant, ${pText(cw)}` : `not significant, ${pText(cw)}`})${where2}`);
+    evidence.push(
+      `${where}, CPU per Gbit ${(cs / ch).toFixed(2)}× the host's (${cw.p === undefined ? 'too few runs to test' : cw.significant ? `significant, ${pText(cw)}` : `not significant, ${pText(cw)}`})${where2}`,
+    );
   }
   if (significant && ratio < 1 && s.path.encapBytes > 0 && s.path.workloadMtu) {
     const mtuShare = mss(s.path.workloadMtu) / mss(s.path.underlayMtu);
-    if (ratio < mtuShare) evidence.push(`${where}, the smaller MTU explains at most ${signedPct(mtuShare - 1, 1)}; the rest of the ${signedPct(ratio - 1)} is the extra per-packet work`);
+    if (ratio < mtuShare)
+      evidence.push(
+        `${where}, the smaller MTU explains at most ${signedPct(mtuShare - 1, 1)}; the rest of the ${signedPct(ratio - 1)} is the extra per-packet work`,
+      );
   }
-  if (significant && ratio > 1) evidence.push(`${where}, faster than the host baseline: check the offloads in the environment section (GRO/TSO differ between interfaces)`);
+  if (significant && ratio > 1)
+    evidence.push(
+      `${where}, faster than the host baseline: check the offloads in the environment section (GRO/TSO differ between interfaces)`,
+    );
   return { scheme: s.rec.name, placement, testId: id, vsHost: ratio, test: w, significant, causes: causes(s.path), evidence, text };
 }
 
@@ -148,7 +182,8 @@ interface Constraint {
 }
 
 const FABRIC_WHY: Record<string, string> = {
-  routed: 'routed without encapsulation: pod routes point at peer hosts, so hosts must share a segment or the routers must learn the routes (BGP)',
+  routed:
+    'routed without encapsulation: pod routes point at peer hosts, so hosts must share a segment or the routers must learn the routes (BGP)',
   overlay: 'an overlay: works over any IP underlay, at the cost of its encapsulation',
   l2: 'flat L2: containers take addresses on the underlay segment',
   nat: "NAT: containers hide behind the host's address and are reached through published ports",
@@ -157,18 +192,35 @@ const FABRIC_WHY: Record<string, string> = {
 
 const CONSTRAINTS: Constraint[] = [
   { constraint: 'If the hosts share an L2 segment', eligible: (p) => p.fabric !== 'unknown', why: (p) => FABRIC_WHY[p.fabric] },
-  { constraint: 'If BGP is allowed (the underlay routers can learn pod routes)', eligible: (p) => ['routed', 'overlay', 'nat'].includes(p.fabric), why: (p) => FABRIC_WHY[p.fabric] },
-  { constraint: 'If the hosts share only an IP network and BGP is not allowed', eligible: (p) => p.fabric === 'overlay' || p.fabric === 'nat', why: (p) => FABRIC_WHY[p.fabric] },
-  { constraint: 'If every container must be reachable at its own address from other hosts', eligible: (p) => ['routed', 'overlay', 'l2'].includes(p.fabric), why: (p) => FABRIC_WHY[p.fabric] },
+  {
+    constraint: 'If BGP is allowed (the underlay routers can learn pod routes)',
+    eligible: (p) => ['routed', 'overlay', 'nat'].includes(p.fabric),
+    why: (p) => FABRIC_WHY[p.fabric],
+  },
+  {
+    constraint: 'If the hosts share only an IP network and BGP is not allowed',
+    eligible: (p) => p.fabric === 'overlay' || p.fabric === 'nat',
+    why: (p) => FABRIC_WHY[p.fabric],
+  },
+  {
+    constraint: 'If every container must be reachable at its own address from other hosts',
+    eligible: (p) => ['routed', 'overlay', 'l2'].includes(p.fabric),
+    why: (p) => FABRIC_WHY[p.fabric],
+  },
   {
     constraint: 'If you need isolation between applications',
     eligible: (p) => p.perWorkloadRoutedIf || p.nat,
-    why: (p) => (p.perWorkloadRoutedIf ? 'each container has its own routed interface on the host, where per-workload rules see every packet' : 'only published ports are reachable; everything else stays behind NAT'),
+    why: (p) =>
+      p.perWorkloadRoutedIf
+        ? 'each container has its own routed interface on the host, where per-workload rules see every packet'
+        : 'only published ports are reachable; everything else stays behind NAT',
   },
 ];
 
 function recommend(model: ReportModel, c: Constraint, id: string, said: Set<string>): Recommendation {
-  const cands = model.measured.filter((s) => !s.baseline && !s.standIn && c.eligible(s.path) && medianGbps(s, id) !== undefined).sort((a, b) => medianGbps(b, id)! - medianGbps(a, id)!);
+  const cands = model.measured
+    .filter((s) => !s.baseline && !s.standIn && c.eligible(s.path) && medianGbps(s, id) !== undefined)
+    .sort((a, b) => medianGbps(b, id)! - medianGbps(a, id)!);
   if (!cands.length) return { constraint: c.constraint, text: `${c.constraint}: none of the measured schemes fits.` };
   const [best, next] = cands;
   const w = next && compareGbps(best, next, id);
@@ -184,22 +236,49 @@ function recommend(model: ReportModel, c: Constraint, id: string, said: Set<stri
   } else if (tied) {
     const cb = lineOf(best, id)?.cpuSecondsPerGbit;
     const cn = lineOf(next, id)?.cpuSecondsPerGbit;
-    const cheaper = cb !== undefined && cn !== undefined ? (cn < cb ? `${next.rec.name} used less CPU per Gbit` : `${best.rec.name} used less CPU per Gbit`) : '';
+    const cheaper =
+      cb !== undefined && cn !== undefined
+        ? cn < cb
+          ? `${next.rec.name} used less CPU per Gbit`
+          : `${best.rec.name} used less CPU per Gbit`
+        : '';
     text += ` ${next.rec.name} is not significantly different (${pText(w)})${cheaper ? `; ${cheaper}` : ''}.`;
   } else if (next && w) text += ` Ahead of ${next.rec.name} (${fmt(medianGbps(next, id), 1)} Gbit/s, ${pText(w)}).`;
-  const bypass = model.measured.filter((s) => !s.baseline && (s.path.attach === 'macvlan' || s.path.attach === 'ipvlan') && !s.path.hostStack);
-  if (c.constraint.includes('isolation') && bypass.length) text += ` Not ${bypass.map((s) => s.rec.name).join(', ')}: their traffic bypasses the host's IP stack, so the host cannot filter it.`;
+  const bypass = model.measured.filter(
+    (s) => !s.baseline && (s.path.attach === 'macvlan' || s.path.attach === 'ipvlan') && !s.path.hostStack,
+  );
+  if (c.constraint.includes('isolation') && bypass.length)
+    text += ` Not ${bypass.map((s) => s.rec.name).join(', ')}: their traffic bypasses the host's IP stack, so the host cannot filter it.`;
   return { constraint: c.constraint, pick: best.rec.name, tiedWith: tied ? next.rec.name : undefined, text };
 }
 
 function cpuRecommendation(model: ReportModel, id: string): Recommendation | undefined {
-  const cands = model.measured.filter((s) => !s.baseline && !s.standIn && lineOf(s, id)?.cpuSecondsPerGbit !== undefined && samples(testOf(s, id), (r) => r.cpuSecondsPerGbit).length).sort((a, b) => lineOf(a, id)!.cpuSecondsPerGbit! - lineOf(b, id)!.cpuSecondsPerGbit!);
+  const cands = model.measured
+    .filter(
+      (s) =>
+        !s.baseline &&
+        !s.standIn &&
+        lineOf(s, id)?.cpuSecondsPerGbit !== undefined &&
+        samples(testOf(s, id), (r) => r.cpuSecondsPerGbit).length,
+    )
+    .sort((a, b) => lineOf(a, id)!.cpuSecondsPerGbit! - lineOf(b, id)!.cpuSecondsPerGbit!);
   if (cands.length < 2) return undefined;
   const [best, next] = cands;
-  const w = difference(samples(testOf(best, id), (r) => r.cpuSecondsPerGbit), samples(testOf(next, id), (r) => r.cpuSecondsPerGbit));
+  const w = difference(
+    samples(testOf(best, id), (r) => r.cpuSecondsPerGbit),
+    samples(testOf(next, id), (r) => r.cpuSecondsPerGbit),
+  );
   const constraint = 'If CPU is the constraint';
-  const tail = w.p !== undefined && !w.significant ? `; ${next.rec.name} is not significantly different (${pText(w)})` : `, ahead of ${next.rec.name} (${pText(w)})`;
-  return { constraint, pick: best.rec.name, tiedWith: w.p !== undefined && !w.significant ? next.rec.name : undefined, text: `${constraint}: **${best.rec.name}**, ${fmt(lineOf(best, id)!.cpuSecondsPerGbit, 3)} CPU-s per Gbit${tail}.` };
+  const tail =
+    w.p !== undefined && !w.significant
+      ? `; ${next.rec.name} is not significantly different (${pText(w)})`
+      : `, ahead of ${next.rec.name} (${pText(w)})`;
+  return {
+    constraint,
+    pick: best.rec.name,
+    tiedWith: w.p !== undefined && !w.significant ? next.rec.name : undefined,
+    text: `${constraint}: **${best.rec.name}**, ${fmt(lineOf(best, id)!.cpuSecondsPerGbit, 3)} CPU-s per Gbit${tail}.`,
+  };
 }
 
 /** One sentence per placement: the fastest container network, then every cost by significance. */
@@ -213,7 +292,9 @@ function headlineOf(model: ReportModel, k: Ranking, costs: Cost[]): string {
   if (containers.length) {
     const best = containers[0];
     const tied = containers.filter((e) => e !== best && e.tier === best.tier).map((e) => e.scheme);
-    parts.push(`fastest real container network ${best.scheme}, ${fmt(best.gbps, 1)} Gbit/s${tied.length ? ` (not significantly ahead of ${tied.join(', ')})` : ''}`);
+    parts.push(
+      `fastest real container network ${best.scheme}, ${fmt(best.gbps, 1)} Gbit/s${tied.length ? ` (not significantly ahead of ${tied.join(', ')})` : ''}`,
+    );
   }
   const slower = mine.filter((c) => c.significant && c.vsHost! < 1).sort((a, b) => a.vsHost! - b.vsHost!);
   const faster = mine.filter((c) => c.significant && c.vsHost! >= 1);
@@ -235,16 +316,28 @@ export function verdicts(model: ReportModel): Verdicts {
   const costs = model.measured.filter((s) => !s.baseline).flatMap((s) => model.placements.flatMap((p) => cost(model, s, p) ?? []));
   const recId = headlineTest(r, model.placements.includes('cross') ? 'cross' : 'same');
   const said = new Set<string>();
-  const recommendations = recId ? [...CONSTRAINTS.map((c) => recommend(model, c, recId, said)), ...[cpuRecommendation(model, recId)].flatMap((x) => x ?? [])] : [];
+  const recommendations = recId
+    ? [...CONSTRAINTS.map((c) => recommend(model, c, recId, said)), ...[cpuRecommendation(model, recId)].flatMap((x) => x ?? [])]
+    : [];
 
   const caveats: string[] = [];
   if (!r.complete) caveats.push('The run did not finish: the figures cover only what was measured before it stopped.');
-  if (!model.host || model.host.rec.status !== 'ok') caveats.push('No host baseline was measured: there is no "% of host" and no cost against it.');
-  const few = model.measured.flatMap((s) => s.line.tests.filter((t) => t.gbps !== undefined && t.runs - t.failedRuns < 2).map((t) => `${s.rec.name} ${t.id}`));
+  if (!model.host || model.host.rec.status !== 'ok')
+    caveats.push('No host baseline was measured: there is no "% of host" and no cost against it.');
+  const few = model.measured.flatMap((s) =>
+    s.line.tests.filter((t) => t.gbps !== undefined && t.runs - t.failedRuns < 2).map((t) => `${s.rec.name} ${t.id}`),
+  );
   if (few.length) caveats.push(`Fewer than two good runs, so no significance test: ${few.join(', ')}.`);
-  const noisy = model.measured.flatMap((s) => s.rec.tests.filter((t) => isBulk(t) && t.protocol === 'tcp' && (t.summary?.gbps.cv ?? 0) > 0.1).map((t) => `${s.rec.name} ${t.id} (CV ${Math.round((t.summary!.gbps.cv ?? 0) * 100)}%)`));
+  const noisy = model.measured.flatMap((s) =>
+    s.rec.tests
+      .filter((t) => isBulk(t) && t.protocol === 'tcp' && (t.summary?.gbps.cv ?? 0) > 0.1)
+      .map((t) => `${s.rec.name} ${t.id} (CV ${Math.round((t.summary!.gbps.cv ?? 0) * 100)}%)`),
+  );
   const listed = noisy.length > 8 ? `${noisy.slice(0, 8).join(', ')} and ${noisy.length - 8} more` : noisy.join(', ');
-  if (noisy.length) caveats.push(`Noisy figures (coefficient of variation above 10%), so only large differences can be significant — more repeats, longer runs or pinning help: ${listed}.`);
+  if (noisy.length)
+    caveats.push(
+      `Noisy figures (coefficient of variation above 10%), so only large differences can be significant — more repeats, longer runs or pinning help: ${listed}.`,
+    );
   const failed = new Map<string, { schemes: string[]; error: string }>();
   for (const s of model.measured) {
     for (const t of s.rec.tests.filter((x) => x.runs.length && x.runs.every((run) => !run.ok))) {
@@ -254,8 +347,12 @@ export function verdicts(model: ReportModel): Verdicts {
     }
   }
   const short = (e: string) => (e.length > 140 ? `${e.slice(0, 140)}…` : e);
-  for (const [id, f] of failed) caveats.push(`Every run of ${id} failed in ${f.schemes.join(', ')} (first error: ${short(f.error)}); details in the scheme cards and result.json.`);
-  for (const s of model.schemes.filter((x) => x.rec.status !== 'ok')) caveats.push(`${s.rec.name} was not measured (${s.rec.status}): ${s.rec.reason ?? 'no reason recorded'}.`);
+  for (const [id, f] of failed)
+    caveats.push(
+      `Every run of ${id} failed in ${f.schemes.join(', ')} (first error: ${short(f.error)}); details in the scheme cards and result.json.`,
+    );
+  for (const s of model.schemes.filter((x) => x.rec.status !== 'ok'))
+    caveats.push(`${s.rec.name} was not measured (${s.rec.status}): ${s.rec.reason ?? 'no reason recorded'}.`);
 
   const headline = rankings.filter((k) => !k.standIns).map((k) => headlineOf(model, k, costs));
   return { headline, latency: latencyVerdicts(model), rankings, costs, recommendations, caveats };

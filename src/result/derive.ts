@@ -14,7 +14,10 @@ function field(runs: RunRecord[], pick: (r: RunRecord) => number | undefined): S
 }
 
 function values(runs: RunRecord[], pick: (r: RunRecord) => number | undefined): number[] {
-  return runs.filter((r) => r.ok).map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return runs
+    .filter((r) => r.ok)
+    .map(pick)
+    .filter((v): v is number => v !== undefined && Number.isFinite(v));
 }
 
 /** The figure a test is judged by, and which way is better. */
@@ -200,7 +203,11 @@ export function deriveAll(result: ResultFile, opts: { comparisons?: boolean } = 
       const hostTest = host?.tests.find((h) => h.id === t.id);
       const base = hostTest?.summary?.gbps;
       t.vsHost = base && t.summary && base.median > 0 ? ratio(t.summary.gbps, base) : undefined;
-      setOptional(t, 'vsHostDiff', hostTest && s !== host ? compareTests({ scheme: s.name, test: t }, { scheme: 'host', test: hostTest }) : undefined);
+      setOptional(
+        t,
+        'vsHostDiff',
+        hostTest && s !== host ? compareTests({ scheme: s.name, test: t }, { scheme: 'host', test: hostTest }) : undefined,
+      );
     }
   }
   if (opts.comparisons) result.comparisons = pairwiseComparisons(result);

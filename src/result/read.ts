@@ -87,7 +87,12 @@ const test = z
 
 const step = z.object({ kind: z.string(), ns: z.string() }).passthrough();
 const plan = z
-  .object({ lab: z.string(), scheme: z.string(), namespaces: z.array(z.string()), stages: z.array(z.object({ title: z.string(), steps: z.array(step) }).passthrough()) })
+  .object({
+    lab: z.string(),
+    scheme: z.string(),
+    namespaces: z.array(z.string()),
+    stages: z.array(z.object({ title: z.string(), steps: z.array(step) }).passthrough()),
+  })
   .passthrough();
 
 const scheme = z
@@ -101,8 +106,12 @@ const scheme = z
     overhead: num,
     mtu: num.optional(),
     plan: plan.optional(),
-    workloads: z.array(z.object({ node: z.string(), ns: z.string(), hostIndex: num, ip: z.string(), ifName: z.string() }).passthrough()).optional(),
-    interfaces: z.array(z.object({ node: z.string(), ns: z.string(), ifName: z.string(), mtu: num, offloads: z.record(z.string()) }).passthrough()).optional(),
+    workloads: z
+      .array(z.object({ node: z.string(), ns: z.string(), hostIndex: num, ip: z.string(), ifName: z.string() }).passthrough())
+      .optional(),
+    interfaces: z
+      .array(z.object({ node: z.string(), ns: z.string(), ifName: z.string(), mtu: num, offloads: z.record(z.string()) }).passthrough())
+      .optional(),
     buildSeconds: num.optional(),
     teardownSeconds: num.optional(),
     tests: z.array(test),
@@ -135,7 +144,9 @@ const resultSchema = z
         repeats: num,
         seconds: num,
         udpRate: z.string(),
-        tests: z.array(z.object({ id: z.string(), protocol: z.string(), streams: num, placement: z.enum(['cross', 'same']) }).passthrough()),
+        tests: z.array(
+          z.object({ id: z.string(), protocol: z.string(), streams: num, placement: z.enum(['cross', 'same']) }).passthrough(),
+        ),
       })
       .passthrough(),
     schemes: z.array(scheme),
@@ -149,22 +160,36 @@ function pathText(path: Array<string | number>): string {
 
 /** Pure: an already-parsed JSON value → a current ResultFile, or an InputError naming `label`. */
 export function toResult(data: unknown, label: string): ResultFile {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InputError(`${label} is not a cnlab result file (not a JSON object)`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new InputError(`${label} is not a cnlab result file (not a JSON object)`);
   let obj = data as Record<string, unknown>;
   if (obj.format !== RESULT_FORMAT) {
-    throw new InputError(`${label} is not a cnlab result file (format is ${JSON.stringify(obj.format ?? null)}, expected "${RESULT_FORMAT}")`);
+    throw new InputError(
+      `${label} is not a cnlab result file (format is ${JSON.stringify(obj.format ?? null)}, expected "${RESULT_FORMAT}")`,
+    );
   }
   const version = obj.version;
-  if (typeof version !== 'number' || !Number.isInteger(version)) throw new InputError(`${label} has no valid result version (got ${JSON.stringify(version ?? null)})`);
+  if (typeof version !== 'number' || !Number.isInteger(version))
+    throw new InputError(`${label} has no valid result version (got ${JSON.stringify(version ?? null)})`);
   if (version > RESULT_VERSION) {
-    throw new InputError(`${label} is result version ${version}, newer than this cnlab reads (version ${RESULT_VERSION})`, 'upgrade cnlab to report on it');
+    throw new InputError(
+      `${label} is result version ${version}, newer than this cnlab reads (version ${RESULT_VERSION})`,
+      'upgrade cnlab to report on it',
+    );
   }
   if (version < OLDEST_READABLE) {
-    throw new InputError(`${label} is result version ${version}, which this cnlab cannot read (it reads versions ${OLDEST_READABLE}–${RESULT_VERSION})`, 're-run the measurement with this cnlab');
+    throw new InputError(
+      `${label} is result version ${version}, which this cnlab cannot read (it reads versions ${OLDEST_READABLE}–${RESULT_VERSION})`,
+      're-run the measurement with this cnlab',
+    );
   }
   for (let v = version; v < RESULT_VERSION; v++) {
     const up = UPGRADES[v];
-    if (!up) throw new InputError(`${label} is result version ${v}; this cnlab reads version ${RESULT_VERSION} and has no upgrade from ${v}`, 're-run the measurement with this cnlab');
+    if (!up)
+      throw new InputError(
+        `${label} is result version ${v}; this cnlab reads version ${RESULT_VERSION} and has no upgrade from ${v}`,
+        're-run the measurement with this cnlab',
+      );
     obj = { ...up(obj), version: v + 1 };
   }
   const parsed = resultSchema.safeParse(obj);

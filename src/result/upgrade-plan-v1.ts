@@ -26,7 +26,9 @@ function linkKind(type: string, tail: string[], head: Record<string, string>): L
     case 'veth': {
       const p = tail.indexOf('peer');
       const peer = p >= 0 ? pairs(tail.slice(p + 1), ['name', 'netns', 'mtu']) : {};
-      return peer.name ? { type, peer: { name: peer.name, ...(num(peer.mtu) ? { mtu: num(peer.mtu) } : {}), ...(peer.netns ? { ns: peer.netns } : {}) } } : undefined;
+      return peer.name
+        ? { type, peer: { name: peer.name, ...(num(peer.mtu) ? { mtu: num(peer.mtu) } : {}), ...(peer.netns ? { ns: peer.netns } : {}) } }
+        : undefined;
     }
     case 'bridge':
     case 'dummy':
@@ -37,7 +39,17 @@ function linkKind(type: string, tail: string[], head: Record<string, string>): L
       const learning = tail.includes('nolearning') ? false : tail.includes('learning') ? true : undefined;
       return {
         type,
-        vxlan: { id: num(kv.id) ?? 0, local: kv.local, dev: kv.dev, dstport: num(kv.dstport) ?? 0, learning, proxy: has('proxy'), l2miss: has('l2miss'), l3miss: has('l3miss'), external: has('external') },
+        vxlan: {
+          id: num(kv.id) ?? 0,
+          local: kv.local,
+          dev: kv.dev,
+          dstport: num(kv.dstport) ?? 0,
+          learning,
+          proxy: has('proxy'),
+          l2miss: has('l2miss'),
+          l3miss: has('l3miss'),
+          external: has('external'),
+        },
       };
     }
     case 'ipip':
@@ -67,7 +79,19 @@ function ipStep(ns: string, a: string[]): Step[] {
     const rest = a.slice(3);
     const kv = pairs(rest, ['address', 'mtu', 'txqueuelen', 'master', 'netns']);
     const state = rest.includes('up') ? true : rest.includes('down') ? false : undefined;
-    return [{ kind: 'link-set', ns, name: a[2], address: kv.address, mtu: num(kv.mtu), txqueuelen: num(kv.txqueuelen), master: rest.includes('nomaster') ? null : kv.master, netns: kv.netns, up: state }];
+    return [
+      {
+        kind: 'link-set',
+        ns,
+        name: a[2],
+        address: kv.address,
+        mtu: num(kv.mtu),
+        txqueuelen: num(kv.txqueuelen),
+        master: rest.includes('nomaster') ? null : kv.master,
+        netns: kv.netns,
+        up: state,
+      },
+    ];
   }
   if (obj === 'tuntap' && verb === 'add') {
     const rest = a.slice(2).filter((x) => x !== 'dev' && x !== 'name');
@@ -78,7 +102,18 @@ function ipStep(ns: string, a: string[]): Step[] {
     const blackhole = a[2] === 'blackhole';
     const rest = a.slice(blackhole ? 4 : 3);
     const kv = pairs(rest, ['via', 'dev', 'scope']);
-    return [{ kind: 'route', ns, dest: blackhole ? a[3] : a[2], blackhole: blackhole || undefined, via: kv.via, dev: kv.dev, scope: kv.scope as 'link' | undefined, onlink: rest.includes('onlink') || undefined }];
+    return [
+      {
+        kind: 'route',
+        ns,
+        dest: blackhole ? a[3] : a[2],
+        blackhole: blackhole || undefined,
+        via: kv.via,
+        dev: kv.dev,
+        scope: kv.scope as 'link' | undefined,
+        onlink: rest.includes('onlink') || undefined,
+      },
+    ];
   }
   if (obj === 'addr' && (verb === 'add' || verb === 'del')) {
     const dev = pairs(a.slice(3), ['dev']).dev;
@@ -139,13 +174,21 @@ export function upgradeStep(s: Old): Step[] {
       return ipStep(s.ns, args);
     case 'bridge': {
       const kv = pairs(args.slice(3), ['dev', 'dst']);
-      if (args[0] === 'fdb' && (args[1] === 'add' || args[1] === 'append') && kv.dev) return [{ kind: 'fdb', ns: s.ns, op: args[1], mac: args[2], dev: kv.dev, dst: kv.dst }];
+      if (args[0] === 'fdb' && (args[1] === 'add' || args[1] === 'append') && kv.dev)
+        return [{ kind: 'fdb', ns: s.ns, op: args[1], mac: args[2], dev: kv.dev, dst: kv.dst }];
       return [asExec(s.ns, ['bridge', ...args])];
     }
     case 'tc': {
       const kv = pairs(args, ['dev', 'rate', 'burst', 'latency']);
       if (args[0] === 'qdisc' && args[1] === 'add' && kv.dev && args.includes('tbf')) {
-        return [{ kind: 'qdisc', ns: s.ns, dev: kv.dev, qdisc: { type: 'tbf', rate: kv.rate ?? '', burst: kv.burst ?? '', latency: kv.latency ?? '' } }];
+        return [
+          {
+            kind: 'qdisc',
+            ns: s.ns,
+            dev: kv.dev,
+            qdisc: { type: 'tbf', rate: kv.rate ?? '', burst: kv.burst ?? '', latency: kv.latency ?? '' },
+          },
+        ];
       }
       return [asExec(s.ns, ['tc', ...args])];
     }
@@ -175,7 +218,18 @@ export function upgradePlansV1(r: Record<string, unknown>): Record<string, unkno
     schemes: schemes.map((sc: Record<string, unknown>) => {
       const plan = sc?.plan as { stages?: Array<{ steps?: Old[] }> } | undefined;
       if (!plan || !Array.isArray(plan.stages)) return sc;
-      return { ...sc, plan: { ...plan, stages: plan.stages.map((st) => ({ ...st, steps: Array.isArray(st.steps) ? st.steps.flatMap((x): unknown[] => (x && typeof x.kind === 'string' ? upgradeStep(x) : [x])) : st.steps })) } };
+      return {
+        ...sc,
+        plan: {
+          ...plan,
+          stages: plan.stages.map((st) => ({
+            ...st,
+            steps: Array.isArray(st.steps)
+              ? st.steps.flatMap((x): unknown[] => (x && typeof x.kind === 'string' ? upgradeStep(x) : [x]))
+              : st.steps,
+          })),
+        },
+      };
     }),
   };
 }

@@ -13,5 +13,11 @@ export function writeResult(file: string, result: ResultFile): void {
 
 /** Default output directory: results/<timestamp>/ under the current directory. */
 export function defaultOutDir(now = new Date()): string {
-  return join('results', now.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z'));
+  return join(
+    'results',
+    now
+      .toISOString()
+      .replace(/[:.]/g, '-')
+      .replace(/-\d{3}Z$/, 'Z'),
+  );
 }

@@ -16,7 +16,8 @@ export async function checkTool(tool: string, parseVersion: (text: string) => st
     return { ok: true, tool, version };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? `unsupported here: needs ${tool} (apt-get install ${pkg})` : `cannot run ${tool}: ${(e as Error).message}`;
+    const reason =
+      code === 'ENOENT' ? `unsupported here: needs ${tool} (apt-get install ${pkg})` : `cannot run ${tool}: ${(e as Error).message}`;
     return { ok: false, tool, reason };
   }
 }

@@ -7,7 +7,6 @@ import type { IntervalPoint } from '../result/types.js';
  * throws: output that is not iperf3 JSON gives no intervals.
  */
 
-
 /** The interval iperf3 -i reports at, for a run of `seconds`: about 10–20 points a run, ≥ 0.1 s. */
 export function reportInterval(seconds: number): number {
   return Math.max(0.1, Math.round((seconds / 10) * 10) / 10);

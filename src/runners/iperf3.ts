@@ -311,12 +311,29 @@ export function parse(raw: string): Iperf3Parsed {
 export function figures(p: Iperf3Parsed, raw = ''): RunFigures | Failure {
   if (!p.ok) return p;
   const intervals = parseIntervals(raw);
-  return { gbps: p.bitsPerSecond / 1e9, bytes: p.bytes, retransmits: p.retransmits, lossPercent: p.lostPercent, jitterMs: p.jitterMs, ...(intervals.length ? { intervals } : {}) };
+  return {
+    gbps: p.bitsPerSecond / 1e9,
+    bytes: p.bytes,
+    retransmits: p.retransmits,
+    lossPercent: p.lostPercent,
+    jitterMs: p.jitterMs,
+    ...(intervals.length ? { intervals } : {}),
+  };
 }
 
 function clientOptions(t: TestSpec, run: ClientRun): ClientOptions {
   const udpRate = t.protocol === 'udp' ? t.udpRate : undefined;
-  return { ns: run.ns, target: run.target, port: run.port, seconds: run.seconds, protocol: t.protocol, streams: t.streams, udpRate, length: t.length, cpus: run.cpus };
+  return {
+    ns: run.ns,
+    target: run.target,
+    port: run.port,
+    seconds: run.seconds,
+    protocol: t.protocol,
+    streams: t.streams,
+    udpRate,
+    length: t.length,
+    cpus: run.cpus,
+  };
 }
 
 /** iperf3 measures throughput (kind iperf3) and, offered rate by rate, the UDP rate search. */

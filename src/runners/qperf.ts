@@ -73,7 +73,6 @@ export interface QperfServerOptions {
   readyTimeoutMs?: number;
 }
 
-
 /** Pure: "qperf 0.4.11" → "0.4.11". */
 export function parseVersion(text: string): string | undefined {
   return /^qperf (\d+\.\d+(?:\.\d+)?)/m.exec(text)?.[1];
@@ -115,7 +114,17 @@ export function clientArgv(o: QperfClientOptions): string[] {
   if (!o.target || o.target.startsWith('-')) throw new InputError(`invalid qperf target "${o.target}"`);
   if (!o.tests.length || o.tests.some((t) => !QPERF_TESTS.includes(t))) throw new InputError(`invalid qperf tests ${o.tests.join(',')}`);
   if (o.msgSize !== undefined && o.loop !== undefined) throw new InputError('qperf: give a message size or a loop, not both');
-  const args = [o.target, '-lp', String(o.port), ...(o.dataPort !== undefined ? ['-ip', String(o.dataPort)] : []), '-t', String(o.seconds), '-uu', '-ub', '-vv'];
+  const args = [
+    o.target,
+    '-lp',
+    String(o.port),
+    ...(o.dataPort !== undefined ? ['-ip', String(o.dataPort)] : []),
+    '-t',
+    String(o.seconds),
+    '-uu',
+    '-ub',
+    '-vv',
+  ];
   if (o.msgSize !== undefined) {
     if (!Number.isInteger(o.msgSize) || o.msgSize < 1) throw new InputError(`invalid qperf message size ${o.msgSize}`);
     args.push('-m', String(o.msgSize));
@@ -136,7 +145,15 @@ export function serverArgv(o: Pick<QperfServerOptions, 'ns' | 'port' | 'cpus'>):
 }
 
 export function startServer(o: QperfServerOptions): Promise<Server> {
-  return startBackground({ argv: serverArgv(o), comm: TOOL, protocol: 'tcp', port: o.port, what: `qperf server in ${o.ns} on port ${o.port}`, onSpawn: o.onSpawn, readyTimeoutMs: o.readyTimeoutMs });
+  return startBackground({
+    argv: serverArgv(o),
+    comm: TOOL,
+    protocol: 'tcp',
+    port: o.port,
+    what: `qperf server in ${o.ns} on port ${o.port}`,
+    onSpawn: o.onSpawn,
+    readyTimeoutMs: o.readyTimeoutMs,
+  });
 }
 
 /** Runs one client. Never rejects for a failed test; rejects (InputError) only for bad options. */
@@ -257,7 +274,16 @@ function clientOptions(t: TestSpec, run: ClientRun): QperfClientOptions {
   const test = t.qperfTest ?? (t.protocol === 'tcp' ? 'tcp_bw' : 'udp_bw');
   // The data socket: UDP can share the control port's number, TCP cannot.
   const dataPort = t.protocol === 'udp' ? run.port : run.port + 1;
-  return { ns: run.ns, target: run.target, port: run.port, dataPort, seconds: run.seconds, tests: [test], msgSize: t.msgSize, cpus: run.cpus };
+  return {
+    ns: run.ns,
+    target: run.target,
+    port: run.port,
+    dataPort,
+    seconds: run.seconds,
+    tests: [test],
+    msgSize: t.msgSize,
+    cpus: run.cpus,
+  };
 }
 
 /** qperf measures bandwidth and request/response latency per message size (kind qperf). */
@@ -274,7 +300,8 @@ export const qperf: Tool = {
     return { argv: out.argv, raw: out.raw, figures: figures(out.result) };
   },
   parse,
-  mainMetric: (t) => (t.qperfTest?.endsWith('_lat') ? { name: 'latencyUs', higherIsBetter: false } : { name: 'gbps', higherIsBetter: true }),
+  mainMetric: (t) =>
+    t.qperfTest?.endsWith('_lat') ? { name: 'latencyUs', higherIsBetter: false } : { name: 'gbps', higherIsBetter: true },
   warmup: (t) => t,
   runSeconds: (_t, seconds) => seconds + 0.1,
 };

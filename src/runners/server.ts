@@ -115,8 +115,12 @@ export async function startServer(spec: ServerSpec): Promise<Server> {
     }
     const tick = () => {
       if (!isRunning()) {
-        // eslint-disable-next-line no-control-regex
-        const why = tail.replace(/\x1b\[[0-9;]*m/g, '').trim().replace(/\s*\n\s*/g, '; ') || 'no output';
+        const why =
+          tail
+            // eslint-disable-next-line no-control-regex
+            .replace(/\x1b\[[0-9;]*m/g, '')
+            .trim()
+            .replace(/\s*\n\s*/g, '; ') || 'no output';
         resolve(new RunError(`${spec.what} exited (${child.exitCode ?? child.signalCode}) before it was ready: ${why}`));
       } else if (Date.now() - started > timeoutMs) {
         resolve(new RunError(`${spec.what} was not ready within ${timeoutMs} ms; killed it`));

@@ -71,7 +71,6 @@ export interface SockperfServerOptions {
   readyTimeoutMs?: number;
 }
 
-
 /** Pure: "sockperf, version 3.7-no.git" → "3.7-no.git". */
 export function parseVersion(text: string): string | undefined {
   return /sockperf, version (\S+)/.exec(text)?.[1];
@@ -94,9 +93,20 @@ export function clientArgv(o: SockperfClientOptions): string[] {
   checkPort(o.port);
   checkIp(o.target);
   if (!Number.isInteger(o.seconds) || o.seconds < 1) throw new InputError(`invalid sockperf duration ${o.seconds} s (whole seconds)`);
-  const args = ['ping-pong', ...(o.protocol === 'tcp' ? ['--tcp'] : []), '-i', o.target, '-p', String(o.port), '-t', String(o.seconds), '--full-rtt'];
+  const args = [
+    'ping-pong',
+    ...(o.protocol === 'tcp' ? ['--tcp'] : []),
+    '-i',
+    o.target,
+    '-p',
+    String(o.port),
+    '-t',
+    String(o.seconds),
+    '--full-rtt',
+  ];
   if (o.msgSize !== undefined) {
-    if (!Number.isInteger(o.msgSize) || o.msgSize < 14 || o.msgSize > 65000) throw new InputError(`invalid sockperf message size ${o.msgSize} (14-65000)`);
+    if (!Number.isInteger(o.msgSize) || o.msgSize < 14 || o.msgSize > 65000)
+      throw new InputError(`invalid sockperf message size ${o.msgSize} (14-65000)`);
     args.push('-m', String(o.msgSize));
   }
   const [file, rest] = inNetns(o.ns, TOOL, args);
@@ -107,7 +117,15 @@ export function serverArgv(o: Pick<SockperfServerOptions, 'ns' | 'ip' | 'port' |
   checkPort(o.port);
   checkIp(o.ip);
   // --uc-reuseaddr: the port may still have TIME-WAIT connections of the tool that used it before.
-  const [file, rest] = inNetns(o.ns, TOOL, ['server', ...(o.protocol === 'tcp' ? ['--tcp'] : []), '-i', o.ip, '-p', String(o.port), '--uc-reuseaddr']);
+  const [file, rest] = inNetns(o.ns, TOOL, [
+    'server',
+    ...(o.protocol === 'tcp' ? ['--tcp'] : []),
+    '-i',
+    o.ip,
+    '-p',
+    String(o.port),
+    '--uc-reuseaddr',
+  ]);
   return [...tasksetPrefix(o.cpus), file, ...rest];
 }
 
@@ -132,7 +150,8 @@ export async function runClient(o: SockperfClientOptions): Promise<RunOutput<Soc
     const res = await execArgs(argv[0], argv.slice(1), { timeoutMs });
     const raw = res.stdout + res.stderr;
     let result = parse(raw, o.protocol);
-    if (!result.ok && res.signal === 'SIGKILL' && Date.now() - started >= timeoutMs) result = { ok: false, error: `sockperf client timed out after ${timeoutMs} ms (${result.error})` };
+    if (!result.ok && res.signal === 'SIGKILL' && Date.now() - started >= timeoutMs)
+      result = { ok: false, error: `sockperf client timed out after ${timeoutMs} ms (${result.error})` };
     return { argv, raw, result };
   } catch (e) {
     return { argv, raw: '', result: { ok: false, error: `cannot run sockperf: ${(e as Error).message}` } };
@@ -175,9 +194,15 @@ export function parse(raw: string, protocol: 'tcp' | 'udp' = 'udp'): SockperfPar
     totalReceived: num(text, /\[Total Run\].*ReceivedMessages=(\d+)/),
     dropped: num(text, /# dropped messages = (\d+)/),
   };
-  const missing = Object.entries(figures).filter(([, v]) => v === undefined).map(([k]) => k);
+  const missing = Object.entries(figures)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k);
   if (missing.length) {
-    return fail(/Starting test|Warmup stage/.test(text) && !/Test ended/.test(text) ? 'sockperf output was truncated (the client stopped before its summary)' : `sockperf output was truncated (no ${missing[0]})`);
+    return fail(
+      /Starting test|Warmup stage/.test(text) && !/Test ended/.test(text)
+        ? 'sockperf output was truncated (the client stopped before its summary)'
+        : `sockperf output was truncated (no ${missing[0]})`,
+    );
   }
   const f = figures as { [K in keyof typeof figures]: number };
   if (f.observations === 0) return fail('sockperf measured no round trip');
@@ -190,7 +215,15 @@ export function parse(raw: string, protocol: 'tcp' | 'udp' = 'udp'): SockperfPar
 export function figures(p: SockperfParsed): RunFigures | Failure {
   if (!p.ok) return p;
   return {
-    latency: { p50Us: p.p50Us, p90Us: p.p90Us, p99Us: p.p99Us, p999Us: p.p999Us, maxUs: p.maxUs, meanUs: p.meanUs, observations: p.observations },
+    latency: {
+      p50Us: p.p50Us,
+      p90Us: p.p90Us,
+      p99Us: p.p99Us,
+      p999Us: p.p999Us,
+      maxUs: p.maxUs,
+      meanUs: p.meanUs,
+      observations: p.observations,
+    },
     lossPercent: p.dropped > 0 && p.observations > 0 ? (p.dropped / (p.dropped + p.observations)) * 100 : undefined,
     transactions: p.totalReceived,
   };

@@ -27,7 +27,7 @@ const ENSURE_TUNL0 = 'ip link show dev tunl0 >/dev/null 2>&1 || ip link add name
  */
 export const calicoIpip: Scheme = {
   name: 'calico-ipip',
-  summary: 'Calico IP-in-IP: routed veth, tunl0 (MTU 1480) with the block\'s tunnel address, peer blocks via peers on tunl0 onlink',
+  summary: "Calico IP-in-IP: routed veth, tunl0 (MTU 1480) with the block's tunnel address, peer blocks via peers on tunl0 onlink",
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },
@@ -39,7 +39,11 @@ export const calicoIpip: Scheme = {
   overhead: OVERHEAD,
   build(lab) {
     const mtu = lab.underlay.mtu - OVERHEAD;
-    const routing = calicoRouting(lab, () => [{ title: 'inter-host routes: each peer block via the peer on tunl0, onlink', steps: tunnelRoutes(lab, 'tunl0') }], { kind: 'ipip', dev: 'tunl0' });
+    const routing = calicoRouting(
+      lab,
+      () => [{ title: 'inter-host routes: each peer block via the peer on tunl0, onlink', steps: tunnelRoutes(lab, 'tunl0') }],
+      { kind: 'ipip', dev: 'tunl0' },
+    );
     const tunnel: Step[] = routing.control ? [] : [...ownBlockBlackholes(lab)];
     const ensure: Step[] = [];
     for (const h of lab.hosts) {
@@ -50,7 +54,10 @@ export const calicoIpip: Scheme = {
       stages: [
         ...routedVethStages(lab, mtu),
         { title: 'tunl0 on every host (Felix: get or create)', steps: ensure },
-        { title: `tunl0 up, MTU ${mtu}, the block's tunnel address${routing.control ? '' : '; blackhole for the own block'}`, steps: tunnel },
+        {
+          title: `tunl0 up, MTU ${mtu}, the block's tunnel address${routing.control ? '' : '; blackhole for the own block'}`,
+          steps: tunnel,
+        },
         ...routing.stages,
       ],
       notes: routing.notes,

@@ -5,7 +5,6 @@ import { routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from '../plan/scheme.js';
 
-
 /**
  * Felix's VXLAN tunnel MAC for host i. Calico gives each node a random locally administered MAC
  * (kept in its Node resource); a fixed one per host keeps the plan pure and reproducible.

@@ -4,7 +4,6 @@ import { routedVethStages } from './parts/routed-veth.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from '../plan/scheme.js';
 
-
 /**
  * Canal (Calico manifests/canal.yaml): Calico's CNI builds the container side — cali* veth, host
  * end without address answering for 169.254.1.1 by proxy_arp, /32 route per container, no cni0

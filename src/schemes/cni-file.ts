@@ -40,7 +40,10 @@ type Plugin = CniConfList['plugins'][number];
 
 /** A lab name derived from a scheme's or a CNI config's name: lowercase, hyphens, at most 16 characters (a longer name: its first 11 and a 4-hex digest). */
 export function cniLabName(name: string): string {
-  let s = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  let s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (!/^[a-z]/.test(s)) s = `cni-${s}`;
   if (s.length <= 16) return s;
   // Too long: a prefix and a short digest of the whole name, so two long names never share a lab.
@@ -53,7 +56,7 @@ function ipamIndex(list: CniConfList, source: string): number {
   if (withIpam.length !== 1) {
     throw new InputError(
       `CNI config ${source}: cnlab needs exactly one plugin with an "ipam" section, found ${withIpam.length}`,
-      'cnlab assigns each container an address from the lab\'s pod blocks through host-local IPAM',
+      "cnlab assigns each container an address from the lab's pod blocks through host-local IPAM",
     );
   }
   const i = withIpam[0];
@@ -61,7 +64,7 @@ function ipamIndex(list: CniConfList, source: string): number {
   if (type !== 'host-local') {
     throw new InputError(
       `CNI config ${source}: plugins[${i}].ipam.type is "${type}"; cnlab supports host-local only`,
-      'cnlab sets host-local ranges per host from the lab\'s pod blocks so that it knows every address',
+      "cnlab sets host-local ranges per host from the lab's pod blocks so that it knows every address",
     );
   }
   return i;
@@ -116,8 +119,11 @@ export function schemeFromConflist(path: string, opts: CniFileOptions = {}): Sch
         const hostList = hostConflist(lab, h, list, ipamAt);
         for (const c of h.containers) attach.push(cniAttach(h, c, hostList, podIp(h, c), h.podBlock.prefix));
       }
-      const stages: Stage[] = [{ title: `containers attached by ${list.name}: ${list.plugins.map((p) => p.type).join(' -> ')}`, steps: attach }];
-      if (opts.peerRoutes) stages.push({ title: 'inter-host routes (--cni-peer-routes): each peer block via the peer', steps: peerRoutes(lab) });
+      const stages: Stage[] = [
+        { title: `containers attached by ${list.name}: ${list.plugins.map((p) => p.type).join(' -> ')}`, steps: attach },
+      ];
+      if (opts.peerRoutes)
+        stages.push({ title: 'inter-host routes (--cni-peer-routes): each peer block via the peer', steps: peerRoutes(lab) });
       return { stages, workloads: containerWorkloads(lab, podIp), mtu, targetIp: direct };
     },
   };
@@ -132,7 +138,10 @@ export function loadCniScheme(path: string, opts: CniFileOptions = {}, dir: stri
   const scheme = schemeFromConflist(path, opts);
   for (const r of scheme.requires) {
     if (r.kind === 'cni' && !findBinary(join(dir, r.plugin))) {
-      throw new InputError(`CNI plugin "${r.plugin}" not found in ${dir} (from ${path})`, 'install it there (the directory is CNI_PATH\'s first entry, or /usr/lib/cni)');
+      throw new InputError(
+        `CNI plugin "${r.plugin}" not found in ${dir} (from ${path})`,
+        "install it there (the directory is CNI_PATH's first entry, or /usr/lib/cni)",
+      );
     }
   }
   return scheme;
@@ -163,7 +172,11 @@ export function withCniScheme(chosen: Scheme[], cni: Scheme): Scheme[] {
  * `plan`/`up`: a scheme name or --cni FILE, not both. The default lab name is the scheme's or the
  * CNI config's name made a lab name (cniLabName).
  */
-export function schemeArg(name: string | undefined, cni: Scheme | undefined, lookup: (n: string) => Scheme): { scheme: Scheme; lab: string } {
+export function schemeArg(
+  name: string | undefined,
+  cni: Scheme | undefined,
+  lookup: (n: string) => Scheme,
+): { scheme: Scheme; lab: string } {
   if (cni && name !== undefined) throw new InputError(`give a scheme or --cni FILE, not both (got "${name}" and --cni)`);
   if (cni) return { scheme: cni, lab: cniLabName(cni.name) };
   if (name === undefined) throw new InputError('missing scheme', 'see: cnlab schemes, or use --cni FILE');
@@ -176,5 +189,5 @@ export function schemeArg(name: string | undefined, cni: Scheme | undefined, loo
 export function cniFlags<C extends { option(flags: string, description: string): C }>(cmd: C): C {
   return cmd
     .option('--cni <file>', 'a CNI config list (.conflist) as the scheme, instead of a scheme name')
-    .option('--cni-peer-routes', 'with --cni: route each peer host\'s pod block via the peer');
+    .option('--cni-peer-routes', "with --cni: route each peer host's pod block via the peer");
 }

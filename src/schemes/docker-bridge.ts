@@ -55,7 +55,7 @@ export const dockerBridge: Scheme = {
     { kind: 'cni', plugin: 'bridge' },
     { kind: 'cni', plugin: 'host-local' },
   ],
-  notes: ['cross-host traffic goes through NAT to the peer host\'s published port'],
+  notes: ["cross-host traffic goes through NAT to the peer host's published port"],
   containers: true,
   overhead: 0,
   build(lab) {
@@ -68,7 +68,11 @@ export const dockerBridge: Scheme = {
         isGateway: true,
         ipMasq: false,
         mtu: lab.underlay.mtu,
-        ipam: hostLocal(lab, { subnet: `${h.podBlock.network}/${h.podBlock.prefix}`, gateway: podGateway(h), routes: [{ dst: '0.0.0.0/0' }] }),
+        ipam: hostLocal(lab, {
+          subnet: `${h.podBlock.network}/${h.podBlock.prefix}`,
+          gateway: podGateway(h),
+          routes: [{ dst: '0.0.0.0/0' }],
+        }),
       });
       for (const c of h.containers) attach.push(cniAttach(h, c, list, podIp(h, c), h.podBlock.prefix));
       // The host's first container publishes the service ports, like `docker run -p 5201-5203:5201-5203`.

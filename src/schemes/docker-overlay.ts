@@ -55,7 +55,8 @@ export function dockerMac(addr: string): string {
 
 export const dockerOverlay: Scheme = {
   name: 'docker-overlay',
-  summary: 'Docker overlay: a namespace per network and host with bridge ov-… and vxlan vx-… (VNI 256, port 4789), peer ARP/FDB per remote endpoint',
+  summary:
+    'Docker overlay: a namespace per network and host with bridge ov-… and vxlan vx-… (VNI 256, port 4789), peer ARP/FDB per remote endpoint',
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },
@@ -94,7 +95,11 @@ export const dockerOverlay: Scheme = {
         const port = `veth${c.name}`;
         const ip = ipOf.get(c.name)!;
         ports.push(veth(ov, port, { name: 'eth0', mtu, ns: c.ns }, mtu), linkSet(ov, port, { master: br, up: true }));
-        containerSide.push(up(c.ns, 'lo'), linkSet(c.ns, 'eth0', { address: dockerMac(ip), up: true }), addr(c.ns, `${ip}/${subnet.prefix}`, 'eth0'));
+        containerSide.push(
+          up(c.ns, 'lo'),
+          linkSet(c.ns, 'eth0', { address: dockerMac(ip), up: true }),
+          addr(c.ns, `${ip}/${subnet.prefix}`, 'eth0'),
+        );
       }
       // The peer database: every endpoint on another host.
       for (const c of containers) {
@@ -106,8 +111,14 @@ export const dockerOverlay: Scheme = {
     }
     return {
       stages: [
-        { title: `overlay namespace per host: bridge ${br} with gateway ${addrAt(subnet, 1)}; ${vx} created in the host namespace, then moved in`, steps: sandbox },
-        { title: `${vx} and container veths as ports of ${br} (MTU ${mtu}); peer database: neighbour and FDB entry per remote endpoint`, steps: [...ports, ...neighbours, ...fdbs] },
+        {
+          title: `overlay namespace per host: bridge ${br} with gateway ${addrAt(subnet, 1)}; ${vx} created in the host namespace, then moved in`,
+          steps: sandbox,
+        },
+        {
+          title: `${vx} and container veths as ports of ${br} (MTU ${mtu}); peer database: neighbour and FDB entry per remote endpoint`,
+          steps: [...ports, ...neighbours, ...fdbs],
+        },
         { title: `containers: eth0 with Docker's MAC and an address of ${cidrText(subnet)}`, steps: containerSide },
       ],
       extraNodes,

@@ -53,7 +53,10 @@ export function flannelUdpScheme({ encrypt, offload = false }: FlannelUdpOptions
       return {
         stages: [
           ...daemons,
-          { title: `${DEV}: MTU ${mtu}, queue ${TXQUEUELEN}, the block's .0 address, a route for the whole pod network ${pods}`, steps: device },
+          {
+            title: `${DEV}: MTU ${mtu}, queue ${TXQUEUELEN}, the block's .0 address, a route for the whole pod network ${pods}`,
+            steps: device,
+          },
           flannelAttach(lab, mtu),
         ],
         workloads: containerWorkloads(lab, podIp),

@@ -6,7 +6,6 @@ import { ETCD_REQUIRES, flannelControl } from './parts/flannel-etcd.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from '../plan/scheme.js';
 
-
 /**
  * Flannel vxlan: cni0 plus flannel.1 (VNI 1, port 8472, learning off) and per peer a route,
  * neighbour and FDB entry, programmed by cnlab's flannel agent from the leases in etcd

@@ -59,7 +59,8 @@ export const flannelWireguard: Scheme = {
         up(h.ns, DEV),
       );
       for (const o of lab.hosts) {
-        if (o !== h) peers.push(exec(h.ns, ['sh', '-c', ADD_PEER, 'sh', DEV, keyFiles(lab, o).pub, `${o.underlayIp}:${PORT}`, hostBlock(o)]));
+        if (o !== h)
+          peers.push(exec(h.ns, ['sh', '-c', ADD_PEER, 'sh', DEV, keyFiles(lab, o).pub, `${o.underlayIp}:${PORT}`, hostBlock(o)]));
       }
       peers.push(route(h.ns, network, { dev: DEV, scope: 'link' }));
     }

@@ -56,9 +56,18 @@ export const ovsInternal: Scheme = {
     for (const h of lab.hosts) {
       const o = ovsOf(lab, h);
       daemons.push(...ovsDaemons(o, USERSPACE_TUNING));
-      bridges.push(vsctl(o, addBridge({ name: BRIDGE, datapath: dp, mtu, failMode: 'secure', hwaddr: ovsMac(h.index, 0) }), addPort(BRIDGE, h.underlayIf)), ...moveAddress(lab, h, BRIDGE));
+      bridges.push(
+        vsctl(
+          o,
+          addBridge({ name: BRIDGE, datapath: dp, mtu, failMode: 'secure', hwaddr: ovsMac(h.index, 0) }),
+          addPort(BRIDGE, h.underlayIf),
+        ),
+        ...moveAddress(lab, h, BRIDGE),
+      );
       // Internal ports, created by ovs-vswitchd in the host's namespace, then moved.
-      ports.push(vsctl(o, ...h.containers.map((c) => ({ ...addPort(BRIDGE, ovsPortName(c)), type: 'internal' as const, mtuRequest: mtu }))));
+      ports.push(
+        vsctl(o, ...h.containers.map((c) => ({ ...addPort(BRIDGE, ovsPortName(c)), type: 'internal' as const, mtuRequest: mtu }))),
+      );
       for (const c of h.containers) {
         const port = ovsPortName(c);
         ports.push(linkSet(h.ns, port, { netns: c.ns }));
@@ -70,7 +79,10 @@ export const ovsInternal: Scheme = {
         // The userspace datapath fills in no checksum the container left to the device.
         if (dp === 'netdev' && !USERSPACE_TUNING.tso) containerSide.push(exec(c.ns, ['ethtool', '-K', port, 'tx', 'off']));
       }
-      const local = [{ mac: ovsMac(h.index, 0), port: 'LOCAL' }, ...h.containers.map((c) => ({ mac: containerMac(c), port: ovsPortName(c) }))];
+      const local = [
+        { mac: ovsMac(h.index, 0), port: 'LOCAL' },
+        ...h.containers.map((c) => ({ mac: containerMac(c), port: ovsPortName(c) })),
+      ];
       flowSteps.push(addFlows(o, BRIDGE, uplinkFlows(local, h.underlayIf)));
     }
     return {

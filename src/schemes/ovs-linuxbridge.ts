@@ -94,10 +94,16 @@ export const ovsLinuxbridge: Scheme = {
     return {
       stages: [
         { title: `Open vSwitch on every host: ovsdb-server and ovs-vswitchd (${dp} datapath)`, steps: daemons },
-        { title: `Linux bridge ${LINUX_BRIDGE} joined by ${LB_END}/${OVS_END} to ${OVS_BRIDGE}, which takes the underlay port and the host address`, steps: bridges },
+        {
+          title: `Linux bridge ${LINUX_BRIDGE} joined by ${LB_END}/${OVS_END} to ${OVS_BRIDGE}, which takes the underlay port and the host address`,
+          steps: bridges,
+        },
         { title: `containers on ${LINUX_BRIDGE} with underlay addresses and fixed MACs (CNI bridge plugin)`, steps: attach },
         { title: 'container side: tx checksum offload off (userspace datapath)', steps: containerSide },
-        { title: `OpenFlow on ${OVS_BRIDGE}: the host's and the containers' MACs inward, broadcast flooded, the rest to the uplink`, steps: flowSteps },
+        {
+          title: `OpenFlow on ${OVS_BRIDGE}: the host's and the containers' MACs inward, broadcast flooded, the rest to the uplink`,
+          steps: flowSteps,
+        },
       ],
       workloads: containerWorkloads(lab, ipOf),
       mtu,

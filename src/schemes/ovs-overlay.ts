@@ -80,18 +80,25 @@ export const ovsOverlay: Scheme = {
       }
       hostSide.push(vsctl(o, ...h.containers.map((c) => addPort(BRIDGE, ovsPortName(c)))));
       containerSide.push(...txOff(h, h.containers, dp));
-      const known = everyone.map((c) => ({ mac: containerMac(c), port: c.hostIndex === h.index ? ovsPortName(c) : tunnelPort(hostOf(lab, c).name) }));
+      const known = everyone.map((c) => ({
+        mac: containerMac(c),
+        port: c.hostIndex === h.index ? ovsPortName(c) : tunnelPort(hostOf(lab, c).name),
+      }));
       const tunnels = peers.map((p) => tunnelPort(p.name));
       flowSteps.push(addFlows(o, BRIDGE, tunnelFlows(known, h.containers.map(ovsPortName), tunnels, VNI)));
     }
     return {
       stages: [
         { title: `Open vSwitch on every host: ovsdb-server and ovs-vswitchd (${dp} datapath)`, steps: daemons },
-        { title: 'userspace datapath: br-phy (netdev) takes the underlay port and the host address, the tunnel endpoint; peers\' endpoints entered', steps: underlay },
+        {
+          title:
+            "userspace datapath: br-phy (netdev) takes the underlay port and the host address, the tunnel endpoint; peers' endpoints entered",
+          steps: underlay,
+        },
         { title: `${BRIDGE} with a VXLAN port per peer host (key ${VNI}, port ${PORT})`, steps: bridges },
         { title: `container veths as ports of ${BRIDGE}`, steps: hostSide },
         { title: `container side: fixed MAC, pod address on one segment, MTU ${mtu}`, steps: containerSide },
-        { title: 'OpenFlow: every container MAC to its port or its host\'s tunnel; broadcast split-horizon', steps: flowSteps },
+        { title: "OpenFlow: every container MAC to its port or its host's tunnel; broadcast split-horizon", steps: flowSteps },
       ],
       workloads: containerWorkloads(lab, podIp),
       mtu,

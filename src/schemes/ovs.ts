@@ -68,7 +68,13 @@ export function ovsScheme(flows: 'explicit' | 'normal', tuning: OvsTuning = USER
       for (const h of lab.hosts) {
         const o = ovsOf(lab, h);
         daemons.push(...ovsDaemons(o, tuning));
-        const bridge = { name: BRIDGE, datapath: dp, mtu, failMode: flows === 'explicit' ? ('secure' as const) : ('standalone' as const), hwaddr: ovsMac(h.index, 0) };
+        const bridge = {
+          name: BRIDGE,
+          datapath: dp,
+          mtu,
+          failMode: flows === 'explicit' ? ('secure' as const) : ('standalone' as const),
+          hwaddr: ovsMac(h.index, 0),
+        };
         bridges.push(vsctl(o, addBridge(bridge), addPort(BRIDGE, h.underlayIf)), ...moveAddress(lab, h, BRIDGE));
         for (const c of h.containers) {
           const veth = ovsVeth(h, c, `${ipOf(h, c)}/${lab.underlay.prefix}`, mtu);
@@ -78,14 +84,20 @@ export function ovsScheme(flows: 'explicit' | 'normal', tuning: OvsTuning = USER
         hostSide.push(vsctl(o, ...h.containers.map((c) => addPort(BRIDGE, ovsPortName(c)))));
         containerSide.push(...txOff(h, h.containers, dp, tuning));
         if (flows === 'explicit') {
-          const local = [{ mac: ovsMac(h.index, 0), port: 'LOCAL' }, ...h.containers.map((c) => ({ mac: containerMac(c), port: ovsPortName(c) }))];
+          const local = [
+            { mac: ovsMac(h.index, 0), port: 'LOCAL' },
+            ...h.containers.map((c) => ({ mac: containerMac(c), port: ovsPortName(c) })),
+          ];
           flowSteps.push(addFlows(o, BRIDGE, uplinkFlows(local, h.underlayIf)));
         }
       }
       return {
         stages: [
           { title: `Open vSwitch on every host: ovsdb-server and ovs-vswitchd (${dp} datapath)`, steps: daemons },
-          { title: `${BRIDGE} (${flows === 'explicit' ? 'secure, explicit flows' : 'standalone, NORMAL'}) takes the underlay port and the host address`, steps: bridges },
+          {
+            title: `${BRIDGE} (${flows === 'explicit' ? 'secure, explicit flows' : 'standalone, NORMAL'}) takes the underlay port and the host address`,
+            steps: bridges,
+          },
           { title: `container veths as ports of ${BRIDGE}`, steps: hostSide },
           { title: 'container side: fixed MAC, underlay address', steps: containerSide },
           { title: 'OpenFlow: local MACs to their ports, broadcast flooded, the rest to the uplink', steps: flowSteps },

@@ -27,9 +27,40 @@ import { weaveSleeve, weaveSleeveBatched, weaveSleeveBatchedEncrypted, weaveSlee
 import type { Scheme } from '../plan/scheme.js';
 
 /** Every scheme cnlab can build, in the order reports list them (the baseline first). */
-export const SCHEMES: readonly Scheme[] = [host, dockerBridge, bridgeL2, macvlan, calico, cilium, ciliumLegacy, ciliumVxlan, flannelHostgw, flannelVxlan,
-  dockerOverlay, canal, calicoVxlan, ovs, ovsNormal, ovsInternal, ovsLinuxbridge, ovsOverlay, weaveFastdp, ipvlanL2, ipvlanL3, calicoIpip, flannelIpip, flannelWireguard,
-  flannelUdp, flannelUdpEncrypted, weaveSleeve, weaveSleeveEncrypted, flannelUdpBatched, flannelUdpBatchedEncrypted, weaveSleeveBatched, weaveSleeveBatchedEncrypted];
+export const SCHEMES: readonly Scheme[] = [
+  host,
+  dockerBridge,
+  bridgeL2,
+  macvlan,
+  calico,
+  cilium,
+  ciliumLegacy,
+  ciliumVxlan,
+  flannelHostgw,
+  flannelVxlan,
+  dockerOverlay,
+  canal,
+  calicoVxlan,
+  ovs,
+  ovsNormal,
+  ovsInternal,
+  ovsLinuxbridge,
+  ovsOverlay,
+  weaveFastdp,
+  ipvlanL2,
+  ipvlanL3,
+  calicoIpip,
+  flannelIpip,
+  flannelWireguard,
+  flannelUdp,
+  flannelUdpEncrypted,
+  weaveSleeve,
+  weaveSleeveEncrypted,
+  flannelUdpBatched,
+  flannelUdpBatchedEncrypted,
+  weaveSleeveBatched,
+  weaveSleeveBatchedEncrypted,
+];
 
 /**
  * Variants: another setting of a scheme already in the list (cnlab's batched or encrypted
@@ -87,7 +118,10 @@ export function encryptedVariant(s: Scheme): Scheme {
   const v = SCHEMES.find((x) => x.name === `${s.name}-encrypted`);
   if (!v) {
     const bases = encryptedSchemes().map((x) => x.name.replace(/-encrypted$/, ''));
-    throw new InputError(`--encrypt: scheme "${s.name}" has no encrypted variant`, `with --encrypt: ${bases.join(', ')} (flannel-wireguard encrypts in the kernel)`);
+    throw new InputError(
+      `--encrypt: scheme "${s.name}" has no encrypted variant`,
+      `with --encrypt: ${bases.join(', ')} (flannel-wireguard encrypts in the kernel)`,
+    );
   }
   return v;
 }
@@ -98,5 +132,6 @@ export function schemeLookup(encrypt: boolean | undefined): (name: string) => Sc
 }
 
 for (const [variant, base] of Object.entries(VARIANT_OF)) {
-  if (!SCHEMES.some((s) => s.name === variant) || !SCHEMES.some((s) => s.name === base)) throw new Error(`scheme registry: variant ${variant} of ${base} is not registered`);
+  if (!SCHEMES.some((s) => s.name === variant) || !SCHEMES.some((s) => s.name === base))
+    throw new Error(`scheme registry: variant ${variant} of ${base} is not registered`);
 }

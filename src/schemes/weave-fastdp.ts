@@ -6,7 +6,21 @@ import type { Stage, Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
 import { BRIDGE_VXLAN } from './parts/stand-ins.js';
-import { addBridge, addFlows, addPort, addVxlanPort, datapathNotes, datapathStandIn, ovsDaemons, ovsOf, OVS_TOOLS, txOff, underlayBridge, vsctl, type Datapath } from './parts/ovs.js';
+import {
+  addBridge,
+  addFlows,
+  addPort,
+  addVxlanPort,
+  datapathNotes,
+  datapathStandIn,
+  ovsDaemons,
+  ovsOf,
+  OVS_TOOLS,
+  txOff,
+  underlayBridge,
+  vsctl,
+  type Datapath,
+} from './parts/ovs.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme, SchemeBuild } from '../plan/scheme.js';
 
@@ -105,7 +119,12 @@ export function weaveBuild(lab: Lab, dp: Datapath | null): SchemeBuild {
       fabric.push(
         up(h.ns, DATAPATH_END),
         ...underlayBridge(lab, o, dp),
-        vsctl(o, addBridge({ name: DATAPATH, datapath: dp, failMode: 'secure', mtu }), addPort(DATAPATH, DATAPATH_END), addVxlanPort(DATAPATH, VXLAN, { remote_ip: 'flow', key: 'flow', dst_port: PORT })),
+        vsctl(
+          o,
+          addBridge({ name: DATAPATH, datapath: dp, failMode: 'secure', mtu }),
+          addPort(DATAPATH, DATAPATH_END),
+          addVxlanPort(DATAPATH, VXLAN, { remote_ip: 'flow', key: 'flow', dst_port: PORT }),
+        ),
       );
       flowSteps.push(addFlows(o, DATAPATH, weaveFlows(lab, h)));
     } else {

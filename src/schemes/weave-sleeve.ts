@@ -69,9 +69,13 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
         });
         for (const c of h.containers) attach.push(cniAttach(h, c, list, podIp(h, c), lab.pods.prefix));
       }
-      const daemons = encapStages(lab, { mode: 'tap', dev: DEV, port: PORT, encrypt: o.encrypt, batch: o.batch, offload, flushUs: o.flushUs }, (h) => ({
-        peers: lab.hosts.filter((p) => p !== h).map((p) => p.underlayIp),
-      }));
+      const daemons = encapStages(
+        lab,
+        { mode: 'tap', dev: DEV, port: PORT, encrypt: o.encrypt, batch: o.batch, offload, flushUs: o.flushUs },
+        (h) => ({
+          peers: lab.hosts.filter((p) => p !== h).map((p) => p.underlayIp),
+        }),
+      );
       return {
         stages: [
           { title: `bridge ${BRIDGE} on every host, MTU ${mtu}`, steps: bridges },

@@ -15,9 +15,16 @@ function singleQuote(arg: string): string {
 
 /** Words a shell reads as syntax, not a command name, when they come first (bash/zsh keywords too). */
 const RESERVED = new Set(
-  ['!', '{', '}', '[[', ']]', 'case', 'coproc', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'function', 'if', 'in'].concat(
-    ['select', 'then', 'time', 'until', 'while', 'repeat', 'foreach', 'end'],
-  ),
+  ['!', '{', '}', '[[', ']]', 'case', 'coproc', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'function', 'if', 'in'].concat([
+    'select',
+    'then',
+    'time',
+    'until',
+    'while',
+    'repeat',
+    'foreach',
+    'end',
+  ]),
 );
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -25,10 +25,15 @@ export interface Run {
 /** Run the built cnlab CLI with an argument array. */
 export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile('node', [CLI, ...args], { env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
+    execFile(
+      'node',
+      [CLI, ...args],
+      { env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -90,7 +95,12 @@ const dirEntries = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
 export async function snapshot(stateRoot = '/run/cnlab'): Promise<Snapshot> {
   const r = await sh('ip', ['netns', 'list']);
-  const netns = new Set(r.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean));
+  const netns = new Set(
+    r.stdout
+      .split('\n')
+      .map((l) => l.split(' ')[0])
+      .filter(Boolean),
+  );
   return { netns, state: new Set(dirEntries(stateRoot)) };
 }
 
@@ -214,7 +224,12 @@ export function useLab(name: string, scheme: Scheme, opts: UseLabOptions = {}): 
  * the server started in `to` with `lab.startServer` and left running. The run must succeed with
  * a rate above zero. Returns the server.
  */
-export async function checkTcp(lab: TestLab, from: Workload, to: Workload, target = lab.up.build.targetIp(from, to)): Promise<Iperf3Server> {
+export async function checkTcp(
+  lab: TestLab,
+  from: Workload,
+  to: Workload,
+  target = lab.up.build.targetIp(from, to),
+): Promise<Iperf3Server> {
   const server = await lab.startServer(to);
   const { result } = await runClient({ ns: from.ns, target, port: SERVICE_PORT, seconds: 1, protocol: 'tcp' });
   expect(result, `${from.node} → ${target}:${SERVICE_PORT}: ${JSON.stringify(result)}`).toMatchObject({ ok: true });
@@ -252,7 +267,10 @@ export function useNamespacePair(tag: string, octet: number): { A: string; B: st
     await ip('link', 'add', `cnlit-${tag}a`, 'netns', A, 'type', 'veth', 'peer', 'name', `cnlit-${tag}b`, 'netns', B);
     await ip('-n', A, 'addr', 'add', `198.18.${octet}.1/24`, 'dev', `cnlit-${tag}a`);
     await ip('-n', B, 'addr', 'add', `198.18.${octet}.2/24`, 'dev', `cnlit-${tag}b`);
-    for (const [ns, dev] of [[A, `cnlit-${tag}a`], [B, `cnlit-${tag}b`]]) {
+    for (const [ns, dev] of [
+      [A, `cnlit-${tag}a`],
+      [B, `cnlit-${tag}b`],
+    ]) {
       await ip('-n', ns, 'link', 'set', 'lo', 'up');
       await ip('-n', ns, 'link', 'set', dev, 'up');
     }

@@ -42,11 +42,18 @@ export function birdStages(lab: Lab, spec: BirdSpec): Stage[] {
   for (const h of lab.hosts) {
     const p = birdPaths(lab, h);
     configs.push(file(h.ns, p.config, birdConfig(lab, h, spec)));
-    daemons.push({ kind: 'daemon', ns: h.ns, name: `bird-${h.name}`, argv: ['bird', '-f', '-c', p.config, '-s', p.socket], log: p.log, readyFile: p.socket });
+    daemons.push({
+      kind: 'daemon',
+      ns: h.ns,
+      name: `bird-${h.name}`,
+      argv: ['bird', '-f', '-c', p.config, '-s', p.socket],
+      log: p.log,
+      readyFile: p.socket,
+    });
     waits.push(exec(h.ns, ['sh', '-c', WAIT_ROUTES, 'sh', String(lab.hosts.length), String(BGP_WAIT_SECONDS)]));
   }
   return [
-    { title: 'BIRD configuration per host (Calico\'s BGP, in the lab\'s state directory)', steps: configs },
+    { title: "BIRD configuration per host (Calico's BGP, in the lab's state directory)", steps: configs },
     { title: `BIRD per host (${spec.bgp === 'rr' ? 'route reflector on h1' : 'full mesh'}), in the foreground`, steps: daemons },
     { title: 'wait until BGP has programmed the own blackhole and every peer block (proto bird)', steps: waits },
   ];
@@ -57,8 +64,13 @@ export function birdStages(lab: Lab, spec: BirdSpec): Stage[] {
  * `--control-plane static` the routes it would program, written up front by `staticStages` (then
  * a stand-in: STATIC_ROUTES, which calico and calico-ipip put in their build's result).
  */
-export function calicoRouting(lab: Lab, staticStages: () => Stage[], tunnel?: BirdSpec['tunnel']): { stages: Stage[]; notes: string[]; control?: ControlPlane; standIn?: StandIn } {
-  if (controlPlaneOf(lab.topology) === 'static') return { stages: staticStages(), notes: ['peer routes static (--control-plane static: no BGP daemon)'], standIn: STATIC_ROUTES };
+export function calicoRouting(
+  lab: Lab,
+  staticStages: () => Stage[],
+  tunnel?: BirdSpec['tunnel'],
+): { stages: Stage[]; notes: string[]; control?: ControlPlane; standIn?: StandIn } {
+  if (controlPlaneOf(lab.topology) === 'static')
+    return { stages: staticStages(), notes: ['peer routes static (--control-plane static: no BGP daemon)'], standIn: STATIC_ROUTES };
   const spec: BirdSpec = { bgp: lab.topology.bgp ?? 'mesh', ...(tunnel ? { tunnel } : {}) };
   return {
     stages: birdStages(lab, spec),

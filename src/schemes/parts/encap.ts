@@ -24,7 +24,9 @@ export function sealsRecords(spec: Pick<EncapSpec, 'mode' | 'batch'>): boolean {
 /** How the daemon moves packets: the product's pattern (default), or cnlab's batching, named as better than the product. */
 export function syscallNote(mode: EncapSpec['mode'], batched: boolean): string {
   if (batched) return "better than the product: cnlab's batched daemon (TSO/GRO on the device, sendmsg runs, recvmmsg)";
-  return mode === 'tun' ? "the product's syscall pattern: one packet per read, sendto, recvfrom and write, as flanneld" : "the product's syscall pattern: frames captured and injected one by one, one datagram per sendto, as Weave's router";
+  return mode === 'tun'
+    ? "the product's syscall pattern: one packet per read, sendto, recvfrom and write, as flanneld"
+    : "the product's syscall pattern: frames captured and injected one by one, one datagram per sendto, as Weave's router";
 }
 
 export function encryptNote(spec: Pick<EncapSpec, 'mode' | 'batch'>): string {

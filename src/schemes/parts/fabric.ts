@@ -52,10 +52,7 @@ export function vxlanFabric(lab: Lab, v: VxlanSpec): Stage[] {
     for (const o of lab.hosts) {
       if (o === h) continue;
       if (v.routes !== false) peers.push(route(h.ns, hostBlock(o), { via: o.podBlock.network, dev: v.dev, onlink: true }));
-      peers.push(
-        neigh(h.ns, o.podBlock.network, mac(o.index), v.dev),
-        fdb(h.ns, 'append', mac(o.index), v.dev, o.underlayIp),
-      );
+      peers.push(neigh(h.ns, o.podBlock.network, mac(o.index), v.dev), fdb(h.ns, 'append', mac(o.index), v.dev, o.underlayIp));
     }
   }
   const title = `VXLAN device ${v.dev} (VNI ${v.vni}, port ${v.port}, MTU ${v.mtu}) on every host${v.blackhole ? ', blackhole for the own block' : ''}`;

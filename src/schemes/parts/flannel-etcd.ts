@@ -34,7 +34,10 @@ const WAIT_SECONDS = 60;
 export function ctlAddress(lab: Lab): string {
   const a = addrAt(lab.underlay, size(lab.underlay) - 2);
   if (lab.hosts.some((h) => h.underlayIp === a)) {
-    throw new InputError(`flannel's etcd needs a free underlay address and ${lab.topology.underlay.cidr} has none left`, 'use a larger --underlay or fewer --hosts');
+    throw new InputError(
+      `flannel's etcd needs a free underlay address and ${lab.topology.underlay.cidr} has none left`,
+      'use a larger --underlay or fewer --hosts',
+    );
   }
   return a;
 }
@@ -76,25 +79,83 @@ export function etcdStages(lab: Lab, spec: FlannelSpec): Stage[] {
       ns: ctl,
       name: 'etcd',
       argv: [
-        'etcd', '--name', 'ctl', '--data-dir', join(dir, 'data'),
-        '--listen-client-urls', url(ETCD_CLIENT_PORT), '--advertise-client-urls', url(ETCD_CLIENT_PORT),
-        '--listen-peer-urls', url(ETCD_PEER_PORT), '--initial-advertise-peer-urls', url(ETCD_PEER_PORT),
-        '--initial-cluster', `ctl=${url(ETCD_PEER_PORT)}`, '--initial-cluster-state', 'new',
-        '--heartbeat-interval', '50', '--election-timeout', '500', '--logger', 'zap', '--log-outputs', 'stderr',
+        'etcd',
+        '--name',
+        'ctl',
+        '--data-dir',
+        join(dir, 'data'),
+        '--listen-client-urls',
+        url(ETCD_CLIENT_PORT),
+        '--advertise-client-urls',
+        url(ETCD_CLIENT_PORT),
+        '--listen-peer-urls',
+        url(ETCD_PEER_PORT),
+        '--initial-advertise-peer-urls',
+        url(ETCD_PEER_PORT),
+        '--initial-cluster',
+        `ctl=${url(ETCD_PEER_PORT)}`,
+        '--initial-cluster-state',
+        'new',
+        '--heartbeat-interval',
+        '50',
+        '--election-timeout',
+        '500',
+        '--logger',
+        'zap',
+        '--log-outputs',
+        'stderr',
       ],
       log: join(dir, 'etcd.log'),
     },
-    exec(ctl, ['sh', '-c', PUT_CONFIG, 'sh', url(ETCD_CLIENT_PORT), `${FLANNEL_PREFIX}/config`, JSON.stringify(networkConfig(`${lab.pods.network}/${lab.pods.prefix}`, lab.topology.pods.blockPrefix, spec.backend))]),
+    exec(ctl, [
+      'sh',
+      '-c',
+      PUT_CONFIG,
+      'sh',
+      url(ETCD_CLIENT_PORT),
+      `${FLANNEL_PREFIX}/config`,
+      JSON.stringify(networkConfig(`${lab.pods.network}/${lab.pods.prefix}`, lab.topology.pods.blockPrefix, spec.backend)),
+    ]),
   ];
   const agents: Step[] = [];
   const waits: Step[] = [];
   for (const h of lab.hosts) {
     const d = agentDir(lab, h);
-    const args = ['--etcd', url(ETCD_CLIENT_PORT), '--public-ip', h.underlayIp, '--subnet', hostBlock(h), '--network', `${lab.pods.network}/${lab.pods.prefix}`, '--backend', spec.backend, '--dev', spec.dev];
+    const args = [
+      '--etcd',
+      url(ETCD_CLIENT_PORT),
+      '--public-ip',
+      h.underlayIp,
+      '--subnet',
+      hostBlock(h),
+      '--network',
+      `${lab.pods.network}/${lab.pods.prefix}`,
+      '--backend',
+      spec.backend,
+      '--dev',
+      spec.dev,
+    ];
     if (spec.backend === 'vxlan') args.push('--vni', '1', '--vtep-mac', vtepMac(h.index));
     args.push('--mtu', String(spec.mtu), '--ttl', String(LEASE_TTL), '--dir', d);
-    agents.push(exec(h.ns, ['mkdir', '-p', '-m', '0700', d]), { kind: 'daemon', ns: h.ns, name: `flannel-${h.name}`, argv: [process.execPath, AGENT_SCRIPT, ...args], log: join(d, 'agent.log'), readyFile: join(d, 'ready') });
-    waits.push(exec(h.ns, ['sh', '-c', WAIT_ROUTES, 'sh', String(lab.hosts.length - 1), String(WAIT_SECONDS), `${lab.pods.network}/${lab.pods.prefix}`]));
+    agents.push(exec(h.ns, ['mkdir', '-p', '-m', '0700', d]), {
+      kind: 'daemon',
+      ns: h.ns,
+      name: `flannel-${h.name}`,
+      argv: [process.execPath, AGENT_SCRIPT, ...args],
+      log: join(d, 'agent.log'),
+      readyFile: join(d, 'ready'),
+    });
+    waits.push(
+      exec(h.ns, [
+        'sh',
+        '-c',
+        WAIT_ROUTES,
+        'sh',
+        String(lab.hosts.length - 1),
+        String(WAIT_SECONDS),
+        `${lab.pods.network}/${lab.pods.prefix}`,
+      ]),
+    );
   }
   return [
     { title: `control network: ${CTL_NODE} joined to every host by a veth, etcd at ${a}`, steps: links },
@@ -109,8 +170,13 @@ export function etcdStages(lab: Lab, spec: FlannelSpec): Stage[] {
  * How a flannel scheme's hosts learn each other's subnets: from etcd through the agents (the
  * default), or with `--control-plane static` what they would program, from `staticStages`.
  */
-export function flannelControl(lab: Lab, spec: FlannelSpec, staticStages: () => Stage[]): { stages: Stage[]; notes: string[]; control?: ControlPlane; extraNodes?: Array<{ node: string; ns: string }> } {
-  if (controlPlaneOf(lab.topology) === 'static') return { stages: staticStages(), notes: ['peer routes static (--control-plane static: no etcd, no agent)'] };
+export function flannelControl(
+  lab: Lab,
+  spec: FlannelSpec,
+  staticStages: () => Stage[],
+): { stages: Stage[]; notes: string[]; control?: ControlPlane; extraNodes?: Array<{ node: string; ns: string }> } {
+  if (controlPlaneOf(lab.topology) === 'static')
+    return { stages: staticStages(), notes: ['peer routes static (--control-plane static: no etcd, no agent)'] };
   return {
     stages: etcdStages(lab, spec),
     notes: [`peer subnets from etcd: ${AGENT_LABEL}, one etcd in ${CTL_NODE}, lease TTL ${LEASE_TTL} s`],

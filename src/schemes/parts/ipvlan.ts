@@ -28,13 +28,19 @@ export function ipvlanBuild(lab: Lab, mode: 'l2' | 'l3'): { stages: Stage[]; wor
   for (const h of lab.hosts) {
     const ipam =
       mode === 'l2'
-        ? hostLocal(lab, { subnet: `${lab.underlay.network}/${lab.underlay.prefix}`, rangeStart: h.underlayRange!.start, rangeEnd: h.underlayRange!.end })
+        ? hostLocal(lab, {
+            subnet: `${lab.underlay.network}/${lab.underlay.prefix}`,
+            rangeStart: h.underlayRange!.start,
+            rangeEnd: h.underlayRange!.end,
+          })
         : hostLocal(lab, { subnet: hostBlock(h), routes: [{ dst: '0.0.0.0/0' }] });
     const list = conflist(`ipvlan-${mode}`, { type: 'ipvlan', master: h.underlayIf, mode, mtu: lab.underlay.mtu, ipam });
     const prefix = mode === 'l2' ? lab.underlay.prefix : h.podBlock.prefix;
     for (const c of h.containers) attach.push(cniAttach(h, c, list, ipOf(h, c), prefix));
   }
-  const stages: Stage[] = [{ title: `containers on ipvlan ${mode.toUpperCase()} children of ${lab.hosts[0].underlayIf} (CNI ipvlan plugin)`, steps: attach }];
+  const stages: Stage[] = [
+    { title: `containers on ipvlan ${mode.toUpperCase()} children of ${lab.hosts[0].underlayIf} (CNI ipvlan plugin)`, steps: attach },
+  ];
   if (mode === 'l3') stages.push({ title: 'inter-host routes: each peer block via the peer', steps: peerRoutes(lab) });
   return { stages, workloads: containerWorkloads(lab, ipOf) };
 }

@@ -137,7 +137,14 @@ export interface BridgeSpec {
 
 /** Add a bridge (with its datapath, fail mode, and its own port's MAC and MTU). */
 export function addBridge(b: BridgeSpec): OvsOp {
-  return { op: 'add-br', bridge: b.name, datapath: b.datapath, failMode: b.failMode, ...(b.hwaddr ? { hwaddr: b.hwaddr } : {}), ...(b.mtu ? { mtu: b.mtu } : {}) };
+  return {
+    op: 'add-br',
+    bridge: b.name,
+    datapath: b.datapath,
+    failMode: b.failMode,
+    ...(b.hwaddr ? { hwaddr: b.hwaddr } : {}),
+    ...(b.mtu ? { mtu: b.mtu } : {}),
+  };
 }
 
 export const addPort = (bridge: string, port: string): OvsOp => ({ op: 'add-port', bridge, port });
