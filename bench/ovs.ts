@@ -51,13 +51,13 @@ export async function ovsBench(rounds = 3, seconds = 3): Promise<OvsBench> {
     {
       key: 'u',
       label: `before: ${tuned(UNTUNED)}, container tx checksum offload off`,
-      scheme: ovsScheme('explicit', UNTUNED),
+      scheme: ovsScheme({ flows: 'explicit', port: 'veth' }, UNTUNED),
       tuning: UNTUNED,
     },
     {
       key: 't',
       label: `${tuned({ tso: true })}, container offloads on`,
-      scheme: ovsScheme('explicit', { tso: true }),
+      scheme: ovsScheme({ flows: 'explicit', port: 'veth' }, { tso: true }),
       tuning: { tso: true },
     },
   ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseVersion } from '../src/control/versions.js';
+import { parseVersion } from '../src/measure/environment.js';
 import { birdConfig, birdPaths, peersOf, sessionCount, sessionName } from '../src/control/bird.js';
 import { resolveLab } from '../src/lab/resolve.js';
 import { loadTopology } from '../src/lab/topology.js';

@@ -1,4 +1,5 @@
 import { cpus, release } from 'node:os';
+import { checkTool } from '../runners/check.js';
 import { TOOLS } from '../runners/registry.js';
 import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from '../stats/stats.js';
 import type { Environment, InterfaceInfo } from '../result/types.js';
@@ -14,6 +15,21 @@ async function firstLine(file: string, args: string[]): Promise<string> {
   } catch {
     return 'not installed';
   }
+}
+
+/** Pure: the version number in a `--version` output (BIRD: "BIRD version 2.0.12"; etcd: "etcd Version: 3.4.23"). */
+const versionNumber = (text: string): string | undefined => /\bversion:?\s+v?(\d+\.\d+(?:\.\d+)?\S*)/i.exec(text)?.[1];
+
+/** Pure: "bird 2.0.12" from a control-plane program's `--version` output, or null. */
+export function parseVersion(name: string, output: string): string | null {
+  const v = versionNumber(output);
+  return v ? `${name} ${v}` : null;
+}
+
+/** "bird 2.0.12", or "bird (version unknown)": read the way every tool check reads its version. */
+export async function daemonVersion(name: string): Promise<string> {
+  const c = await checkTool(name, versionNumber);
+  return c.ok ? `${name} ${c.version}` : `${name} (version unknown)`;
 }
 
 export const CPU_METHOD =

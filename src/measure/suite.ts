@@ -1,6 +1,5 @@
 import { checkAbort, isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
-import { daemonVersion } from '../control/versions.js';
 import { labEncapCounters } from './encap-counters.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
 import { controlPlaneOf, type Topology } from '../lab/types.js';
@@ -10,7 +9,7 @@ import { toolOf } from '../runners/registry.js';
 import type { Scheme } from '../plan/scheme.js';
 import { bpfDelta, readBpfCounters } from './bpf-counters.js';
 import { deriveAll } from '../result/derive.js';
-import { interfaceInfo } from './environment.js';
+import { daemonVersion, interfaceInfo } from './environment.js';
 import { executeRun, type RunContext } from './execute.js';
 import { pairFor } from './pairs.js';
 import { ServerPool, serverNeeds } from './servers.js';

@@ -223,12 +223,18 @@ export const TX_OFF_FANOUT = 16;
  * OVS. One ethtool per container; for many, one `xargs nsenter` per host running them all (a
  * process started per namespace costs more the more namespaces exist, as in apply/fanout.ts).
  */
-export function txOff(h: HostNode, containers: ContainerNode[], dp: Datapath, tuning: OvsTuning = UNTUNED): Step[] {
+export function txOff(
+  h: HostNode,
+  containers: ContainerNode[],
+  dp: Datapath,
+  tuning: OvsTuning = UNTUNED,
+  dev: (c: ContainerNode) => string = () => 'eth0',
+): Step[] {
   // With userspace TSO, OVS handles partial checksums itself: the containers keep offloads on.
   if (dp === 'system' || tuning.tso) return [];
-  const args = ['ethtool', '-K', 'eth0', 'tx', 'off'];
-  if (containers.length <= TX_OFF_FANOUT) return containers.map((c) => exec(c.ns, args));
-  const input = containers.map((c) => `--net=/run/netns/${c.ns} ${args.join(' ')}\n`).join('');
+  const args = (c: ContainerNode) => ['ethtool', '-K', dev(c), 'tx', 'off'];
+  if (containers.length <= TX_OFF_FANOUT) return containers.map((c) => exec(c.ns, args(c)));
+  const input = containers.map((c) => `--net=/run/netns/${c.ns} ${args(c).join(' ')}\n`).join('');
   return [{ ...exec(h.ns, ['xargs', '-L', '1', 'nsenter']), input }];
 }
 
