@@ -182,24 +182,21 @@ function diffLines(c: Comparison): string[] {
   return c.differences.map((d) => `${d.what}: ${d.values.map((v, i) => `${c.runs[i].key} ${v}`).join(' | ')}`);
 }
 
-export function renderCompareTable(c: Comparison): string {
+/** The comparison's grid, as the terminal table and the Markdown table both print it. */
+function compareGrid(c: Comparison, hostHead: string): { head: string[]; rows: string[][] } {
   const others = c.runs.slice(1);
-  const table = new Table({
-    head: [
-      'scheme',
-      'test',
-      ...c.runs.map((r) => `${r.key} median [interval]`),
-      ...others.map((r) => `${r.key} vs ${c.runs[0].key}`),
-      ...others.map((r) => `${r.key} − ${c.runs[0].key}, 95% CI`),
-      ...others.map((r) => `${r.key} loss/retr vs ${c.runs[0].key}`),
-      ...c.runs.map((r) => `${r.key} % host`),
-    ],
-    style: { head: [], border: [] },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
-  for (const row of c.rows) {
+  const head = [
+    'scheme',
+    'test',
+    ...c.runs.map((r) => `${r.key} median [interval]`),
+    ...others.map((r) => `${r.key} vs ${c.runs[0].key}`),
+    ...others.map((r) => `${r.key} − ${c.runs[0].key}, 95% CI`),
+    ...others.map((r) => `${r.key} loss/retr vs ${c.runs[0].key}`),
+    ...c.runs.map((r) => `${r.key} ${hostHead}`),
+  ];
+  const rows = c.rows.map((row) => {
     const rest = row.cells.slice(1);
-    table.push([
+    return [
       row.scheme,
       row.test,
       ...row.cells.map(gbps),
@@ -207,8 +204,19 @@ export function renderCompareTable(c: Comparison): string {
       ...rest.map(diffCiText),
       ...rest.map(otherDeltaText),
       ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`)),
-    ]);
-  }
+    ];
+  });
+  return { head, rows };
+}
+
+export function renderCompareTable(c: Comparison): string {
+  const grid = compareGrid(c, '% host');
+  const table = new Table({
+    head: grid.head,
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const row of grid.rows) table.push(row);
   const warn = c.differences.length
     ? `\nenvironments differ — changes may come from the machine, not the network:\n${diffLines(c)
         .map((l) => `  ${l}`)
@@ -218,25 +226,9 @@ export function renderCompareTable(c: Comparison): string {
 }
 
 export function renderCompareMarkdown(c: Comparison): string {
-  const others = c.runs.slice(1);
-  const head = [
-    'scheme',
-    'test',
-    ...c.runs.map((r) => `${r.key} median [interval]`),
-    ...others.map((r) => `${r.key} vs ${c.runs[0].key}`),
-    ...others.map((r) => `${r.key} − ${c.runs[0].key}, 95% CI`),
-    ...others.map((r) => `${r.key} loss/retr vs ${c.runs[0].key}`),
-    ...c.runs.map((r) => `${r.key} % of host`),
-  ];
-  const rows = c.rows.map((row) => [
-    mdCell(row.scheme),
-    mdCell(row.test),
-    ...row.cells.map(gbps),
-    ...row.cells.slice(1).map((x) => deltaText(x?.delta)),
-    ...row.cells.slice(1).map(diffCiText),
-    ...row.cells.slice(1).map(otherDeltaText),
-    ...row.cells.map((x) => (x?.vsHost === undefined ? '–' : `${Math.round(x.vsHost * 100)}%`)),
-  ]);
+  const grid = compareGrid(c, '% of host');
+  const head = grid.head;
+  const rows = grid.rows.map(([scheme, test, ...rest]) => [mdCell(scheme), mdCell(test), ...rest]);
   const out = [
     '## cnlab compare',
     '',

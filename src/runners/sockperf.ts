@@ -20,7 +20,7 @@ import { execArgs, inNetns } from '../util/exec.js';
 import { tasksetPrefix } from './affinity.js';
 import { checkTool } from './check.js';
 import { startServer as startBackground, type Server } from './server.js';
-import type { ClientRun, Failure, RunFigures, RunOutput, Tool, ToolCheck } from './types.js';
+import type { ClientRun, Failure, RunFigures, RunOutput, ServerStart, Tool, ToolCheck } from './types.js';
 
 export const TOOL = 'sockperf';
 
@@ -60,16 +60,8 @@ export interface SockperfClientOptions {
   timeoutMs?: number;
 }
 
-export interface SockperfServerOptions {
-  ns: string;
-  /** The server binds this address (sockperf needs one). */
-  ip: string;
-  port: number;
-  protocol: 'tcp' | 'udp';
-  cpus?: string;
-  onSpawn?: (pid: number) => void;
-  readyTimeoutMs?: number;
-}
+/** sockperf's server binds the workload's own address: the registry's ServerStart has it. */
+export type SockperfServerOptions = ServerStart;
 
 /** Pure: "sockperf, version 3.7-no.git" → "3.7-no.git". */
 export function parseVersion(text: string): string | undefined {
