@@ -2,7 +2,7 @@ import type { EChartsOption } from 'echarts';
 import { median } from 'simple-statistics';
 import { mainMetric } from '../result/derive.js';
 import type { Placement, TestRecord } from '../result/types.js';
-import { font, frame, groupedBars, GRIDLINE, MUTED, valueAxis, type ChartSpec, type Layout } from './charts.js';
+import { font, legendRows, lineFrame, groupedBars, GRIDLINE, MUTED, valueAxis, type ChartSpec } from './charts.js';
 import { fmt, samples, specOf, testIds, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
 
 /**
@@ -32,28 +32,17 @@ function lineChart(spec: {
   logY?: boolean;
   xFormat?: (v: number) => string;
 }): ChartSpec {
-  const rows = (l: Layout) => Math.ceil(spec.lines.length / (l === 'narrow' ? 2 : l === 'medium' ? 3 : 5));
   return {
     id: spec.id,
     title: spec.title,
     caption: spec.caption,
-    height: (l) => (l === 'narrow' ? 300 : 340) + rows(l) * 20,
+    height: (l) => (l === 'narrow' ? 300 : 340) + legendRows(spec.lines.length, l) * 20,
     option: (l): EChartsOption => ({
-      ...frame(
+      ...lineFrame(
         l,
         spec.lines.map((x) => x.name),
+        spec.lines.map((x) => x.color),
       ),
-      legend: {
-        data: spec.lines.map((x) => x.name),
-        top: 0,
-        left: 0,
-        itemWidth: 16,
-        itemHeight: 8,
-        itemGap: 18,
-        textStyle: { fontSize: font(l) },
-      },
-      grid: { left: 8, right: 20, top: 16 + rows(l) * 22, bottom: 34, containLabel: true },
-      color: spec.lines.map((x) => x.color),
       xAxis: {
         type: 'log',
         logBase: 2,

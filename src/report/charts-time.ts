@@ -1,6 +1,6 @@
 import type { EChartsOption } from 'echarts';
 import type { IntervalPoint, RunRecord, TestRecord } from '../result/types.js';
-import { font, frame, GRIDLINE, MUTED, valueAxis, type ChartSpec, type Layout } from './charts.js';
+import { font, legendRows, lineFrame, GRIDLINE, MUTED, valueAxis, type ChartSpec } from './charts.js';
 import { headlineTest, specOf, testOf, testTitle, type ReportModel, type SchemeView } from './figures.js';
 
 /**
@@ -42,28 +42,17 @@ function timeChart(spec: {
   series: Series[];
   pick: (p: IntervalPoint) => number | undefined;
 }): ChartSpec {
-  const rows = (l: Layout) => Math.ceil(spec.series.length / (l === 'narrow' ? 2 : l === 'medium' ? 3 : 5));
   return {
     id: spec.id,
     title: spec.title,
     caption: spec.caption,
-    height: (l) => (l === 'narrow' ? 280 : 320) + rows(l) * 20,
+    height: (l) => (l === 'narrow' ? 280 : 320) + legendRows(spec.series.length, l) * 20,
     option: (l): EChartsOption => ({
-      ...frame(
+      ...lineFrame(
         l,
         spec.series.map((x) => x.s.label),
+        spec.series.map((x) => x.s.color),
       ),
-      legend: {
-        data: spec.series.map((x) => x.s.label),
-        top: 0,
-        left: 0,
-        itemWidth: 16,
-        itemHeight: 8,
-        itemGap: 18,
-        textStyle: { fontSize: font(l) },
-      },
-      grid: { left: 8, right: 20, top: 16 + rows(l) * 22, bottom: 34, containLabel: true },
-      color: spec.series.map((x) => x.s.color),
       xAxis: {
         type: 'value',
         min: 0,

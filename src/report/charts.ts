@@ -70,6 +70,19 @@ export function frame(l: Layout, legend: string[] | undefined, categories?: stri
   };
 }
 
+/** How many rows a line chart's legend of `n` entries wraps to. */
+export const legendRows = (n: number, l: Layout) => Math.ceil(n / (l === 'narrow' ? 2 : l === 'medium' ? 3 : 5));
+
+/** A line chart's frame: the legend on top (wrapping), the grid below it, one colour per line. */
+export function lineFrame(l: Layout, names: string[], colors: string[], right = 20): EChartsOption {
+  return {
+    ...frame(l, names),
+    legend: { data: names, top: 0, left: 0, itemWidth: 16, itemHeight: 8, itemGap: 18, textStyle: { fontSize: font(l) } },
+    grid: { left: 8, right, top: 16 + legendRows(names.length, l) * 22, bottom: 34, containLabel: true },
+    color: colors,
+  };
+}
+
 export const valueAxis = (name: string, l: Layout, extra: Record<string, unknown> = {}) => ({
   type: 'value' as const,
   splitNumber: l === 'narrow' ? 3 : 5,

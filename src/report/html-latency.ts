@@ -1,6 +1,6 @@
 import type { EChartsOption } from 'echarts';
 import type { TestRecord } from '../result/types.js';
-import { font, frame, groupedBars, GRIDLINE, MUTED, valueAxis, type ChartSpec, type Layout } from './charts.js';
+import { font, legendRows, lineFrame, groupedBars, GRIDLINE, MUTED, valueAxis, type ChartSpec } from './charts.js';
 import { esc } from './escape.js';
 import { fmt, latencyFigure, latencyTest, samples, specOf, testIds, testOf, testTitle, type ReportModel } from './figures.js';
 import { latencyGrade, LAYOUT_COLOR, layoutOf, layoutsPresent, sortByLayout } from './layout.js';
@@ -108,29 +108,19 @@ function cdfChart(model: ReportModel, id: string): ChartSpec | undefined {
       return v === undefined ? [] : [[v, p] as [number, number]];
     }),
   }));
-  const legendRows = (l: Layout) => Math.ceil(lines.length / (l === 'narrow' ? 2 : l === 'medium' ? 3 : 5));
   return {
     id: `latency-cdf-${id.replace(/[^a-z0-9]+/gi, '-')}`,
     title: `Latency distribution: ${testTitle(specOf(model.result, id), id)}`,
     caption:
       'Share of round trips at or below each latency (p50, p90, p99, p99.9, max; medians over runs), on a logarithmic latency axis. A line further left is faster; a long flat tail is jitter.',
-    height: (l) => (l === 'narrow' ? 300 : 340) + legendRows(l) * 20,
+    height: (l) => (l === 'narrow' ? 300 : 340) + legendRows(lines.length, l) * 20,
     option: (l): EChartsOption => ({
-      ...frame(
+      ...lineFrame(
         l,
         lines.map((x) => x.s.label),
+        lines.map((x) => x.s.color),
+        24,
       ),
-      legend: {
-        data: lines.map((x) => x.s.label),
-        top: 0,
-        left: 0,
-        itemWidth: 16,
-        itemHeight: 8,
-        itemGap: 18,
-        textStyle: { fontSize: font(l) },
-      },
-      grid: { left: 8, right: 24, top: 16 + legendRows(l) * 22, bottom: 34, containLabel: true },
-      color: lines.map((x) => x.s.color),
       xAxis: {
         type: 'log',
         logBase: 10,
