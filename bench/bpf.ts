@@ -1,8 +1,8 @@
 import { loadTopology } from '../src/lab/topology.js';
-import { collectEnvironment } from '../src/measure/environment.js';
 import { measureScheme } from '../src/measure/suite.js';
 import { tcpTest } from '../src/measure/tests.js';
-import { RESULT_FORMAT, RESULT_VERSION, type ResultFile, type SchemeRecord } from '../src/result/types.js';
+import type { SchemeRecord } from '../src/result/types.js';
+import { benchResult } from './result.js';
 import { redirects } from '../src/report/bpf.js';
 import { getScheme } from '../src/schemes/registry.js';
 
@@ -24,18 +24,7 @@ export async function bpfBench(repeats = 5, seconds = 3): Promise<BpfBenchRow[] 
   const names = ['host', 'calico', 'cilium', 'cilium-legacy'];
   const topology = loadTopology({ lab: 'bench-bpf' });
   const tests = [tcpTest(1, 'cross'), tcpTest(1, 'same')];
-  const result: ResultFile = {
-    format: RESULT_FORMAT,
-    version: RESULT_VERSION,
-    cnlab: { version: 'bench', argv: [] },
-    createdAt: '',
-    updatedAt: '',
-    complete: false,
-    environment: await collectEnvironment(),
-    topology,
-    options: { repeats, seconds, udpRate: '1G', tests },
-    schemes: [],
-  };
+  const result = await benchResult(topology, { repeats, seconds, udpRate: '1G', tests });
   const recs: Record<string, SchemeRecord> = {};
   for (const n of names) {
     recs[n] = await measureScheme(

@@ -3,10 +3,10 @@ import { releaseLab } from '../src/apply/cleanup.js';
 import { teardownState } from '../src/apply/teardown.js';
 import { bringUp } from '../src/apply/up.js';
 import { loadTopology } from '../src/lab/topology.js';
-import { collectEnvironment } from '../src/measure/environment.js';
 import { measureLab } from '../src/measure/suite.js';
 import { summarize } from '../src/stats/stats.js';
-import { RESULT_FORMAT, RESULT_VERSION, type ResultFile, type SchemeRecord } from '../src/result/types.js';
+import type { SchemeRecord } from '../src/result/types.js';
+import { benchResult } from './result.js';
 import { parse } from '../src/runners/iperf3.js';
 import { getScheme } from '../src/schemes/registry.js';
 
@@ -47,18 +47,7 @@ async function rawRun(serverNs: string, clientNs: string, target: string, second
 export async function fidelity(rounds: number, seconds: number): Promise<{ cnlab: number; raw: number; ratio: number }> {
   const topo = loadTopology({ lab: 'bench-fid' });
   const up = await bringUp(topo, getScheme('host'));
-  const result: ResultFile = {
-    format: RESULT_FORMAT,
-    version: RESULT_VERSION,
-    cnlab: { version: 'bench', argv: [] },
-    createdAt: '',
-    updatedAt: '',
-    complete: false,
-    environment: await collectEnvironment(),
-    topology: topo,
-    options: { repeats: 1, seconds, udpRate: '1G', tests: [] },
-    schemes: [],
-  };
+  const result = await benchResult(topo, { repeats: 1, seconds, udpRate: '1G', tests: [] });
   const rec: SchemeRecord = { name: 'host', status: 'ok', summary: '', attach: 'none', notes: [], overhead: 0, tests: [] };
   result.schemes.push(rec);
   const raw: number[] = [];

@@ -2,10 +2,10 @@ import { releaseLab } from '../src/apply/cleanup.js';
 import { teardownState } from '../src/apply/teardown.js';
 import { bringUp } from '../src/apply/up.js';
 import { loadTopology } from '../src/lab/topology.js';
-import { collectEnvironment } from '../src/measure/environment.js';
 import { measureLab } from '../src/measure/suite.js';
 import { tcpTest } from '../src/measure/tests.js';
-import { RESULT_FORMAT, RESULT_VERSION, type ResultFile, type SchemeRecord } from '../src/result/types.js';
+import type { SchemeRecord } from '../src/result/types.js';
+import { benchResult } from './result.js';
 import { getScheme } from '../src/schemes/registry.js';
 
 /**
@@ -18,18 +18,7 @@ export async function repeatability(
 ): Promise<{ pinned: number; unpinned: number; pinnedGbps: number; unpinnedGbps: number }> {
   const topology = loadTopology({ lab: 'bench-cv', sameHost: false });
   const up = await bringUp(topology, getScheme('host'));
-  const result: ResultFile = {
-    format: RESULT_FORMAT,
-    version: RESULT_VERSION,
-    cnlab: { version: 'bench', argv: [] },
-    createdAt: '',
-    updatedAt: '',
-    complete: false,
-    environment: await collectEnvironment(),
-    topology,
-    options: { repeats, seconds, udpRate: '1G', tests: [] },
-    schemes: [],
-  };
+  const result = await benchResult(topology, { repeats, seconds, udpRate: '1G', tests: [] });
   const rec: SchemeRecord = { name: 'host', status: 'ok', summary: '', attach: 'none', notes: [], overhead: 0, tests: [] };
   result.schemes.push(rec);
   const tcp = tcpTest(1, 'cross');
