@@ -18,6 +18,9 @@ const LAYERS = [
   ['apply'], // the only side effects on the kernel
   ['runners'], // measurement tools: check, run, parse
   ['measure'], // tests, servers, clients, counters → result
+  ['doctor'], // a running lab's live kernel state against its plan: findings, each with a fix
+  ['verify'], // probes of what each scheme claims, run on built labs → the result's verify matrix
+  ['k8s'], // a Kubernetes cluster's installed CNI, measured through the API
   ['report'], // reads only the result file
   ['cli', 'cli.ts'], // commands
 ];
