@@ -55,7 +55,12 @@ export interface Measurement {
   preset?: Preset;
   full: boolean;
   warmupSeconds: number;
+  /** Also measure control-plane convergence (--tests converge, --full). */
+  converge: boolean;
 }
+
+/** The test name that asks for the convergence measurement (measure/converge.ts), not a traffic test. */
+export const CONVERGE_TEST = 'converge';
 
 /** The preset's schemes, resolved through the registry at run time (never imported). */
 export function presetEntries(preset: Preset): Entry[] {
@@ -116,7 +121,11 @@ export function measurement(o: MeasureFlags, topology: Topology): Measurement {
       : o.full
         ? fullTests(udpRate, placements, sizes)
         : quickTests(udpRate, placements);
-  const tests = pickTests(testsFor(all, placements), o.tests);
+  // "converge" is no traffic test: it runs the convergence measurement, alone or beside the others.
+  const listed = o.tests?.split(',').map((n) => n.trim());
+  const converge = (o.full === true && !preset) || listed?.includes(CONVERGE_TEST) === true;
+  const rest = listed?.filter((n) => n !== CONVERGE_TEST);
+  const tests = rest && !rest.filter(Boolean).length && converge ? [] : pickTests(testsFor(all, placements), rest?.join(','));
   const knobs: RunKnobs = {
     ...(cpus ? { cpus: cpus.join(',') } : {}),
     pin,
@@ -125,12 +134,13 @@ export function measurement(o: MeasureFlags, topology: Topology): Measurement {
     ...(topology.underlay.rate ? { linkRate: topology.underlay.rate } : {}),
   };
   return {
-    suite: { repeats, seconds, udpRate, tests, warmupSeconds, cpus, pin },
+    suite: { repeats, seconds, udpRate, tests, warmupSeconds, cpus, pin, converge },
     tests,
     knobs,
     preset,
     full: o.full === true,
     warmupSeconds,
+    converge,
   };
 }
 
@@ -149,7 +159,7 @@ export function pickTests(tests: TestSpec[], list: string | undefined): TestSpec
     const shown = known.filter((n) => !/^qperf-|^udp-len/.test(n)).join(', ');
     throw new InputError(
       `--tests: unknown test "${unknown[0] ?? list}"`,
-      `tests: ${shown}, qperf-<test>-<bytes>, udp-len<bytes> (see: cnlab tests)`,
+      `tests: ${shown}, qperf-<test>-<bytes>, udp-len<bytes>, ${CONVERGE_TEST} (see: cnlab tests)`,
     );
   }
   return tests.filter((t) => names.includes(nameOf(t)));

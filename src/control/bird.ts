@@ -150,3 +150,15 @@ export function birdConfig(lab: Lab, h: HostNode, spec: BirdSpec): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * Pure: a host's bird.conf (as birdConfig wrote it) holding one more block, as Calico's IPAM gives a
+ * host a further block when its first is full: the block's blackhole and its announcement. A
+ * running BIRD takes it with `birdc configure`.
+ */
+export function withExtraBlock(config: string, own: string, extra: string): string {
+  const announce = `  if net = ${own} then accept;`;
+  const hole = `route ${own} blackhole;`;
+  if (!config.includes(announce) || !config.includes(hole)) throw new Error(`bird.conf does not hold the block ${own}`);
+  return config.replace(announce, `${announce}\n  if net = ${extra} then accept;`).replace(hole, `${hole} route ${extra} blackhole;`);
+}

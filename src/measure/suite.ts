@@ -11,6 +11,7 @@ import { bpfDelta, readBpfCounters } from './bpf-counters.js';
 import { deriveAll } from '../result/derive.js';
 import { daemonVersion, interfaceInfo } from './environment.js';
 import { executeRun, type RunContext } from './execute.js';
+import { measureConvergence } from './converge.js';
 import { pairFor } from './pairs.js';
 import { ServerPool, serverNeeds } from './servers.js';
 
@@ -33,6 +34,8 @@ export interface SuiteOptions {
   cpus?: number[];
   /** --pin: client and server each on their own core of that set (a test's `pin` overrides). */
   pin?: boolean;
+  /** Also measure the control plane's convergence (converge.ts), on labs of its own after the tests. */
+  converge?: boolean;
 }
 
 export interface SuiteContext {
@@ -176,6 +179,10 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
       rec.teardownSeconds = (performance.now() - t1) / 1000;
       if (report.problems.length) rec.notes.push(`teardown: ${report.problems.join('; ')}`);
     }
+    ctx.save();
+  }
+  if (opts.converge && rec.status === 'ok' && !isAborting()) {
+    rec.convergence = await measureConvergence(topology, scheme, { repeats: opts.repeats, onStatus: ctx.onStatus });
     ctx.save();
   }
   return rec;

@@ -1,3 +1,4 @@
+import { controlPlaneText } from './convergence.js';
 import type { ResultFile } from '../result/types.js';
 import { bpfCard } from './bpf.js';
 import { esc, slug } from './escape.js';
@@ -157,6 +158,7 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
     `<span>encapsulation <b>${esc(s.path.encapBytes)} B</b></span>`,
     `<span>attached <b>${esc(r.attach)}</b></span>`,
     r.buildSeconds !== undefined ? `<span>built in <b>${fmt(r.buildSeconds, 2)} s</b></span>` : '',
+    controlPlaneText(r) ? `<span>control plane <b>${esc(controlPlaneText(r))}</b></span>` : '',
   ].filter(Boolean);
   const failures = r.tests.flatMap((t) => {
     const bad = t.runs.filter((x) => !x.ok);

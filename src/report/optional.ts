@@ -5,6 +5,7 @@ import { loadCharts, rateCharts, sweepCharts, transactionCpuChart } from './char
 import { esc } from './escape.js';
 import type { ReportModel } from './figures.js';
 import { pText } from './significance.js';
+import { convergenceChart, convergenceHtml, convergenceLines } from './convergence.js';
 
 /**
  * Pure: figures that only some result files hold (fields added after version 1 as optional).
@@ -291,6 +292,8 @@ function pairwiseHtml(r: ResultFile): string {
 
 export function extraHtml(r: ResultFile): ExtraSection[] {
   const out: ExtraSection[] = [];
+  const conv = convergenceHtml(r);
+  if (conv) out.push({ id: 'convergence', title: 'Control-plane convergence', html: conv });
   const pairs = pairwiseHtml(r);
   if (pairs)
     out.push({
@@ -316,9 +319,12 @@ export function extraHtml(r: ResultFile): ExtraSection[] {
 }
 
 export function extraMarkdown(r: ResultFile): string[] {
+  const conv = convergenceLines(r).map((l) => l.replace(/[<>]/g, ''));
+  const convMd = conv.length ? ['### Control-plane convergence', '', '```', ...conv, '```', ''] : [];
   const encap = encapRows(r);
-  if (!encap.length) return [];
+  if (!encap.length) return convMd;
   return [
+    ...convMd,
     '### Userspace encapsulation daemons',
     '',
     ...encap.map(
@@ -331,5 +337,11 @@ export function extraMarkdown(r: ResultFile): string[] {
 
 export function extraCharts(model: ReportModel): Array<ChartSpec | undefined> {
   // Idle latency has its own section (html-latency.ts).
-  return [...loadCharts(model), ...model.placements.map((p) => transactionCpuChart(model, p)), ...sweepCharts(model), ...rateCharts(model)];
+  return [
+    ...loadCharts(model),
+    ...model.placements.map((p) => transactionCpuChart(model, p)),
+    ...sweepCharts(model),
+    ...rateCharts(model),
+    convergenceChart(model),
+  ];
 }

@@ -1,3 +1,4 @@
+import { convergenceLines } from './convergence.js';
 import Table from 'cli-table3';
 import type { ResultFile, RunKnobs, SchemeRecord, TestRecord } from '../result/types.js';
 import { SAME_HOST_TEXT } from './baseline.js';
@@ -250,7 +251,7 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
   const knobs = o.knobs
     ? `knobs: ${knobsText(o.knobs)}${o.warmupSeconds ? `; ${o.warmupSeconds} s warm-up per placement` : ''}${o.preset ? `; preset ${o.preset}` : ''}${o.full ? '; --full' : ''}`
     : '';
-  const sweeps = sweepLines(result);
+  const sweeps = [...sweepLines(result), ...convergenceLines(result).flatMap((l) => wrap(l, columns, 4))];
   const header = [...wrap(first, columns, 2), ...(knobs ? wrap(knobs, columns, 2) : []), ...wrap(sampleText(result), columns, 2)];
   // A run of sweeps only (s1-cloud) has no single figure for the columns above: its headlines instead.
   const main = onlySweeps(result) ? renderSweepTable(result) : `${text}\n${notes.length ? `${notes.join('\n')}\n` : ''}`;

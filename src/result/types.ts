@@ -4,6 +4,7 @@ import type { Topology, Workload } from '../lab/types.js';
 import type { Plan } from '../plan/types.js';
 import type { Comparison, RatioSummary, Summary } from '../stats/stats.js';
 import type { StandIn } from '../plan/types.js';
+import type { ConvergenceRecord } from './convergence.js';
 
 /** One point of a run's time series (iperf3 -i intervals; runners/iperf3-intervals.ts parses them). */
 export interface IntervalPoint {
@@ -253,6 +254,8 @@ export interface SchemeRecord {
    * plan wrote its routes ('static'); what it was, and each daemon's version.
    */
   controlPlane?: { mode: 'static' | 'real'; label?: string; versions?: string[] };
+  /** `--tests converge`: how fast the control plane converges (result/convergence.ts). */
+  convergence?: ConvergenceRecord;
 }
 
 export interface Environment {

@@ -1,0 +1,176 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { startDaemon } from '../apply/daemon.js';
+import { createNamespaces } from '../apply/netns.js';
+import { runNamespaceSteps } from '../apply/run-steps.js';
+import { stopProcesses } from '../apply/teardown.js';
+import { trackProcess, untrackProcess, writeState } from '../apply/state.js';
+import type { UpLab } from '../apply/up.js';
+import { birdPaths, blockOf, withExtraBlock } from '../control/bird.js';
+import { cidrText, subnetAt } from '../lab/ipv4.js';
+import { nsName, type ContainerNode, type HostNode, type Lab } from '../lab/types.js';
+import type { Stage, Step } from '../plan/types.js';
+import { podIp } from '../schemes/parts/addresses.js';
+import { flannelAttach } from '../schemes/parts/flannel-cni.js';
+import { routedVethStages } from '../schemes/parts/routed-veth.js';
+import { execArgs, netOnly } from '../util/exec.js';
+import { pool } from '../util/pool.js';
+
+/**
+ * What the convergence measurement does to a running lab: add a container, stop and start a
+ * host's control-plane daemon, stop the store, and read the peers' FIBs. Everything it makes is
+ * recorded in the lab's state first (namespaces, CNI attachments, processes), so teardown removes it.
+ */
+
+export type Mechanism = 'bgp' | 'etcd';
+
+export function mechanismOf(up: UpLab): Mechanism | null {
+  const h = up.build.control?.handles;
+  return h?.birdSockets ? 'bgp' : h?.etcdEndpoint ? 'etcd' : null;
+}
+
+async function runStages(up: UpLab, stages: Stage[]): Promise<void> {
+  for (const stage of stages) {
+    const byNs = new Map<string, Step[]>();
+    for (const s of stage.steps) byNs.set(s.ns, [...(byNs.get(s.ns) ?? []), s]);
+    for (const [ns, steps] of byNs)
+      await runNamespaceSteps(ns, steps, {
+        onCni: (rec) => {
+          if (!up.state.cni.includes(rec)) up.state.cni.push(rec);
+          writeState(up.state);
+        },
+        onSpawn: (pid, step) => trackProcess(up.state, pid, step.ns, step.name, step.argv),
+      });
+  }
+}
+
+/** The next pod block no host holds (Calico's IPAM giving a host a further block). */
+function freeBlock(lab: Lab): string {
+  const taken = new Set(lab.hosts.map(blockOf));
+  for (let i = lab.hosts.length + 1; ; i++) {
+    const b = cidrText(subnetAt(lab.pods, lab.topology.pods.blockPrefix, i));
+    if (!taken.has(b)) return b;
+  }
+}
+
+export interface NewContainer {
+  node: ContainerNode;
+  ip: string;
+  /** What it exercised, for the result. */
+  what: string;
+  /** The new block it lives in (BGP). */
+  block?: string;
+}
+
+/**
+ * Adds a container on `host`. BGP: in a new block, which the host's BIRD announces after a
+ * `birdc configure` (the path a new block takes through BGP); etcd: in the host's leased subnet,
+ * attached through the CNI bridge plugin as flannel does (flannel leases subnets per host, never
+ * per container).
+ */
+export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism): Promise<NewContainer> {
+  const k = Math.max(0, ...host.containers.map((c) => c.index)) + 1;
+  const name = `${host.name}c${k}`;
+  const ns = nsName(up.lab.name, name);
+  const slot = Math.max(0, ...host.containers.map((c) => c.slot)) + 1;
+  const node: ContainerNode = { kind: 'container', name, ns, hostIndex: host.index, index: k, id: ns, slot };
+  up.state.namespaces.push(ns);
+  up.state.nodes[name] = ns;
+  writeState(up.state);
+  await createNamespaces([ns]);
+  if (mech === 'bgp') {
+    const block = freeBlock(up.lab);
+    const [network, prefix] = block.split('/');
+    const inBlock: HostNode = { ...host, podBlock: { network, prefix: Number(prefix) }, containers: [{ ...node, slot: 1 }] };
+    const stages = routedVethStages({ ...up.lab, hosts: [inBlock] }, up.build.mtu).map((s) => ({
+      ...s,
+      // The host's default route (for proxy_arp) is there already.
+      steps: s.steps.filter((x) => !(x.kind === 'route' && x.dest === 'default' && x.ns === host.ns)),
+    }));
+    await runStages(up, stages);
+    const p = birdPaths(up.lab, host);
+    writeFileSync(p.config, withExtraBlock(readFileSync(p.config, 'utf8'), blockOf(host), block));
+    const r = await execArgs('ip', ['netns', 'exec', host.ns, 'birdc', '-s', p.socket, 'configure']);
+    if (r.code !== 0 || !/Reconfigur/i.test(r.stdout)) throw new Error(`birdc configure on ${host.name}: ${(r.stdout + r.stderr).trim()}`);
+    return { node, ip: podIp(inBlock, inBlock.containers[0]), what: `in a new block (${block}) announced by BGP`, block };
+  }
+  const withNew: HostNode = { ...host, containers: [node] };
+  await runStages(up, [flannelAttach({ ...up.lab, hosts: [withNew] }, up.build.mtu)]);
+  return { node, ip: podIp(host, node), what: "in the host's leased subnet (CNI bridge; flannel leases per host, so no etcd change)" };
+}
+
+const daemonRole = (mech: Mechanism, host: HostNode) => (mech === 'bgp' ? `bird-${host.name}` : `flannel-${host.name}`);
+
+/** Stops a tracked daemon by its role (SIGTERM, SIGKILL after 2 s) and forgets it. */
+export async function stopDaemon(up: UpLab, role: string): Promise<void> {
+  const procs = up.state.processes.filter((p) => p.role === role);
+  if (!procs.length) throw new Error(`no running ${role}`);
+  await stopProcesses(procs);
+  for (const p of procs) untrackProcess(up.state, p.pid);
+}
+
+/** Stops the host's control-plane daemon; for flannel also deletes its lease, as an expired TTL would. */
+export async function loseHost(up: UpLab, host: HostNode, mech: Mechanism): Promise<void> {
+  await stopDaemon(up, daemonRole(mech, host));
+  if (mech === 'etcd') {
+    const r = await etcdctl(up, ['del', `/coreos.com/network/subnets/${blockOf(host).replace('/', '-')}`]);
+    if (r.code !== 0) throw new Error(`etcdctl del: ${r.stderr.trim()}`);
+  }
+}
+
+/** Starts the host's control-plane daemon again, from its plan step, tracked like the first. */
+export async function restartHost(up: UpLab, host: HostNode, mech: Mechanism): Promise<void> {
+  const role = daemonRole(mech, host);
+  const step = up.plan.stages
+    .flatMap((s) => s.steps)
+    .find((s): s is Extract<Step, { kind: 'daemon' }> => s.kind === 'daemon' && s.name === role);
+  if (!step) throw new Error(`no daemon step ${role} in the plan`);
+  await startDaemon({ ...step, readyFile: undefined }, (pid) => trackProcess(up.state, pid, step.ns, step.name, step.argv));
+}
+
+/** etcdctl against the lab's etcd, from host 1 (etcd listens on the lab's underlay only). */
+export function etcdctl(up: UpLab, args: string[], timeoutMs = 5000) {
+  const endpoint = up.state.control?.etcdEndpoint ?? '';
+  return execArgs('ip', ['netns', 'exec', up.lab.hosts[0].ns, 'etcdctl', `--endpoints=${endpoint}`, ...args], { timeoutMs });
+}
+
+/** The pod-network routes a host's FIB holds (destination prefixes, with their line). */
+async function podRoutes(lab: Lab, h: HostNode): Promise<string[]> {
+  const r = await execArgs(...netOnly(h.ns, 'ip', ['-4', 'route', 'show', 'root', cidrText(lab.pods)]));
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+/** Per host, the routes its control plane programmed: BIRD's (proto bird), or flannel's peer routes (via a gateway). */
+export async function routesPerHost(up: UpLab, mech: Mechanism): Promise<number[]> {
+  const out: number[] = new Array<number>(up.lab.hosts.length).fill(0);
+  await pool(
+    up.lab.hosts.map((h, i) => ({ h, i })),
+    8,
+    async ({ h, i }) => {
+      const lines = await podRoutes(up.lab, h);
+      out[i] = lines.filter((l) => (mech === 'bgp' ? / proto bird/.test(l) : / via /.test(l))).length;
+    },
+  );
+  return out;
+}
+
+/** Waits until no host in `peers` routes any of `blocks`; the epoch ms when the last one stopped, or null after `ms`. */
+export async function waitWithdrawn(up: UpLab, peers: HostNode[], blocks: string[], ms: number): Promise<number | null> {
+  const end = Date.now() + ms;
+  let last = 0;
+  let ok = true;
+  await pool(peers, 8, async (h) => {
+    for (;;) {
+      const lines = await podRoutes(up.lab, h);
+      if (!lines.some((l) => blocks.some((b) => l.startsWith(`${b} `)))) {
+        last = Math.max(last, Date.now());
+        return;
+      }
+      if (Date.now() > end) {
+        ok = false;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  return ok ? last : null;
+}

@@ -1,0 +1,206 @@
+import { isAborting, releaseLab } from '../apply/cleanup.js';
+import { teardownState } from '../apply/teardown.js';
+import { bringUp, buildHost, type UpLab } from '../apply/up.js';
+import { blockOf } from '../control/bird.js';
+import { resolveLab } from '../lab/resolve.js';
+import { controlPlaneOf, type Topology, type Workload } from '../lab/types.js';
+import { planLab } from '../plan/build.js';
+import type { Scheme } from '../plan/scheme.js';
+import type { Plan } from '../plan/types.js';
+import { convergenceMedians, type ConvergenceRecord, type ConvergenceRun } from '../result/convergence.js';
+import {
+  addContainer,
+  etcdctl,
+  loseHost,
+  mechanismOf,
+  restartHost,
+  routesPerHost,
+  stopDaemon,
+  waitWithdrawn,
+  type Mechanism,
+} from './converge-lab.js';
+import { Probe } from './probe.js';
+
+/**
+ * `cnlab run --tests converge`: per repeat one fresh lab of the scheme, while cnlab's prober
+ * (prober-main.ts) watches the containers:
+ * - cold start: the control plane's daemons start → every probed container pair answers;
+ * - new container: one more container on the last host → it answers from host 1's;
+ * - host loss: the last host's daemon stops (flannel: and its lease is deleted) → no peer routes
+ *   its blocks; meanwhile, did traffic between the other hosts' containers fail?
+ * - rejoin: the daemon starts again → the last host's containers answer from host 1's again;
+ * - store loss (etcd): etcd stops; does existing traffic go on, and what does a new lease get?
+ * Schemes without a control plane (or with --control-plane static) converge on nothing.
+ */
+
+export const STATIC_NOTE = 'static control plane: no convergence';
+/** Above this many hosts the cold start is probed from the first and last host's containers only. */
+const ALL_PAIRS_MAX_HOSTS = 10;
+const WAIT_MS = 120_000;
+
+export interface ConvergeOptions {
+  repeats: number;
+  onStatus?(message: string): void;
+}
+
+const MECHANISM: Record<Mechanism, (t: Topology) => string> = {
+  bgp: (t) => `BGP ${t.bgp === 'rr' ? 'route reflector (h1)' : 'full mesh'}`,
+  etcd: () => 'etcd watch',
+};
+
+/** Plan stage numbers (as applyPlan's onStage counts them, namespaces = 0) for the daemons' start and the probes' start. */
+function stageMarks(plan: Plan, containers: Set<string>): { daemons: number; probes: number } {
+  const isControl = (name: string) => name === 'etcd' || name.startsWith('bird-') || name.startsWith('flannel-');
+  const daemons = plan.stages.findIndex((s) => s.steps.some((x) => x.kind === 'daemon' && isControl(x.name)));
+  let lastContainer = -1;
+  plan.stages.forEach((s, i) => {
+    if (s.steps.some((x) => containers.has(x.ns) || x.kind === 'cni')) lastContainer = i;
+  });
+  return { daemons: daemons + 1, probes: Math.max(daemons, lastContainer + 1) + 1 };
+}
+
+const seconds = (from: number, to: number | null) => (to === null ? undefined : Math.max(0, to - from) / 1000);
+
+/** Probers from `sources` to every other workload: one per source namespace. */
+function probeAll(sources: Workload[], all: Workload[], interval: number): Array<{ probe: Probe; targets: string[] }> {
+  return sources.map((s) => {
+    const targets = all.filter((w) => w.ns !== s.ns).map((w) => w.ip);
+    return { probe: new Probe(s.ns, targets, interval), targets };
+  });
+}
+
+async function oneRun(
+  topology: Topology,
+  scheme: Scheme,
+  repeat: number,
+  rec: ConvergenceRecord,
+  status: (m: string) => void,
+): Promise<ConvergenceRun> {
+  const run: ConvergenceRun = { repeat };
+  const lab = resolveLab(topology);
+  const { plan, build } = planLab(lab, scheme, await buildHost(scheme));
+  const workloads = build.workloads;
+  const containers = new Set(workloads.map((w) => w.ns));
+  const marks = stageMarks(plan, containers);
+  const n = lab.hosts.length;
+  const hostOf = (w: Workload) => lab.hosts.find((h) => h.containers.some((c) => c.ns === w.ns))!;
+  const sources = n <= ALL_PAIRS_MAX_HOSTS ? workloads : workloads.filter((w) => [1, n].includes(hostOf(w).index));
+  const pairs = sources.length * (workloads.length - 1);
+  const interval = pairs <= 100 ? 20 : 100;
+  rec.probed = `${n <= ALL_PAIRS_MAX_HOSTS ? 'every container pair' : `from the containers of h1 and h${n} to every other`} (${pairs} pairs), TCP connect every ${interval} ms`;
+  let t0 = 0;
+  let probes: Array<{ probe: Probe; targets: string[] }> = [];
+  const startProbes = () => {
+    if (!probes.length) probes = probeAll(sources, workloads, interval);
+  };
+  let up: UpLab | undefined;
+  const extra: Probe[] = [];
+  try {
+    status(`converge ${repeat}: building`);
+    up = await bringUp(topology, scheme, {
+      onStage: (_title, index) => {
+        if (index === marks.daemons) t0 = Date.now();
+        if (index === marks.probes && t0) startProbes();
+      },
+    });
+    startProbes();
+    const mech = mechanismOf(up);
+    if (!mech || !t0) throw new Error('the build ran no control plane');
+    rec.mechanism = MECHANISM[mech](topology);
+    const done = await Promise.all(probes.map((p) => p.probe.allOk(p.targets, WAIT_MS, t0)));
+    run.coldStartSeconds = done.includes(null) ? undefined : seconds(t0, Math.max(...(done as number[])));
+    if (run.coldStartSeconds === undefined) throw new Error(`cold start: not every pair answered within ${WAIT_MS / 1000} s`);
+    run.routesPerHost = await routesPerHost(up, mech);
+    probes.forEach((p) => p.probe.stop());
+
+    const first = workloads[0];
+    const last = up.lab.hosts[n - 1];
+    status(`converge ${repeat}: new container on ${last.name}`);
+    const tNew = Date.now();
+    const added = await addContainer(up, last, mech);
+    const fromH1 = new Probe(first.ns, [added.ip], 20);
+    extra.push(fromH1);
+    run.newContainerSeconds = seconds(tNew, await fromH1.allOk([added.ip], WAIT_MS, tNew));
+    rec.newContainer = `a container ${added.what}`;
+
+    status(`converge ${repeat}: host loss (${last.name})`);
+    const others = workloads.filter((w) => w.ns !== first.ns && hostOf(w) !== last);
+    const watch = others.length
+      ? new Probe(
+          first.ns,
+          others.map((w) => w.ip),
+          20,
+        )
+      : null;
+    if (watch) {
+      extra.push(watch);
+      await watch.allOk(
+        others.map((w) => w.ip),
+        WAIT_MS,
+      );
+    }
+    const lastIps = [...workloads.filter((w) => hostOf(w) === last).map((w) => w.ip), added.ip];
+    const blocks = [blockOf(last), ...(added.block ? [added.block] : [])];
+    const tLoss = Date.now();
+    await loseHost(up, last, mech);
+    const gone = await waitWithdrawn(up, up.lab.hosts.slice(0, -1), blocks, WAIT_MS);
+    run.hostLossSeconds = seconds(tLoss, gone);
+    await new Promise((r) => setTimeout(r, 300));
+    const gap = watch ? watch.longestFailure(tLoss, Date.now()) : 0;
+    run.othersInterrupted = watch ? gap > 0 : null;
+    if (gap) run.othersGapMs = gap;
+
+    status(`converge ${repeat}: ${last.name} rejoins`);
+    const back = new Probe(first.ns, lastIps, 20);
+    extra.push(back);
+    const tBack = Date.now();
+    await restartHost(up, last, mech);
+    run.rejoinSeconds = seconds(tBack, await back.allOk(lastIps, WAIT_MS, tBack));
+
+    if (mech === 'etcd') {
+      status(`converge ${repeat}: store loss`);
+      const all = workloads.filter((w) => w.ns !== first.ns).map((w) => w.ip);
+      const flow = new Probe(first.ns, all, 20);
+      extra.push(flow);
+      await flow.allOk(all, WAIT_MS);
+      const tStore = Date.now();
+      await stopDaemon(up, 'etcd');
+      const lease = await etcdctl(up, ['--dial-timeout=1s', '--command-timeout=2s', 'lease', 'grant', '30']);
+      await new Promise((r) => setTimeout(r, 1000));
+      const why = (lease.stderr || lease.stdout).trim().split('\n').pop() ?? '';
+      run.storeLoss = {
+        trafficContinued: flow.longestFailure(tStore, Date.now()) === 0,
+        newLease:
+          lease.code === 0 ? `granted (etcd still answered): ${why}` : `refused: a new host cannot lease a subnet (${why.slice(0, 120)})`,
+      };
+    }
+  } catch (e) {
+    run.error = (e as Error).message;
+  } finally {
+    probes.forEach((p) => p.probe.stop());
+    extra.forEach((p) => p.stop());
+    if (up && !isAborting()) {
+      status(`converge ${repeat}: tearing down`);
+      const report = await teardownState(up.state);
+      releaseLab(up.state);
+      if (report.problems.length) run.error = [run.error, `teardown: ${report.problems.join('; ')}`].filter(Boolean).join('; ');
+    }
+  }
+  return run;
+}
+
+/** Convergence of one scheme at the topology's size: `repeats` fresh labs, never throws. */
+export async function measureConvergence(topology: Topology, scheme: Scheme, opts: ConvergeOptions): Promise<ConvergenceRecord> {
+  const rec: ConvergenceRecord = { mode: 'real', hosts: topology.hosts, runs: [], notes: [] };
+  if (!scheme.controlRequires || controlPlaneOf(topology) === 'static') return { ...rec, mode: 'static', notes: [STATIC_NOTE] };
+  const status = opts.onStatus ?? (() => undefined);
+  for (let r = 1; r <= opts.repeats && !isAborting(); r++) {
+    const run = await oneRun(topology, scheme, r, rec, status);
+    rec.runs.push(run);
+    if (run.error && !run.coldStartSeconds) break;
+  }
+  rec.median = convergenceMedians(rec.runs);
+  if (rec.runs.some((r) => r.othersInterrupted === null))
+    rec.notes.push('host loss: no container pair outside the lost host was left to watch');
+  return rec;
+}

@@ -1,0 +1,61 @@
+/**
+ * Convergence of a scheme's control plane (`cnlab run --tests converge`): per repeat, one fresh lab
+ * whose control plane is started, grown and broken while cnlab's prober watches the containers.
+ * Times are seconds; a figure that could not be taken is absent, with the reason in `notes`.
+ */
+
+export interface ConvergenceRun {
+  repeat: number;
+  /** Daemons started → every probed container pair answers. */
+  coldStartSeconds?: number;
+  /** A container added on the last host → it answers from host 1's container. */
+  newContainerSeconds?: number;
+  /** The last host's daemon stopped → no peer routes its pod block any more. */
+  hostLossSeconds?: number;
+  /** Whether traffic between the other hosts' containers failed while the host was lost (null: no other pair). */
+  othersInterrupted?: boolean | null;
+  /** When it was: the longest time one of those pairs went unanswered, ms (probes time out after 500 ms). */
+  othersGapMs?: number;
+  /** The lost host's daemon started again → its container answers from host 1's again. */
+  rejoinSeconds?: number;
+  /** Store loss (etcd stopped): existing traffic went on, and what a new lease got. */
+  storeLoss?: { trafficContinued: boolean; newLease: string };
+  /** Routes the control plane programmed, per host (after the cold start). */
+  routesPerHost?: number[];
+  error?: string;
+}
+
+export interface ConvergenceRecord {
+  /** 'static': no control plane ran (nothing converges); 'real': measured. */
+  mode: 'real' | 'static';
+  hosts: number;
+  /** e.g. "BGP mesh", "BGP rr", "etcd watch". */
+  mechanism?: string;
+  /** What "new container" meant for this scheme (a new announced block, a container in the leased subnet). */
+  newContainer?: string;
+  /** How the cold start was probed (every pair, or a sample at many hosts). */
+  probed?: string;
+  runs: ConvergenceRun[];
+  /** Medians over the runs that have the figure. */
+  median?: { coldStart?: number; newContainer?: number; hostLoss?: number; rejoin?: number; routesPerHost?: number };
+  notes: string[];
+}
+
+const median = (xs: number[]): number | undefined => {
+  if (!xs.length) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Pure: the medians of a record's runs. */
+export function convergenceMedians(runs: ConvergenceRun[]): NonNullable<ConvergenceRecord['median']> {
+  const of = (f: (r: ConvergenceRun) => number | undefined) => median(runs.map(f).filter((x): x is number => x !== undefined));
+  return {
+    coldStart: of((r) => r.coldStartSeconds),
+    newContainer: of((r) => r.newContainerSeconds),
+    hostLoss: of((r) => r.hostLossSeconds),
+    rejoin: of((r) => r.rejoinSeconds),
+    routesPerHost: of((r) => (r.routesPerHost?.length ? median(r.routesPerHost) : undefined)),
+  };
+}
