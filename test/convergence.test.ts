@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { withExtraBlock } from '../src/control/bird.js';
+import { measurement } from '../src/cli/run-options.js';
+import { loadTopology } from '../src/lab/topology.js';
+import { convergenceMedians } from '../src/result/convergence.js';
+import { convergenceLines } from '../src/report/convergence.js';
+import type { ResultFile } from '../src/result/types.js';
+
+describe('convergence: pure parts', () => {
+  it('medians over the runs that have each figure', () => {
+    const m = convergenceMedians([
+      { repeat: 1, coldStartSeconds: 1, hostLossSeconds: 0.2, routesPerHost: [2, 2] },
+      { repeat: 2, coldStartSeconds: 3, routesPerHost: [2, 4, 4] },
+      { repeat: 3, coldStartSeconds: 2, error: 'x' },
+    ]);
+    expect(m).toEqual({ coldStart: 2, newContainer: undefined, hostLoss: 0.2, rejoin: undefined, routesPerHost: 3 });
+  });
+
+  it("a further block joins BIRD's blackhole and export filter; a config without the own block is refused", () => {
+    const conf =
+      'filter x {\n  if net = 198.19.2.0/24 then accept;\n  reject;\n}\nprotocol static { ipv4; route 198.19.2.0/24 blackhole; }\n';
+    const out = withExtraBlock(conf, '198.19.2.0/24', '198.19.3.0/24');
+    expect(out).toContain('  if net = 198.19.3.0/24 then accept;');
+    expect(out).toContain('route 198.19.2.0/24 blackhole; route 198.19.3.0/24 blackhole;');
+    expect(() => withExtraBlock(conf, '198.19.9.0/24', '198.19.3.0/24')).toThrow(/does not hold/);
+  });
+
+  it('--tests converge alone runs no traffic test; --full adds it; the quick default does not', () => {
+    const t = loadTopology({});
+    expect(measurement({ tests: 'converge' }, t)).toMatchObject({ converge: true, tests: [] });
+    expect(measurement({ tests: 'tcp-1,converge' }, t).tests.map((x) => x.id)).toEqual(['tcp-1/cross', 'tcp-1/same']);
+    expect(measurement({ full: true }, t).converge).toBe(true);
+    expect(measurement({}, t).converge).toBe(false);
+  });
+
+  it('the terminal lines say static schemes converge on nothing', () => {
+    const r = {
+      schemes: [
+        { name: 'bridge-l2', convergence: { mode: 'static', hosts: 2, runs: [], notes: ['static control plane: no convergence'] } },
+        {
+          name: 'calico',
+          convergence: { mode: 'real', hosts: 2, mechanism: 'BGP full mesh', runs: [{ repeat: 1 }], median: { coldStart: 1.5 }, notes: [] },
+        },
+      ],
+    } as unknown as ResultFile;
+    const lines = convergenceLines(r);
+    expect(lines[1]).toBe('  bridge-l2: static control plane: no convergence');
+    expect(lines[2]).toContain('calico (BGP full mesh, 1 repeats): cold start 1.50 s');
+  });
+});
