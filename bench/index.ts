@@ -1,4 +1,5 @@
 import { bpfBench, bpfLines } from './bpf.js';
+import { convergeLines, staticVsReal } from './converge.js';
 import { encapBench, encapLines } from './encap.js';
 import { fidelity } from './fidelity.js';
 import { ovsBench, ovsLines } from './ovs.js';
@@ -28,4 +29,8 @@ console.log(`${mark(s.leaks === 0)} leaks after teardown: ${s.leaks} (target 0)`
 for (const line of encapLines(await encapBench())) console.log(line);
 for (const line of ovsLines(await ovsBench())) console.log(line);
 for (const line of bpfLines(await bpfBench())) console.log(line);
+// Convergence at 2 and 10 hosts; 50 hosts (a few minutes more) with CNLAB_BENCH_CONVERGE_50=1 or `npm run bench -- --converge-50`.
+const with50 = process.env.CNLAB_BENCH_CONVERGE_50 === '1' || process.argv.includes('--converge-50');
+await convergeLines(with50 ? [2, 10, 50] : [2, 10]);
+for (const line of await staticVsReal()) console.log(line);
 process.exit(0);
