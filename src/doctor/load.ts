@@ -1,0 +1,43 @@
+import { readState, type LabState } from '../apply/state.js';
+import { buildHost } from '../apply/up.js';
+import { InputError } from '../errors.js';
+import { resolveLab } from '../lab/resolve.js';
+import { LAB_NAME, parseTopology } from '../lab/topology.js';
+import type { Lab } from '../lab/types.js';
+import { planLab } from '../plan/build.js';
+import type { SchemeBuild } from '../plan/scheme.js';
+import type { Plan, Step } from '../plan/types.js';
+import { getScheme } from '../schemes/registry.js';
+
+/** A running lab and the plan it was built from, recomputed from the scheme and topology its state file records. */
+export interface DoctorLab {
+  state: LabState;
+  lab: Lab;
+  plan: Plan;
+  build: SchemeBuild;
+  /**
+   * The plan's static control-plane variant: the FDB entries, neighbours and routes a real control
+   * plane (flannel's agent, BIRD) writes at run time, precomputed — what the overlay check expects.
+   */
+  staticPlan: Plan;
+}
+
+export async function loadDoctorLab(name: string, schemeOverride?: string): Promise<DoctorLab> {
+  if (!LAB_NAME.test(name)) throw new InputError(`bad lab name "${name}"`, 'lab names are 1-16 lowercase letters, digits or inner hyphens');
+  const state = readState(name);
+  if (!state) throw new InputError(`no lab named "${name}"`, 'see: cnlab ls');
+  if (!state.topology)
+    throw new InputError(`lab ${name}'s state file records no topology (built by an older cnlab)`, `rebuild it: cnlab down ${name}`);
+  const scheme = getScheme(schemeOverride ?? state.scheme);
+  const topology = parseTopology(state.topology, `state file of lab ${name}`);
+  const lab = resolveLab(topology);
+  const host = await buildHost(scheme);
+  const { plan, build } = planLab(lab, scheme, host);
+  const staticPlan = planLab(resolveLab({ ...topology, controlPlane: 'static' }), scheme, host).plan;
+  return { state, lab, plan, build, staticPlan };
+}
+
+/** Pure: every step of the plan, in order. */
+export function planSteps(plan: Plan): Step[] {
+  return plan.stages.flatMap((s) => s.steps);
+}
