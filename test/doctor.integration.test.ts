@@ -30,14 +30,17 @@ async function run(argv: string[]): Promise<void> {
 }
 
 /** Break, check the first finding, run its fix, re-probe. */
-async function faultCycle(lab: TestLab, breakIt: string[][], check: string, what: RegExp): Promise<void> {
+async function faultCycle(lab: TestLab, breakIt: string[][], check: string, what: RegExp, settle?: 'settle'): Promise<void> {
   for (const argv of breakIt) await run(argv);
+  // A control plane reacts to a change (a peer's agent withdraws routes) in well under a second.
+  if (settle) await new Promise((r) => setTimeout(r, 500));
   const findings = await doctor(lab);
   expect(findings.length, 'doctor must find something').toBeGreaterThan(0);
   expect(findings[0].check).toBe(check);
   expect(findings[0].what).toMatch(what);
   expect(findings[0].fix.length, 'a fix command').toBeGreaterThan(0);
   for (const argv of findings[0].fix) await run(argv);
+  if (settle) await new Promise((r) => setTimeout(r, 500));
   expect(await doctor(lab), 'healthy after the fix').toEqual([]);
 }
 
@@ -89,6 +92,13 @@ describe.skipIf(!!(await why(flannelVxlan)))('doctor on flannel-vxlan', () => {
       'fdb',
       new RegExp(`no FDB entry for ${mac}`),
     );
+  });
+
+  it('an etcd lease deleted: the lease is named before the FDB entries its peers then remove', async () => {
+    const etcd = lab.up.state.control?.etcdEndpoint;
+    expect(etcd, 'the real control plane').toBeDefined();
+    const del = ['ip', 'netns', 'exec', ns('h1'), 'etcdctl', `--endpoints=${etcd}`, 'del', '/coreos.com/network/subnets/198.19.2.0-24'];
+    await faultCycle(lab, [del], 'lease', /flannel lease for 198.19.2.0\/24 .* missing from etcd/, 'settle');
   });
 
   it("flannel's agent killed: the daemon is named first (last: the lab is not repaired)", async () => {

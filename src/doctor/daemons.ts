@@ -46,7 +46,7 @@ export function judgeDaemons(
     .map((p) => ({
       check: 'daemon',
       // A control plane's loss shows later than a data-plane daemon's.
-      rank: /bird|etcd|flannel/.test(p.role) ? 6 : 5,
+      rank: /bird|etcd|flannel/.test(p.role) ? 2 : 1,
       what: `${p.ns}: daemon ${p.role} (pid ${p.pid}) has exited`,
       evidence: `no process ${p.pid} with the recorded start time${lastLogLine(p) ? `; its log ends: ${lastLogLine(p)}` : ''}`,
       fix: rebuild,

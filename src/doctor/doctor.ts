@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import type { Workload } from '../lab/types.js';
 import { checkDaemons } from './daemons.js';
 import { planSteps, type DoctorLab } from './load.js';
+import { checkLeases } from './leases.js';
 import { checkMtu } from './mtu.js';
 import { checkNft } from './nft.js';
 import { checkOverlay } from './overlay.js';
@@ -47,7 +48,7 @@ export async function runDoctor(d: DoctorLab, from?: string, to?: string): Promi
   const hostNs = d.lab.hosts.map((h) => h.ns);
   const state = [
     checkDaemons(d.state, steps),
-    ...(await Promise.all([checkSysctls(steps), checkNft(steps, hostNs), checkOverlay(planSteps(d.staticPlan))])),
+    ...(await Promise.all([checkLeases(d.state), checkSysctls(steps), checkNft(steps, hostNs), checkOverlay(planSteps(d.staticPlan))])),
   ];
   const probes: Finding[][] = [];
   let path: DoctorReport['path'] = null;
