@@ -1,4 +1,5 @@
 import { bpfBench, bpfLines } from './bpf.js';
+import { doctorHealthy } from './doctor.js';
 import { encapBench, encapLines } from './encap.js';
 import { fidelity } from './fidelity.js';
 import { ovsBench, ovsLines } from './ovs.js';
@@ -28,4 +29,5 @@ console.log(`${mark(s.leaks === 0)} leaks after teardown: ${s.leaks} (target 0)`
 for (const line of encapLines(await encapBench())) console.log(line);
 for (const line of ovsLines(await ovsBench())) console.log(line);
 for (const line of bpfLines(await bpfBench())) console.log(line);
+for (const line of await doctorHealthy()) console.log(line);
 process.exit(0);

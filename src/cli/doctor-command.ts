@@ -4,14 +4,14 @@ import { diffPlan, readLive } from '../doctor/plan-diff.js';
 import { runDoctor } from '../doctor/doctor.js';
 import { fixLine } from '../doctor/types.js';
 import { InputError } from '../errors.js';
+import { addTopologyFlags, topologyFlags } from './topology-flags.js';
 
 /** `cnlab doctor LAB [FROM TO]` and `cnlab doctor --plan-diff LAB`: exit 0 healthy, 1 something wrong, 2 bad input. */
 export function registerDoctorCommand(program: Command): void {
-  program
-    .command('doctor <lab> [from] [to]')
+  addTopologyFlags(program.command('doctor <lab> [from] [to]'))
     .description('check a running lab (or the path FROM → TO) against its plan: findings, most likely cause first, each with a fix')
     .option('--plan-diff', 'list every object of the plan missing, changed or extra in the kernel')
-    .option('--scheme <name>', "the lab's scheme, when its state file does not say it (or says another)")
+    .option('--scheme <name>', "the lab's scheme; with the topology flags, for a lab built by hand from cnlab plan's script")
     .option('--json', 'print JSON')
     .action(
       async (
@@ -22,7 +22,7 @@ export function registerDoctorCommand(program: Command): void {
       ) => {
         if ((from === undefined) !== (to === undefined)) throw new InputError('give both FROM and TO, or neither');
         if (o.planDiff && from !== undefined) throw new InputError('--plan-diff takes the lab only');
-        const d = await loadDoctorLab(labName, o.scheme);
+        const d = await loadDoctorLab(labName, o.scheme, topologyFlags(o, labName));
         if (o.planDiff) {
           const steps = planSteps(d.plan);
           const drift = diffPlan(steps, await readLive(steps, d.plan.namespaces));
