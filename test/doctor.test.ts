@@ -4,7 +4,7 @@ import { pickPath, sortFindings } from '../src/doctor/doctor.js';
 import { parseSysctl } from '../src/doctor/live.js';
 import { judgeMtu } from '../src/doctor/mtu.js';
 import { judgeNft, parseRuleset } from '../src/doctor/nft.js';
-import { judgeFdb, judgeNeigh } from '../src/doctor/overlay.js';
+import { judgeFdb, judgeNeigh, judgeRoutes } from '../src/doctor/overlay.js';
 import { diffPlan, type LiveNs } from '../src/doctor/plan-diff.js';
 import { judgeReach } from '../src/doctor/reach.js';
 import { judgeSysctls } from '../src/doctor/sysctls.js';
@@ -89,6 +89,17 @@ table ip filter {
     const neigh = [{ kind: 'neigh', ns: 'h1', addr: '198.19.2.0', lladdr: '02:00:00:00:02:01', dev: 'flannel.1' }] as const;
     const n = judgeNeigh([...neigh], new Map([['h1', [{ dst: '198.19.2.0', dev: 'flannel.1', lladdr: '02:00:00:00:02:09' }]]]));
     expect(n[0].fix[0].slice(3, 5)).toEqual(['neigh', 'replace']);
+  });
+
+  it('routes: a peer block missing from the table is named, fixed with route replace; a host route matches its /32', () => {
+    const planned = [
+      { kind: 'route', ns: 'h1', dest: '198.19.2.0/24', via: '198.18.0.2' },
+      { kind: 'route', ns: 'h1', dest: '198.19.1.2/32', dev: 'cali1' },
+    ] as const;
+    expect(judgeRoutes([...planned], new Map([['h1', [{ dst: '198.19.2.0/24' }, { dst: '198.19.1.2' }]]]))).toEqual([]);
+    const [r] = judgeRoutes([...planned], new Map([['h1', [{ dst: '198.19.1.2' }]]]));
+    expect(r.what).toMatch(/no route to 198.19.2.0\/24 \(the plan's via 198.18.0.2\)/);
+    expect(r.fix).toEqual([['ip', '-n', 'h1', 'route', 'replace', '198.19.2.0/24', 'via', '198.18.0.2']]);
   });
 
   it('MTU: a black hole needs a small ping answered and a full one dropped; both numbers are named', () => {

@@ -1,11 +1,11 @@
 import { toolArgs } from '../plan/argv.js';
-import type { FdbStep, NeighStep, Step } from '../plan/types.js';
+import type { FdbStep, NeighStep, RouteStep, Step } from '../plan/types.js';
 import { jsonIn } from './live.js';
 import type { Finding } from './types.js';
 
 /**
- * Overlay state: the static FDB entries (MAC → remote VTEP) and neighbours the plan writes for
- * each peer, read back with `bridge fdb show` and `ip neigh show`. A missing entry, or one that
+ * Overlay state: the static FDB entries (MAC → remote VTEP), neighbours and peer routes the plan
+ * writes for each peer (or a control plane installs: the caller passes the static plan's), read back with `bridge fdb show` and `ip neigh show`. A missing entry, or one that
  * points at another VTEP or MAC, is named; the fix is the plan's own command for it.
  */
 
@@ -67,14 +67,37 @@ export function judgeNeigh(planned: readonly NeighStep[], live: ReadonlyMap<stri
   return out;
 }
 
+/** Pure: the peer routes the plan (or the control plane) should install, against the live table's destinations. */
+export function judgeRoutes(planned: readonly RouteStep[], live: ReadonlyMap<string, readonly { dst: string }[]>): Finding[] {
+  return planned.flatMap((s) => {
+    const have = (live.get(s.ns) ?? []).some((r) => r.dst === s.dest || `${r.dst}/32` === s.dest);
+    if (have) return [];
+    const t = toolArgs(s)!;
+    return [
+      {
+        check: 'route',
+        rank: 22,
+        what: `${s.ns}: no route to ${s.dest}${s.via ? ` (the plan's via ${s.via})` : ''}: that peer's block is unreachable from here`,
+        evidence: `ip route show: no ${s.dest}`,
+        fix: [[t.tool, '-n', s.ns, 'route', 'replace', ...t.args.slice(2)]],
+      },
+    ];
+  });
+}
+
 export async function checkOverlay(steps: readonly Step[]): Promise<Finding[]> {
   const fdb = steps.filter((s): s is FdbStep => s.kind === 'fdb');
   const neigh = steps.filter((s): s is NeighStep => s.kind === 'neigh');
+  const routes = steps.filter((s): s is RouteStep => s.kind === 'route' && s.dest !== 'default');
+  const liveRoutes = new Map<string, Array<{ dst: string }>>();
   const liveFdb = new Map<string, LiveFdb[]>();
   const liveNeigh = new Map<string, LiveNeigh[]>();
   await Promise.all([
     ...[...new Set(fdb.map((s) => s.ns))].map(async (ns) => liveFdb.set(ns, await jsonIn<LiveFdb>(ns, 'bridge', ['fdb', 'show']))),
     ...[...new Set(neigh.map((s) => s.ns))].map(async (ns) => liveNeigh.set(ns, await jsonIn<LiveNeigh>(ns, 'ip', ['neigh', 'show']))),
+    ...[...new Set(routes.map((s) => s.ns))].map(async (ns) =>
+      liveRoutes.set(ns, await jsonIn<{ dst: string }>(ns, 'ip', ['route', 'show'])),
+    ),
   ]);
-  return [...judgeFdb(fdb, liveFdb), ...judgeNeigh(neigh, liveNeigh)];
+  return [...judgeFdb(fdb, liveFdb), ...judgeNeigh(neigh, liveNeigh), ...judgeRoutes(routes, liveRoutes)];
 }
