@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { diagnoseTrigger } from '../src/measure/suite.js';
+import { renderHtml } from '../src/report/html.js';
+import { real } from './fixtures/results/synthetic.js';
 import { rebuildFix, judgeDaemons } from '../src/doctor/daemons.js';
 import { pickPath, sortFindings } from '../src/doctor/doctor.js';
 import { parseSysctl } from '../src/doctor/live.js';
@@ -179,5 +182,29 @@ table ip filter {
       'changed h1 route 198.19.2.0/24: via 198.18.0.3 (plan 198.18.0.2)',
       'changed h1 sysctl net.ipv4.ip_forward: 0 (plan 1)',
     ]);
+  });
+});
+
+describe('cnlab run: doctor before teardown', () => {
+  it('runs when a test run failed, and its findings reach the report card (escaped)', () => {
+    const run = (ok: boolean) => ({ repeat: 0, startedAt: '', ok, argv: [], raw: '' });
+    expect(diagnoseTrigger({ tests: [{ runs: [run(true), run(true)] }] as never })).toBeNull();
+    expect(diagnoseTrigger({ tests: [{ runs: [run(true), run(false)] }] as never })).toBe('1 of 2 test runs failed');
+    const r = real();
+    r.schemes[1].doctor = {
+      trigger: '1 of 2 test runs failed',
+      findings: [
+        {
+          check: 'sysctl',
+          what: 'h2: net.ipv4.ip_forward is 0 <b>',
+          evidence: 'sysctl',
+          fix: [['ip', 'netns', 'exec', 'h2', 'sysctl', '-w', 'net.ipv4.ip_forward=1']],
+        },
+      ],
+    };
+    const html = renderHtml(r);
+    expect(html).toContain('doctor (1 of 2 test runs failed): 1 findings');
+    expect(html).toContain('h2: net.ipv4.ip_forward is 0 &lt;b&gt;');
+    expect(html).toContain('fix: ip netns exec h2 sysctl -w net.ipv4.ip_forward=1');
   });
 });

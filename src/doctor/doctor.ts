@@ -2,7 +2,9 @@ import { probePair } from '../apply/mtu-check.js';
 import { InputError } from '../errors.js';
 import type { Workload } from '../lab/types.js';
 import { checkDaemons } from './daemons.js';
-import { planSteps, type DoctorLab } from './load.js';
+import { doctorLabOf, planSteps, type DoctorLab } from './load.js';
+import type { UpLab } from '../apply/up.js';
+import type { DoctorFindingRecord } from '../result/doctor.js';
 import { checkLeases } from './leases.js';
 import { checkMtu } from './mtu.js';
 import { checkNft } from './nft.js';
@@ -61,4 +63,10 @@ export async function runDoctor(d: DoctorLab, from?: string, to?: string): Promi
     if (!reach.length) probes.push(await checkMtu(a, target, d.build.mtu));
   }
   return { lab: d.state.lab, scheme: d.state.scheme, path, findings: sortFindings([...state, ...probes].flat()) };
+}
+
+/** `cnlab run`'s diagnosis of a failing lab before teardown: doctor's findings as the result file keeps them. */
+export async function diagnoseLab(up: UpLab): Promise<DoctorFindingRecord[]> {
+  const report = await runDoctor(await doctorLabOf(up));
+  return report.findings.map(({ check, what, evidence, fix }) => ({ check, what, evidence, fix }));
 }

@@ -1,5 +1,5 @@
 import { newState, readState, type LabState } from '../apply/state.js';
-import { buildHost } from '../apply/up.js';
+import { buildHost, type UpLab } from '../apply/up.js';
 import { InputError } from '../errors.js';
 import { resolveLab } from '../lab/resolve.js';
 import { LAB_NAME, loadTopology, parseTopology, type TopologyFlags } from '../lab/topology.js';
@@ -51,6 +51,13 @@ export async function loadDoctorLab(name: string, schemeOverride?: string, flags
     throw new InputError(`lab ${name} is not there as ${scheme.name} plans it: no namespace ${absent[0]}`, 'see: cnlab ls');
   const staticPlan = planLab(resolveLab({ ...topology, controlPlane: 'static' }), scheme, host).plan;
   return { state, lab, plan, build, staticPlan };
+}
+
+/** A lab just built by `bringUp` (e.g. inside `cnlab run`), as doctor sees it. */
+export async function doctorLabOf(up: UpLab): Promise<DoctorLab> {
+  const scheme = getScheme(up.state.scheme);
+  const staticPlan = planLab(resolveLab({ ...up.lab.topology, controlPlane: 'static' }), scheme, await buildHost(scheme)).plan;
+  return { state: up.state, lab: up.lab, plan: up.plan, build: up.build, staticPlan };
 }
 
 /** Pure: every step of the plan, in order. */
