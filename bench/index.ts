@@ -1,5 +1,6 @@
 import { bpfBench, bpfLines } from './bpf.js';
 import { convergeLines, staticVsReal } from './converge.js';
+import { doctorHealthy } from './doctor.js';
 import { encapBench, encapLines } from './encap.js';
 import { fidelity } from './fidelity.js';
 import { ovsBench, ovsLines } from './ovs.js';
@@ -33,4 +34,5 @@ for (const line of bpfLines(await bpfBench())) console.log(line);
 const with50 = process.env.CNLAB_BENCH_CONVERGE_50 === '1' || process.argv.includes('--converge-50');
 await convergeLines(with50 ? [2, 10, 50] : [2, 10]);
 for (const line of await staticVsReal()) console.log(line);
+for (const line of await doctorHealthy()) console.log(line);
 process.exit(0);

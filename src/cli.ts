@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerLabCommands } from './cli/lab-commands.js';
+import { registerDoctorCommand } from './cli/doctor-command.js';
 import { registerRunCommand } from './cli/run-command.js';
 import { registerReportCommands } from './cli/report-commands.js';
 import { registerTestsCommand } from './cli/tests-command.js';
@@ -22,6 +23,7 @@ program
   .exitOverride();
 
 registerLabCommands(program);
+registerDoctorCommand(program);
 registerRunCommand(program);
 registerReportCommands(program);
 registerTestsCommand(program);

@@ -22,6 +22,8 @@ export interface ApplyOptions {
   onStage?: (title: string, index: number, total: number) => void;
   /** The control plane's handles (sockets, endpoints), recorded in the state file. */
   control?: LabState['control'];
+  /** The topology the plan was made from, recorded in the state file (for `cnlab doctor`). */
+  topology?: LabState['topology'];
   /**
    * Runs after the last stage; a returned line fails the build like a failed step (everything made
    * is removed). bringUp passes the MTU check (mtu-check.ts).
@@ -44,6 +46,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
   }
   const state = newState(plan.lab, plan.scheme, plan.namespaces, nodes);
   if (opts.control) state.control = opts.control;
+  if (opts.topology) state.topology = opts.topology;
   writeState(state);
   holdLab(state);
   try {

@@ -36,7 +36,7 @@ export function probePair(workloads: readonly Workload[]): [Workload, Workload] 
   return a && b ? [a, b] : null;
 }
 
-async function readMtu(w: Workload): Promise<number | undefined> {
+export async function readMtu(w: Pick<Workload, 'ns' | 'ifName'>): Promise<number | undefined> {
   const [file, args] = netOnly(w.ns, 'ip', ['-j', 'link', 'show', 'dev', w.ifName]);
   const r = await execArgs(file, args, { timeoutMs: 5_000 });
   if (r.code !== 0) return undefined;
@@ -49,7 +49,7 @@ async function readMtu(w: Workload): Promise<number | undefined> {
 }
 
 /** One DF ping of `payload` bytes from `from` to `target`, 1 s timeout: whether it was answered. */
-async function dfPing(from: Workload, target: string, payload: number): Promise<boolean> {
+export async function dfPing(from: Pick<Workload, 'ns'>, target: string, payload: number): Promise<boolean> {
   const [file, args] = netOnly(from.ns, 'ping', ['-n', '-q', '-c', '1', '-W', '1', '-M', 'do', '-s', String(payload), target]);
   const r = await execArgs(file, args, { timeoutMs: 5_000 });
   return r.code === 0;

@@ -51,6 +51,8 @@ const stateSchema = z.object({
   mounts: z.array(mountSchema).default([]),
   /** The control plane's handles: BIRD control sockets by host, the etcd client URL. */
   control: z.object({ birdSockets: z.record(z.string()).optional(), etcdEndpoint: z.string().optional() }).optional(),
+  /** The validated topology the lab was built from (doctor recomputes the plan from it); absent in older files. */
+  topology: z.record(z.unknown()).optional(),
 });
 
 export type LabState = z.infer<typeof stateSchema>;

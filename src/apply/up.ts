@@ -64,6 +64,7 @@ export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOpt
     verify: () => checkWorkloadMtu(build),
     ...opts,
     control: build.control?.handles,
+    topology: { ...topology } as Record<string, unknown>,
   });
   return { lab, plan, build, state };
 }

@@ -7,6 +7,7 @@ import { deriveAll } from '../result/derive.js';
 import { collectEnvironment } from '../measure/environment.js';
 import { PRESETS, testsFor } from '../measure/presets.js';
 import { measureScheme } from '../measure/suite.js';
+import { diagnoseLab } from '../doctor/doctor.js';
 import { estimateSeconds } from '../measure/tests.js';
 import { renderTable } from '../report/table.js';
 import { summarizeResult } from '../report/summary.js';
@@ -202,7 +203,7 @@ export function registerRunCommand(program: Command): void {
             save();
             return { line: `${rec.status}: ${rec.reason}`, skipped: true };
           }
-          const suite = { ...m.suite, tests: testsFor(m.tests, e.placements) };
+          const suite = { ...m.suite, tests: testsFor(m.tests, e.placements), diagnose: diagnoseLab };
           const rec = await measureScheme(topology, e.scheme, suite, { result, save, onStatus: status });
           if (rec.status !== 'ok') return { line: `${rec.status}: ${rec.reason}`, skipped: rec.status === 'unsupported' };
           return { line: doneLine(rec) };

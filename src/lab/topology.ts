@@ -148,7 +148,11 @@ export function normaliseRate(rate: string): string {
 /** Input → validated Topology, or one InputError line. Pure but for reading the file. */
 export function loadTopology(flags: TopologyFlags): Topology {
   const source = flags.topology ?? 'flags';
-  const raw = merge(flags.topology ? readFileInput(flags.topology) : {}, flags);
+  return parseTopology(merge(flags.topology ? readFileInput(flags.topology) : {}, flags), source);
+}
+
+/** A topology object (e.g. the one a lab's state file records) → validated Topology, or one InputError line. */
+export function parseTopology(raw: unknown, source: string): Topology {
   const parsed = topologySchema.safeParse(raw);
   if (!parsed.success) throw new InputError(zodLine(parsed.error, source));
   const t = parsed.data as Topology;

@@ -4,6 +4,7 @@ import { labEncapCounters } from './encap-counters.js';
 import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
 import { controlPlaneOf, type Topology } from '../lab/types.js';
 import type { ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
+import type { DoctorFindingRecord } from '../result/doctor.js';
 import { cpusFor, ownCpus } from '../runners/affinity.js';
 import { toolOf } from '../runners/registry.js';
 import type { Scheme } from '../plan/scheme.js';
@@ -36,6 +37,15 @@ export interface SuiteOptions {
   pin?: boolean;
   /** Also measure the control plane's convergence (converge.ts), on labs of its own after the tests. */
   converge?: boolean;
+  /** Runs on the built lab before teardown when a test run failed (`cnlab run` passes doctor). */
+  diagnose?: (up: UpLab) => Promise<DoctorFindingRecord[]>;
+}
+
+/** Pure: why a scheme's lab should be diagnosed before teardown — failed test runs — or null. */
+export function diagnoseTrigger(rec: Pick<SchemeRecord, 'tests'>): string | null {
+  const runs = rec.tests.flatMap((t) => t.runs);
+  const failed = runs.filter((r) => !r.ok).length;
+  return failed ? `${failed} of ${runs.length} test runs failed` : null;
 }
 
 export interface SuiteContext {
@@ -170,6 +180,14 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
   } catch (e) {
     Object.assign(rec, { status: 'failed', reason: (e as Error).message });
   } finally {
+    const trigger = up && opts.diagnose && !isAborting() ? diagnoseTrigger(rec) : null;
+    if (up && trigger && opts.diagnose) {
+      ctx.onStatus?.('doctor');
+      rec.doctor = await opts.diagnose(up).then(
+        (findings) => ({ trigger, findings }),
+        (e: Error) => ({ trigger, findings: [], error: e.message }),
+      );
+    }
     // Interrupted: the signal handler owns the teardown.
     if (up && !isAborting()) {
       ctx.onStatus?.('tearing down');

@@ -166,6 +166,15 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
       ? [`${t.id}: ${bad.length} of ${t.runs.length} runs failed — ${[...new Set(bad.map((x) => x.error ?? 'failed'))].join('; ')}`]
       : [];
   });
+  // `cnlab doctor` on the failing lab before teardown: most likely cause first, each with its fix.
+  const doctor = r.doctor
+    ? [
+        `doctor (${r.doctor.trigger}): ${r.doctor.error ?? (r.doctor.findings.length ? `${r.doctor.findings.length} findings` : 'nothing found')}`,
+        ...r.doctor.findings.map(
+          (f) => `${f.what} — ${f.evidence}${f.fix.length ? ` — fix: ${f.fix.map((a) => a.join(' ')).join(' && ')}` : ''}`,
+        ),
+      ]
+    : [];
   const outliers = r.tests.filter((t) => t.outlierRepeats?.length).map((t) => `${t.id} run ${t.outlierRepeats!.join(', ')}`);
   const warmups = r.tests.filter((t) => t.warmup && !t.warmup.ok).map((t) => `${t.id}: ${t.warmup!.error ?? 'failed'}`);
   const notes = [
@@ -189,7 +198,7 @@ export function schemeCard(model: ReportModel, s: SchemeView, v: Verdicts): stri
 <p class="summary">${esc(r.summary)}</p>${standIn}
 <div class="kv">${kv.join('')}</div>
 ${s.path.cross.length ? pathList(s.path.cross, 'cross-host path') : ''}${s.path.same ? pathList(s.path.same, 'same-host path') : ''}
-${costList}${lat ? `<ul>${lat}</ul>` : ''}${causes}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}${failures.length ? `<ul>${failures.map((f) => `<li class="fail">${esc(f)}</li>`).join('')}</ul>` : ''}${bpfCard(r)}${plan}</article>`;
+${costList}${lat ? `<ul>${lat}</ul>` : ''}${causes}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}${failures.length ? `<ul>${failures.map((f) => `<li class="fail">${esc(f)}</li>`).join('')}</ul>` : ''}${doctor.length ? `<ul>${doctor.map((f) => `<li class="fail">${esc(f)}</li>`).join('')}</ul>` : ''}${bpfCard(r)}${plan}</article>`;
 }
 
 /** Keys of an object that a renderer does not already show, as escaped key: value rows. */

@@ -5,6 +5,7 @@ import type { Plan } from '../plan/types.js';
 import type { Comparison, RatioSummary, Summary } from '../stats/stats.js';
 import type { StandIn } from '../plan/types.js';
 import type { ConvergenceRecord } from './convergence.js';
+import type { DoctorRecord } from './doctor.js';
 
 /** One point of a run's time series (iperf3 -i intervals; runners/iperf3-intervals.ts parses them). */
 export interface IntervalPoint {
@@ -249,6 +250,8 @@ export interface SchemeRecord {
   tests: TestRecord[];
   /** Counters of cnlab's encapsulation daemons (userspace schemes), by host, read after the tests. */
   encapCounters?: Record<string, EncapCounters>;
+  /** `cnlab doctor` on the lab before teardown, when a test failed (result/doctor.ts). */
+  doctor?: DoctorRecord;
   /**
    * Schemes with a control plane: whether it ran ('real': its daemons, e.g. BIRD, etcd) or the
    * plan wrote its routes ('static'); what it was, and each daemon's version.

@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { unsupportedReason } from '../src/apply/up.js';
+import { runDoctor } from '../src/doctor/doctor.js';
+import { loadDoctorLab } from '../src/doctor/load.js';
+import { diffPlan, readLive } from '../src/doctor/plan-diff.js';
+import { planSteps } from '../src/doctor/load.js';
+import type { Finding } from '../src/doctor/types.js';
+import type { Scheme } from '../src/plan/scheme.js';
+import { calico } from '../src/schemes/calico.js';
+import { dockerBridge } from '../src/schemes/docker-bridge.js';
+import { flannelVxlan } from '../src/schemes/flannel-vxlan.js';
+import { weaveSleeve } from '../src/schemes/weave-sleeve.js';
+import { isRoot, sh, useLab, type TestLab } from './helpers/lab.js';
+
+/**
+ * Fault injection (issue 14): a running lab broken one way at a time. Doctor's FIRST finding must
+ * name the cause; its fix, run as printed, must make the lab healthy again (doctor re-probes and
+ * finds nothing). One small lab per scheme (1 container per host) serves several faults.
+ */
+
+const why = async (s: Scheme) => (isRoot ? await unsupportedReason(s) : 'not root');
+const small = { containers: 1, sameHost: false } as const;
+
+async function doctor(lab: TestLab): Promise<Finding[]> {
+  return (await runDoctor(await loadDoctorLab(lab.name))).findings;
+}
+
+async function run(argv: string[]): Promise<void> {
+  const r = await sh(argv[0], argv.slice(1));
+  expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+}
+
+/** Break, check the first finding, run its fix, re-probe. */
+async function faultCycle(lab: TestLab, breakIt: string[][], check: string, what: RegExp, settle?: 'settle'): Promise<void> {
+  for (const argv of breakIt) await run(argv);
+  // A control plane reacts to a change (a peer's agent withdraws routes) in well under a second.
+  if (settle) await new Promise((r) => setTimeout(r, 500));
+  const findings = await doctor(lab);
+  expect(findings.length, 'doctor must find something').toBeGreaterThan(0);
+  expect(findings[0].check).toBe(check);
+  expect(findings[0].what).toMatch(what);
+  expect(findings[0].fix.length, 'a fix command').toBeGreaterThan(0);
+  for (const argv of findings[0].fix) await run(argv);
+  if (settle) await new Promise((r) => setTimeout(r, 500));
+  expect(await doctor(lab), 'healthy after the fix').toEqual([]);
+}
+
+/** No false alarm on a healthy lab: no finding, no drift from the plan. */
+async function healthy(lab: TestLab): Promise<void> {
+  expect(await doctor(lab)).toEqual([]);
+  const { plan } = await loadDoctorLab(lab.name);
+  expect(diffPlan(planSteps(plan), await readLive(planSteps(plan), plan.namespaces))).toEqual([]);
+}
+
+async function pidOf(lab: TestLab, role: string): Promise<number> {
+  const p = lab.up.state.processes.find((x) => x.role === role);
+  expect(p, `a tracked ${role}`).toBeDefined();
+  return p!.pid;
+}
+
+describe.skipIf(!!(await why(flannelVxlan)))('doctor on flannel-vxlan', () => {
+  const lab = useLab('drfv', flannelVxlan, { flags: small });
+  const ns = (node: string) => `cnl-drfv-${node}`;
+
+  it('is healthy when built, and the kernel matches the plan', () => healthy(lab));
+
+  it('workload MTU 1500 over VXLAN: a black hole named with both numbers', async () => {
+    await faultCycle(lab, [['ip', '-n', ns('h1c1'), 'link', 'set', 'dev', 'eth0', 'mtu', '1500']], 'mtu', /MTU 1500 .*1450/);
+  });
+
+  it('forwarding off on h2', async () => {
+    await faultCycle(lab, [['ip', 'netns', 'exec', ns('h2'), 'sysctl', '-qw', 'net.ipv4.ip_forward=0']], 'sysctl', /ip_forward is 0/);
+  });
+
+  it('FORWARD policy drop', async () => {
+    const nft = ['ip', 'netns', 'exec', ns('h2'), 'nft'];
+    await faultCycle(
+      lab,
+      [
+        [...nft, 'add', 'table', 'ip', 'filter'],
+        [...nft, 'add', 'chain', 'ip', 'filter', 'FORWARD', '{ type filter hook forward priority 0; policy drop; }'],
+      ],
+      'nft',
+      /FORWARD .*drops by policy/,
+    );
+    await run([...nft, 'delete', 'table', 'ip', 'filter']);
+  });
+
+  it('a deleted VXLAN FDB entry', async () => {
+    const fdb = (await sh('bridge', ['-n', ns('h1'), 'fdb', 'show', 'dev', 'flannel.1'])).stdout.split('\n').find((l) => / dst /.test(l));
+    expect(fdb, 'an FDB entry for the peer VTEP').toBeDefined();
+    const mac = fdb!.split(' ')[0];
+    await faultCycle(
+      lab,
+      [['bridge', '-n', ns('h1'), 'fdb', 'del', mac, 'dev', 'flannel.1']],
+      'fdb',
+      new RegExp(`no FDB entry for ${mac}`),
+    );
+  });
+
+  it('an etcd lease deleted: the lease is named before the FDB entries its peers then remove', async () => {
+    const etcd = lab.up.state.control?.etcdEndpoint;
+    expect(etcd, 'the real control plane').toBeDefined();
+    const del = ['ip', 'netns', 'exec', ns('h1'), 'etcdctl', `--endpoints=${etcd}`, 'del', '/coreos.com/network/subnets/198.19.2.0-24'];
+    await faultCycle(lab, [del], 'lease', /flannel lease for 198.19.2.0\/24 .* missing from etcd/, 'settle');
+  });
+
+  it("flannel's agent killed: the daemon is named first (last: the lab is not repaired)", async () => {
+    await run(['kill', String(await pidOf(lab, 'flannel-h2'))]);
+    await new Promise((r) => setTimeout(r, 300));
+    const f = await doctor(lab);
+    expect(f[0].check).toBe('daemon');
+    expect(f[0].what).toMatch(/flannel-h2 .* has exited/);
+    expect(f[0].fix[1]).toEqual(expect.arrayContaining(['up', 'flannel-vxlan', '--lab', 'drfv', '--containers', '1', '--no-same-host']));
+  });
+});
+
+describe.skipIf(!!(await why(calico)))('doctor on calico', () => {
+  const lab = useLab('drca', calico, { flags: small });
+
+  it('is healthy when built, and the kernel matches the plan', () => healthy(lab));
+
+  it('proxy_arp off on a Calico veth', async () => {
+    await faultCycle(
+      lab,
+      [
+        ['ip', 'netns', 'exec', 'cnl-drca-h1', 'sysctl', '-qw', 'net.ipv4.conf.calih1c1.proxy_arp=0'],
+        ['ip', '-n', 'cnl-drca-h1c1', 'neigh', 'flush', 'dev', 'eth0'],
+      ],
+      'sysctl',
+      /calih1c1\.proxy_arp is 0/,
+    );
+  });
+
+  it('BIRD killed', async () => {
+    await run(['kill', String(await pidOf(lab, 'bird-h1'))]);
+    await new Promise((r) => setTimeout(r, 300));
+    const f = await doctor(lab);
+    expect(f[0].check).toBe('daemon');
+    expect(f[0].what).toMatch(/bird-h1 .* has exited/);
+  });
+});
+
+describe.skipIf(!!(await why(dockerBridge)))('doctor on docker-bridge', () => {
+  const lab = useLab('drdb', dockerBridge, { flags: small });
+
+  it('is healthy when built, and the kernel matches the plan', () => healthy(lab));
+
+  it('the DNAT rule for a published port deleted', async () => {
+    const list = await sh('ip', [
+      'netns',
+      'exec',
+      'cnl-drdb-h2',
+      'nft',
+      '-a',
+      'list',
+      'chain',
+      'ip',
+      'docker-bridges',
+      'nat-prerouting-and-output',
+    ]);
+    const handle = /tcp dport .* dnat to .* # handle (\d+)/.exec(list.stdout)?.[1];
+    expect(handle, list.stdout).toBeDefined();
+    await faultCycle(
+      lab,
+      [
+        [
+          'ip',
+          'netns',
+          'exec',
+          'cnl-drdb-h2',
+          'nft',
+          'delete',
+          'rule',
+          'ip',
+          'docker-bridges',
+          'nat-prerouting-and-output',
+          'handle',
+          handle!,
+        ],
+      ],
+      'nft',
+      /DNAT rule missing .*tcp dport/,
+    );
+  });
+});
+
+describe.skipIf(!!(await why(weaveSleeve)))('doctor on weave-sleeve', () => {
+  const lab = useLab('drws', weaveSleeve, { flags: small });
+
+  it('is healthy when built, and the kernel matches the plan', () => healthy(lab));
+
+  it('the encapsulation daemon killed: named first, with the rebuild', async () => {
+    await run(['kill', String(await pidOf(lab, 'encap-h2'))]);
+    await new Promise((r) => setTimeout(r, 300));
+    const f = await doctor(lab);
+    expect(f[0].check).toBe('daemon');
+    expect(f[0].what).toMatch(/encap-h2 .* has exited/);
+    expect(
+      f.map((x) => x.check),
+      'the broken path is reported too',
+    ).toContain('path');
+  });
+});

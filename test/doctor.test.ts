@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { diagnoseTrigger } from '../src/measure/suite.js';
+import { renderHtml } from '../src/report/html.js';
+import { real } from './fixtures/results/synthetic.js';
+import { rebuildFix, judgeDaemons } from '../src/doctor/daemons.js';
+import { pickPath, sortFindings } from '../src/doctor/doctor.js';
+import { parseSysctl } from '../src/doctor/live.js';
+import { judgeMtu } from '../src/doctor/mtu.js';
+import { judgeNft, parseRuleset } from '../src/doctor/nft.js';
+import { judgeFdb, judgeNeigh, judgeRoutes } from '../src/doctor/overlay.js';
+import { diffPlan, type LiveNs } from '../src/doctor/plan-diff.js';
+import { judgeReach } from '../src/doctor/reach.js';
+import { judgeSysctls } from '../src/doctor/sysctls.js';
+import { fixLine, type Finding } from '../src/doctor/types.js';
+import { DEFAULT_TOPOLOGY } from '../src/lab/topology.js';
+import type { Step } from '../src/plan/types.js';
+
+/** The doctor's pure judges on captured output (issue 14). */
+
+const f = (check: string, rank: number): Finding => ({ check, rank, what: check, evidence: '', fix: [] });
+
+describe('doctor judges', () => {
+  it('sysctls: a value differing from the plan is named with the fix writing it back; the last planned write wins', () => {
+    const planned = [
+      { kind: 'sysctl', ns: 'h2', key: 'net.ipv4.ip_forward', value: '0' },
+      { kind: 'sysctl', ns: 'h2', key: 'net.ipv4.ip_forward', value: '1' },
+      { kind: 'sysctl', ns: 'h1', key: 'net.ipv4.ip_forward', value: '1' },
+    ] as const;
+    const live = new Map([
+      ['h1', parseSysctl('net.ipv4.ip_forward = 1\n')],
+      ['h2', parseSysctl('net.ipv4.ip_forward = 0\n')],
+    ]);
+    const out = judgeSysctls([...planned], live);
+    expect(out).toHaveLength(1);
+    expect(out[0].what).toMatch(/^h2: net.ipv4.ip_forward is 0, the plan sets 1/);
+    expect(out[0].fix).toEqual([['ip', 'netns', 'exec', 'h2', 'sysctl', '-w', 'net.ipv4.ip_forward=1']]);
+  });
+
+  it('nft: parses the plan form and the listed form alike; a foreign forward drop policy and a missing DNAT rule are named', () => {
+    const plan = parseRuleset(`table ip t {
+ chain pre { type nat hook prerouting priority dstnat; policy accept;
+  tcp dport 5201-5203 counter dnat to 198.19.1.2 comment "DNAT"
+  udp dport 5201-5203 counter dnat to 198.19.1.2 comment "DNAT"
+ }
+}
+`);
+    expect(plan).toEqual([
+      {
+        family: 'ip',
+        table: 't',
+        name: 'pre',
+        hook: 'prerouting',
+        policy: 'accept',
+        rules: [
+          'tcp dport 5201-5203 counter dnat to 198.19.1.2 comment "DNAT"',
+          'udp dport 5201-5203 counter dnat to 198.19.1.2 comment "DNAT"',
+        ],
+      },
+    ]);
+    const live = parseRuleset(`table ip t {
+\tchain pre {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tudp dport 5201-5203 counter packets 3 bytes 120 dnat to 198.19.1.2 comment "DNAT"
+\t}
+}
+table ip filter {
+\tchain FORWARD {
+\t\ttype filter hook forward priority filter; policy drop;
+\t}
+}
+`);
+    const out = judgeNft('h2', plan, live);
+    expect(out.map((x) => x.check)).toEqual(['nft', 'nft']);
+    expect(out[0].what).toMatch(/chain ip filter FORWARD on the forward hook drops by policy/);
+    expect(out[0].fix[0].slice(-6)).toEqual(['FORWARD', '{', 'policy', 'accept', ';', '}']);
+    expect(out[1].what).toMatch(/DNAT rule missing from chain ip t pre: tcp dport/);
+    expect(out[1].fix[0]).toEqual(['ip', 'netns', 'exec', 'h2', 'nft', 'add', 'rule', 'ip', 't', 'pre', ...plan[0].rules[0].split(' ')]);
+    // The plan's own drop policy (docker-bridge's filter-FORWARD) is no finding.
+    expect(judgeNft('h2', live, live)).toEqual([]);
+  });
+
+  it('overlay: a missing or re-pointed FDB entry and a missing neighbour, each fixed by the plan command', () => {
+    const fdb = [{ kind: 'fdb', ns: 'h1', op: 'append', mac: '02:00:00:00:02:01', dev: 'flannel.1', dst: '198.18.0.2' }] as const;
+    expect(judgeFdb([...fdb], new Map([['h1', [{ mac: '02:00:00:00:02:01', ifname: 'flannel.1', dst: '198.18.0.2' }]]]))).toEqual([]);
+    const gone = judgeFdb([...fdb], new Map([['h1', []]]));
+    expect(gone[0].what).toMatch(/no FDB entry for 02:00:00:00:02:01 \(peer VTEP 198.18.0.2\)/);
+    expect(gone[0].fix).toEqual([
+      ['bridge', '-n', 'h1', 'fdb', 'append', '02:00:00:00:02:01', 'dev', 'flannel.1', 'dst', '198.18.0.2', 'self', 'permanent'],
+    ]);
+    const stale = judgeFdb([...fdb], new Map([['h1', [{ mac: '02:00:00:00:02:01', ifname: 'flannel.1', dst: '198.18.0.9' }]]]));
+    expect(stale[0].what).toMatch(/sends 02:00:00:00:02:01 to 198.18.0.9, the plan says VTEP 198.18.0.2/);
+    const neigh = [{ kind: 'neigh', ns: 'h1', addr: '198.19.2.0', lladdr: '02:00:00:00:02:01', dev: 'flannel.1' }] as const;
+    const n = judgeNeigh([...neigh], new Map([['h1', [{ dst: '198.19.2.0', dev: 'flannel.1', lladdr: '02:00:00:00:02:09' }]]]));
+    expect(n[0].fix[0].slice(3, 5)).toEqual(['neigh', 'replace']);
+  });
+
+  it('routes: a peer block missing from the table is named, fixed with route replace; a host route matches its /32', () => {
+    const planned = [
+      { kind: 'route', ns: 'h1', dest: '198.19.2.0/24', via: '198.18.0.2' },
+      { kind: 'route', ns: 'h1', dest: '198.19.1.2/32', dev: 'cali1' },
+    ] as const;
+    expect(judgeRoutes([...planned], new Map([['h1', [{ dst: '198.19.2.0/24' }, { dst: '198.19.1.2' }]]]))).toEqual([]);
+    const [r] = judgeRoutes([...planned], new Map([['h1', [{ dst: '198.19.1.2' }]]]));
+    expect(r.what).toMatch(/no route to 198.19.2.0\/24 \(the plan's via 198.18.0.2\)/);
+    expect(r.fix).toEqual([['ip', '-n', 'h1', 'route', 'replace', '198.19.2.0/24', 'via', '198.18.0.2']]);
+  });
+
+  it('MTU: a black hole needs a small ping answered and a full one dropped; both numbers are named', () => {
+    const from = { node: 'h1c1', ns: 'c', ifName: 'eth0' };
+    const base = { from, target: '198.19.2.2', planned: 1450, live: 1500 };
+    expect(judgeMtu({ ...base, smallOk: true, fullOk: true })).toEqual([]);
+    expect(judgeMtu({ ...base, smallOk: false, fullOk: false }), 'no path at all is not an MTU question').toEqual([]);
+    const [x] = judgeMtu({ ...base, smallOk: true, fullOk: false, pathMtu: 1450 });
+    expect(x.what).toMatch(/h1c1 eth0 has MTU 1500 \(the scheme's is 1450\), the path MTU to 198.19.2.2 is 1450/);
+    expect(x.fix).toEqual([['ip', '-n', 'c', 'link', 'set', 'dev', 'eth0', 'mtu', '1450']]);
+  });
+
+  it('daemons: an exited one is named with its log line; the rebuild keeps the topology flags', () => {
+    const p = { pid: 7, startTime: 1, ns: 'h1', role: 'bird-h1', argv: ['bird'] };
+    const fix = rebuildFix('x', 'calico', { ...DEFAULT_TOPOLOGY, lab: 'x', containersPerHost: 1, sameHost: false });
+    const [d] = judgeDaemons(
+      fix,
+      [p],
+      () => false,
+      () => 'Shutdown completed',
+    );
+    expect(d.what).toBe('h1: daemon bird-h1 (pid 7) has exited');
+    expect(d.evidence).toMatch(/log ends: Shutdown completed/);
+    expect(fix[1]).toEqual(expect.arrayContaining(['up', 'calico', '--containers', '1', '--no-same-host']));
+    expect(
+      judgeDaemons(
+        fix,
+        [p],
+        () => true,
+        () => undefined,
+      ),
+    ).toEqual([]);
+  });
+
+  it('ordering, path choice and fix lines', () => {
+    expect(sortFindings([f('path', 90), f('sysctl', 10), f('nft', 15), f('sysctl2', 10)]).map((x) => x.check)).toEqual([
+      'sysctl',
+      'sysctl2',
+      'nft',
+      'path',
+    ]);
+    const w = (node: string, hostIndex: number) => ({ node, ns: node, hostIndex, ip: '198.19.0.1', ifName: 'eth0' });
+    expect(pickPath([w('h1c1', 1), w('h2c1', 2)])?.map((x) => x.node)).toEqual(['h1c1', 'h2c1']);
+    expect(() => pickPath([w('h1c1', 1)], 'h1c1', 'nope')).toThrow(/no workload named "nope"/);
+    expect(fixLine(['nft', 'chain', '{', 'policy', 'accept', ';', '}'])).toBe("nft chain '{' policy accept ';' '}'");
+    expect(judgeReach({ node: 'a' }, { node: 'b' }, '198.19.2.2', false, '198.19.2.2 via 198.19.1.1 dev eth0\n')[0].evidence).toMatch(
+      /via 198.19.1.1/,
+    );
+  });
+
+  it('plan-diff: missing, changed and extra objects, following veth peers into their namespace', () => {
+    const steps: Step[] = [
+      { kind: 'link', ns: 'h1', name: 'eth0', type: 'veth', peer: { name: 'eth0', ns: 'h2' } },
+      { kind: 'link-set', ns: 'h1', name: 'eth0', mtu: 1500, up: true },
+      { kind: 'addr', ns: 'h1', op: 'add', cidr: '198.18.0.1/24', dev: 'eth0' },
+      { kind: 'route', ns: 'h1', dest: '198.19.2.0/24', via: '198.18.0.2' },
+      { kind: 'sysctl', ns: 'h1', key: 'net.ipv4.ip_forward', value: '1' },
+    ];
+    const empty: LiveNs = { links: [], addrs: [], routes: [], sysctls: new Map(), fdb: [], neigh: [] };
+    const live = new Map<string, LiveNs>([
+      [
+        'h1',
+        {
+          ...empty,
+          links: [{ ifname: 'lo' }, { ifname: 'eth0', mtu: 9000, flags: ['UP'] }, { ifname: 'stray0', mtu: 1500 }],
+          addrs: [{ ifname: 'eth0', addr_info: [{ local: '198.18.0.1', prefixlen: 24 }] }],
+          routes: [{ dst: '198.19.2.0/24', gateway: '198.18.0.3' }],
+          sysctls: new Map([['net.ipv4.ip_forward', '0']]),
+        },
+      ],
+      ['h2', empty],
+    ]);
+    expect(diffPlan(steps, live).map((d) => `${d.change} ${d.ns} ${d.object}${d.detail ? `: ${d.detail}` : ''}`)).toEqual([
+      'changed h1 link eth0: mtu 9000 (plan 1500)',
+      'missing h2 link eth0',
+      'extra h1 link stray0',
+      'changed h1 route 198.19.2.0/24: via 198.18.0.3 (plan 198.18.0.2)',
+      'changed h1 sysctl net.ipv4.ip_forward: 0 (plan 1)',
+    ]);
+  });
+});
+
+describe('cnlab run: doctor before teardown', () => {
+  it('runs when a test run failed, and its findings reach the report card (escaped)', () => {
+    const run = (ok: boolean) => ({ repeat: 0, startedAt: '', ok, argv: [], raw: '' });
+    expect(diagnoseTrigger({ tests: [{ runs: [run(true), run(true)] }] as never })).toBeNull();
+    expect(diagnoseTrigger({ tests: [{ runs: [run(true), run(false)] }] as never })).toBe('1 of 2 test runs failed');
+    const r = real();
+    r.schemes[1].doctor = {
+      trigger: '1 of 2 test runs failed',
+      findings: [
+        {
+          check: 'sysctl',
+          what: 'h2: net.ipv4.ip_forward is 0 <b>',
+          evidence: 'sysctl',
+          fix: [['ip', 'netns', 'exec', 'h2', 'sysctl', '-w', 'net.ipv4.ip_forward=1']],
+        },
+      ],
+    };
+    const html = renderHtml(r);
+    expect(html).toContain('doctor (1 of 2 test runs failed): 1 findings');
+    expect(html).toContain('h2: net.ipv4.ip_forward is 0 &lt;b&gt;');
+    expect(html).toContain('fix: ip netns exec h2 sysctl -w net.ipv4.ip_forward=1');
+  });
+});
