@@ -6,6 +6,7 @@ import { registerRunCommand } from './cli/run-command.js';
 import { registerReportCommands } from './cli/report-commands.js';
 import { registerTestsCommand } from './cli/tests-command.js';
 import { registerHostsCommand } from './cli/hosts-command.js';
+import { registerVerifyCommand } from './cli/verify-command.js';
 import { isAborting } from './apply/cleanup.js';
 import { CnlabError, oneLine } from './errors.js';
 import { VERSION } from './version.js';
@@ -28,6 +29,7 @@ registerRunCommand(program);
 registerReportCommands(program);
 registerTestsCommand(program);
 registerHostsCommand(program);
+registerVerifyCommand(program);
 for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
 
 try {

@@ -6,6 +6,7 @@ import { buildModel } from './figures.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import { verdicts } from './verdicts.js';
+import { renderVerifyHtml, renderVerifyMarkdown } from './verify.js';
 
 /** The report files of a result, written beside it (or into any directory). */
 export const REPORT_HTML = 'report.html';
@@ -26,6 +27,16 @@ export function put(file: string, text: string): string {
  */
 export function writeReports(result: ResultFile, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
+  // A `cnlab verify` result measures no throughput: its report is the matrix.
+  if (result.verify && !result.schemes.length) {
+    const written = [
+      put(join(dir, REPORT_HTML), renderVerifyHtml(result.verify, `cnlab ${result.cnlab.version}`)),
+      put(join(dir, REPORT_MD), renderVerifyMarkdown(result.verify)),
+    ];
+    const raw = join(dir, 'result.json');
+    if (!existsSync(raw)) written.push(put(raw, `${JSON.stringify(result, null, 1)}\n`));
+    return written;
+  }
   const model = buildModel(result);
   const v = verdicts(model);
   const written = [put(join(dir, REPORT_HTML), renderHtml(result)), put(join(dir, REPORT_MD), renderMarkdown(result, model, v))];

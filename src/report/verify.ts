@@ -1,0 +1,90 @@
+/**
+ * The `verify` matrix (result/verify.ts): aspects as rows, schemes as columns, each cell the
+ * measured answer and whether it agrees with the product's claim; as terminal text, Markdown and
+ * HTML with each cell's evidence (the commands a probe ran and their output) in <details>.
+ */
+import type { VerifyCell, VerifySection } from '../result/verify.js';
+import { esc, mdCell, plain, slug } from './escape.js';
+import { pageHead } from './html-style.js';
+
+const MARK: Record<VerifyCell['mark'], string> = { yes: '✓', no: '✗', value: '', 'not-run': '' };
+
+const cellOf = (v: VerifySection, aspect: string, scheme: string) => v.cells.find((c) => c.aspect === aspect && c.scheme === scheme);
+
+/** One cell as short text: mark and answer, then the claim agreement. */
+export function cellText(c: VerifyCell | undefined): string {
+  if (!c) return '—';
+  const mark = MARK[c.mark] ? `${MARK[c.mark]} ` : '';
+  const agree = c.agrees === undefined ? '' : c.agrees ? ' [agrees with claim]' : ' [DISAGREES with claim]';
+  const stand = c.standIns?.length ? ' (stand-in)' : '';
+  return `${mark}${plain(c.text)}${stand}${agree}`;
+}
+
+/** Terminal text: one block per aspect (wide cells do not fit a grid), schemes beneath. */
+export function renderVerifyText(v: VerifySection): string {
+  const out: string[] = [];
+  for (const a of v.aspects) {
+    out.push(a);
+    for (const s of v.schemes) out.push(`  ${s.padEnd(30)} ${cellText(cellOf(v, a, s))}`);
+  }
+  out.push(v.allRan ? 'every probe ran' : `not run: ${v.cells.filter((c) => c.mark === 'not-run').length} cells`);
+  return `${out.join('\n')}\n`;
+}
+
+function evidenceMd(c: VerifyCell): string {
+  const lines = [`#### ${mdCell(c.aspect)} · ${mdCell(c.scheme)}`, '', `${mdCell(cellText(c))}`];
+  if (c.claim) lines.push('', `Claim (${mdCell(c.claim.product)}): ${mdCell(c.claim.text)} — ${mdCell(c.claim.source)}`);
+  if (c.detail) lines.push('', mdCell(c.detail));
+  if (c.standIns?.length) lines.push('', `Stand-ins: ${c.standIns.map(mdCell).join('; ')}`);
+  if (c.evidence.buildError) lines.push('', `Build failed: ${mdCell(c.evidence.buildError)}`);
+  for (const cmd of c.evidence.commands) {
+    const fence = '~~~~~~~~';
+    lines.push('', fence, `[${plain(cmd.node ?? '')}]$ ${plain(cmd.argv.join(' '))}   (exit ${cmd.code ?? 'killed'})`);
+    lines.push(plain(cmd.stdout).replace(/~{8,}/g, '~'), plain(cmd.stderr).replace(/~{8,}/g, '~'), fence);
+  }
+  return lines.join('\n');
+}
+
+export function renderVerifyMarkdown(v: VerifySection): string {
+  const head = `| aspect | ${v.schemes.map(mdCell).join(' | ')} |`;
+  const rule = `|---|${v.schemes.map(() => '---').join('|')}|`;
+  const rows = v.aspects.map((a) => `| ${mdCell(a)} | ${v.schemes.map((s) => mdCell(cellText(cellOf(v, a, s)))).join(' | ')} |`);
+  const evidence = v.cells.map(evidenceMd);
+  return `# cnlab verify\n\n${head}\n${rule}\n${rows.join('\n')}\n\n## Evidence\n\n${evidence.join('\n\n')}\n`;
+}
+
+function cellHtml(c: VerifyCell | undefined): string {
+  if (!c) return '<td>—</td>';
+  const cls = `verify-${c.mark}${c.agrees === false ? ' verify-disagrees' : ''}`;
+  const claim = c.claim
+    ? `<p class="claim">claim (${esc(c.claim.product)}): ${esc(c.claim.text)} — <cite>${esc(c.claim.source)}</cite>${
+        c.agrees === undefined ? '' : c.agrees ? ' <strong>agrees</strong>' : ' <strong>disagrees</strong>'
+      }</p>`
+    : '';
+  const cmds = c.evidence.commands
+    .map(
+      (cmd) =>
+        `<pre>[${esc(cmd.node ?? '')}]$ ${esc(cmd.argv.join(' '))}   (exit ${esc(cmd.code ?? 'killed')})\n${esc(cmd.stdout)}${cmd.stderr ? `\n${esc(cmd.stderr)}` : ''}</pre>`,
+    )
+    .join('');
+  const extra = [
+    c.detail ? `<p>${esc(c.detail)}</p>` : '',
+    c.standIns?.length ? `<p class="stand-in">stand-in: ${c.standIns.map(esc).join('; ')}</p>` : '',
+    c.evidence.buildError ? `<p>build failed: ${esc(c.evidence.buildError)}</p>` : '',
+  ].join('');
+  return `<td class="${cls}" id="v-${slug(c.aspect)}-${slug(c.scheme)}"><span class="answer">${esc(cellText(c))}</span>${claim}<details><summary>evidence (${c.evidence.commands.length} commands)</summary>${extra}${cmds}</details></td>`;
+}
+
+export function renderVerifyHtml(v: VerifySection, generator?: string): string {
+  const head = `<tr><th>aspect</th>${v.schemes.map((s) => `<th>${esc(s)}</th>`).join('')}</tr>`;
+  const rows = v.aspects.map((a) => `<tr><th>${esc(a)}</th>${v.schemes.map((s) => cellHtml(cellOf(v, a, s))).join('')}</tr>`);
+  const style = `<style>.verify td{vertical-align:top;max-width:28em}.verify-yes .answer{color:#1a7f37}.verify-no .answer{color:#b42318}.verify-not-run{background:#fff4e5}.verify-disagrees{outline:2px solid #b42318}.verify pre{white-space:pre-wrap;font-size:11px;max-height:20em;overflow:auto}</style>`;
+  return `${pageHead('cnlab verify', generator ? esc(generator) : undefined)}
+<body>${style}
+<h1>cnlab verify</h1>
+<p>Each cell: the answer measured on the built lab (✓ / ✗ / a value), and whether it agrees with the product's claim. Open “evidence” for the commands the probe ran and their output.</p>
+<table class="verify" id="verify-matrix"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table>
+<p>${v.allRan ? 'Every probe ran.' : `${v.cells.filter((c) => c.mark === 'not-run').length} cells not run.`}</p>
+</body></html>
+`;
+}

@@ -1,0 +1,9 @@
+/** Every probe `cnlab verify` runs, in matrix row order (result/verify.ts ASPECTS). One file per probe. */
+import { encryption } from './probes/encryption.js';
+import { mtu } from './probes/mtu.js';
+import { networkModel } from './probes/network-model.js';
+import { protocols } from './probes/protocols.js';
+import { vnic } from './probes/vnic.js';
+import type { AnyProbe } from './types.js';
+
+export const PROBES: readonly AnyProbe[] = [networkModel, encryption, vnic, protocols, mtu];
