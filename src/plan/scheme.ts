@@ -67,6 +67,8 @@ export interface Scheme {
   requires: Requirement[];
   /** What the real control plane needs beyond `requires` (not needed with --control-plane static). */
   controlRequires?: Requirement[];
+  /** What isolating tenants needs beyond `requires` (e.g. nftables for Calico's profiles); only with --tenants. */
+  tenantRequires?: Requirement[];
   /**
    * What a better variant needs beyond `requires` (e.g. Open vSwitch's kernel datapath). Never
    * needed: build() gets `preferred: true` when it is met, and builds the fallback otherwise.

@@ -1,3 +1,4 @@
+import { PROFILE_REQUIRES } from './parts/calico-profiles.js';
 import { podIp } from './parts/addresses.js';
 import { ownBlockBlackholes, tunnelRoutes } from './parts/fabric.js';
 import { BIRD_REQUIRES, calicoRouting } from './parts/calico-bgp.js';
@@ -33,6 +34,7 @@ export const calicoIpip: Scheme = {
     { kind: 'kernel', feature: 'VETH' },
     { kind: 'kernel', feature: 'NET_IPIP' },
   ],
+  tenantRequires: PROFILE_REQUIRES,
   controlRequires: BIRD_REQUIRES,
   notes: [],
   containers: true,

@@ -1,3 +1,4 @@
+import { PROFILE_REQUIRES } from './parts/calico-profiles.js';
 import { podIp } from './parts/addresses.js';
 import { VXLAN_OVERHEAD, vxlanFabric } from './parts/fabric.js';
 import { BIRD_REQUIRES, calicoRouting } from './parts/calico-bgp.js';
@@ -28,6 +29,7 @@ export const calicoVxlan: Scheme = {
     { kind: 'kernel', feature: 'VETH' },
     { kind: 'kernel', feature: 'VXLAN' },
   ],
+  tenantRequires: PROFILE_REQUIRES,
   controlRequires: BIRD_REQUIRES,
   notes: [],
   containers: true,

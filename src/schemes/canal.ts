@@ -1,3 +1,4 @@
+import { PROFILE_REQUIRES } from './parts/calico-profiles.js';
 import { podIp } from './parts/addresses.js';
 import { VXLAN_OVERHEAD, vxlanFabric } from './parts/fabric.js';
 import { routedVethStages } from './parts/routed-veth.js';
@@ -20,6 +21,7 @@ export const canal: Scheme = {
     { kind: 'kernel', feature: 'VETH' },
     { kind: 'kernel', feature: 'VXLAN' },
   ],
+  tenantRequires: PROFILE_REQUIRES,
   notes: [],
   containers: true,
   overhead: VXLAN_OVERHEAD,
