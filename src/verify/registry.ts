@@ -1,0 +1,4 @@
+/** Every probe `cnlab verify` runs, in matrix row order (result/verify.ts ASPECTS). One file per probe. */
+import type { AnyProbe } from './types.js';
+
+export const PROBES: readonly AnyProbe[] = [];
