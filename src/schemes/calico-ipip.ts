@@ -29,6 +29,7 @@ const ENSURE_TUNL0 = 'ip link show dev tunl0 >/dev/null 2>&1 || ip link add name
 export const calicoIpip: Scheme = {
   name: 'calico-ipip',
   summary: "Calico IP-in-IP: routed veth, tunl0 (MTU 1480) with the block's tunnel address, peer blocks via peers on tunl0 onlink",
+  tenancy: 'profiles',
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },

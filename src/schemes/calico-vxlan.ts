@@ -24,6 +24,7 @@ const felixMac = (i: number): string => `66:00:00:00:${(i >> 8).toString(16).pad
 export const calicoVxlan: Scheme = {
   name: 'calico-vxlan',
   summary: 'Calico VXLAN: routed veth, vxlan.calico (VNI 4096, port 4789, MTU 1450), blackhole own block, neighbour and FDB per peer',
+  tenancy: 'profiles',
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },

@@ -17,6 +17,7 @@ import type { Scheme } from '../plan/scheme.js';
 export const calico: Scheme = {
   name: 'calico',
   summary: 'Calico: routed veth, proxy_arp 169.254.1.1 gateway, /32 routes, peer block routes from BGP (BIRD)',
+  tenancy: 'profiles',
   attach: 'direct',
   requires: [{ kind: 'kernel', feature: 'VETH' }],
   tenantRequires: PROFILE_REQUIRES,

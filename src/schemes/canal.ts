@@ -16,6 +16,7 @@ import type { Scheme } from '../plan/scheme.js';
 export const canal: Scheme = {
   name: 'canal',
   summary: 'Canal: Calico routed veth (169.254.1.1, proxy_arp, /32 routes, no bridge) with flannel.1 VXLAN between hosts',
+  tenancy: 'profiles',
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },

@@ -45,6 +45,7 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
   return {
     name,
     summary: `Weave sleeve: weave bridge, TAP ${DEV}, userspace daemon sending ${o.batch ? 'batches of' : 'single'} Ethernet frames in UDP ${PORT}, MAC learning${o.encrypt ? ', ChaCha20-Poly1305' : ''}${offload ? '; batched system calls (better than the product)' : ''}`,
+    tenancy: 'subnets',
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
     notes: [ENCAP_NOTE, syscallNote('tap', offload), ...(o.encrypt ? [encryptNote({ mode: 'tap', batch: o.batch })] : [])],

@@ -1,4 +1,5 @@
 /** Every probe `cnlab verify` runs, in matrix row order (result/verify.ts ASPECTS). One file per probe. */
+import { isolationProbe } from './probes/isolation.js';
 import type { AnyProbe } from './types.js';
 
-export const PROBES: readonly AnyProbe[] = [];
+export const PROBES: readonly AnyProbe[] = [isolationProbe];

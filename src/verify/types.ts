@@ -73,5 +73,4 @@ export interface Probe<D = Record<string, unknown>> {
 }
 
 /** A probe of any data type, as the registry holds them. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyProbe = Probe<any>;
