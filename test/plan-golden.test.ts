@@ -81,6 +81,7 @@ const CASES: Case[] = [
   { file: 'flannel-vxlan--hosts-3-link-rate-offloads', scheme: 'flannel-vxlan', flags: { hosts: '3', linkRate: '10gbit', offloads: 'on' } },
   { file: 'calico--tenants-2-containers-2', scheme: 'calico', flags: { tenants: '2', containers: '2' } },
   { file: 'weave-sleeve--tenants-2', scheme: 'weave-sleeve', flags: { tenants: '2' } },
+  { file: 'docker-overlay--tenants-2', scheme: 'docker-overlay', flags: { tenants: '2' } },
   { file: 'canal--tenants-2', scheme: 'canal', flags: { tenants: '2' } },
   { file: 'cni--bridge-bandwidth', scheme: '', cni: 'bridge-bandwidth.conflist' },
 ];

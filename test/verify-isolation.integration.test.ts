@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { unsupportedReason } from '../src/apply/up.js';
 import type { Evidence, EvidenceCommand } from '../src/result/verify.js';
 import { calico } from '../src/schemes/calico.js';
+import { dockerOverlay } from '../src/schemes/docker-overlay.js';
 import { weaveSleeve } from '../src/schemes/weave-sleeve.js';
 import { execArgs } from '../src/util/exec.js';
 import { isolationProbe, type IsolationData } from '../src/verify/probes/isolation.js';
@@ -13,7 +14,8 @@ import { isRoot, labNamespaces, useLab, type TestLab } from './helpers/lab.js';
 /**
  * The isolation probe on real labs built in its shape (2 hosts, 2 containers each plus a same-host
  * peer, 2 tenants): Calico's profiles block across tenants and drop the spoofed source; a
- * Weave-style subnet per tenant blocks across tenants but lets the spoofed address through.
+ * Weave-style subnet per tenant blocks across tenants but lets the spoofed address through; Docker's
+ * overlay network per tenant (its own VNI and bridge) blocks both.
  * The context here is a minimal stand-in for verify's runner: commands in the node's namespace, recorded.
  */
 
@@ -57,6 +59,7 @@ const FLAGS = { tenants: '2', containers: '2', controlPlane: 'static' };
 for (const [scheme, name, expected] of [
   [calico, 'isc', 'profile'],
   [weaveSleeve, 'isw', 'cidr'],
+  [dockerOverlay, 'iso', 'segment'],
 ] as const) {
   const unsupported = isRoot ? await unsupportedReason(scheme, 'static', true) : 'not root';
   describe.skipIf(!!unsupported)(`isolation probe on ${scheme.name}`, () => {
@@ -68,6 +71,7 @@ for (const [scheme, name, expected] of [
       expect(e.data.pairs.filter((p) => p.sameTenant).every((p) => p.reached)).toBe(true);
       expect(e.data.pairs.filter((p) => !p.sameTenant).map((p) => p.reached)).toEqual([false, false]);
       expect(e.data.spoof?.arrived).toBe(expected === 'cidr');
+      expect(v.mark).toBe(expected === 'cidr' ? 'value' : 'yes');
       // The spoofed address is gone again (the lab is shared with other probes).
       const a = await execArgs('ip', [
         'netns',
