@@ -27,8 +27,13 @@ export const BASE_REQUIREMENTS: Requirement[] = [
 ];
 
 /** Why a scheme cannot be built here, or null when it can. */
-export async function unsupportedReason(scheme: Scheme, controlPlane: 'static' | 'real' = 'real'): Promise<string | null> {
-  const reqs = [...BASE_REQUIREMENTS, ...scheme.requires, ...(controlPlane === 'real' ? (scheme.controlRequires ?? []) : [])];
+export async function unsupportedReason(scheme: Scheme, controlPlane: 'static' | 'real' = 'real', tenants = false): Promise<string | null> {
+  const reqs = [
+    ...BASE_REQUIREMENTS,
+    ...scheme.requires,
+    ...(controlPlane === 'real' ? (scheme.controlRequires ?? []) : []),
+    ...(tenants ? (scheme.tenantRequires ?? []) : []),
+  ];
   const caps = await detect({ binaries: reqs.flatMap((r) => (r.kind === 'binary' ? [r.name] : [])) });
   const missing = unmet(reqs, caps);
   return missing.length ? `unsupported here: ${missing.join(', ')}` : null;
@@ -55,7 +60,7 @@ function nodeMap(lab: Lab, plan: Plan, build: SchemeBuild): Record<string, strin
 /** Validated topology + scheme → a built lab (held for cleanup on SIGINT/SIGTERM by applyPlan). */
 export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOptions = {}): Promise<UpLab> {
   assertRootLinux(await detect());
-  const why = await unsupportedReason(scheme, controlPlaneOf(topology));
+  const why = await unsupportedReason(scheme, controlPlaneOf(topology), topology.tenants !== undefined);
   if (why) throw new RunError(`scheme ${scheme.name} is ${why}`);
   const lab = resolveLab(topology);
   const { plan, build } = planLab(lab, scheme, await buildHost(scheme));

@@ -17,7 +17,8 @@ export function addTopologyFlags(cmd: Command): Command {
     .option('--offloads <on|off>', 'ethtool -K tso/gso/gro/tx/rx on underlay, tunnel and workload devices')
     .option('--allow-addresses', 'allow addresses outside 198.18.0.0/15')
     .option('--control-plane <static|real>', "real: run the scheme's control plane (BIRD, etcd; default); static: precomputed routes")
-    .option('--bgp <mesh|rr>', "Calico's BGP topology: full mesh (default) or host 1 as route reflector");
+    .option('--bgp <mesh|rr>', "Calico's BGP topology: full mesh (default) or host 1 as route reflector")
+    .option('--tenants <n>', "split each host's containers round-robin into N tenants (Calico profiles, Weave subnets, Docker networks)");
 }
 
 /** Commander's parsed options → TopologyFlags (sameHost only when the user said --no-same-host). */
@@ -37,5 +38,6 @@ export function topologyFlags(o: Record<string, unknown>, defaultLab?: string): 
     offloads: o.offloads as string | undefined,
     controlPlane: o.controlPlane as string | undefined,
     bgp: o.bgp as string | undefined,
+    tenants: o.tenants as string | undefined,
   };
 }

@@ -21,7 +21,19 @@ export function resolveLab(t: Topology): Lab {
     const containers: ContainerNode[] = [];
     for (let k = 1; k <= count; k++) {
       const name = `h${i}c${k}`;
-      containers.push({ kind: 'container', name, ns: nsName(t.lab, name), hostIndex: i, index: k, id: nsName(t.lab, name), slot: k });
+      // Tenants round-robin within each host, so every host holds members of every tenant (given
+      // enough containers): same-host and cross-host pairs exist both within and across tenants.
+      const tenant = t.tenants === undefined ? {} : { tenant: ((k - 1) % t.tenants) + 1 };
+      containers.push({
+        kind: 'container',
+        name,
+        ns: nsName(t.lab, name),
+        hostIndex: i,
+        index: k,
+        id: nsName(t.lab, name),
+        slot: k,
+        ...tenant,
+      });
     }
     const first = t.hosts + 1 + (i - 1) * chunk;
     hosts.push({
@@ -55,4 +67,9 @@ export function allContainers(lab: Lab): ContainerNode[] {
 
 export function hostOf(lab: Lab, c: ContainerNode): HostNode {
   return lab.hosts[c.hostIndex - 1];
+}
+
+/** The containers of tenant `t` (1-based), host by host; empty when the lab has no tenants. */
+export function tenantMembers(lab: Lab, t: number): ContainerNode[] {
+  return allContainers(lab).filter((c) => c.tenant === t);
 }

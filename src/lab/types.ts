@@ -37,6 +37,12 @@ export interface Topology {
   controlPlane?: 'static' | 'real';
   /** Calico's BGP topology: a full mesh (default when absent) or host 1 as route reflector. */
   bgp?: 'mesh' | 'rr';
+  /**
+   * Split the containers into this many tenants (groups isolated from each other where the
+   * scheme can): round-robin by container index within each host (lab/resolve.ts). Absent: one
+   * group, no isolation asked for.
+   */
+  tenants?: number;
 }
 
 export interface Cidr {
@@ -57,6 +63,8 @@ export interface ContainerNode {
   id: string;
   /** 1-based index over all containers of its host: the offset used for addresses. */
   slot: number;
+  /** 1-based tenant, present when the topology asks for tenants. */
+  tenant?: number;
 }
 
 export interface HostNode {

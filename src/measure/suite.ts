@@ -153,7 +153,7 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     tests: [],
   };
   ctx.result.schemes.push(rec);
-  const why = await unsupportedReason(scheme, controlPlaneOf(topology));
+  const why = await unsupportedReason(scheme, controlPlaneOf(topology), topology.tenants !== undefined);
   if (why) {
     Object.assign(rec, { status: 'unsupported', reason: why });
     ctx.save();

@@ -68,6 +68,13 @@ export interface Scheme {
   /** What the real control plane needs beyond `requires` (not needed with --control-plane static). */
   controlRequires?: Requirement[];
   /**
+   * How the scheme builds --tenants: Felix's profiles, a subnet per tenant on one segment, or one
+   * flat network where nothing isolates them. Absent: tenants are not built (the isolation probe skips it).
+   */
+  tenancy?: 'profiles' | 'subnets' | 'flat';
+  /** What isolating tenants needs beyond `requires` (e.g. nftables for Calico's profiles); only with --tenants. */
+  tenantRequires?: Requirement[];
+  /**
    * What a better variant needs beyond `requires` (e.g. Open vSwitch's kernel datapath). Never
    * needed: build() gets `preferred: true` when it is met, and builds the fallback otherwise.
    */

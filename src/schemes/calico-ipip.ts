@@ -1,3 +1,4 @@
+import { PROFILE_REQUIRES } from './parts/calico-profiles.js';
 import { podIp } from './parts/addresses.js';
 import { ownBlockBlackholes, tunnelRoutes } from './parts/fabric.js';
 import { BIRD_REQUIRES, calicoRouting } from './parts/calico-bgp.js';
@@ -28,11 +29,13 @@ const ENSURE_TUNL0 = 'ip link show dev tunl0 >/dev/null 2>&1 || ip link add name
 export const calicoIpip: Scheme = {
   name: 'calico-ipip',
   summary: "Calico IP-in-IP: routed veth, tunl0 (MTU 1480) with the block's tunnel address, peer blocks via peers on tunl0 onlink",
+  tenancy: 'profiles',
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },
     { kind: 'kernel', feature: 'NET_IPIP' },
   ],
+  tenantRequires: PROFILE_REQUIRES,
   controlRequires: BIRD_REQUIRES,
   notes: [],
   containers: true,

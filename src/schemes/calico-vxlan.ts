@@ -1,3 +1,4 @@
+import { PROFILE_REQUIRES } from './parts/calico-profiles.js';
 import { podIp } from './parts/addresses.js';
 import { VXLAN_OVERHEAD, vxlanFabric } from './parts/fabric.js';
 import { BIRD_REQUIRES, calicoRouting } from './parts/calico-bgp.js';
@@ -23,11 +24,13 @@ const felixMac = (i: number): string => `66:00:00:00:${(i >> 8).toString(16).pad
 export const calicoVxlan: Scheme = {
   name: 'calico-vxlan',
   summary: 'Calico VXLAN: routed veth, vxlan.calico (VNI 4096, port 4789, MTU 1450), blackhole own block, neighbour and FDB per peer',
+  tenancy: 'profiles',
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },
     { kind: 'kernel', feature: 'VXLAN' },
   ],
+  tenantRequires: PROFILE_REQUIRES,
   controlRequires: BIRD_REQUIRES,
   notes: [],
   containers: true,

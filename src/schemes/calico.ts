@@ -1,3 +1,4 @@
+import { PROFILE_REQUIRES } from './parts/calico-profiles.js';
 import { blackhole } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
@@ -16,8 +17,10 @@ import type { Scheme } from '../plan/scheme.js';
 export const calico: Scheme = {
   name: 'calico',
   summary: 'Calico: routed veth, proxy_arp 169.254.1.1 gateway, /32 routes, peer block routes from BGP (BIRD)',
+  tenancy: 'profiles',
   attach: 'direct',
   requires: [{ kind: 'kernel', feature: 'VETH' }],
+  tenantRequires: PROFILE_REQUIRES,
   controlRequires: BIRD_REQUIRES,
   notes: [],
   containers: true,

@@ -1,3 +1,4 @@
+import { PROFILE_REQUIRES } from './parts/calico-profiles.js';
 import { podIp } from './parts/addresses.js';
 import { VXLAN_OVERHEAD, vxlanFabric } from './parts/fabric.js';
 import { routedVethStages } from './parts/routed-veth.js';
@@ -15,11 +16,13 @@ import type { Scheme } from '../plan/scheme.js';
 export const canal: Scheme = {
   name: 'canal',
   summary: 'Canal: Calico routed veth (169.254.1.1, proxy_arp, /32 routes, no bridge) with flannel.1 VXLAN between hosts',
+  tenancy: 'profiles',
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },
     { kind: 'kernel', feature: 'VXLAN' },
   ],
+  tenantRequires: PROFILE_REQUIRES,
   notes: [],
   containers: true,
   overhead: VXLAN_OVERHEAD,

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { addrAt, cidrText, ipToInt, overlaps, size, subnetAt } from '../lab/ipv4.js';
 import { allContainers, hostOf } from '../lab/resolve.js';
-import { nsName, type Cidr, type Lab } from '../lab/types.js';
+import { nsName, type Cidr, type ContainerNode, type Lab } from '../lab/types.js';
+import { tenantSubnet } from './parts/addresses.js';
 import { addr, bridge, fdb, linkSet, neigh, up, veth, vxlan } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { direct } from './parts/workloads.js';
@@ -53,10 +54,33 @@ export function dockerMac(addr: string): string {
   return ['02', '42', ...[24, 16, 8, 0].map((s) => ((n >>> s) & 255).toString(16).padStart(2, '0'))].join(':');
 }
 
+interface Network {
+  vni: number;
+  br: string;
+  vx: string;
+  subnet: Cidr;
+  member(c: ContainerNode): boolean;
+  /** The network's namespace node on host i. */
+  node(hostIndex: number): string;
+}
+
+/** Overlay network `t` (a tenant's; undefined: the one network without tenants): VNI 256, 257…, names as the driver's. */
+function network(lab: Lab, t: number | undefined, subnet: Cidr, member: (c: ContainerNode) => boolean): Network {
+  const vniNumber = VNI + (t ?? 1) - 1;
+  const id = createHash('sha256')
+    .update(`${lab.name}/overlay${t === undefined ? '' : t}`)
+    .digest('hex')
+    .slice(0, 5);
+  const vni = vniNumber.toString(16).padStart(6, '0');
+  const node = (i: number) => (t === undefined ? overlayNode(i) : `${overlayNode(i)}${t}`);
+  return { vni: vniNumber, br: `ov-${vni}-${id}`, vx: `vx-${vni}-${id}`, subnet, member, node };
+}
+
 export const dockerOverlay: Scheme = {
   name: 'docker-overlay',
   summary:
     'Docker overlay: a namespace per network and host with bridge ov-… and vxlan vx-… (VNI 256, port 4789), peer ARP/FDB per remote endpoint',
+  tenancy: 'subnets',
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },
@@ -68,58 +92,68 @@ export const dockerOverlay: Scheme = {
   overhead: VXLAN_OVERHEAD,
   build(lab) {
     const mtu = lab.underlay.mtu - VXLAN_OVERHEAD;
-    const subnet = overlaySubnet(lab);
-    const id = createHash('sha256').update(`${lab.name}/overlay`).digest('hex').slice(0, 5);
-    const vni = VNI.toString(16).padStart(6, '0');
-    const br = `ov-${vni}-${id}`;
-    const vx = `vx-${vni}-${id}`;
     const containers = allContainers(lab);
-    const ipOf = new Map(containers.map((c, k) => [c.name, addrAt(subnet, 2 + k)]));
-    const extraNodes = lab.hosts.map((h) => ({ node: overlayNode(h.index), ns: nsName(lab.name, overlayNode(h.index)) }));
+    // With tenants, one overlay network per tenant (`docker network create -d overlay` twice): its
+    // own VNI, subnet and namespace per host; a container joins its tenant's network only.
+    const count = lab.topology.tenants;
+    const networks: Network[] = count
+      ? Array.from({ length: count }, (_, k) => network(lab, k + 1, tenantSubnet(lab, k + 1), (c) => c.tenant === k + 1))
+      : [network(lab, undefined, overlaySubnet(lab), () => true)];
+    const ipOf = new Map<string, string>();
+    for (const n of networks) containers.filter(n.member).forEach((c, k) => ipOf.set(c.name, addrAt(n.subnet, 2 + k)));
+    const extraNodes = networks.flatMap((n) => lab.hosts.map((h) => ({ node: n.node(h.index), ns: nsName(lab.name, n.node(h.index)) })));
 
     const sandbox: Step[] = [];
     const ports: Step[] = [];
     const neighbours: Step[] = [];
     const fdbs: Step[] = [];
     const containerSide: Step[] = [];
-    for (const h of lab.hosts) {
-      const ov = extraNodes[h.index - 1].ns;
-      sandbox.push(
-        bridge(ov, br),
-        addr(ov, `${addrAt(subnet, 1)}/${subnet.prefix}`, br),
-        vxlan(h.ns, vx, { id: VNI, dstport: PORT, learning: true, proxy: true, l2miss: true, l3miss: true }),
-        linkSet(h.ns, vx, { mtu, netns: ov }),
-      );
-      ports.push(linkSet(ov, vx, { master: br, up: true }), up(ov, br));
-      for (const c of h.containers) {
-        const port = `veth${c.name}`;
-        const ip = ipOf.get(c.name)!;
-        ports.push(veth(ov, port, { name: 'eth0', mtu, ns: c.ns }, mtu), linkSet(ov, port, { master: br, up: true }));
-        containerSide.push(
-          up(c.ns, 'lo'),
-          linkSet(c.ns, 'eth0', { address: dockerMac(ip), up: true }),
-          addr(c.ns, `${ip}/${subnet.prefix}`, 'eth0'),
+    for (const n of networks) {
+      for (const h of lab.hosts) {
+        const ov = nsName(lab.name, n.node(h.index));
+        sandbox.push(
+          bridge(ov, n.br),
+          addr(ov, `${addrAt(n.subnet, 1)}/${n.subnet.prefix}`, n.br),
+          vxlan(h.ns, n.vx, { id: n.vni, dstport: PORT, learning: true, proxy: true, l2miss: true, l3miss: true }),
+          linkSet(h.ns, n.vx, { mtu, netns: ov }),
         );
-      }
-      // The peer database: every endpoint on another host.
-      for (const c of containers) {
-        if (c.hostIndex === h.index) continue;
-        const ip = ipOf.get(c.name)!;
-        neighbours.push(neigh(ov, ip, dockerMac(ip), vx));
-        fdbs.push(fdb(ov, 'add', dockerMac(ip), vx, hostOf(lab, c).underlayIp));
+        ports.push(linkSet(ov, n.vx, { master: n.br, up: true }), up(ov, n.br));
+        for (const c of h.containers.filter(n.member)) {
+          const port = `veth${c.name}`;
+          const ip = ipOf.get(c.name)!;
+          ports.push(veth(ov, port, { name: 'eth0', mtu, ns: c.ns }, mtu), linkSet(ov, port, { master: n.br, up: true }));
+          containerSide.push(
+            up(c.ns, 'lo'),
+            linkSet(c.ns, 'eth0', { address: dockerMac(ip), up: true }),
+            addr(c.ns, `${ip}/${n.subnet.prefix}`, 'eth0'),
+          );
+        }
+        // The peer database: every endpoint of this network on another host.
+        for (const c of containers.filter(n.member)) {
+          if (c.hostIndex === h.index) continue;
+          const ip = ipOf.get(c.name)!;
+          neighbours.push(neigh(ov, ip, dockerMac(ip), n.vx));
+          fdbs.push(fdb(ov, 'add', dockerMac(ip), n.vx, hostOf(lab, c).underlayIp));
+        }
       }
     }
+    const names = networks.map((n) => n.br).join(', ');
+    const vxs = networks.map((n) => n.vx).join(', ');
+    const gateways = networks.map((n) => addrAt(n.subnet, 1)).join(', ');
     return {
       stages: [
         {
-          title: `overlay namespace per host: bridge ${br} with gateway ${addrAt(subnet, 1)}; ${vx} created in the host namespace, then moved in`,
+          title: `overlay namespace per host${count ? ' and network' : ''}: bridge ${names} with gateway ${gateways}; ${vxs} created in the host namespace, then moved in`,
           steps: sandbox,
         },
         {
-          title: `${vx} and container veths as ports of ${br} (MTU ${mtu}); peer database: neighbour and FDB entry per remote endpoint`,
+          title: `${vxs} and container veths as ports of ${names} (MTU ${mtu}); peer database: neighbour and FDB entry per remote endpoint`,
           steps: [...ports, ...neighbours, ...fdbs],
         },
-        { title: `containers: eth0 with Docker's MAC and an address of ${cidrText(subnet)}`, steps: containerSide },
+        {
+          title: `containers: eth0 with Docker's MAC and an address of ${networks.map((n) => cidrText(n.subnet)).join(', ')}`,
+          steps: containerSide,
+        },
       ],
       extraNodes,
       workloads: containers.map((c) => ({ node: c.name, ns: c.ns, hostIndex: c.hostIndex, ip: ipOf.get(c.name)!, ifName: 'eth0' })),

@@ -13,6 +13,7 @@ import type { Scheme } from '../plan/scheme.js';
 export const flannelHostgw: Scheme = {
   name: 'flannel-hostgw',
   summary: 'Flannel host-gw: cni0 bridge, routes to each peer subnet via the peer host (needs L2 adjacency)',
+  tenancy: 'flat',
   attach: 'cni',
   requires: BRIDGE_PLUGIN,
   controlRequires: ETCD_REQUIRES,

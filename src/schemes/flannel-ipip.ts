@@ -18,6 +18,7 @@ const OVERHEAD = 20; // outer IPv4 header
 export const flannelIpip: Scheme = {
   name: 'flannel-ipip',
   summary: 'Flannel IP-in-IP: cni0 bridge plus flannel.ipip (MTU 1480), peer subnets via peers onlink',
+  tenancy: 'flat',
   attach: 'cni',
   requires: [...BRIDGE_PLUGIN, { kind: 'kernel', feature: 'NET_IPIP' }],
   notes: [],

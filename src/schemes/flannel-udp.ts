@@ -33,6 +33,7 @@ export function flannelUdpScheme({ encrypt, offload = false }: FlannelUdpOptions
   return {
     name: `flannel-udp${offload ? '-batched' : ''}${encrypt ? '-encrypted' : ''}`,
     summary: `Flannel udp: cni0 bridge, TUN flannel0, userspace daemon sending IP packets in UDP ${PORT} to the owner of the destination block${encrypt ? ', ChaCha20-Poly1305' : ''}${offload ? '; batched system calls (better than the product)' : ''}`,
+    tenancy: 'flat',
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
     notes: [ENCAP_NOTE, syscallNote('tun', offload), ...(encrypt ? [encryptNote({ mode: 'tun', batch: false })] : [])],

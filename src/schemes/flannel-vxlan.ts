@@ -14,6 +14,7 @@ import type { Scheme } from '../plan/scheme.js';
 export const flannelVxlan: Scheme = {
   name: 'flannel-vxlan',
   summary: 'Flannel VXLAN: cni0 bridge plus flannel.1 (VNI 1, port 8472), neighbour and FDB per peer from etcd leases',
+  tenancy: 'flat',
   attach: 'cni',
   requires: [...BRIDGE_PLUGIN, { kind: 'kernel', feature: 'VXLAN' }],
   controlRequires: ETCD_REQUIRES,

@@ -38,6 +38,7 @@ export const keyFiles = (lab: Lab, h: HostNode): { key: string; pub: string } =>
 export const flannelWireguard: Scheme = {
   name: 'flannel-wireguard',
   summary: 'Flannel WireGuard: cni0 bridge plus flannel-wg (port 51820, MTU 1420), one peer per host, key files in the lab state',
+  tenancy: 'flat',
   attach: 'cni',
   requires: [...BRIDGE_PLUGIN, { kind: 'kernel', feature: 'WIREGUARD' }, { kind: 'binary', name: 'wg', pkg: 'wireguard-tools' }],
   notes: [],

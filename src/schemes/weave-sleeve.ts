@@ -1,8 +1,8 @@
-import { addrAt, size } from '../lab/ipv4.js';
+import { addrAt, cidrText, size } from '../lab/ipv4.js';
 import { bridge, linkSet } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { FRAME_HEADER } from '../encap/batch.js';
-import { podIp } from './parts/addresses.js';
+import { podIp, tenantIp, tenantSubnet } from './parts/addresses.js';
 import { BRIDGE_PLUGIN, cniAttach, conflist, hostLocal } from './parts/cni-attach.js';
 import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages, syscallNote } from './parts/encap.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
@@ -45,6 +45,7 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
   return {
     name,
     summary: `Weave sleeve: weave bridge, TAP ${DEV}, userspace daemon sending ${o.batch ? 'batches of' : 'single'} Ethernet frames in UDP ${PORT}, MAC learning${o.encrypt ? ', ChaCha20-Poly1305' : ''}${offload ? '; batched system calls (better than the product)' : ''}`,
+    tenancy: 'subnets',
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
     notes: [ENCAP_NOTE, syscallNote('tap', offload), ...(o.encrypt ? [encryptNote({ mode: 'tap', batch: o.batch })] : [])],
@@ -57,6 +58,10 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
       const bridges: Step[] = lab.hosts.flatMap((h) => [bridge(h.ns, BRIDGE), linkSet(h.ns, BRIDGE, { mtu, up: true })]);
       const taps: Step[] = lab.hosts.map((h) => linkSet(h.ns, DEV, { mtu, txqueuelen: TXQUEUELEN, master: BRIDGE, up: true }));
       const attach: Step[] = [];
+      // With tenants, each is a subnet of its own on the one L2 segment (`weave attach net:…`):
+      // containers of different subnets have no route to each other, and nothing else keeps them apart.
+      const tenants = lab.topology.tenants !== undefined;
+      const ipOf = tenants ? tenantIp(lab) : podIp;
       for (const h of lab.hosts) {
         // Weave's IPAM gives each peer a range of the one network; here, the host's block.
         const list = conflist('weave', {
@@ -67,7 +72,15 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
           mtu,
           ipam: hostLocal(lab, { subnet: pods, rangeStart: addrAt(h.podBlock, 1), rangeEnd: addrAt(h.podBlock, size(h.podBlock) - 2) }),
         });
-        for (const c of h.containers) attach.push(cniAttach(h, c, list, podIp(h, c), lab.pods.prefix));
+        for (const c of h.containers) {
+          if (!tenants) {
+            attach.push(cniAttach(h, c, list, podIp(h, c), lab.pods.prefix));
+            continue;
+          }
+          const subnet = tenantSubnet(lab, c.tenant!);
+          const ipam = hostLocal(lab, { subnet: cidrText(subnet) });
+          attach.push(cniAttach(h, c, { ...list, plugins: [{ ...list.plugins[0], ipam }] }, ipOf(h, c), subnet.prefix));
+        }
       }
       const daemons = encapStages(
         lab,
@@ -81,9 +94,14 @@ export function weaveSleeveScheme(o: WeaveSleeveOptions): Scheme {
           { title: `bridge ${BRIDGE} on every host, MTU ${mtu}`, steps: bridges },
           ...daemons,
           { title: `${DEV} into the ${BRIDGE} bridge, queue ${TXQUEUELEN}`, steps: taps },
-          { title: `containers on ${BRIDGE} with addresses of the whole pod network ${pods} (CNI bridge plugin)`, steps: attach },
+          {
+            title: tenants
+              ? `containers on ${BRIDGE}, each tenant in a subnet of its own (CNI bridge plugin)`
+              : `containers on ${BRIDGE} with addresses of the whole pod network ${pods} (CNI bridge plugin)`,
+            steps: attach,
+          },
         ],
-        workloads: containerWorkloads(lab, podIp),
+        workloads: containerWorkloads(lab, ipOf),
         mtu,
         targetIp: direct,
       };

@@ -2,13 +2,14 @@ import type { ContainerNode, HostNode, Lab } from '../../lab/types.js';
 import { addr, linkSet, route, sysctl, up, veth } from '../../plan/steps.js';
 import type { Stage, Step } from '../../plan/types.js';
 import { podIp } from './addresses.js';
+import { profileStages } from './calico-profiles.js';
 
 /**
  * Calico's container side (cni-plugin dataplane_linux.go; Felix endpoint_mgr.go): a veth whose
  * host end has no address and answers ARP for 169.254.1.1 by proxy_arp; the container holds a /32
  * and a default route via 169.254.1.1; the host routes the /32 to the veth.
  * No CNI reference plugin builds this (ptp gives the host end an address), so it is built directly.
- * Shared by calico and canal.
+ * Shared by calico and canal. With tenants, Felix's profiles guard the host ends (calico-profiles.ts).
  */
 export const CALICO_GATEWAY = '169.254.1.1';
 const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
@@ -53,6 +54,7 @@ export function routedVethStages(lab: Lab, mtu: number): Stage[] {
     { title: 'container veths: host end without address, proxy_arp for 169.254.1.1', steps: [...hostSide, ...hostSysctls] },
     { title: 'container side: /32 address, default via 169.254.1.1', steps: containerSide },
     { title: 'host routes: one /32 per local container', steps: routes },
+    ...profileStages(lab, caliName),
   ];
 }
 
