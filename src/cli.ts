@@ -5,6 +5,7 @@ import { registerRunCommand } from './cli/run-command.js';
 import { registerReportCommands } from './cli/report-commands.js';
 import { registerTestsCommand } from './cli/tests-command.js';
 import { registerHostsCommand } from './cli/hosts-command.js';
+import { registerK8sCommand } from './cli/k8s-command.js';
 import { isAborting } from './apply/cleanup.js';
 import { CnlabError, oneLine } from './errors.js';
 import { VERSION } from './version.js';
@@ -26,6 +27,7 @@ registerRunCommand(program);
 registerReportCommands(program);
 registerTestsCommand(program);
 registerHostsCommand(program);
+registerK8sCommand(program);
 for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
 
 try {

@@ -4,6 +4,7 @@ import type { Topology, Workload } from '../lab/types.js';
 import type { Plan } from '../plan/types.js';
 import type { Comparison, RatioSummary, Summary } from '../stats/stats.js';
 import type { StandIn } from '../plan/types.js';
+import type { ClusterInfo } from './cluster.js';
 
 /** One point of a run's time series (iperf3 -i intervals; runners/iperf3-intervals.ts parses them). */
 export interface IntervalPoint {
@@ -310,6 +311,8 @@ export interface ResultFile {
   schemes: SchemeRecord[];
   /** Every pair of measured schemes, per test: difference of the main figure and its significance. */
   comparisons?: Comparison[];
+  /** cnlab k8s run: the cluster whose installed CNI was measured (result/cluster.ts). */
+  cluster?: ClusterInfo;
 }
 
 // ---- records copied from producers, declared here because the file owns its format ----
