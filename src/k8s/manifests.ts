@@ -63,6 +63,8 @@ export function pod(p: PodSpecIn): V1Pod {
         image: p.image,
         command: c.command,
         ...(c.ports ? { ports: c.ports.map((x) => ({ containerPort: x.port, protocol: x.protocol })) } : {}),
+        // A server is ready once it listens, so no client starts before it.
+        ...(c.ports?.[0]?.protocol === 'TCP' ? { readinessProbe: { tcpSocket: { port: c.ports[0].port }, periodSeconds: 1 } } : {}),
       })),
     },
   };
