@@ -306,7 +306,11 @@ export class FakeApiServer {
           new Promise<void>((r) => {
             if (c.exitCode !== null || c.signalCode !== null) return r();
             c.once('exit', () => r());
-            process.kill(-c.pid!, 'SIGKILL');
+            try {
+              process.kill(-c.pid!, 'SIGKILL');
+            } catch {
+              /* exited meanwhile (ESRCH): its exit event resolves */
+            }
           }),
       ),
     );
