@@ -7,6 +7,7 @@ import { registerReportCommands } from './cli/report-commands.js';
 import { registerTestsCommand } from './cli/tests-command.js';
 import { registerHostsCommand } from './cli/hosts-command.js';
 import { registerVerifyCommand } from './cli/verify-command.js';
+import { registerK8sCommand } from './cli/k8s-command.js';
 import { isAborting } from './apply/cleanup.js';
 import { CnlabError, oneLine } from './errors.js';
 import { VERSION } from './version.js';
@@ -30,6 +31,7 @@ registerReportCommands(program);
 registerTestsCommand(program);
 registerHostsCommand(program);
 registerVerifyCommand(program);
+registerK8sCommand(program);
 for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
 
 try {

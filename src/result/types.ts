@@ -7,6 +7,7 @@ import type { StandIn } from '../plan/types.js';
 import type { ConvergenceRecord } from './convergence.js';
 import type { DoctorRecord } from './doctor.js';
 import type { VerifySection } from './verify.js';
+import type { ClusterInfo } from './cluster.js';
 
 /** One point of a run's time series (iperf3 -i intervals; runners/iperf3-intervals.ts parses them). */
 export interface IntervalPoint {
@@ -319,6 +320,8 @@ export interface ResultFile {
   comparisons?: Comparison[];
   /** `cnlab verify`: the measured feature matrix (result/verify.ts). */
   verify?: VerifySection;
+  /** cnlab k8s run: the cluster whose installed CNI was measured (result/cluster.ts). */
+  cluster?: ClusterInfo;
 }
 
 // ---- records copied from producers, declared here because the file owns its format ----

@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { Namespace, Pod, Service } from 'kubernetes-models/v1';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trackProcess } from '../src/apply/state.js';
+import { readResult } from '../src/result/read.js';
+import { getScheme } from '../src/schemes/registry.js';
+import { CLI, cli, isRoot, useLab, type Run } from './helpers/lab.js';
+import { FakeApiServer, relay } from './helpers/k8s-api-server.js';
+
+/**
+ * Kubernetes mode end to end against the stand-in API server (test/helpers/k8s-api-server.ts):
+ * a flannel-vxlan lab of two hosts plays the cluster and its CNI, the "pods" are real iperf3 and
+ * sockperf processes in the lab's namespaces, so every figure is a real measurement; only the API
+ * is a stand-in. The CLI runs in host 1's namespace and reaches the API on host 1's lab address.
+ * Lab: ks.
+ */
+
+const PORT = 6443;
+const NODES = [
+  { name: 'worker-1', host: 0 },
+  { name: 'worker-2', host: 1 },
+  { name: 'worker-3', taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' as const }] },
+];
+
+describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
+  const lab = useLab('ks', getScheme('flannel-vxlan'), { flags: { hosts: 2, containers: 2 } });
+  const dir = mkdtempSync(join(tmpdir(), 'cnlab-ks-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  let api: FakeApiServer;
+  let fwd: ChildProcess;
+  let h1ns = '';
+
+  /** The CLI inside host 1's namespace (ip netns exec replaces itself with node: the pid is the CLI's). */
+  const k8sCli = (args: string[]) =>
+    spawn('ip', ['netns', 'exec', h1ns, 'node', CLI, 'k8s', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const finish = (c: ChildProcess): Promise<Run> =>
+    new Promise((resolve) => {
+      let stdout = '';
+      let stderr = '';
+      c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  beforeAll(async () => {
+    const up = lab.up;
+    h1ns = up.lab.hosts[0].ns;
+    api = new FakeApiServer(up, NODES);
+    const sock = join(dir, 'api.sock');
+    await api.listen(sock);
+    fwd = relay(h1ns, up.lab.hosts[0].underlayIp, PORT, sock);
+    trackProcess(up.state, fwd.pid!, h1ns, 'k8s-api-relay', ['node', '-e', '(relay)']);
+    await new Promise((r) => fwd.stdout!.once('data', r));
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          { name: 'stand-in', cluster: { server: `http://${up.lab.hosts[0].underlayIp}:${PORT}`, 'insecure-skip-tls-verify': true } },
+        ],
+        users: [{ name: 'nobody', user: {} }],
+        contexts: [{ name: 'stand-in', context: { cluster: 'stand-in', user: 'nobody' } }],
+        'current-context': 'stand-in',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    fwd?.kill('SIGKILL');
+    await api?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('measures pod↔pod, hostNetwork and pod→Service into a result file that report and compare read; the namespace is gone after', async () => {
+    const out = join(dir, 'run1');
+    const r = await finish(
+      k8sCli(['run', '--kubeconfig', kubeconfig, '--repeats', '1', '--duration', '1', '--udp-rate', '200M', '--name', 'ks1', '-o', out]),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('nodes chosen: worker-1 (clients), worker-2 (servers)');
+    const file = join(out, 'result.json');
+    const result = readResult(file);
+    expect(result.cluster).toMatchObject({
+      kubernetesVersion: 'v1.31.0-cnlab-stand-in',
+      cni: { name: 'flannel-vxlan' },
+      namespace: 'cnlab-ks1',
+    });
+    expect(result.cluster!.nodes.map((n) => n.name)).toEqual(['worker-1', 'worker-2']);
+    const byName = Object.fromEntries(result.schemes.map((s) => [s.name, s]));
+    expect(Object.keys(byName).sort()).toEqual(['host', 'k8s-flannel-vxlan']);
+    const pod = byName['k8s-flannel-vxlan'];
+    for (const id of ['tcp-1/cross', 'tcp-1/same', 'udp/cross', 'lat-tcp/cross', 'lat-tcp/same', 'svc-tcp-1/cross', 'svc-udp/cross']) {
+      const t = pod.tests.find((x) => x.id === id);
+      expect(t?.runs[0], `${id}: ${t?.runs[0]?.error}`).toMatchObject({ ok: true });
+    }
+    expect(pod.tests.find((t) => t.id === 'tcp-1/cross')!.runs[0].gbps).toBeGreaterThan(0.05);
+    expect(pod.tests.find((t) => t.id === 'lat-tcp/cross')!.runs[0].latency!.p50Us).toBeGreaterThan(0);
+    // The Service test dialled the ClusterIP, not the pod.
+    expect(pod.tests.find((t) => t.id === 'svc-tcp-1/cross')!.target).toMatch(/^198\.19\.250\./);
+    const host = byName.host.tests.find((t) => t.id === 'tcp-1/cross')!;
+    expect(host.runs[0], host.runs[0].error).toMatchObject({ ok: true });
+    expect(host.target).toBe(lab.up.lab.hosts[1].underlayIp);
+    expect(pod.tests.find((t) => t.id === 'tcp-1/cross')!.summary!.gbps.median).toBeGreaterThan(0);
+    // The namespace was deleted, and with it every pod process.
+    expect([...api.namespaces.keys()]).toEqual([]);
+    expect(api.livePids()).toEqual([]);
+
+    const rep = await cli(['report', file, '--out', join(dir, 'rep')]);
+    expect(rep.code, rep.stderr).toBe(0);
+    const cmp = await cli(['compare', file, file]);
+    expect(cmp.code, cmp.stderr).toBe(0);
+    expect(cmp.stdout).toContain('k8s-flannel-vxlan');
+  }, 40_000);
+
+  /** Ctrl-C mid-run, two impossible placements and a dry run, side by side (each CLI start costs seconds on a busy box). */
+  it('Ctrl-C deletes the namespace; an impossible placement fails in one line; --dry-run prints valid manifests and calls no API', async () => {
+    const before = api.requests.length;
+    const dry = cli(['k8s', 'run', '--dry-run', '--kubeconfig', kubeconfig, '--nodes', 'worker-1,worker-2', '--name', 'ks4']);
+    const placements = (['worker-3', 'worker-9'] as const).map((node) =>
+      finish(
+        k8sCli([
+          'run',
+          '--kubeconfig',
+          kubeconfig,
+          '--nodes',
+          `worker-1,${node}`,
+          '--repeats',
+          '1',
+          '--duration',
+          '1',
+          '--name',
+          `ks3-${node}`,
+        ]),
+      ),
+    );
+    const c = k8sCli(['run', '--kubeconfig', kubeconfig, '--repeats', '1', '--duration', '5', '--name', 'ks2', '-o', join(dir, 'run2')]);
+    const done = finish(c);
+    const clientRunning = () => [...api.pods.keys()].some((k) => k.startsWith('cnlab-ks2/cl-') && api.livePids().length > 0);
+    for (let i = 0; i < 200 && !clientRunning(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(api.namespaces.has('cnlab-ks2')).toBe(true);
+    c.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('SIGINT: deleting namespace cnlab-ks2');
+    expect(api.namespaces.has('cnlab-ks2'), r.stderr + api.requests.slice(-8).join('; ')).toBe(false);
+    expect([...api.pods.keys()].filter((k) => k.startsWith('cnlab-ks2/'))).toEqual([]);
+    expect(existsSync(join(dir, 'run2', 'result.json'))).toBe(false);
+
+    const reasons = { 'worker-3': /untolerated taint \{dedicated: db\}/, 'worker-9': /didn't match Pod's node affinity\/selector/ };
+    for (const [i, [node, reason]] of Object.entries(reasons).entries()) {
+      const p = await placements[i];
+      expect(p.code, p.stderr).toBe(1);
+      const lines = p.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`cannot be placed on node ${node}: FailedScheduling: 0/3 nodes are available`);
+      expect(lines[0]).toMatch(reason);
+      expect(api.namespaces.has(`cnlab-ks3-${node}`)).toBe(false);
+    }
+
+    const d = await dry;
+    expect(d.code, d.stderr).toBe(0);
+    const docs = parseAllDocuments(d.stdout).map((x) => x.toJS() as { kind: string; metadata: { namespace?: string } });
+    expect(docs.map((x) => x.kind).slice(0, 4)).toEqual(['Namespace', 'Pod', 'Pod', 'Service']);
+    expect(docs.filter((x) => x.kind === 'Pod').length).toBeGreaterThan(10);
+    const models = { Namespace, Pod, Service } as const;
+    for (const x of docs) new models[x.kind as keyof typeof models](x as never).validate();
+    // Nothing in the dry run's namespace was asked of the API.
+    expect(api.requests.slice(before).filter((q) => q.includes('cnlab-ks4'))).toEqual([]);
+    expect(api.namespaces.has('cnlab-ks4')).toBe(false);
+  }, 30_000);
+});
