@@ -63,11 +63,12 @@ export interface NewContainer {
 
 /**
  * Adds a container on `host`. BGP: in a new block, which the host's BIRD announces after a
- * `birdc configure` (the path a new block takes through BGP); etcd: in the host's leased subnet,
- * attached through the CNI bridge plugin as flannel does (flannel leases subnets per host, never
- * per container).
+ * `birdc configure` (the path a new block takes through BGP); with `birdDown`, the host's BIRD is
+ * stopped: the block goes into its config only, announced when BIRD starts again. etcd: in the
+ * host's leased subnet, attached through the CNI bridge plugin as flannel does (flannel leases
+ * subnets per host, never per container).
  */
-export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism): Promise<NewContainer> {
+export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism, opts: { birdDown?: boolean } = {}): Promise<NewContainer> {
   const k = Math.max(0, ...host.containers.map((c) => c.index)) + 1;
   const name = `${host.name}c${k}`;
   const ns = nsName(up.lab.name, name);
@@ -89,6 +90,13 @@ export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism): 
     await runStages(up, stages);
     const p = birdPaths(up.lab, host);
     writeFileSync(p.config, withExtraBlock(readFileSync(p.config, 'utf8'), blockOf(host), block));
+    if (opts.birdDown)
+      return {
+        node,
+        ip: podIp(inBlock, inBlock.containers[0]),
+        what: `in a new block (${block}), in BIRD's config while it is down`,
+        block,
+      };
     const r = await execArgs('ip', ['netns', 'exec', host.ns, 'birdc', '-s', p.socket, 'configure']);
     if (r.code !== 0 || !/Reconfigur/i.test(r.stdout)) throw new Error(`birdc configure on ${host.name}: ${(r.stdout + r.stderr).trim()}`);
     return { node, ip: podIp(inBlock, inBlock.containers[0]), what: `in a new block (${block}) announced by BGP`, block };
@@ -118,8 +126,12 @@ export async function loseHost(up: UpLab, host: HostNode, mech: Mechanism): Prom
 }
 
 /** Starts the host's control-plane daemon again, from its plan step, tracked like the first. */
-export async function restartHost(up: UpLab, host: HostNode, mech: Mechanism): Promise<void> {
-  const role = daemonRole(mech, host);
+export function restartHost(up: UpLab, host: HostNode, mech: Mechanism): Promise<void> {
+  return restartDaemon(up, daemonRole(mech, host));
+}
+
+/** Starts a stopped daemon (e.g. "etcd", "bird-h2") again from its plan step, tracked like the first. */
+export async function restartDaemon(up: UpLab, role: string): Promise<void> {
   const step = up.plan.stages
     .flatMap((s) => s.steps)
     .find((s): s is Extract<Step, { kind: 'daemon' }> => s.kind === 'daemon' && s.name === role);
@@ -131,6 +143,12 @@ export async function restartHost(up: UpLab, host: HostNode, mech: Mechanism): P
 export function etcdctl(up: UpLab, args: string[], timeoutMs = 5000) {
   const endpoint = up.state.control?.etcdEndpoint ?? '';
   return execArgs('ip', ['netns', 'exec', up.lab.hosts[0].ns, 'etcdctl', `--endpoints=${endpoint}`, ...args], { timeoutMs });
+}
+
+/** Asks etcd for a lease (what a new host's agent does first): whether it was granted, and etcdctl's last line. */
+export async function leaseAttempt(up: UpLab): Promise<{ granted: boolean; said: string }> {
+  const lease = await etcdctl(up, ['--dial-timeout=1s', '--command-timeout=2s', 'lease', 'grant', '30']);
+  return { granted: lease.code === 0, said: ((lease.stderr || lease.stdout).trim().split('\n').pop() ?? '').slice(0, 120) };
 }
 
 /** The pod-network routes a host's FIB holds (destination prefixes, with their line). */

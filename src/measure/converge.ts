@@ -10,7 +10,7 @@ import type { Plan } from '../plan/types.js';
 import { convergenceMedians, type ConvergenceRecord, type ConvergenceRun } from '../result/convergence.js';
 import {
   addContainer,
-  etcdctl,
+  leaseAttempt,
   loseHost,
   mechanismOf,
   restartHost,
@@ -165,13 +165,13 @@ async function oneRun(
       await flow.allOk(all, WAIT_MS);
       const tStore = Date.now();
       await stopDaemon(up, 'etcd');
-      const lease = await etcdctl(up, ['--dial-timeout=1s', '--command-timeout=2s', 'lease', 'grant', '30']);
+      const lease = await leaseAttempt(up);
       await new Promise((r) => setTimeout(r, 1000));
-      const why = (lease.stderr || lease.stdout).trim().split('\n').pop() ?? '';
       run.storeLoss = {
         trafficContinued: flow.longestFailure(tStore, Date.now()) === 0,
-        newLease:
-          lease.code === 0 ? `granted (etcd still answered): ${why}` : `refused: a new host cannot lease a subnet (${why.slice(0, 120)})`,
+        newLease: lease.granted
+          ? `granted (etcd still answered): ${lease.said}`
+          : `refused: a new host cannot lease a subnet (${lease.said})`,
       };
     }
   } catch (e) {

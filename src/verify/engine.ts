@@ -76,7 +76,7 @@ export async function verifySchemes(schemes: readonly Scheme[], probes: readonly
         }
       }
       const shape = probe.needs(scheme);
-      const k = shapeKey(shape);
+      const k = shape.exclusive ? `${probe.name} ${shapeKey(shape)}` : shapeKey(shape);
       if (!groups.has(k)) groups.set(k, { shape, probes: [] });
       groups.get(k)!.probes.push(probe);
     }

@@ -25,6 +25,8 @@ export interface LabShape {
   topology?: Partial<Omit<Topology, 'lab' | 'hosts' | 'containersPerHost' | 'sameHost'>>;
   /** The build itself is part of the answer: a failed build is judged (Evidence.buildError), not "not run". */
   buildMayFail?: boolean;
+  /** The probe changes the lab (stops a daemon, adds a container): it gets a build of its own. */
+  exclusive?: boolean;
 }
 
 /** A program a probe started in the background (a capture), stopped with SIGTERM (then SIGKILL). */
