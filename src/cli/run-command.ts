@@ -17,6 +17,7 @@ import { setAffinity } from '../runners/affinity.js';
 import { TOOLS } from '../runners/registry.js';
 import { cniFromFlags, withCniScheme } from '../schemes/cni-file.js';
 import { InputError } from '../errors.js';
+import { checkOverlap } from '../plan/build.js';
 import { encryptedSchemes, getScheme, quickDefaultSchemes, schemeLookup, SCHEMES, VARIANT_OF } from '../schemes/registry.js';
 import { unsupportedReason } from '../apply/up.js';
 import { execArgs } from '../util/exec.js';
@@ -131,6 +132,7 @@ export function registerRunCommand(program: Command): void {
         ]
       : named;
     if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });
+    for (const e of entries) if ('scheme' in e) checkOverlap(topology, e.scheme);
     assertRootLinux(await detect());
     for (const name of toolsNeeded(m.tests)) {
       const tool = await TOOLS[name].check();

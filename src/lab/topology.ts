@@ -40,6 +40,7 @@ const topologySchema = z
     controlPlane: z.enum(['static', 'real'], { errorMap: () => ({ message: 'must be static or real' }) }).optional(),
     bgp: z.enum(['mesh', 'rr'], { errorMap: () => ({ message: 'must be mesh or rr' }) }).optional(),
     tenants: z.number().int('must be a whole number').min(1, 'must be at least 1').max(16, 'must be at most 16').optional(),
+    overlap: z.boolean().optional(),
   })
   .strict();
 
@@ -70,6 +71,7 @@ export interface TopologyFlags {
   controlPlane?: string;
   bgp?: string;
   tenants?: string | number;
+  overlap?: boolean;
 }
 
 /** Numbers from flags: anything but a plain integer stays a string so the schema rejects it. */
@@ -127,6 +129,7 @@ function merge(file: Record<string, unknown>, f: TopologyFlags): Record<string, 
     controlPlane: pick(f.controlPlane, file.controlPlane, undefined),
     bgp: pick(f.bgp, file.bgp, undefined),
     tenants: pick(num(f.tenants), file.tenants, undefined),
+    overlap: pick(f.overlap, file.overlap, undefined),
   };
 }
 
@@ -160,6 +163,8 @@ export function parseTopology(raw: unknown, source: string): Topology {
   if (!parsed.success) throw new InputError(zodLine(parsed.error, source));
   const t = parsed.data as Topology;
   if (t.underlay.rate) t.underlay.rate = normaliseRate(t.underlay.rate);
+  if (t.overlap && (t.tenants ?? 0) < 2)
+    throw new InputError(`${source}: overlap needs --tenants 2 or more (tenants that share addresses)`);
   checkAddressPlan(t, source);
   return t;
 }

@@ -43,6 +43,11 @@ export interface Topology {
    * group, no isolation asked for.
    */
   tenants?: number;
+  /**
+   * Every tenant gets the same container addresses (tenant 1's, host by host): IP overlap, for
+   * schemes with a network per tenant (Scheme.overlap). Needs tenants ≥ 2.
+   */
+  overlap?: boolean;
 }
 
 export interface Cidr {

@@ -72,6 +72,8 @@ export interface Scheme {
    * flat network where nothing isolates them. Absent: tenants are not built (the isolation probe skips it).
    */
   tenancy?: 'profiles' | 'subnets' | 'flat';
+  /** Tenants may share container addresses (--overlap): a network, and an address space, per tenant. */
+  overlap?: boolean;
   /** What isolating tenants needs beyond `requires` (e.g. nftables for Calico's profiles); only with --tenants. */
   tenantRequires?: Requirement[];
   /**

@@ -76,11 +76,32 @@ function network(lab: Lab, t: number | undefined, subnet: Cidr, member: (c: Cont
   return { vni: vniNumber, br: `ov-${vni}-${id}`, vx: `vx-${vni}-${id}`, subnet, member, node };
 }
 
+/**
+ * --overlap: every tenant's network has the same subnet, and its containers take the same
+ * addresses host by host: on each host, tenant t's k-th container gets the same address as every
+ * other tenant's k-th there (the host's range starts after the previous host's largest tenant).
+ */
+function overlapAddresses(lab: Lab, networks: Network[]): Map<string, string> {
+  const ipOf = new Map<string, string>();
+  const subnet = networks[0].subnet;
+  let next = 2;
+  for (const h of lab.hosts) {
+    const members = networks.map((n) => h.containers.filter(n.member));
+    members.forEach((cs) => cs.forEach((c, k) => ipOf.set(c.name, addrAt(subnet, next + k))));
+    next += Math.max(0, ...members.map((cs) => cs.length));
+  }
+  if (next > size(subnet) - 1) {
+    throw new InputError(`the overlapping tenants' containers do not fit ${cidrText(subnet)}`, 'use a shorter --pod-block');
+  }
+  return ipOf;
+}
+
 export const dockerOverlay: Scheme = {
   name: 'docker-overlay',
   summary:
     'Docker overlay: a namespace per network and host with bridge ov-… and vxlan vx-… (VNI 256, port 4789), peer ARP/FDB per remote endpoint',
   tenancy: 'subnets',
+  overlap: true,
   attach: 'direct',
   requires: [
     { kind: 'kernel', feature: 'VETH' },
@@ -94,13 +115,16 @@ export const dockerOverlay: Scheme = {
     const mtu = lab.underlay.mtu - VXLAN_OVERHEAD;
     const containers = allContainers(lab);
     // With tenants, one overlay network per tenant (`docker network create -d overlay` twice): its
-    // own VNI, subnet and namespace per host; a container joins its tenant's network only.
+    // own VNI, subnet and namespace per host; a container joins its tenant's network only. With
+    // --overlap every network gets tenant 1's subnet: same addresses, separate segments.
     const count = lab.topology.tenants;
+    const subnetOf = (t: number) => tenantSubnet(lab, lab.topology.overlap ? 1 : t);
     const networks: Network[] = count
-      ? Array.from({ length: count }, (_, k) => network(lab, k + 1, tenantSubnet(lab, k + 1), (c) => c.tenant === k + 1))
+      ? Array.from({ length: count }, (_, k) => network(lab, k + 1, subnetOf(k + 1), (c) => c.tenant === k + 1))
       : [network(lab, undefined, overlaySubnet(lab), () => true)];
-    const ipOf = new Map<string, string>();
-    for (const n of networks) containers.filter(n.member).forEach((c, k) => ipOf.set(c.name, addrAt(n.subnet, 2 + k)));
+    const ipOf = lab.topology.overlap ? overlapAddresses(lab, networks) : new Map<string, string>();
+    if (!lab.topology.overlap)
+      for (const n of networks) containers.filter(n.member).forEach((c, k) => ipOf.set(c.name, addrAt(n.subnet, 2 + k)));
     const extraNodes = networks.flatMap((n) => lab.hosts.map((h) => ({ node: n.node(h.index), ns: nsName(lab.name, n.node(h.index)) })));
 
     const sandbox: Step[] = [];

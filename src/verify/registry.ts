@@ -3,10 +3,10 @@ import { encryption } from './probes/encryption.js';
 import { isolationProbe } from './probes/isolation.js';
 import { mtu } from './probes/mtu.js';
 import { networkModel } from './probes/network-model.js';
+import { overlapProbe } from './probes/overlap.js';
 import { protocols } from './probes/protocols.js';
 import { storeProbe } from './probes/store.js';
 import { vnic } from './probes/vnic.js';
 import type { AnyProbe } from './types.js';
 
-
-export const PROBES: readonly AnyProbe[] = [networkModel, isolationProbe, encryption, storeProbe, vnic, protocols, mtu];
+export const PROBES: readonly AnyProbe[] = [networkModel, isolationProbe, encryption, storeProbe, vnic, overlapProbe, protocols, mtu];

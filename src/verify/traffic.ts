@@ -100,3 +100,8 @@ def ether():
     for i in range(3): s.send(b'\\xff' * 6 + mac + b'\\x88\\xb5' + marker + b'\\0' * 40)
 for n, f in (('tcp', tcp), ('udp', udp), ('raw253', raw), ('ether', ether)): attempt(n, f)
 `;
+
+/** Node.js: prints every UDP datagram arriving on port argv[1], one a line, for argv[2] ms. */
+export const UDP_RECEIVER_JS = `const s=require('dgram').createSocket('udp4');s.on('message',(m)=>process.stdout.write(m.toString()+'\\n'));s.bind(Number(process.argv[1]));setTimeout(()=>process.exit(0),Number(process.argv[2]));`;
+/** Node.js: five UDP datagrams of argv[4], 100 ms apart, from address argv[1] to argv[2]:argv[3]. */
+export const UDP_SENDER_JS = `const [src,dst,port,msg]=process.argv.slice(1);const s=require('dgram').createSocket('udp4');s.bind(0,src,()=>{let n=0;const t=setInterval(()=>{s.send(msg,Number(port),dst);if(++n===5){clearInterval(t);setTimeout(()=>process.exit(0),50);}},100);});s.on('error',(e)=>{console.error(String(e));process.exit(1);});`;

@@ -2,6 +2,7 @@ import { addrAt, intToIp, ipToInt, maskOf, size } from '../../lab/ipv4.js';
 import type { ContainerNode } from '../../lab/types.js';
 import type { Workload } from '../../plan/scheme.js';
 import type { Evidence, Verdict } from '../../result/verify.js';
+import { UDP_RECEIVER_JS, UDP_SENDER_JS } from '../traffic.js';
 import { NotRun, type Probe, type ProbeContext } from '../types.js';
 
 /**
@@ -29,9 +30,6 @@ export interface IsolationData {
   pairs: PairResult[];
   spoof?: { from: string; to: string; addr: string; how: 'subnet' | 'member'; arrived: boolean };
 }
-
-const RECEIVER = `const s=require('dgram').createSocket('udp4');s.on('message',(m)=>process.stdout.write(m.toString()+'\\n'));s.bind(Number(process.argv[1]));setTimeout(()=>process.exit(0),Number(process.argv[2]));`;
-const SENDER = `const [src,dst,port,msg]=process.argv.slice(1);const s=require('dgram').createSocket('udp4');s.bind(0,src,()=>{let n=0;const t=setInterval(()=>{s.send(msg,Number(port),dst);if(++n===5){clearInterval(t);setTimeout(()=>process.exit(0),50);}},100);});s.on('error',(e)=>{console.error(String(e));process.exit(1);});`;
 
 function containerOf(ctx: ProbeContext, w: Workload): ContainerNode | undefined {
   return ctx.up.lab.hosts.flatMap((h) => h.containers).find((c) => c.name === w.node);
@@ -82,9 +80,9 @@ async function run(ctx: ProbeContext): Promise<IsolationData> {
   if (added.code !== 0) throw new NotRun(`could not add ${spoof.addr} in ${a.node}: ${added.stderr.trim()}`);
   try {
     const message = `${ctx.marker}-spoof`;
-    const receiver = await ctx.background(target.node, process.execPath, ['-e', RECEIVER, String(PORT), '3000']);
+    const receiver = await ctx.background(target.node, process.execPath, ['-e', UDP_RECEIVER_JS, String(PORT), '3000']);
     await new Promise((r) => setTimeout(r, 300));
-    await ctx.exec(a.node, process.execPath, ['-e', SENDER, spoof.addr, ctx.up.build.targetIp(a, target), String(PORT), message]);
+    await ctx.exec(a.node, process.execPath, ['-e', UDP_SENDER_JS, spoof.addr, ctx.up.build.targetIp(a, target), String(PORT), message]);
     const got = await receiver.stop();
     return { pairs, spoof: { from: a.node, to: target.node, addr: spoof.addr, how: spoof.how, arrived: got.stdout.includes(message) } };
   } finally {
