@@ -42,7 +42,7 @@ export interface StoreData {
   /** Epoch ms of the phases. */
   times?: { trainStart: number; storeStopped: number; storeStarted: number; trainEnd: number };
   train?: { from: string; to: string; intervalMs: number; replies: TrainReply[] };
-  /** Host 1's route to host 2's block 1.5 s after BIRD stopped (BGP). */
+  /** Host 1's route to host 2's block, at least 1.5 s after BIRD stopped (BGP). */
   peerRoute?: string;
   newContainer?: { node: string; ip: string; what: string; whileDownSeconds: number | null; afterRestartSeconds: number | null };
   /** etcd: a lease asked for while it was down, and after it was back. */
