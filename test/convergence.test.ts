@@ -47,4 +47,24 @@ describe('convergence: pure parts', () => {
     expect(lines[1]).toBe('  bridge-l2: static control plane: no convergence');
     expect(lines[2]).toContain('calico (BGP full mesh, 1 repeats): cold start 1.50 s');
   });
+
+  it('store loss in a cluster says which member stopped and that the others served on', () => {
+    const storeLoss = {
+      trafficContinued: true,
+      stopped: 'etcd member ctl2 (the leader) of 3',
+      newLease: 'granted 1.20 s after (the other members kept serving): lease 1 granted with TTL(30s)',
+      servedAgainSeconds: 1.2,
+    };
+    const r = {
+      schemes: [
+        {
+          name: 'flannel-vxlan',
+          convergence: { mode: 'real', hosts: 2, mechanism: 'etcd watch (3 members)', runs: [{ repeat: 1, storeLoss }], notes: [] },
+        },
+      ],
+    } as unknown as ResultFile;
+    expect(convergenceLines(r)).toContain(
+      '    store loss (etcd member ctl2 (the leader) of 3 stopped): existing traffic went on in 1/1; new lease granted 1.20 s after (the other members kept serving): lease 1 granted with TTL(30s)',
+    );
+  });
 });

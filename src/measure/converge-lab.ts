@@ -6,11 +6,13 @@ import { stopProcesses } from '../apply/teardown.js';
 import { trackProcess, untrackProcess, writeState } from '../apply/state.js';
 import type { UpLab } from '../apply/up.js';
 import { birdPaths, blockOf, withExtraBlock } from '../control/bird.js';
+import { leaderOf } from '../control/etcd.js';
 import { cidrText, subnetAt } from '../lab/ipv4.js';
 import { nsName, type ContainerNode, type HostNode, type Lab } from '../lab/types.js';
 import type { Stage, Step } from '../plan/types.js';
 import { podIp } from '../schemes/parts/addresses.js';
 import { flannelAttach } from '../schemes/parts/flannel-cni.js';
+import { etcdMembers } from '../schemes/parts/flannel-etcd.js';
 import { routedVethStages } from '../schemes/parts/routed-veth.js';
 import { execArgs, netOnly } from '../util/exec.js';
 import { pool } from '../util/pool.js';
@@ -131,6 +133,57 @@ export async function restartHost(up: UpLab, host: HostNode, mech: Mechanism): P
 export function etcdctl(up: UpLab, args: string[], timeoutMs = 5000) {
   const endpoint = up.state.control?.etcdEndpoint ?? '';
   return execArgs('ip', ['netns', 'exec', up.lab.hosts[0].ns, 'etcdctl', `--endpoints=${endpoint}`, ...args], { timeoutMs });
+}
+
+export interface StoreLoss {
+  /** What was stopped: the only etcd, or which member of the cluster. */
+  stopped: string;
+  /** What a new lease got afterwards. */
+  newLease: string;
+  /** A cluster: the member stopped → a new lease granted (the others elected a leader and served on). */
+  servedAgainSeconds?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stops the store: the only etcd, or a cluster's leader (the member whose loss costs an election);
+ * then asks for a new lease, as a host joining now would. One member: one try (it cannot answer).
+ * A cluster: tries until granted, for up to `ms`.
+ */
+export async function loseStore(up: UpLab, ms = 10_000): Promise<StoreLoss> {
+  const members = etcdMembers(up.lab);
+  let victim = members[0];
+  let role = 'the only member';
+  if (members.length > 1) {
+    const leader = leaderOf(
+      (await etcdctl(up, ['--dial-timeout=1s', '--command-timeout=2s', 'endpoint', 'status', '-w', 'fields'])).stdout,
+    );
+    const m = members.find((x) => leader?.startsWith(`http://${x.ip}:`));
+    victim = m ?? members[0];
+    role = m ? 'the leader' : 'leader unknown';
+  }
+  const stopped = `etcd member ${victim.node} (${role}) of ${members.length}`;
+  const t0 = Date.now();
+  await stopDaemon(up, victim.role);
+  const grant = () => etcdctl(up, ['--dial-timeout=1s', '--command-timeout=2s', 'lease', 'grant', '30']);
+  let lease = await grant();
+  while (members.length > 1 && lease.code !== 0 && Date.now() - t0 < ms) {
+    await sleep(100);
+    lease = await grant();
+  }
+  const at = Date.now();
+  const why = (lease.stderr || lease.stdout).trim().split('\n').pop() ?? '';
+  if (members.length > 1 && lease.code === 0) {
+    const servedAgainSeconds = (at - t0) / 1000;
+    return {
+      stopped,
+      newLease: `granted ${servedAgainSeconds.toFixed(2)} s after (the other members kept serving): ${why}`,
+      servedAgainSeconds,
+    };
+  }
+  if (lease.code === 0) return { stopped, newLease: `granted (etcd still answered): ${why}` };
+  return { stopped, newLease: `refused: a new host cannot lease a subnet (${why.slice(0, 120)})` };
 }
 
 /** The pod-network routes a host's FIB holds (destination prefixes, with their line). */
