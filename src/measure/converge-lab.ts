@@ -63,13 +63,27 @@ export interface NewContainer {
   block?: string;
 }
 
+/** Calico's routed veth for `inBlock`'s containers (the host's default route, for proxy_arp, is there already). */
+async function routedVeth(up: UpLab, host: HostNode, inBlock: HostNode): Promise<void> {
+  const stages = routedVethStages({ ...up.lab, hosts: [inBlock] }, up.build.mtu).map((s) => ({
+    ...s,
+    steps: s.steps.filter((x) => !(x.kind === 'route' && x.dest === 'default' && x.ns === host.ns)),
+  }));
+  await runStages(up, stages);
+}
+
 /**
  * Adds a container on `host`. BGP: in a new block, which the host's BIRD announces after a
  * `birdc configure` (the path a new block takes through BGP); etcd: in the host's leased subnet,
- * attached through the CNI bridge plugin as flannel does (flannel leases subnets per host, never
- * per container).
+ * attached as the scheme attaches its containers — the CNI bridge plugin as flannel does, or
+ * Calico's routed veth (canal) — (flannel leases subnets per host, never per container).
  */
-export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism): Promise<NewContainer> {
+export async function addContainer(
+  up: UpLab,
+  host: HostNode,
+  mech: Mechanism,
+  opts: { attach?: 'cni' | 'direct' } = {},
+): Promise<NewContainer> {
   const k = Math.max(0, ...host.containers.map((c) => c.index)) + 1;
   const name = `${host.name}c${k}`;
   const ns = nsName(up.lab.name, name);
@@ -83,12 +97,7 @@ export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism): 
     const block = freeBlock(up.lab);
     const [network, prefix] = block.split('/');
     const inBlock: HostNode = { ...host, podBlock: { network, prefix: Number(prefix) }, containers: [{ ...node, slot: 1 }] };
-    const stages = routedVethStages({ ...up.lab, hosts: [inBlock] }, up.build.mtu).map((s) => ({
-      ...s,
-      // The host's default route (for proxy_arp) is there already.
-      steps: s.steps.filter((x) => !(x.kind === 'route' && x.dest === 'default' && x.ns === host.ns)),
-    }));
-    await runStages(up, stages);
+    await routedVeth(up, host, inBlock);
     const p = birdPaths(up.lab, host);
     writeFileSync(p.config, withExtraBlock(readFileSync(p.config, 'utf8'), blockOf(host), block));
     const r = await execArgs('ip', ['netns', 'exec', host.ns, 'birdc', '-s', p.socket, 'configure']);
@@ -96,8 +105,13 @@ export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism): 
     return { node, ip: podIp(inBlock, inBlock.containers[0]), what: `in a new block (${block}) announced by BGP`, block };
   }
   const withNew: HostNode = { ...host, containers: [node] };
+  const leased = "in the host's leased subnet (flannel leases per host, so no etcd change)";
+  if (opts.attach === 'direct') {
+    await routedVeth(up, host, withNew);
+    return { node, ip: podIp(host, node), what: `${leased}, on Calico's routed veth` };
+  }
   await runStages(up, [flannelAttach({ ...up.lab, hosts: [withNew] }, up.build.mtu)]);
-  return { node, ip: podIp(host, node), what: "in the host's leased subnet (CNI bridge; flannel leases per host, so no etcd change)" };
+  return { node, ip: podIp(host, node), what: `${leased}, on the CNI bridge` };
 }
 
 const daemonRole = (mech: Mechanism, host: HostNode) => (mech === 'bgp' ? `bird-${host.name}` : `flannel-${host.name}`);
@@ -135,6 +149,12 @@ export function etcdctl(up: UpLab, args: string[], timeoutMs = 5000) {
   return execArgs('ip', ['netns', 'exec', up.lab.hosts[0].ns, 'etcdctl', `--endpoints=${endpoint}`, ...args], { timeoutMs });
 }
 
+/** Asks etcd for a lease (what a new host's agent does first): whether it was granted, and etcdctl's last line. */
+async function leaseAttempt(up: UpLab): Promise<{ granted: boolean; said: string }> {
+  const lease = await etcdctl(up, ['--dial-timeout=1s', '--command-timeout=2s', 'lease', 'grant', '30']);
+  return { granted: lease.code === 0, said: ((lease.stderr || lease.stdout).trim().split('\n').pop() ?? '').slice(0, 120) };
+}
+
 export interface StoreLoss {
   /** What was stopped: the only etcd, or which member of the cluster. */
   stopped: string;
@@ -154,7 +174,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function loseStore(up: UpLab, ms = 10_000): Promise<StoreLoss> {
   const members = etcdMembers(up.lab);
   let victim = members[0];
-  let role = 'the only member';
+  let role = '';
   if (members.length > 1) {
     const leader = leaderOf(
       (await etcdctl(up, ['--dial-timeout=1s', '--command-timeout=2s', 'endpoint', 'status', '-w', 'fields'])).stdout,
@@ -163,27 +183,24 @@ export async function loseStore(up: UpLab, ms = 10_000): Promise<StoreLoss> {
     victim = m ?? members[0];
     role = m ? 'the leader' : 'leader unknown';
   }
-  const stopped = `etcd member ${victim.node} (${role}) of ${members.length}`;
+  const stopped = members.length === 1 ? 'etcd (the only member)' : `etcd member ${victim.node} (${role}) of ${members.length}`;
   const t0 = Date.now();
   await stopDaemon(up, victim.role);
-  const grant = () => etcdctl(up, ['--dial-timeout=1s', '--command-timeout=2s', 'lease', 'grant', '30']);
-  let lease = await grant();
-  while (members.length > 1 && lease.code !== 0 && Date.now() - t0 < ms) {
+  let lease = await leaseAttempt(up);
+  while (members.length > 1 && !lease.granted && Date.now() - t0 < ms) {
     await sleep(100);
-    lease = await grant();
+    lease = await leaseAttempt(up);
   }
-  const at = Date.now();
-  const why = (lease.stderr || lease.stdout).trim().split('\n').pop() ?? '';
-  if (members.length > 1 && lease.code === 0) {
-    const servedAgainSeconds = (at - t0) / 1000;
+  if (members.length > 1 && lease.granted) {
+    const servedAgainSeconds = (Date.now() - t0) / 1000;
     return {
       stopped,
-      newLease: `granted ${servedAgainSeconds.toFixed(2)} s after (the other members kept serving): ${why}`,
+      newLease: `granted ${servedAgainSeconds.toFixed(2)} s after (the other members kept serving): ${lease.said}`,
       servedAgainSeconds,
     };
   }
-  if (lease.code === 0) return { stopped, newLease: `granted (etcd still answered): ${why}` };
-  return { stopped, newLease: `refused: a new host cannot lease a subnet (${why.slice(0, 120)})` };
+  if (lease.granted) return { stopped, newLease: `granted (etcd still answered): ${lease.said}` };
+  return { stopped, newLease: `refused: a new host cannot lease a subnet (${lease.said})` };
 }
 
 /** The pod-network routes a host's FIB holds (destination prefixes, with their line). */

@@ -117,7 +117,7 @@ async function oneRun(
     const last = up.lab.hosts[n - 1];
     status(`converge ${repeat}: new container on ${last.name}`);
     const tNew = Date.now();
-    const added = await addContainer(up, last, mech);
+    const added = await addContainer(up, last, mech, { attach: scheme.attach === 'direct' ? 'direct' : 'cni' });
     const fromH1 = new Probe(first.ns, [added.ip], 20);
     extra.push(fromH1);
     run.newContainerSeconds = seconds(tNew, await fromH1.allOk([added.ip], WAIT_MS, tNew));
