@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withExtraBlock } from '../src/control/bird.js';
+import { bgpSessions } from '../src/measure/converge-lab.js';
 import { measurement } from '../src/cli/run-options.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { convergenceMedians } from '../src/result/convergence.js';
@@ -23,6 +24,19 @@ describe('convergence: pure parts', () => {
     expect(out).toContain('  if net = 198.19.3.0/24 then accept;');
     expect(out).toContain('route 198.19.2.0/24 blackhole; route 198.19.3.0/24 blackhole;');
     expect(() => withExtraBlock(conf, '198.19.9.0/24', '198.19.3.0/24')).toThrow(/does not hold/);
+  });
+
+  it('BGP sessions from birdc show protocols: Established ones counted, other protocols ignored', () => {
+    const out = [
+      'BIRD 2.0.12 ready.',
+      'Name       Proto      Table      State  Since         Info',
+      'kernel1    Kernel     master4    up     08:40:01.123',
+      'device1    Device     ---        up     08:40:01.123',
+      'Mesh_198_18_0_2 BGP        ---        up     08:40:02.456  Established',
+      'Mesh_198_18_0_3 BGP        ---        start  08:40:01.123  Active        Socket: Connection refused',
+      'Mesh_198_18_0_4 BGP        ---        start  08:40:01.123  Connect',
+    ].join('\n');
+    expect(bgpSessions(out)).toEqual({ up: 1, all: 3 });
   });
 
   it('--tests converge alone runs no traffic test; --full adds it; the quick default does not', () => {

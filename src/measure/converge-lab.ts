@@ -223,6 +223,37 @@ export async function routesPerHost(up: UpLab, mech: Mechanism): Promise<number[
   return out;
 }
 
+/** Pure: BGP sessions in `birdc show protocols` output, and how many are Established. */
+export function bgpSessions(out: string): { up: number; all: number } {
+  const bgp = out.split('\n').filter((l) => /^\S+\s+BGP\s/.test(l));
+  return { up: bgp.filter((l) => /\bEstablished\b/.test(l)).length, all: bgp.length };
+}
+
+const range = (xs: number[]) => (xs.length ? `${Math.min(...xs)}–${Math.max(...xs)}` : '–');
+
+/**
+ * What the control plane holds now, for a cold start that did not converge: routes per host (min–max
+ * of what it should be) and, for BGP, sessions Established per host.
+ */
+export async function controlPlaneSnapshot(up: UpLab, mech: Mechanism): Promise<string> {
+  const n = up.lab.hosts.length;
+  const routes = await routesPerHost(up, mech);
+  const parts = [`routes per host ${range(routes)} (want ${mech === 'bgp' ? n : n - 1})`];
+  if (mech === 'bgp') {
+    const sockets = up.state.control?.birdSockets ?? {};
+    const sessions: number[] = [];
+    let all = 0;
+    await pool(up.lab.hosts, 8, async (h) => {
+      const r = await execArgs('ip', ['netns', 'exec', h.ns, 'birdc', '-s', sockets[h.name] ?? '', 'show', 'protocols']);
+      const b = bgpSessions(r.stdout);
+      sessions.push(b.up);
+      all = Math.max(all, b.all);
+    });
+    parts.push(`BGP sessions Established per host ${range(sessions)} of ${all}`);
+  }
+  return parts.join('; ');
+}
+
 /** Waits until no host in `peers` routes any of `blocks`; the epoch ms when the last one stopped, or null after `ms`. */
 export async function waitWithdrawn(up: UpLab, peers: HostNode[], blocks: string[], ms: number): Promise<number | null> {
   const end = Date.now() + ms;

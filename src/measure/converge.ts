@@ -10,6 +10,7 @@ import type { Plan } from '../plan/types.js';
 import { convergenceMedians, type ConvergenceRecord, type ConvergenceRun } from '../result/convergence.js';
 import {
   addContainer,
+  controlPlaneSnapshot,
   loseHost,
   loseStore,
   mechanismOf,
@@ -109,7 +110,12 @@ async function oneRun(
     rec.mechanism = MECHANISM[mech](topology);
     const done = await Promise.all(probes.map((p) => p.probe.allOk(p.targets, WAIT_MS, t0)));
     run.coldStartSeconds = done.includes(null) ? undefined : seconds(t0, Math.max(...(done as number[])));
-    if (run.coldStartSeconds === undefined) throw new Error(`cold start: not every pair answered within ${WAIT_MS / 1000} s`);
+    if (run.coldStartSeconds === undefined) {
+      const silent = probes.flatMap((p) => p.targets.filter((t) => !p.probe.okNow(t)).map((t) => `${p.probe.ns}→${t}`));
+      throw new Error(
+        `cold start: ${silent.length} of ${pairs} pairs did not answer within ${WAIT_MS / 1000} s (e.g. ${silent.slice(0, 3).join(', ')}); ${await controlPlaneSnapshot(up, mech)}`,
+      );
+    }
     run.routesPerHost = await routesPerHost(up, mech);
     probes.forEach((p) => p.probe.stop());
 
