@@ -19,6 +19,7 @@ import {
   waitWithdrawn,
   type Mechanism,
 } from './converge-lab.js';
+import { neighbourLimit, neighbourNote, neighbourOverflows } from './neighbours.js';
 import { Probe } from './probe.js';
 
 /**
@@ -194,12 +195,21 @@ export async function measureConvergence(topology: Topology, scheme: Scheme, opt
   const rec: ConvergenceRecord = { mode: 'real', hosts: topology.hosts, runs: [], notes: [] };
   if (!scheme.controlRequires || controlPlaneOf(topology) === 'static') return { ...rec, mode: 'static', notes: [STATIC_NOTE] };
   const status = opts.onStatus ?? (() => undefined);
+  const fullsBefore = neighbourOverflows();
   for (let r = 1; r <= opts.repeats && !isAborting(); r++) {
     const run = await oneRun(topology, scheme, r, rec, status);
     rec.runs.push(run);
     if (run.error && !run.coldStartSeconds) break;
   }
   rec.median = convergenceMedians(rec.runs);
+  const fullsAfter = neighbourOverflows();
+  const limit = neighbourNote({
+    hosts: topology.hosts,
+    fullMesh: rec.mechanism?.startsWith('BGP') === true && topology.bgp !== 'rr',
+    limit: neighbourLimit(),
+    overflows: fullsBefore !== null && fullsAfter !== null ? fullsAfter - fullsBefore : null,
+  });
+  if (limit) rec.notes.push(limit);
   if (rec.runs.some((r) => r.othersInterrupted === null))
     rec.notes.push('host loss: no container pair outside the lost host was left to watch');
   return rec;
