@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { processStartTime } from '../src/apply/state.js';
+import { loseStore, restartHost } from '../src/measure/converge-lab.js';
 import { getScheme } from '../src/schemes/registry.js';
 import { labNamespaces, pidGone, ping, sh, useLab } from './helpers/lab.js';
 
 /**
  * The real control planes, built and exercised: Calico's BIRD full mesh on three hosts and
- * flannel-vxlan's etcd with cnlab's flannel agents on three hosts. Labs: it-bgp, it-etcd.
+ * flannel-vxlan's 3-member etcd cluster (--etcd 3) with cnlab's flannel agents on three hosts; one
+ * etcd alone is built by the convergence and doctor tests. Labs: it-bgp, cv-etcd3.
  */
 
 const until = async (what: () => Promise<boolean>, ms: number): Promise<boolean> => {
@@ -68,20 +70,30 @@ describe('calico: BIRD per host, full mesh (3 hosts)', () => {
   });
 });
 
-describe('flannel-vxlan: etcd and the flannel agents (3 hosts)', () => {
-  const lab = useLab('it-etcd', getScheme('flannel-vxlan'), { flags: { hosts: 3 } });
+describe('flannel-vxlan: a 3-member etcd cluster and the flannel agents (3 hosts)', () => {
+  const lab = useLab('cv-etcd3', getScheme('flannel-vxlan'), { flags: { hosts: 3, etcd: 3 } });
   const etcdctl = (...args: string[]) =>
     sh('ip', ['netns', 'exec', lab.up.state.nodes.h1, 'etcdctl', `--endpoints=${lab.up.state.control!.etcdEndpoint}`, ...args]);
-  const daemons = () => lab.up.state.processes.filter((p) => p.role === 'etcd' || p.role.startsWith('flannel-'));
+  const daemons = () => lab.up.state.processes.filter((p) => p.role.startsWith('etcd') || p.role.startsWith('flannel-'));
 
-  it('etcd runs in ctl, listening on its lab address only', async () => {
-    expect(lab.up.state.control?.etcdEndpoint).toBe('http://198.18.0.254:2379');
-    const r = await sh('ip', ['netns', 'exec', lab.up.state.nodes.ctl, 'ss', '-Hltn']);
-    const listening = r.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split(/\s+/)[3]);
-    expect(listening.sort()).toEqual(['198.18.0.254:2379', '198.18.0.254:2380']);
+  it('each member runs in its own namespace, listening on its lab address only; the cluster has three healthy members', async () => {
+    expect(lab.up.state.control?.etcdEndpoint).toBe('http://198.18.0.254:2379,http://198.18.0.253:2379,http://198.18.0.252:2379');
+    for (const [node, ip] of [
+      ['ctl1', '198.18.0.254'],
+      ['ctl2', '198.18.0.253'],
+      ['ctl3', '198.18.0.252'],
+    ]) {
+      const r = await sh('ip', ['netns', 'exec', lab.up.state.nodes[node], 'ss', '-Hltn']);
+      const listening = r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[3]);
+      expect(listening.sort()).toEqual([`${ip}:2379`, `${ip}:2380`]);
+    }
+    const health = await etcdctl('endpoint', 'health');
+    expect(health.code, health.stderr).toBe(0);
+    // etcdctl 3.4 prints the health lines on stderr.
+    expect((health.stdout + health.stderr).match(/is healthy/g), health.stdout + health.stderr).toHaveLength(3);
   });
 
   it("every host holds a lease on its subnet, in flannel's layout, with a TTL", async () => {
@@ -125,12 +137,28 @@ describe('flannel-vxlan: etcd and the flannel agents (3 hosts)', () => {
     expect(await ping(lab.first(1).ns, lab.first(2).ip)).toBe(true);
   });
 
-  it('teardown stops etcd and every agent and removes every namespace', async () => {
+  it("losing the cluster's leader: the others keep serving, and host 3's agent, started again, is learnt by its peers", async () => {
+    const before = daemons().map((p) => p.pid);
+    const loss = await loseStore(lab.up);
+    expect(loss.stopped).toMatch(/^etcd member ctl\d \(the leader\) of 3$/);
+    expect(loss.newLease).toMatch(/^granted /);
+    expect(loss.servedAgainSeconds).toBeLessThan(10);
+    expect(daemons()).toHaveLength(before.length - 1);
+    await restartHost(lab.up, lab.up.lab.hosts[2], 'etcd');
+    for (const h of lab.up.lab.hosts.slice(0, 2))
+      expect(await until(async () => (await routeTo(h.ns, '198.19.3.0/24')) !== '', 5000), `${h.name} does not route 198.19.3.0/24`).toBe(
+        true,
+      );
+    expect(await ping(lab.first(1).ns, lab.first(3).ip)).toBe(true);
+  });
+
+  it('teardown stops every etcd member and agent and removes every namespace', async () => {
     const pids = daemons().map((p) => p.pid);
-    expect(pids.length).toBe(4);
+    // Two members, three agents, and host 3's first agent (killed above, still tracked: teardown checks it is gone).
+    expect(pids.length).toBe(6);
     const report = await lab.remove();
     expect(report?.problems).toEqual([]);
     for (const pid of pids) expect(pidGone(pid)).toBe(true);
-    expect(labNamespaces('it-etcd')).toEqual([]);
+    expect(labNamespaces('cv-etcd3')).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withExtraBlock } from '../src/control/bird.js';
+import { bgpSessions } from '../src/measure/converge-lab.js';
 import { measurement } from '../src/cli/run-options.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { convergenceMedians } from '../src/result/convergence.js';
@@ -25,6 +26,19 @@ describe('convergence: pure parts', () => {
     expect(() => withExtraBlock(conf, '198.19.9.0/24', '198.19.3.0/24')).toThrow(/does not hold/);
   });
 
+  it('BGP sessions from birdc show protocols: Established ones counted, other protocols ignored', () => {
+    const out = [
+      'BIRD 2.0.12 ready.',
+      'Name       Proto      Table      State  Since         Info',
+      'kernel1    Kernel     master4    up     08:40:01.123',
+      'device1    Device     ---        up     08:40:01.123',
+      'Mesh_198_18_0_2 BGP        ---        up     08:40:02.456  Established',
+      'Mesh_198_18_0_3 BGP        ---        start  08:40:01.123  Active        Socket: Connection refused',
+      'Mesh_198_18_0_4 BGP        ---        start  08:40:01.123  Connect',
+    ].join('\n');
+    expect(bgpSessions(out)).toEqual({ up: 1, all: 3 });
+  });
+
   it('--tests converge alone runs no traffic test; --full adds it; the quick default does not', () => {
     const t = loadTopology({});
     expect(measurement({ tests: 'converge' }, t)).toMatchObject({ converge: true, tests: [] });
@@ -46,5 +60,25 @@ describe('convergence: pure parts', () => {
     const lines = convergenceLines(r);
     expect(lines[1]).toBe('  bridge-l2: static control plane: no convergence');
     expect(lines[2]).toContain('calico (BGP full mesh, 1 repeats): cold start 1.50 s');
+  });
+
+  it('store loss in a cluster says which member stopped and that the others served on', () => {
+    const storeLoss = {
+      trafficContinued: true,
+      stopped: 'etcd member ctl2 (the leader) of 3',
+      newLease: 'granted 1.20 s after (the other members kept serving): lease 1 granted with TTL(30s)',
+      servedAgainSeconds: 1.2,
+    };
+    const r = {
+      schemes: [
+        {
+          name: 'flannel-vxlan',
+          convergence: { mode: 'real', hosts: 2, mechanism: 'etcd watch (3 members)', runs: [{ repeat: 1, storeLoss }], notes: [] },
+        },
+      ],
+    } as unknown as ResultFile;
+    expect(convergenceLines(r)).toContain(
+      '    store loss (etcd member ctl2 (the leader) of 3 stopped): existing traffic went on in 1/1; new lease granted 1.20 s after (the other members kept serving): lease 1 granted with TTL(30s)',
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { b64, parseWatchMessage, prefixEnd, unb64 } from '../src/control/etcd.js';
+import { b64, leaderOf, parseEndpoints, parseWatchMessage, prefixEnd, unb64 } from '../src/control/etcd.js';
 import { parseAgentArgs } from '../src/flannel/agent.js';
 import { leaseLines, leaseValue, networkConfig, parseLease, subnetEnv, subnetKey, subnetOfKey } from '../src/flannel/lease.js';
 import { resolveLab } from '../src/lab/resolve.js';
@@ -76,6 +76,21 @@ describe("flannel's etcd layout", () => {
 });
 
 describe("etcd's JSON gateway encoding", () => {
+  it('endpoint lists, and the leader among several members (etcdctl endpoint status -w fields, uint64 ids kept as text)', () => {
+    expect(parseEndpoints('http://198.18.0.254:2379, http://198.18.0.253:2379,')).toEqual([
+      'http://198.18.0.254:2379',
+      'http://198.18.0.253:2379',
+    ]);
+    expect(() => parseEndpoints(' , ')).toThrow(/no etcd endpoint/);
+    const block = (id: string, leader: string, ep: string) =>
+      `"ClusterID" : 14841639068965178418\n"MemberID" : ${id}\n"Revision" : 9\n"Leader" : ${leader}\n"IsLearner" : false\n"Errors" : []\n"Endpoint" : "${ep}"\n`;
+    // Differ only past 2^53: a JSON number would make them equal.
+    const [a, b] = ['10276657743932975437', '10276657743932975436'];
+    const out = [block(a, b, 'http://198.18.0.254:2379'), block(b, b, 'http://198.18.0.253:2379')].join('\n');
+    expect(leaderOf(out)).toBe('http://198.18.0.253:2379');
+    expect(leaderOf(block(a, b, 'http://198.18.0.254:2379'))).toBeNull();
+  });
+
   it('base64 keys and prefix range ends', () => {
     expect(unb64(b64('/coreos.com/network/subnets/'))).toBe('/coreos.com/network/subnets/');
     expect(unb64(prefixEnd('/coreos.com/network/subnets/'))).toBe('/coreos.com/network/subnets0');
@@ -140,6 +155,51 @@ describe('flannel plans with etcd', () => {
       `/coreos.com/network/config '{"Network":"198.19.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472}}'`,
     );
     expect(script).toMatch(/ip netns exec cnl-fe-ctl etcd --name ctl .* > \S+etcd\.log 2>&1 &/);
+  });
+
+  it('--etcd 3: three members, each in its own namespace on its own lab address, joined to each other; the agents get every endpoint', () => {
+    const plan = planLab(labOf({ etcd: '3', hosts: '3' }), getScheme('flannel-vxlan')).plan;
+    const all = plan.stages.flatMap((s) => s.steps);
+    const members = all.filter((s) => s.kind === 'daemon' && s.name.startsWith('etcd'));
+    expect(members.map((s) => [s.kind === 'daemon' && s.name, s.ns])).toEqual([
+      ['etcd-ctl1', 'cnl-fe-ctl1'],
+      ['etcd-ctl2', 'cnl-fe-ctl2'],
+      ['etcd-ctl3', 'cnl-fe-ctl3'],
+    ]);
+    const cluster = 'ctl1=http://198.18.0.254:2380,ctl2=http://198.18.0.253:2380,ctl3=http://198.18.0.252:2380';
+    members.forEach((m, i) => {
+      const argv = m.kind === 'daemon' ? m.argv : [];
+      const ip = `198.18.0.${254 - i}`;
+      const opt = (k: string) => argv[argv.indexOf(k) + 1];
+      expect(opt('--listen-client-urls')).toBe(`http://${ip}:2379`);
+      expect(opt('--listen-peer-urls')).toBe(`http://${ip}:2380`);
+      expect(opt('--initial-cluster')).toBe(cluster);
+      expect(opt('--data-dir')).toMatch(new RegExp(`/fe/etcd-ctl${i + 1}/data$`));
+      expect([opt('--heartbeat-interval'), opt('--election-timeout')]).toEqual(['100', '1000']);
+    });
+    const endpoints = 'http://198.18.0.254:2379,http://198.18.0.253:2379,http://198.18.0.252:2379';
+    const agents = all.filter((s) => s.kind === 'daemon' && s.name.startsWith('flannel-'));
+    expect(agents).toHaveLength(3);
+    for (const a of agents) expect(a.kind === 'daemon' && a.argv[a.argv.indexOf('--etcd') + 1]).toBe(endpoints);
+    // Each host reaches each member on a link of its own; members reach each other directly.
+    const routes = all.flatMap((s) => {
+      const a = ipArgs(s);
+      return a?.[0] === 'route' ? [`${s.ns} ${a.join(' ')}`] : [];
+    });
+    expect(routes).toContain('cnl-fe-h2 route add 198.18.0.253/32 dev ctl2');
+    expect(routes).toContain('cnl-fe-ctl1 route add 198.18.0.252/32 dev ctl3');
+    expect(routes).toContain('cnl-fe-ctl3 route add 198.18.0.254/32 dev ctl1');
+    const script = renderPlan(plan);
+    expect(script).toContain('a 3-member etcd cluster for the lab');
+    expect(script).toMatch(/ip netns exec cnl-fe-ctl2 etcd --name ctl2 .* > \S+etcd-ctl2\/etcd\.log 2>&1 &/);
+    expect(planLab(labOf({ etcd: '3' }), getScheme('flannel-vxlan')).build.notes?.join(' ')).toContain(
+      'a 3-member etcd cluster in ctl1, ctl2, ctl3',
+    );
+  });
+
+  it('--etcd takes 1 or 3 only', () => {
+    expect(() => loadTopology({ lab: 'fe', etcd: '2' })).toThrow(/etcd must be 1 or 3/);
+    expect(loadTopology({ lab: 'fe', etcd: '3' }).etcd).toBe(3);
   });
 
   it('an underlay with no address left for etcd is refused', () => {

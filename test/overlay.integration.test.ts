@@ -6,7 +6,7 @@ import { getScheme } from '../src/schemes/registry.js';
 import { checkTcp, dfPing, labNamespaces, pidGone, pidsIn, sh, useLab } from './helpers/lab.js';
 
 /**
- * docker-overlay, canal and calico-vxlan built for real: TCP across hosts and on one host, the
+ * docker-overlay, canal (its flannel half on etcd) and calico-vxlan built for real: TCP across hosts and on one host, the
  * path MTU both ways, the layout each project uses (read back from the kernel), and a teardown
  * that leaves no namespace (the overlay namespaces included), process or state behind.
  * Labs: ovl-docker, ovl-canal, ovl-calvx.
@@ -51,6 +51,27 @@ const LAYOUT: Record<string, (up: UpLab) => Promise<void>> = {
     expect(await out(h1.ns, 'ip', 'route', 'show', '198.19.1.2')).toMatch(/dev calih1c1 scope link/);
     expect(await out(up.build.workloads[0].ns, 'ip', 'route')).toMatch(/default via 169\.254\.1\.1 dev eth0/);
     expect(await out(h1.ns, 'ip', 'route', 'show', 'type', 'blackhole')).toBe('');
+    // Flannel's half from etcd: a lease per host, the peer's route programmed by h1's agent; Calico's half runs no BIRD.
+    expect(
+      up.state.processes
+        .map((p) => p.role)
+        .filter((r) => !r.startsWith('iperf3'))
+        .sort(),
+    ).toEqual(['etcd', 'flannel-h1', 'flannel-h2']);
+    const keys = await out(
+      h1.ns,
+      'etcdctl',
+      `--endpoints=${up.state.control!.etcdEndpoint}`,
+      'get',
+      '--prefix',
+      '--keys-only',
+      '/coreos.com/network/subnets/',
+    );
+    expect(keys.split('\n').filter(Boolean)).toEqual([
+      '/coreos.com/network/subnets/198.19.1.0-24',
+      '/coreos.com/network/subnets/198.19.2.0-24',
+    ]);
+    expect(await out(h1.ns, 'ip', 'route', 'show', '198.19.2.0/24')).toMatch(/via 198\.19\.2\.0 dev flannel\.1 onlink/);
   },
   'calico-vxlan': async (up) => {
     const [h1] = up.lab.hosts;
@@ -98,7 +119,7 @@ describe.each(CASES)('%s', (name, labName) => {
 
   it('teardown removes every namespace, the servers and the state', async () => {
     const namespaces = [...lab.up.plan.namespaces];
-    expect(namespaces.length).toBe(name === 'docker-overlay' ? 7 : 5);
+    expect(namespaces.length).toBe(name === 'docker-overlay' ? 7 : name === 'canal' ? 6 : 5);
     const report = await lab.remove();
     expect(report?.problems).toEqual([]);
     expect(labNamespaces(lab.name)).toEqual([]);

@@ -79,6 +79,7 @@ const CASES: Case[] = [
   { file: 'ovs--containers-17', scheme: 'ovs', flags: { containers: '17' } },
   { file: 'calico--mtu-9000-containers-2', scheme: 'calico', flags: { mtu: '9000', containers: '2' } },
   { file: 'flannel-vxlan--hosts-3-link-rate-offloads', scheme: 'flannel-vxlan', flags: { hosts: '3', linkRate: '10gbit', offloads: 'on' } },
+  { file: 'flannel-vxlan--etcd-3', scheme: 'flannel-vxlan', flags: { etcd: '3' } },
   { file: 'calico--tenants-2-containers-2', scheme: 'calico', flags: { tenants: '2', containers: '2' } },
   { file: 'weave-sleeve--tenants-2', scheme: 'weave-sleeve', flags: { tenants: '2' } },
   { file: 'docker-overlay--tenants-2', scheme: 'docker-overlay', flags: { tenants: '2' } },

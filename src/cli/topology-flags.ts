@@ -18,6 +18,7 @@ export function addTopologyFlags(cmd: Command): Command {
     .option('--allow-addresses', 'allow addresses outside 198.18.0.0/15')
     .option('--control-plane <static|real>', "real: run the scheme's control plane (BIRD, etcd; default); static: precomputed routes")
     .option('--bgp <mesh|rr>', "Calico's BGP topology: full mesh (default) or host 1 as route reflector")
+    .option('--etcd <1|3>', "flannel's etcd: one member (default) or a 3-member cluster, each member in its own namespace")
     .option('--tenants <n>', "split each host's containers round-robin into N tenants (Calico profiles, Weave subnets, Docker networks)")
     .option('--overlap', 'give every tenant the same container addresses (IP overlap; docker-overlay, with --tenants 2 or more)');
 }
@@ -39,6 +40,7 @@ export function topologyFlags(o: Record<string, unknown>, defaultLab?: string): 
     offloads: o.offloads as string | undefined,
     controlPlane: o.controlPlane as string | undefined,
     bgp: o.bgp as string | undefined,
+    etcd: o.etcd as string | undefined,
     tenants: o.tenants as string | undefined,
     overlap: o.overlap === true ? true : undefined,
   };

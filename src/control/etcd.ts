@@ -61,18 +61,76 @@ export function parseWatchMessage(text: string): { events: WatchEvent[]; created
   return { events, created: r.created === true, canceled: r.canceled === true };
 }
 
+/** Pure: "http://a:2379,http://b:2379" → the member URLs (etcdctl's --endpoints form). */
+export function parseEndpoints(list: string): string[] {
+  const out = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!out.length) throw new Error('no etcd endpoint');
+  return out;
+}
+
+/**
+ * One client for one member or a cluster: requests go to the current member; when it does not
+ * answer (connection refused, timeout) or answers 5xx (no leader yet), the next member is tried,
+ * and stays current. A watch runs on the current member; when it fails, the caller's next request
+ * moves on.
+ */
+/**
+ * Pure: the leader's endpoint from `etcdctl endpoint status -w fields` over several members (the
+ * block whose MemberID is its Leader), or null. IDs are uint64: compared as text, never as numbers.
+ */
+export function leaderOf(fields: string): string | null {
+  for (const block of fields.split(/\n\s*\n/)) {
+    const get = (k: string) => new RegExp(`^"${k}" : "?([^"\\n]*)"?$`, 'm').exec(block)?.[1];
+    const [id, leader, endpoint] = [get('MemberID'), get('Leader'), get('Endpoint')];
+    if (id && endpoint && id === leader) return endpoint;
+  }
+  return null;
+}
+
 export class Etcd {
-  constructor(readonly endpoint: string) {}
+  private readonly endpoints: string[];
+  private current = 0;
+
+  constructor(endpoints: string) {
+    this.endpoints = parseEndpoints(endpoints);
+  }
+
+  get endpoint(): string {
+    return this.endpoints[this.current];
+  }
+
+  private next(): void {
+    this.current = (this.current + 1) % this.endpoints.length;
+  }
 
   private async call<T>(path: string, body: unknown, timeoutMs = 5000): Promise<T> {
-    const res = await fetch(`${this.endpoint}${path}`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status}: ${text.trim().slice(0, 200)}`);
-    return JSON.parse(text) as T;
+    let failure: Error | undefined;
+    for (let tried = 0; tried < this.endpoints.length; tried++) {
+      let res: Response;
+      try {
+        res = await fetch(`${this.endpoint}${path}`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (e) {
+        failure = new Error(`etcd ${this.endpoint}${path}: ${(e as Error).message}`);
+        this.next();
+        continue;
+      }
+      const text = await res.text();
+      if (res.status >= 500 && this.endpoints.length > 1) {
+        failure = new Error(`etcd ${this.endpoint}${path}: HTTP ${res.status}: ${text.trim().slice(0, 200)}`);
+        this.next();
+        continue;
+      }
+      if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status}: ${text.trim().slice(0, 200)}`);
+      return JSON.parse(text) as T;
+    }
+    throw failure ?? new Error(`etcd ${path}: no member answered`);
   }
 
   /** Every key under a prefix, and the store's revision. */
@@ -140,9 +198,13 @@ export class Etcd {
       res = await fetch(`${this.endpoint}/v3/watch`, { method: 'POST', body: JSON.stringify(body), signal });
     } catch (e) {
       if (signal.aborted) return;
+      this.next();
       throw e;
     }
-    if (!res.ok || !res.body) throw new Error(`etcd watch: HTTP ${res.status}`);
+    if (!res.ok || !res.body) {
+      this.next();
+      throw new Error(`etcd watch: HTTP ${res.status}`);
+    }
     const decoder = new TextDecoder();
     let buf = '';
     try {
@@ -160,8 +222,11 @@ export class Etcd {
       }
     } catch (e) {
       if (signal.aborted) return;
+      this.next();
       throw e;
     }
-    if (!signal.aborted) throw new Error('etcd watch: the stream ended');
+    if (signal.aborted) return;
+    this.next();
+    throw new Error(`etcd watch: the stream from ${this.endpoints.length > 1 ? 'a member' : 'etcd'} ended`);
   }
 }

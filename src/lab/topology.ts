@@ -39,6 +39,7 @@ const topologySchema = z
     offloads: z.enum(['on', 'off'], { errorMap: () => ({ message: 'must be on or off' }) }).optional(),
     controlPlane: z.enum(['static', 'real'], { errorMap: () => ({ message: 'must be static or real' }) }).optional(),
     bgp: z.enum(['mesh', 'rr'], { errorMap: () => ({ message: 'must be mesh or rr' }) }).optional(),
+    etcd: z.union([z.literal(1), z.literal(3)], { errorMap: () => ({ message: 'must be 1 or 3 (etcd members)' }) }).optional(),
     tenants: z.number().int('must be a whole number').min(1, 'must be at least 1').max(16, 'must be at most 16').optional(),
     overlap: z.boolean().optional(),
   })
@@ -70,6 +71,7 @@ export interface TopologyFlags {
   offloads?: string;
   controlPlane?: string;
   bgp?: string;
+  etcd?: string | number;
   tenants?: string | number;
   overlap?: boolean;
 }
@@ -128,6 +130,7 @@ function merge(file: Record<string, unknown>, f: TopologyFlags): Record<string, 
     offloads: pick(f.offloads, file.offloads, undefined),
     controlPlane: pick(f.controlPlane, file.controlPlane, undefined),
     bgp: pick(f.bgp, file.bgp, undefined),
+    etcd: pick(num(f.etcd), file.etcd, undefined),
     tenants: pick(num(f.tenants), file.tenants, undefined),
     overlap: pick(f.overlap, file.overlap, undefined),
   };

@@ -37,6 +37,8 @@ export interface Topology {
   controlPlane?: 'static' | 'real';
   /** Calico's BGP topology: a full mesh (default when absent) or host 1 as route reflector. */
   bgp?: 'mesh' | 'rr';
+  /** Flannel's etcd: one member (default when absent) or a 3-member cluster. */
+  etcd?: 1 | 3;
   /**
    * Split the containers into this many tenants (groups isolated from each other where the
    * scheme can): round-robin by container index within each host (lab/resolve.ts). Absent: one

@@ -6,11 +6,13 @@ import { stopProcesses } from '../apply/teardown.js';
 import { trackProcess, untrackProcess, writeState } from '../apply/state.js';
 import type { UpLab } from '../apply/up.js';
 import { birdPaths, blockOf, withExtraBlock } from '../control/bird.js';
+import { leaderOf } from '../control/etcd.js';
 import { cidrText, subnetAt } from '../lab/ipv4.js';
 import { nsName, type ContainerNode, type HostNode, type Lab } from '../lab/types.js';
 import type { Stage, Step } from '../plan/types.js';
 import { podIp } from '../schemes/parts/addresses.js';
 import { flannelAttach } from '../schemes/parts/flannel-cni.js';
+import { etcdMembers } from '../schemes/parts/flannel-etcd.js';
 import { routedVethStages } from '../schemes/parts/routed-veth.js';
 import { execArgs, netOnly } from '../util/exec.js';
 import { pool } from '../util/pool.js';
@@ -61,14 +63,28 @@ export interface NewContainer {
   block?: string;
 }
 
+/** Calico's routed veth for `inBlock`'s containers (the host's default route, for proxy_arp, is there already). */
+async function routedVeth(up: UpLab, host: HostNode, inBlock: HostNode): Promise<void> {
+  const stages = routedVethStages({ ...up.lab, hosts: [inBlock] }, up.build.mtu).map((s) => ({
+    ...s,
+    steps: s.steps.filter((x) => !(x.kind === 'route' && x.dest === 'default' && x.ns === host.ns)),
+  }));
+  await runStages(up, stages);
+}
+
 /**
  * Adds a container on `host`. BGP: in a new block, which the host's BIRD announces after a
  * `birdc configure` (the path a new block takes through BGP); with `birdDown`, the host's BIRD is
  * stopped: the block goes into its config only, announced when BIRD starts again. etcd: in the
- * host's leased subnet, attached through the CNI bridge plugin as flannel does (flannel leases
- * subnets per host, never per container).
+ * host's leased subnet, attached as the scheme attaches its containers — the CNI bridge plugin as
+ * flannel does, or Calico's routed veth (canal) — (flannel leases subnets per host, never per container).
  */
-export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism, opts: { birdDown?: boolean } = {}): Promise<NewContainer> {
+export async function addContainer(
+  up: UpLab,
+  host: HostNode,
+  mech: Mechanism,
+  opts: { birdDown?: boolean; attach?: 'cni' | 'direct' } = {},
+): Promise<NewContainer> {
   const k = Math.max(0, ...host.containers.map((c) => c.index)) + 1;
   const name = `${host.name}c${k}`;
   const ns = nsName(up.lab.name, name);
@@ -82,12 +98,7 @@ export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism, o
     const block = freeBlock(up.lab);
     const [network, prefix] = block.split('/');
     const inBlock: HostNode = { ...host, podBlock: { network, prefix: Number(prefix) }, containers: [{ ...node, slot: 1 }] };
-    const stages = routedVethStages({ ...up.lab, hosts: [inBlock] }, up.build.mtu).map((s) => ({
-      ...s,
-      // The host's default route (for proxy_arp) is there already.
-      steps: s.steps.filter((x) => !(x.kind === 'route' && x.dest === 'default' && x.ns === host.ns)),
-    }));
-    await runStages(up, stages);
+    await routedVeth(up, host, inBlock);
     const p = birdPaths(up.lab, host);
     writeFileSync(p.config, withExtraBlock(readFileSync(p.config, 'utf8'), blockOf(host), block));
     if (opts.birdDown)
@@ -102,8 +113,13 @@ export async function addContainer(up: UpLab, host: HostNode, mech: Mechanism, o
     return { node, ip: podIp(inBlock, inBlock.containers[0]), what: `in a new block (${block}) announced by BGP`, block };
   }
   const withNew: HostNode = { ...host, containers: [node] };
+  const leased = "in the host's leased subnet (flannel leases per host, so no etcd change)";
+  if (opts.attach === 'direct') {
+    await routedVeth(up, host, withNew);
+    return { node, ip: podIp(host, node), what: `${leased}, on Calico's routed veth` };
+  }
   await runStages(up, [flannelAttach({ ...up.lab, hosts: [withNew] }, up.build.mtu)]);
-  return { node, ip: podIp(host, node), what: "in the host's leased subnet (CNI bridge; flannel leases per host, so no etcd change)" };
+  return { node, ip: podIp(host, node), what: `${leased}, on the CNI bridge` };
 }
 
 const daemonRole = (mech: Mechanism, host: HostNode) => (mech === 'bgp' ? `bird-${host.name}` : `flannel-${host.name}`);
@@ -151,6 +167,54 @@ export async function leaseAttempt(up: UpLab): Promise<{ granted: boolean; said:
   return { granted: lease.code === 0, said: ((lease.stderr || lease.stdout).trim().split('\n').pop() ?? '').slice(0, 120) };
 }
 
+export interface StoreLoss {
+  /** What was stopped: the only etcd, or which member of the cluster. */
+  stopped: string;
+  /** What a new lease got afterwards. */
+  newLease: string;
+  /** A cluster: the member stopped → a new lease granted (the others elected a leader and served on). */
+  servedAgainSeconds?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stops the store: the only etcd, or a cluster's leader (the member whose loss costs an election);
+ * then asks for a new lease, as a host joining now would. One member: one try (it cannot answer).
+ * A cluster: tries until granted, for up to `ms`.
+ */
+export async function loseStore(up: UpLab, ms = 10_000): Promise<StoreLoss> {
+  const members = etcdMembers(up.lab);
+  let victim = members[0];
+  let role = '';
+  if (members.length > 1) {
+    const leader = leaderOf(
+      (await etcdctl(up, ['--dial-timeout=1s', '--command-timeout=2s', 'endpoint', 'status', '-w', 'fields'])).stdout,
+    );
+    const m = members.find((x) => leader?.startsWith(`http://${x.ip}:`));
+    victim = m ?? members[0];
+    role = m ? 'the leader' : 'leader unknown';
+  }
+  const stopped = members.length === 1 ? 'etcd (the only member)' : `etcd member ${victim.node} (${role}) of ${members.length}`;
+  const t0 = Date.now();
+  await stopDaemon(up, victim.role);
+  let lease = await leaseAttempt(up);
+  while (members.length > 1 && !lease.granted && Date.now() - t0 < ms) {
+    await sleep(100);
+    lease = await leaseAttempt(up);
+  }
+  if (members.length > 1 && lease.granted) {
+    const servedAgainSeconds = (Date.now() - t0) / 1000;
+    return {
+      stopped,
+      newLease: `granted ${servedAgainSeconds.toFixed(2)} s after (the other members kept serving): ${lease.said}`,
+      servedAgainSeconds,
+    };
+  }
+  if (lease.granted) return { stopped, newLease: `granted (etcd still answered): ${lease.said}` };
+  return { stopped, newLease: `refused: a new host cannot lease a subnet (${lease.said})` };
+}
+
 /** The pod-network routes a host's FIB holds (destination prefixes, with their line). */
 async function podRoutes(lab: Lab, h: HostNode): Promise<string[]> {
   const r = await execArgs(...netOnly(h.ns, 'ip', ['-4', 'route', 'show', 'root', cidrText(lab.pods)]));
@@ -169,6 +233,37 @@ export async function routesPerHost(up: UpLab, mech: Mechanism): Promise<number[
     },
   );
   return out;
+}
+
+/** Pure: BGP sessions in `birdc show protocols` output, and how many are Established. */
+export function bgpSessions(out: string): { up: number; all: number } {
+  const bgp = out.split('\n').filter((l) => /^\S+\s+BGP\s/.test(l));
+  return { up: bgp.filter((l) => /\bEstablished\b/.test(l)).length, all: bgp.length };
+}
+
+const range = (xs: number[]) => (xs.length ? `${Math.min(...xs)}–${Math.max(...xs)}` : '–');
+
+/**
+ * What the control plane holds now, for a cold start that did not converge: routes per host (min–max
+ * of what it should be) and, for BGP, sessions Established per host.
+ */
+export async function controlPlaneSnapshot(up: UpLab, mech: Mechanism): Promise<string> {
+  const n = up.lab.hosts.length;
+  const routes = await routesPerHost(up, mech);
+  const parts = [`routes per host ${range(routes)} (want ${mech === 'bgp' ? n : n - 1})`];
+  if (mech === 'bgp') {
+    const sockets = up.state.control?.birdSockets ?? {};
+    const sessions: number[] = [];
+    let all = 0;
+    await pool(up.lab.hosts, 8, async (h) => {
+      const r = await execArgs('ip', ['netns', 'exec', h.ns, 'birdc', '-s', sockets[h.name] ?? '', 'show', 'protocols']);
+      const b = bgpSessions(r.stdout);
+      sessions.push(b.up);
+      all = Math.max(all, b.all);
+    });
+    parts.push(`BGP sessions Established per host ${range(sessions)} of ${all}`);
+  }
+  return parts.join('; ');
 }
 
 /** Waits until no host in `peers` routes any of `blocks`; the epoch ms when the last one stopped, or null after `ms`. */

@@ -10,15 +10,16 @@ import type { Plan } from '../plan/types.js';
 import { convergenceMedians, type ConvergenceRecord, type ConvergenceRun } from '../result/convergence.js';
 import {
   addContainer,
-  leaseAttempt,
+  controlPlaneSnapshot,
   loseHost,
+  loseStore,
   mechanismOf,
   restartHost,
   routesPerHost,
-  stopDaemon,
   waitWithdrawn,
   type Mechanism,
 } from './converge-lab.js';
+import { neighbourLimit, neighbourNote, neighbourOverflows } from './neighbours.js';
 import { Probe } from './probe.js';
 
 /**
@@ -29,7 +30,8 @@ import { Probe } from './probe.js';
  * - host loss: the last host's daemon stops (flannel: and its lease is deleted) → no peer routes
  *   its blocks; meanwhile, did traffic between the other hosts' containers fail?
  * - rejoin: the daemon starts again → the last host's containers answer from host 1's again;
- * - store loss (etcd): etcd stops; does existing traffic go on, and what does a new lease get?
+ * - store loss (etcd): etcd stops (with --etcd 3, the cluster's leader); does existing traffic go
+ *   on, and what does a new lease get (a cluster: how soon)?
  * Schemes without a control plane (or with --control-plane static) converge on nothing.
  */
 
@@ -45,12 +47,12 @@ export interface ConvergeOptions {
 
 const MECHANISM: Record<Mechanism, (t: Topology) => string> = {
   bgp: (t) => `BGP ${t.bgp === 'rr' ? 'route reflector (h1)' : 'full mesh'}`,
-  etcd: () => 'etcd watch',
+  etcd: (t) => `etcd watch${(t.etcd ?? 1) > 1 ? ` (${t.etcd} members)` : ''}`,
 };
 
 /** Plan stage numbers (as applyPlan's onStage counts them, namespaces = 0) for the daemons' start and the probes' start. */
 function stageMarks(plan: Plan, containers: Set<string>): { daemons: number; probes: number } {
-  const isControl = (name: string) => name === 'etcd' || name.startsWith('bird-') || name.startsWith('flannel-');
+  const isControl = (name: string) => /^etcd(-|$)/.test(name) || name.startsWith('bird-') || name.startsWith('flannel-');
   const daemons = plan.stages.findIndex((s) => s.steps.some((x) => x.kind === 'daemon' && isControl(x.name)));
   let lastContainer = -1;
   plan.stages.forEach((s, i) => {
@@ -109,7 +111,12 @@ async function oneRun(
     rec.mechanism = MECHANISM[mech](topology);
     const done = await Promise.all(probes.map((p) => p.probe.allOk(p.targets, WAIT_MS, t0)));
     run.coldStartSeconds = done.includes(null) ? undefined : seconds(t0, Math.max(...(done as number[])));
-    if (run.coldStartSeconds === undefined) throw new Error(`cold start: not every pair answered within ${WAIT_MS / 1000} s`);
+    if (run.coldStartSeconds === undefined) {
+      const silent = probes.flatMap((p) => p.targets.filter((t) => !p.probe.okNow(t)).map((t) => `${p.probe.ns}→${t}`));
+      throw new Error(
+        `cold start: ${silent.length} of ${pairs} pairs did not answer within ${WAIT_MS / 1000} s (e.g. ${silent.slice(0, 3).join(', ')}); ${await controlPlaneSnapshot(up, mech)}`,
+      );
+    }
     run.routesPerHost = await routesPerHost(up, mech);
     probes.forEach((p) => p.probe.stop());
 
@@ -117,7 +124,7 @@ async function oneRun(
     const last = up.lab.hosts[n - 1];
     status(`converge ${repeat}: new container on ${last.name}`);
     const tNew = Date.now();
-    const added = await addContainer(up, last, mech);
+    const added = await addContainer(up, last, mech, { attach: scheme.attach === 'direct' ? 'direct' : 'cni' });
     const fromH1 = new Probe(first.ns, [added.ip], 20);
     extra.push(fromH1);
     run.newContainerSeconds = seconds(tNew, await fromH1.allOk([added.ip], WAIT_MS, tNew));
@@ -164,15 +171,9 @@ async function oneRun(
       extra.push(flow);
       await flow.allOk(all, WAIT_MS);
       const tStore = Date.now();
-      await stopDaemon(up, 'etcd');
-      const lease = await leaseAttempt(up);
+      const loss = await loseStore(up);
       await new Promise((r) => setTimeout(r, 1000));
-      run.storeLoss = {
-        trafficContinued: flow.longestFailure(tStore, Date.now()) === 0,
-        newLease: lease.granted
-          ? `granted (etcd still answered): ${lease.said}`
-          : `refused: a new host cannot lease a subnet (${lease.said})`,
-      };
+      run.storeLoss = { trafficContinued: flow.longestFailure(tStore, Date.now()) === 0, ...loss };
     }
   } catch (e) {
     run.error = (e as Error).message;
@@ -194,12 +195,21 @@ export async function measureConvergence(topology: Topology, scheme: Scheme, opt
   const rec: ConvergenceRecord = { mode: 'real', hosts: topology.hosts, runs: [], notes: [] };
   if (!scheme.controlRequires || controlPlaneOf(topology) === 'static') return { ...rec, mode: 'static', notes: [STATIC_NOTE] };
   const status = opts.onStatus ?? (() => undefined);
+  const fullsBefore = neighbourOverflows();
   for (let r = 1; r <= opts.repeats && !isAborting(); r++) {
     const run = await oneRun(topology, scheme, r, rec, status);
     rec.runs.push(run);
     if (run.error && !run.coldStartSeconds) break;
   }
   rec.median = convergenceMedians(rec.runs);
+  const fullsAfter = neighbourOverflows();
+  const limit = neighbourNote({
+    hosts: topology.hosts,
+    fullMesh: rec.mechanism?.startsWith('BGP') === true && topology.bgp !== 'rr',
+    limit: neighbourLimit(),
+    overflows: fullsBefore !== null && fullsAfter !== null ? fullsAfter - fullsBefore : null,
+  });
+  if (limit) rec.notes.push(limit);
   if (rec.runs.some((r) => r.othersInterrupted === null))
     rec.notes.push('host loss: no container pair outside the lost host was left to watch');
   return rec;

@@ -25,7 +25,12 @@ export class Probe {
   private buf = '';
   private waiters: Array<() => void> = [];
 
-  constructor(ns: string, targets: string[], intervalMs: number, timeoutMs = 500) {
+  constructor(
+    readonly ns: string,
+    targets: string[],
+    intervalMs: number,
+    timeoutMs = 500,
+  ) {
     const args = ['--interval', String(intervalMs), '--timeout', String(timeoutMs), '--port', String(PROBE_PORT), ...targets];
     this.child = spawn(...netOnly(ns, process.execPath, [PROBER_SCRIPT, ...args]), { stdio: ['pipe', 'pipe', 'ignore'] });
     this.child.stdout!.on('data', (b: Buffer) => {

@@ -33,7 +33,7 @@ function storeText(runs: ConvergenceRun[]): string | undefined {
   const st = runs.flatMap((r) => (r.storeLoss ? [r.storeLoss] : []));
   if (!st.length) return undefined;
   const cont = st.filter((x) => x.trafficContinued).length;
-  return `store loss: existing traffic went on in ${cont}/${st.length}; new lease ${st[0].newLease}`;
+  return `store loss${st[0].stopped ? ` (${st[0].stopped} stopped)` : ''}: existing traffic went on in ${cont}/${st.length}; new lease ${st[0].newLease}`;
 }
 
 /** One line per scheme with a convergence record (terminal and Markdown). */

@@ -18,8 +18,11 @@ export interface ConvergenceRun {
   othersGapMs?: number;
   /** The lost host's daemon started again → its container answers from host 1's again. */
   rejoinSeconds?: number;
-  /** Store loss (etcd stopped): existing traffic went on, and what a new lease got. */
-  storeLoss?: { trafficContinued: boolean; newLease: string };
+  /**
+   * Store loss (etcd stopped; with a cluster, its leader): existing traffic went on, what a new
+   * lease got, what was stopped, and (a cluster) seconds until a new lease was granted.
+   */
+  storeLoss?: { trafficContinued: boolean; newLease: string; stopped?: string; servedAgainSeconds?: number };
   /** Routes the control plane programmed, per host (after the cold start). */
   routesPerHost?: number[];
   error?: string;
