@@ -5,7 +5,8 @@ import { mtu } from './probes/mtu.js';
 import { nameService } from './probes/name-service.js';
 import { networkModel } from './probes/network-model.js';
 import { protocols } from './probes/protocols.js';
+import { subnetRestriction } from './probes/subnet-restriction.js';
 import { vnic } from './probes/vnic.js';
 import type { AnyProbe } from './types.js';
 
-export const PROBES: readonly AnyProbe[] = [networkModel, isolationProbe, encryption, nameService, vnic, protocols, mtu];
+export const PROBES: readonly AnyProbe[] = [networkModel, isolationProbe, encryption, nameService, vnic, subnetRestriction, protocols, mtu];
