@@ -37,7 +37,7 @@ export interface SubnetData {
 async function check(ctx: ProbeContext, what: PathCheck['what'], from: string, to: string, ip: string): Promise<PathCheck> {
   const r = await ctx.exec(from, 'ip', ['route', 'get', ip]);
   const route = r.code === 0 ? (r.stdout.split('\n')[0]?.trim() ?? '') : null;
-  const reached = route !== null && (await ctx.exec(from, 'ping', ['-n', '-c', '2', '-W', '1', ip])).code === 0;
+  const reached = route !== null && (await ctx.exec(from, 'ping', ['-n', '-c', '3', '-i', '0.2', '-W', '1', ip])).code === 0;
   return { what, from, to, ip, route, reached };
 }
 
