@@ -46,6 +46,7 @@ export function removeNetnsEtc(state: LabState, ns?: string): string[] {
   const problems: string[] = [];
   const mine = new Set(state.namespaces);
   const chosen = state.netnsEtc.filter((r) => ns === undefined || r.ns === ns);
+  if (!chosen.length && !state.netnsEtcRoot) return problems;
   const kept = state.netnsEtc.filter((r) => !chosen.includes(r));
   for (const r of chosen) {
     const file = join(dirOf(r.ns), r.name);
