@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages cnlab needs, only those missing. Idempotent; needs root.
-#   install-system.sh          what `cnlab run` and `cnlab verify` (tcpdump, python3) need
+#   install-system.sh          what `cnlab run` and `cnlab verify` (tcpdump, python3, dnsmasq-base) need
 #   install-system.sh --test   that, plus what the test suite needs (a headless browser,
 #                              sshd for the SSH fixture: never started as a service here)
 set -euo pipefail
-PKGS=(iperf3 iproute2 nftables ethtool tcpdump python3 containernetworking-plugins iputils-ping procps util-linux findutils
+PKGS=(iperf3 iproute2 nftables ethtool tcpdump python3 dnsmasq-base containernetworking-plugins iputils-ping procps util-linux findutils
   qperf sockperf openvswitch-switch clang libbpf-dev bpftool bird2 etcd-server etcd-client)
 [[ ${1:-} == --test ]] && PKGS+=(chromium openssh-server)
 missing=()

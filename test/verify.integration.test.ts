@@ -17,7 +17,7 @@ const weave = getScheme('weave-sleeve-encrypted');
 const unsupported = isRoot ? ((await unsupportedReason(calico, 'static')) ?? (await unsupportedReason(weave))) : 'not root';
 
 describe.skipIf(!!unsupported)('cnlab verify on built labs', () => {
-  it('measures the network model, encryption, protocols, vNIC and MTU, and tears down', { timeout: 90_000 }, async () => {
+  it('measures the network model, encryption, protocols, vNIC and MTU, and tears down', { timeout: 120_000 }, async () => {
     const lab = 'vfit';
     const v = await verifySchemes([calico, weave], PROBES, { base: loadTopology({ lab, controlPlane: 'static' }) });
     const cell = (scheme: string, aspect: string) => v.cells.find((c) => c.scheme === scheme && c.aspect === aspect)!;

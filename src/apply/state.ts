@@ -32,6 +32,9 @@ const cniSchema = z.object({
   result: z.any().optional(),
 });
 
+/** A file under /etc/netns/<ns>/ that `ip netns exec <ns>` binds over /etc/<name>, for one of the lab's namespaces. */
+const netnsEtcSchema = z.object({ ns: z.string(), name: z.enum(['resolv.conf', 'nsswitch.conf', 'hosts']) });
+
 /** A filesystem mounted for the lab (a host's bpffs), inside its state directory. */
 const mountSchema = z.object({ ns: z.string(), fstype: z.literal('bpf'), path: z.string() });
 
@@ -49,6 +52,10 @@ const stateSchema = z.object({
   cni: z.array(cniSchema),
   /** Absent in state files written before mounts existed. */
   mounts: z.array(mountSchema).default([]),
+  /** Files written under /etc/netns for the lab's namespaces (apply/netns-etc.ts); absent in older files. */
+  netnsEtc: z.array(netnsEtcSchema).default([]),
+  /** The lab created /etc/netns itself (removed at teardown when empty). */
+  netnsEtcRoot: z.boolean().optional(),
   /** The control plane's handles: BIRD control sockets by host, the etcd client URL. */
   control: z.object({ birdSockets: z.record(z.string()).optional(), etcdEndpoint: z.string().optional() }).optional(),
   /** The validated topology the lab was built from (doctor recomputes the plan from it); absent in older files. */
@@ -59,6 +66,7 @@ export type LabState = z.infer<typeof stateSchema>;
 export type TrackedProcess = z.infer<typeof processSchema>;
 export type CniRecord = z.infer<typeof cniSchema>;
 export type MountRecord = z.infer<typeof mountSchema>;
+export type NetnsEtcRecord = z.infer<typeof netnsEtcSchema>;
 
 /** Start time of a process in clock ticks since boot, or null when it no longer exists. */
 export function processStartTime(pid: number): number | null {
@@ -131,6 +139,7 @@ export function newState(lab: string, scheme: string, namespaces: string[], node
     processes: [],
     cni: [],
     mounts: [],
+    netnsEtc: [],
   };
 }
 

@@ -2,6 +2,7 @@ import { cniDir } from '../caps/detect.js';
 import { cniDel, stepInvocation } from '../cni/runtime.js';
 import { pool } from '../util/pool.js';
 import { unmountLab } from './mounts.js';
+import { removeNetnsEtc } from './netns-etc.js';
 import { deleteNamespaces, listNetns, netnsExists, netnsPids } from './netns.js';
 import { processStartTime, readState, removeState, writeState, type LabState, type TrackedProcess } from './state.js';
 
@@ -89,7 +90,9 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
   // After the namespaces (and every process that could hold a copy of a mount) are gone.
   const mountProblems = await unmountLab(state.stateDir, state.mounts ?? []);
   problems.push(...mountProblems);
-  if (!left.length && !mountProblems.length) removeState(state.lab);
+  const etcProblems = removeNetnsEtc(state);
+  problems.push(...etcProblems);
+  if (!left.length && !mountProblems.length && !etcProblems.length) removeState(state.lab);
   return { lab: state.lab, namespaces: state.namespaces.length - left.length, processes: stopped, problems, warnings };
 }
 

@@ -2,11 +2,26 @@
 import { encryption } from './probes/encryption.js';
 import { isolationProbe } from './probes/isolation.js';
 import { mtu } from './probes/mtu.js';
+import { nameService } from './probes/name-service.js';
 import { networkModel } from './probes/network-model.js';
 import { overlapProbe } from './probes/overlap.js';
+import { partialConnectivity } from './probes/partial.js';
 import { protocols } from './probes/protocols.js';
 import { storeProbe } from './probes/store.js';
+import { subnetRestriction } from './probes/subnet-restriction.js';
 import { vnic } from './probes/vnic.js';
 import type { AnyProbe } from './types.js';
 
-export const PROBES: readonly AnyProbe[] = [networkModel, isolationProbe, encryption, storeProbe, vnic, overlapProbe, protocols, mtu];
+export const PROBES: readonly AnyProbe[] = [
+  networkModel,
+  encryption,
+  isolationProbe,
+  nameService,
+  storeProbe,
+  partialConnectivity,
+  vnic,
+  overlapProbe,
+  subnetRestriction,
+  protocols,
+  mtu,
+];
