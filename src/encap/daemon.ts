@@ -29,7 +29,8 @@ import { splitOffloaded } from './tso.js';
  *
  * Without offloads (`--no-offload`, the default of flannel-udp and weave-sleeve) it moves packets
  * the way the products do: one packet per read(2) and write(2) on the device, one datagram per
- * sendmsg and per recvmmsg of one message.
+ * sendmsg and per recvmmsg of one message. In tap mode it also heartbeats its peers and relays
+ * through one when another cannot be reached directly (relay.ts), as Weave's router.
  */
 
 const BURST = 64;
