@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import { encapHostDir } from '../../encap/counters.js';
+import type { HostNode } from '../../lab/types.js';
 import type { Evidence, Verdict } from '../../result/verify.js';
 import { NotRun, type Probe, type ProbeContext } from '../types.js';
 
 /**
  * Partial connectivity (issue 13, probe 6): three hosts on the lab's switch; the probe drops the
  * underlay traffic between h1 and h3 only — an nftables table of its own in the switch's bridge
- * family, matching the two hosts' underlay addresses both ways, removed afterwards — and asks
+ * family, matching the MAC addresses of the two hosts' underlay interfaces both ways (so routed
+ * packets, which carry container addresses, are cut as well as tunnels), removed afterwards — and asks
  * whether c1 (on h1) still reaches c3 (on h3), pinging up to DEADLINE seconds: the time it took is
  * the time the scheme needed to route around the cut. The hosts' own pings h1↔h2 and h2↔h3 show
  * the cut is partial, h1→h3 that it is in place. Where h2 runs cnlab's encapsulation daemon, its
@@ -37,12 +39,26 @@ export interface PartialData {
 
 const nft = (ctx: ProbeContext, args: string[]) => ctx.exec('sw', 'nft', args);
 
-async function cut(ctx: ProbeContext, a: string, b: string): Promise<void> {
+async function macOf(ctx: ProbeContext, h: HostNode): Promise<string> {
+  const r = await ctx.exec(h.name, 'ip', ['-j', 'link', 'show', 'dev', h.underlayIf]);
+  let mac: unknown;
+  try {
+    mac = (JSON.parse(r.stdout) as Array<{ address?: string }>)[0]?.address;
+  } catch {
+    mac = undefined;
+  }
+  if (typeof mac !== 'string' || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac))
+    throw new NotRun(`no MAC address for ${h.name}'s ${h.underlayIf}`);
+  return mac;
+}
+
+async function cut(ctx: ProbeContext, h1: HostNode, h3: HostNode): Promise<void> {
+  const [a, b] = [await macOf(ctx, h1), await macOf(ctx, h3)];
   const steps = [
     ['add', 'table', 'bridge', TABLE],
     ['add', 'chain', 'bridge', TABLE, 'forward', '{', 'type', 'filter', 'hook', 'forward', 'priority', '0', ';', '}'],
-    ['add', 'rule', 'bridge', TABLE, 'forward', 'ip', 'saddr', a, 'ip', 'daddr', b, 'counter', 'drop'],
-    ['add', 'rule', 'bridge', TABLE, 'forward', 'ip', 'saddr', b, 'ip', 'daddr', a, 'counter', 'drop'],
+    ['add', 'rule', 'bridge', TABLE, 'forward', 'ether', 'saddr', a, 'ether', 'daddr', b, 'counter', 'drop'],
+    ['add', 'rule', 'bridge', TABLE, 'forward', 'ether', 'saddr', b, 'ether', 'daddr', a, 'counter', 'drop'],
   ];
   for (const s of steps) {
     const r = await nft(ctx, s);
@@ -75,7 +91,7 @@ async function run(ctx: ProbeContext): Promise<PartialData> {
   const hosts = { h1: h1.underlayIp, h2: h2.underlayIp, h3: h3.underlayIp };
   const base = { hosts, from: c1.node, to: c3.node, before };
   if (!before) return { ...base, underlay: { h1h2: false, h2h3: false, h1h3: false }, after: false, afterMs: 0 };
-  await cut(ctx, h1.underlayIp, h3.underlayIp);
+  await cut(ctx, h1, h3);
   try {
     const t0 = performance.now();
     const first = await ctx.exec(c1.node, 'ping', ['-n', '-c', '1', '-i', String(INTERVAL), '-w', String(DEADLINE), target], {
