@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RelayStats } from './relay.js';
 
 /**
  * The daemon's counters, written as JSON to <its state directory>/counters.json every second and
@@ -47,6 +48,8 @@ export interface EncapCounters {
    * batches of frames) they carried. Each record crosses the underlay as one or more datagrams.
    */
   records?: { sealed: RecordStats; opened: RecordStats };
+  /** tap only: heartbeats and relaying through a peer (relay.ts). */
+  relay?: RelayStats;
   /** Packets dropped, by reason (auth, replay, stale-epoch, no-route, send-error, …). */
   drops: Record<string, number>;
   /** The daemon's own CPU time since it started (process.cpuUsage). */

@@ -11,6 +11,7 @@ import { loadAddon } from './native.js';
 import { SendRuns } from './runs.js';
 import { MacTable, RouteTable, isGroupMac, macAt } from './tables.js';
 import { Opener } from './opener.js';
+import { Relayer, isControl } from './relay.js';
 import { splitOffloaded } from './tso.js';
 
 /**
@@ -28,7 +29,8 @@ import { splitOffloaded } from './tso.js';
  *
  * Without offloads (`--no-offload`, the default of flannel-udp and weave-sleeve) it moves packets
  * the way the products do: one packet per read(2) and write(2) on the device, one datagram per
- * sendmsg and per recvmmsg of one message.
+ * sendmsg and per recvmmsg of one message. In tap mode it also heartbeats its peers and relays
+ * through one when another cannot be reached directly (relay.ts), as Weave's router.
  */
 
 const BURST = 64;
@@ -48,6 +50,8 @@ export class EncapDaemon {
   private readonly batches: Batch[];
   private readonly sealer?: Sealer;
   private readonly opener?: Opener;
+  /** tap: heartbeats to the peers, and relaying through one when a peer cannot be reached directly (relay.ts). */
+  private readonly relayer?: Relayer;
   /** With offloads: the coalescer for writes (reads are cut by splitOffloaded). */
   private readonly gro?: Coalescer;
   private readonly l2: number;
@@ -82,8 +86,13 @@ export class EncapDaemon {
     if (cfg.keyFile) {
       const key = readKeyFile(cfg.keyFile);
       epoch = nextEpoch(join(cfg.stateDir, 'epoch'));
-      const send = (peer: number, parts: Buffer[], len: number) => this.runs.add(peer, parts, len);
-      this.sealer = new Sealer(key, cfg.sender, epoch, { peers: this.peers.length, datagram: cfg.maxDatagram, record: cfg.record }, send);
+      this.sealer = new Sealer(
+        key,
+        cfg.sender,
+        epoch,
+        { peers: this.peers.length, datagram: cfg.maxDatagram, record: cfg.record },
+        this.out,
+      );
       this.opener = new Opener(key, cfg.maxDatagram, (why) => this.drop(why));
     }
     const payload = cfg.maxDatagram - (cfg.keyFile ? OVERHEAD : 0);
@@ -91,6 +100,12 @@ export class EncapDaemon {
     // Encrypted, records do the batching (queue()).
     this.batches = this.sealer ? [] : this.peers.map(() => new Batch(payload, cfg.batch ? Number.MAX_SAFE_INTEGER : 1));
     this.l2 = cfg.mode === 'tap' ? 14 : 0;
+    const io = {
+      send: this.sendAlone,
+      deliver: (d: Buffer, peer: number) => this.fromPeer(d, peer),
+      drop: (why: string) => this.drop(why),
+    };
+    if (cfg.mode === 'tap') this.relayer = new Relayer(ipToInt(cfg.listen.ip), this.peerIps, io);
     // Without offloads, the products' pattern: one datagram per sendto and per recvfrom too.
     const udpBurst = cfg.offload ? UDP_BURST : 1;
     [this.ulens, this.usegs, this.usrcs] = [new Int32Array(udpBurst), new Int32Array(udpBurst), new Uint32Array(udpBurst)];
@@ -128,6 +143,7 @@ export class EncapDaemon {
       io: { deviceReads: 0, deviceWrites: 0, udpSends: 0, udpMessages: 0 },
       batches: { multiFrame: 0, maxFrames: 0 },
       records: this.sealer && this.opener ? { sealed: this.sealer.stats, opened: this.opener.stats } : undefined,
+      relay: this.relayer?.stats,
       drops: {},
       cpuSeconds: { user: 0, system: 0 },
     };
@@ -144,6 +160,7 @@ export class EncapDaemon {
     this.addon.watch(this.udp, this.onSocket);
     this.addon.watch(this.fd, this.onDevice);
     setInterval(() => this.writeCounters(), 1000).unref();
+    this.relayer?.start((e) => this.internalError(e));
     mkdirSync(dirname(cfg.readyFile), { recursive: true });
     writeFileSync(cfg.readyFile, `${process.pid}\n`);
   }
@@ -283,8 +300,19 @@ export class EncapDaemon {
   /** One datagram payload to a peer: into its record when encrypting, else into the current sendmsg run. */
   private send(peer: number, plain: Buffer[], plainLen: number): void {
     if (this.sealer) this.sealer.add(peer, plain, plainLen);
-    else this.runs.add(peer, plain, plainLen);
+    else this.out(peer, plain, plainLen);
   }
+
+  /** One datagram (plaintext, or a sealed fragment) on its way: into the current sendmsg run, or through a relay. */
+  private readonly out = (peer: number, parts: Buffer[], len: number): void => {
+    if (!this.relayer?.divert(peer, parts, len)) this.runs.add(peer, parts, len);
+  };
+
+  /** A heartbeat or a relayed datagram: alone, at once. */
+  private readonly sendAlone = (peer: number, parts: Buffer[], len: number): void => {
+    const b = parts.length === 1 ? parts[0] : Buffer.concat(parts, len);
+    if (this.addon.udpSend(this.udp, this.peerIps[peer], this.cfg.listen.port, b, 0, len, 0) < 0) this.drop('relay-send-error');
+  };
 
   /** Seal the open records, and send. */
   private flushRun(): void {
@@ -343,6 +371,7 @@ export class EncapDaemon {
 
   /** One datagram from the wire: a payload, or (encrypted) a fragment of a record of payloads. */
   private fromPeer(d: Buffer, peer: number): void {
+    if (this.relayer && isControl(d)) return this.relayer.control(d, peer);
     const rx = this.counters.rx;
     rx.datagrams++;
     rx.datagramBytes += d.length;

@@ -14,10 +14,12 @@ import { ENCAP_DAEMON } from './parts/stand-ins.js';
  * on it with addresses from the whole pod network (one flat L2 segment across hosts), and a router
  * that captures frames from the bridge and sends them to peers in UDP 6783 — several frames per
  * datagram, each with its length — learning which peer each MAC lives behind and flooding
- * broadcast and unknown destinations to every peer. Weave's router captures through a veth with
- * pcap; cnlab's daemon (src/encap/) holds a TAP, `vethwe-pcap`, enslaved to the bridge. By default
- * it moves frames as the router does: one frame per read and per write, one datagram (a batch of
- * frames) per sendto; `weave-sleeve-batched` is cnlab's fast daemon, better than the product.
+ * broadcast and unknown destinations to every peer; a peer it cannot reach directly it reaches
+ * through one that can (heartbeats and relaying, src/encap/relay.ts). Weave's router captures
+ * through a veth with pcap; cnlab's daemon (src/encap/) holds a TAP, `vethwe-pcap`, enslaved to the
+ * bridge. By default it moves frames as the router does: one frame per read and per write, one
+ * datagram (a batch of frames) per sendto; `weave-sleeve-batched` is cnlab's fast daemon, better
+ * than the product.
  */
 const BRIDGE = 'weave';
 const DEV = 'vethwe-pcap';

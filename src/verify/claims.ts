@@ -7,6 +7,9 @@
 import type { Aspect, Claim } from '../result/verify.js';
 
 const S5 = 'studies.md S5 (feature comparison of multi-host networks, 2015/2018)';
+/** S5 names partial connectivity but gives no verdict; Weave's own documentation states it. */
+const WEAVE_DOCS =
+  "Weave Net documentation ('How Weave Net works': peers gossip their connections and route via peers); S5 names the aspect without a verdict";
 
 /** Scheme → the product whose claims its column is compared with. Schemes not listed have no claims. */
 export const PRODUCT_OF: Readonly<Record<string, string>> = {
@@ -55,6 +58,7 @@ export const CLAIMS: Readonly<Record<string, ProductClaims>> = {
       expect: ['dns'],
     },
     'distributed-store': { text: "not stated (a router container per host plays flanneld's role)", source: S5 },
+    'partial-connectivity': { text: 'yes: the router relays through a peer that reaches both', source: WEAVE_DOCS, expect: ['relayed'] },
     protocols: { text: 'all', source: S5, expect: ['all', 'all-ip'] },
   },
   'docker-overlay': {
