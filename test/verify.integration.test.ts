@@ -26,6 +26,9 @@ describe.skipIf(!!unsupported)('cnlab verify on built labs', () => {
     expect(cell('weave-sleeve-encrypted', 'network-model').key).toBe('sealed');
     expect(cell('calico', 'encryption')).toMatchObject({ mark: 'no', key: 'plaintext' });
     expect(cell('weave-sleeve-encrypted', 'encryption')).toMatchObject({ mark: 'yes', key: 'encrypted' });
+    // The tampered sealed datagram injected on the underlay: the receiver counted an auth failure.
+    expect(cell('weave-sleeve-encrypted', 'encryption').detail).toMatch(/auth failures \+\d+, nothing delivered/);
+    expect(cell('calico', 'encryption').evidence.data.tamper).toBeUndefined();
     expect(cell('calico', 'protocols').key).toBe('all-ip');
     expect(cell('weave-sleeve-encrypted', 'protocols').key).toBe('all');
     expect(cell('calico', 'mtu')).toMatchObject({ mark: 'yes', text: expect.stringContaining('1500') });
