@@ -2,7 +2,9 @@
  * The tamper half of the encryption probe (issue 13 probe 2): one sealed datagram captured on the
  * underlay is altered and sent again to the receiving host's encapsulation daemon, from the sending
  * host's namespace. The daemon must refuse it (its 'auth' drop counter moves) and deliver nothing:
- * a listener in the receiving container must not see the marker the datagram carried.
+ * a listener in the receiving container must not see the marker the datagram carried. The daemon
+ * authenticates a record before it looks at who sent it, so an ordinary UDP socket in the sending
+ * host's namespace (its underlay address, any port) reaches the check that matters.
  */
 import { HEADER_LEN } from '../encap/aead.js';
 import { COUNTERS_FILE, encapHostDir, type EncapCounters } from '../encap/counters.js';
