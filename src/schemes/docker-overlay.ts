@@ -8,7 +8,7 @@ import { tenantSubnet } from './parts/addresses.js';
 import { addr, bridge, fdb, linkSet, neigh, up, veth, vxlan } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { direct } from './parts/workloads.js';
-import { gwbridgeStage, gwbridgeSubnet } from './parts/docker-gwbridge.js';
+import { gwbridgeStages, gwbridgeSubnet } from './parts/docker-gwbridge.js';
 import type { Scheme } from '../plan/scheme.js';
 
 /**
@@ -146,7 +146,7 @@ export const dockerOverlay: Scheme = {
         }
       }
     }
-    const gwbridge = gwbridgeStage(
+    const gwbridge = gwbridgeStages(
       lab,
       gwbridgeSubnet(
         lab,
@@ -171,7 +171,7 @@ export const dockerOverlay: Scheme = {
           title: `containers: eth0 with Docker's MAC and an address of ${networks.map((n) => cidrText(n.subnet)).join(', ')}`,
           steps: containerSide,
         },
-        gwbridge,
+        ...gwbridge,
       ],
       extraNodes,
       workloads: containers.map((c) => ({ node: c.name, ns: c.ns, hostIndex: c.hostIndex, ip: ipOf.get(c.name)!, ifName: 'eth0' })),

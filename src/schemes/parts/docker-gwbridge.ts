@@ -39,28 +39,35 @@ function masquerade(subnet: Cidr): string {
 `;
 }
 
-/** The stage building docker_gwbridge on every host and eth1 in each container; `mac` is Docker's MAC of an address. */
-export function gwbridgeStage(lab: Lab, subnet: Cidr, mac: (ip: string) => string): Stage {
+/**
+ * The stages building docker_gwbridge on every host and eth1 in each container; `mac` is Docker's
+ * MAC of an address. Two stages: namespaces of one stage are configured in parallel, and eth1
+ * exists in a container only once its host made the veth.
+ */
+export function gwbridgeStages(lab: Lab, subnet: Cidr, mac: (ip: string) => string): Stage[] {
   const gw = addrAt(subnet, 1);
   const mtu = lab.underlay.mtu;
-  const steps: Step[] = [];
+  const hostSide: Step[] = [];
+  const containerSide: Step[] = [];
   for (const h of lab.hosts) {
-    steps.push(bridge(h.ns, GWBRIDGE), addr(h.ns, `${gw}/${subnet.prefix}`, GWBRIDGE), up(h.ns, GWBRIDGE));
+    hostSide.push(bridge(h.ns, GWBRIDGE), addr(h.ns, `${gw}/${subnet.prefix}`, GWBRIDGE), up(h.ns, GWBRIDGE));
     for (const c of h.containers) {
       const ip = addrAt(subnet, 1 + c.slot);
       const port = `gw${c.name}`;
-      steps.push(
-        veth(h.ns, port, { name: 'eth1', mtu, ns: c.ns }, mtu),
-        linkSet(h.ns, port, { master: GWBRIDGE, up: true }),
+      hostSide.push(veth(h.ns, port, { name: 'eth1', mtu, ns: c.ns }, mtu), linkSet(h.ns, port, { master: GWBRIDGE, up: true }));
+      containerSide.push(
         linkSet(c.ns, 'eth1', { address: mac(ip), up: true }),
         addr(c.ns, `${ip}/${subnet.prefix}`, 'eth1'),
         route(c.ns, 'default', { via: gw, dev: 'eth1' }),
       );
     }
-    steps.push(nft(h.ns, masquerade(subnet), { snat: true, dnat: false }));
+    hostSide.push(nft(h.ns, masquerade(subnet), { snat: true, dnat: false }));
   }
-  return {
-    title: `${GWBRIDGE} ${cidrText(subnet)} (gateway ${gw}) on every host: eth1 in each container with the default route, MASQUERADE for traffic leaving the bridge`,
-    steps,
-  };
+  return [
+    {
+      title: `${GWBRIDGE} ${cidrText(subnet)} (gateway ${gw}) on every host, a veth per container to it, MASQUERADE for traffic leaving the bridge`,
+      steps: hostSide,
+    },
+    { title: `containers: eth1 on ${GWBRIDGE} with Docker's MAC, the default route via ${gw}`, steps: containerSide },
+  ];
 }
