@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareResults } from '../src/report/compare.js';
 import { renderCompareHtml } from '../src/report/compare-html.js';
 import { writeReports } from '../src/report/write-reports.js';
+import { launchChromium, openPage, type Opened } from './helpers/browser.js';
 import { defaultRun, EVIL, full, malicious, real, synthetic } from './fixtures/results/synthetic.js';
 
 /**
@@ -14,7 +15,6 @@ import { defaultRun, EVIL, full, malicious, real, synthetic } from './fixtures/r
  * widths, nothing from a hostile result file runs. Screenshots go to test-artifacts/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const WIDTHS = [1280, 390];
 
@@ -22,7 +22,6 @@ let browser: Browser;
 const pages: Record<string, string> = {};
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-system.sh --test (make test does)`).toBe(true);
   mkdirSync(ARTIFACTS, { recursive: true });
   pages.real = writeReports(real(), join(ARTIFACTS, 'report-real'))[0];
   pages.full = writeReports(full(), join(ARTIFACTS, 'report-full'))[0];
@@ -40,47 +39,14 @@ beforeAll(async () => {
       ]),
     ),
   );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
 });
 
-interface Opened {
-  page: Page;
-  problems: string[];
-}
-
-/** Open a report with no network at all: any request that is not file: or data: is a problem. */
-async function open(file: string, width: number): Promise<Opened> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
-    problems.push(`network request: ${url}`);
-    return route.abort();
-  });
-  await page.goto(`file://${file}`, { waitUntil: 'load' });
-  return { page, problems };
-}
+const open = (file: string, width: number): Promise<Opened> => openPage(browser, file, width);
 
 /** Per chart: the visible SVG's drawn size, its path count and its text's rendered font size. */
 function chartStats(page: Page) {

@@ -7,7 +7,8 @@ import { checkTcp, dfPing, labNamespaces, pidGone, pidsIn, sh, useLab } from './
 
 /**
  * docker-overlay, canal (its flannel half on etcd) and calico-vxlan built for real: TCP across hosts and on one host, the
- * path MTU both ways, the layout each project uses (read back from the kernel), and a teardown
+ * path MTU both ways, the layout each project uses (read back from the kernel; docker-overlay's way out
+ * through eth1 and docker_gwbridge, answered), and a teardown
  * that leaves no namespace (the overlay namespaces included), process or state behind.
  * Labs: ovl-docker, ovl-canal, ovl-calvx.
  */
@@ -39,6 +40,14 @@ const LAYOUT: Record<string, (up: UpLab) => Promise<void>> = {
     // Containers are only on the overlay: the host namespace has no route to them.
     expect((await sh('ip', ['-n', h1.ns, 'route', 'get', h2c1.ip])).code).not.toBe(0);
     expect(h2c1.ip).toBe('198.19.255.4');
+    // docker_gwbridge: eth1 carries what leaves the overlay (another host's own address), masqueraded.
+    const h1c1 = up.build.workloads.find((w) => w.node === 'h1c1')!;
+    const h2 = up.lab.hosts[1].underlayIp;
+    expect(await out(h1.ns, 'ip', '-br', 'addr', 'show', 'dev', 'docker_gwbridge')).toContain('198.19.0.1/24');
+    expect(await out(h1c1.ns, 'ip', 'route', 'get', h2)).toMatch(/via 198\.19\.0\.1 dev eth1 /);
+    expect(await out(h1c1.ns, 'ip', 'route', 'get', h2c1.ip)).toMatch(/dev eth0 /);
+    expect((await sh('ip', ['netns', 'exec', h1c1.ns, 'ping', '-n', '-c', '1', '-W', '2', h2])).code, `ping ${h2} from h1c1`).toBe(0);
+    expect(await out(h1.ns, 'nft', 'list', 'table', 'ip', 'docker-gwbridge')).toMatch(/counter packets [1-9]\d* bytes \d+ masquerade/);
   },
   canal: async (up) => {
     const [h1] = up.lab.hosts;

@@ -72,6 +72,14 @@ describe('verify judges on captured evidence', () => {
     const two = JSON.stringify([{ ifname: 'lo' }, { ifname: 'eth0' }, { ifname: 'eth1' }]);
     expect(judge(vnic, { links: two })).toMatchObject({ key: 'several', text: '2: eth0, eth1' });
   });
+
+  it('vNIC: docker-overlay leaves the overlay through eth1 and gets an answer; weave-sleeve has no way out', () => {
+    expect(judge(vnic, EV['docker-overlay'].vnic)).toMatchObject({
+      key: 'several',
+      text: '2: eth0, eth1; to 198.18.0.2 (another host): via eth1, answered',
+    });
+    expect(judge(vnic, EV['weave-sleeve'].vnic).text).toBe('1: eth0; to 198.18.0.2 (another host): no route, no answer');
+  });
 });
 
 describe('wire classification', () => {

@@ -29,10 +29,14 @@ describe.skipIf(!!unsupported)('cnlab verify on built labs', () => {
       expect(cell('weave-sleeve-encrypted', 'network-model').key).toBe('sealed');
       expect(cell('calico', 'encryption')).toMatchObject({ mark: 'no', key: 'plaintext' });
       expect(cell('weave-sleeve-encrypted', 'encryption')).toMatchObject({ mark: 'yes', key: 'encrypted' });
+      // The tampered sealed datagram injected on the underlay: the receiver counted an auth failure.
+      expect(cell('weave-sleeve-encrypted', 'encryption').detail).toMatch(/auth failures \+\d+, nothing delivered/);
+      expect(cell('calico', 'encryption').evidence.data.tamper).toBeUndefined();
       expect(cell('calico', 'protocols').key).toBe('all-ip');
       expect(cell('weave-sleeve-encrypted', 'protocols').key).toBe('all');
       expect(cell('calico', 'mtu')).toMatchObject({ mark: 'yes', text: expect.stringContaining('1500') });
-      expect(cell('weave-sleeve-encrypted', 'vnic').text).toBe('1: eth0');
+      expect(cell('weave-sleeve-encrypted', 'vnic').text).toMatch(/^1: eth0; .*no route, no answer$/);
+      expect(cell('calico', 'vnic').text).toMatch(/^1: eth0; .*via eth0, answered$/);
       // h1↔h3 cut: the encrypted sleeve relays its sealed datagrams through h2; calico's routes do not.
       expect(cell('weave-sleeve-encrypted', 'partial-connectivity')).toMatchObject({ mark: 'yes', key: 'relayed', agrees: true });
       expect(cell('calico', 'partial-connectivity')).toMatchObject({ mark: 'no', key: 'no' });

@@ -72,19 +72,19 @@ function cellHtml(c: VerifyCell | undefined): string {
     c.standIns?.length ? `<p class="stand-in">stand-in: ${c.standIns.map(esc).join('; ')}</p>` : '',
     c.evidence.buildError ? `<p>build failed: ${esc(c.evidence.buildError)}</p>` : '',
   ].join('');
-  return `<td class="${cls}" id="v-${slug(c.aspect)}-${slug(c.scheme)}"><span class="answer">${esc(cellText(c))}</span>${claim}<details><summary>evidence (${c.evidence.commands.length} commands)</summary>${extra}${cmds}</details></td>`;
+  return `<td class="${cls}" id="v-${slug(c.aspect)}-${slug(c.scheme)}" data-aspect="${esc(c.aspect)}" data-scheme="${esc(c.scheme)}"><span class="answer">${esc(cellText(c))}</span>${claim}<details><summary>evidence (${c.evidence.commands.length} commands)</summary><div class="evidence">${extra}${cmds}</div></details></td>`;
 }
 
 export function renderVerifyHtml(v: VerifySection, generator?: string): string {
   const head = `<tr><th>aspect</th>${v.schemes.map((s) => `<th>${esc(s)}</th>`).join('')}</tr>`;
   const rows = v.aspects.map((a) => `<tr><th>${esc(a)}</th>${v.schemes.map((s) => cellHtml(cellOf(v, a, s))).join('')}</tr>`);
-  const style = `<style>.verify td{vertical-align:top;max-width:28em}.verify-yes .answer{color:#1a7f37}.verify-no .answer{color:#b42318}.verify-not-run{background:#fff4e5}.verify-disagrees{outline:2px solid #b42318}.verify pre{white-space:pre-wrap;font-size:11px;max-height:20em;overflow:auto}</style>`;
+  const style = `<style>.verify td{vertical-align:top;max-width:28em}.verify-yes .answer{color:#1a7f37}.verify-no .answer{color:#b42318}.verify-not-run{background:#fff4e5}.verify-disagrees{outline:2px solid #b42318}.verify pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px;max-height:20em;overflow:auto}.verify-scroll{overflow-x:auto;max-width:100%}.verify td{min-width:14em}.verify tbody th,.verify thead th:first-child{position:sticky;left:0;background:#fff;z-index:1}</style>`;
   return `${pageHead('cnlab verify', generator ? esc(generator) : undefined)}
-<body>${style}
+<body>${style}<main>
 <h1>cnlab verify</h1>
 <p>Each cell: the answer measured on the built lab (✓ / ✗ / a value), and whether it agrees with the product's claim. Open “evidence” for the commands the probe ran and their output.</p>
-<table class="verify" id="verify-matrix"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table>
+<div class="verify-scroll"><table class="verify" id="verify-matrix"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table></div>
 <p>${v.allRan ? 'Every probe ran.' : `${v.cells.filter((c) => c.mark === 'not-run').length} cells not run.`}</p>
-</body></html>
+</main></body></html>
 `;
 }

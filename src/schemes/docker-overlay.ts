@@ -8,6 +8,7 @@ import { tenantSubnet } from './parts/addresses.js';
 import { addr, bridge, fdb, linkSet, neigh, up, veth, vxlan } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { direct } from './parts/workloads.js';
+import { gwbridgeStages, gwbridgeSubnet } from './parts/docker-gwbridge.js';
 import type { Scheme } from '../plan/scheme.js';
 
 /**
@@ -19,7 +20,9 @@ import type { Scheme } from '../plan/scheme.js';
  * Containers' veths are ports of that bridge. For every remote endpoint the driver's peer
  * database adds a permanent neighbour (IP → MAC) and an FDB entry (MAC → remote VTEP) on the
  * VXLAN device. Containers take addresses from one subnet shared by all hosts and Docker's MAC
- * 02:42:<IP>; eth1 on docker_gwbridge (external traffic) is not built.
+ * 02:42:<IP>. Each container also gets eth1 on the host's docker_gwbridge with its default route
+ * and masquerade on the way out (parts/docker-gwbridge.ts): traffic to anything outside the
+ * overlay leaves through the host's own address.
  */
 
 const VNI = 256;
@@ -107,8 +110,14 @@ export const dockerOverlay: Scheme = {
     { kind: 'kernel', feature: 'VETH' },
     { kind: 'kernel', feature: 'BRIDGE' },
     { kind: 'kernel', feature: 'VXLAN' },
+    { kind: 'kernel', feature: 'NFT_NAT' },
+    { kind: 'kernel', feature: 'NFT_MASQ' },
+    { kind: 'binary', name: 'nft', pkg: 'nftables' },
   ],
-  notes: ['no docker_gwbridge (eth1): containers reach only the overlay subnet'],
+  notes: [
+    "eth1 on docker_gwbridge: the default route, masqueraded to the host's address",
+    "docker_gwbridge's icc=false (no container-to-container traffic over the bridge) is not built",
+  ],
   containers: true,
   overhead: VXLAN_OVERHEAD,
   build(lab) {
@@ -161,6 +170,14 @@ export const dockerOverlay: Scheme = {
         }
       }
     }
+    const gwbridge = gwbridgeStages(
+      lab,
+      gwbridgeSubnet(
+        lab,
+        networks.map((n) => n.subnet),
+      ),
+      dockerMac,
+    );
     const names = networks.map((n) => n.br).join(', ');
     const vxs = networks.map((n) => n.vx).join(', ');
     const gateways = networks.map((n) => addrAt(n.subnet, 1)).join(', ');
@@ -178,6 +195,7 @@ export const dockerOverlay: Scheme = {
           title: `containers: eth0 with Docker's MAC and an address of ${networks.map((n) => cidrText(n.subnet)).join(', ')}`,
           steps: containerSide,
         },
+        ...gwbridge,
       ],
       extraNodes,
       workloads: containers.map((c) => ({ node: c.name, ns: c.ns, hostIndex: c.hostIndex, ip: ipOf.get(c.name)!, ifName: 'eth0' })),

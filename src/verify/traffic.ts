@@ -75,7 +75,8 @@ def ether():
         if marker in s.recv(4096): say('ether'); return
 ts = [threading.Thread(target=f, daemon=True) for f in (tcp, udp, raw, ether)]
 for t in ts: t.start()
-say('ready')
+# On stderr: the probe context waits for a background program's first stderr output before going on.
+time.sleep(0.2); print('ready', file=sys.stderr, flush=True)
 for t in ts: t.join(secs + 1)
 `;
 

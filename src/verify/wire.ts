@@ -62,6 +62,8 @@ export interface WireClass {
   innerSourceIsContainer?: boolean;
   outerSrc?: string;
   outerDst?: string;
+  /** Index of the classified frame among those given. */
+  frame?: number;
 }
 
 /**
@@ -70,7 +72,7 @@ export interface WireClass {
  * sending host and which is at least `innerLen` long.
  */
 export function classify(frames: readonly Frame[], p: { src: string; dst: string; hostSrc: string; innerLen: number }): WireClass | null {
-  for (const f of frames) {
+  for (const [index, f] of frames.entries()) {
     const b = f.bytes;
     let eth = 12;
     if (u16(b, eth) === 0x8100) eth += 4;
@@ -79,7 +81,7 @@ export function classify(frames: readonly Frame[], p: { src: string; dst: string
     const ip = ipv4At(b, o);
     if (!ip || ip.totalLen < p.innerLen) continue;
     if (ip.src !== p.src && ip.src !== p.hostSrc) continue;
-    const base = { outerSrc: ip.src, outerDst: ip.dst, overhead: ip.totalLen - p.innerLen };
+    const base = { outerSrc: ip.src, outerDst: ip.dst, overhead: ip.totalLen - p.innerLen, frame: index };
     if (ip.src === p.src && ip.dst === p.dst)
       return { ...base, kind: 'none', text: 'none (routed or flat L2): no encapsulation', innerSourceIsContainer: true };
     const l4 = o + ip.hdrLen;
@@ -110,6 +112,20 @@ export function classify(frames: readonly Frame[], p: { src: string; dst: string
     return { ...base, kind: 'sealed', text: `UDP (port ${port}), payload opaque: no inner header visible (sealed records)`, port };
   }
   return null;
+}
+
+/** A frame's UDP datagram over IPv4: destination address and port and the payload, or null. */
+export function udpPayloadOf(f: Frame): { dst: string; port: number; payload: Uint8Array } | null {
+  const b = f.bytes;
+  let eth = 12;
+  if (u16(b, eth) === 0x8100) eth += 4;
+  if (u16(b, eth) !== 0x0800) return null;
+  const ip = ipv4At(b, eth + 2);
+  if (!ip || ip.proto !== 17) return null;
+  const l4 = eth + 2 + ip.hdrLen;
+  const len = u16(b, l4 + 4);
+  if (len < 8 || l4 + len > b.length) return null;
+  return { dst: ip.dst, port: u16(b, l4 + 2), payload: b.subarray(l4 + 8, l4 + len) };
 }
 
 /** Whether any captured frame contains the marker bytes. */
