@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { judgeBgp, parseBirdProtocols } from '../src/doctor/bgp.js';
+import { judgeConntrack } from '../src/doctor/conntrack.js';
 import { judgeRpFilter, judgeWalk, plannedRouteFor } from '../src/doctor/path.js';
 import { parseRouteGet } from '../src/doctor/walk-live.js';
 import { walkLines, walkPath, type Kernel, type NsView, type RouteAnswer } from '../src/doctor/walk.js';
@@ -157,5 +158,17 @@ describe('BGP sessions', () => {
       ['ip', 'netns', 'exec', 'cnl-dcw-h2', 'birdc', '-s', '/run/cnlab/dcw/bird-h2/bird.ctl', 'restart', 'Mesh_198_18_0_1'],
     ]);
     expect(judgeBgp(bird, '/s', null)).toEqual([]);
+  });
+});
+
+describe('conntrack table', () => {
+  it('named at 90 % of its limit, with both numbers; not below, nor when unreadable', () => {
+    expect(judgeConntrack('h2', 262144, 262144)[0].what).toBe(
+      'h2: the conntrack table holds 262144 of at most 262144 entries: new flows are dropped when it is full',
+    );
+    expect(judgeConntrack('h2', 235930, 262144)).toHaveLength(1);
+    expect(judgeConntrack('h2', 1000, 262144)).toEqual([]);
+    expect(judgeConntrack('h2', undefined, 262144)).toEqual([]);
+    expect(judgeConntrack('h2', 5, 0)).toEqual([]);
   });
 });

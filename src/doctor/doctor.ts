@@ -2,6 +2,7 @@ import { probePair } from '../apply/mtu-check.js';
 import { InputError } from '../errors.js';
 import type { Workload } from '../lab/types.js';
 import { checkBgp } from './bgp.js';
+import { checkConntrack } from './conntrack.js';
 import { checkDaemons } from './daemons.js';
 import { doctorLabOf, planSteps, type DoctorLab } from './load.js';
 import type { UpLab } from '../apply/up.js';
