@@ -107,6 +107,8 @@ describe('walk judge', () => {
     expect(judgeWalk({ hops: [hop('h', 'stray0')], end: 'delivered' }, [...steps, daemon], '198.19.2.2', 'a → b')).toEqual([]);
     const dropped = judgeWalk({ hops: [hop('h', 'tun0')], end: 'dropped', reason: 'h: Network is unreachable' }, steps, '198.19.2.2', 'x');
     expect(dropped[0]).toMatchObject({ check: 'walk', what: 'x: the kernel drops it — h: Network is unreachable' });
+    const refused = { hops: [hop('h', 'tun0')], end: 'dropped' as const, reason: 'h: Network is unreachable' };
+    expect(judgeWalk(refused, steps, '198.19.2.2', 'x', true), 'the ping got through: the walk missed a datapath').toEqual([]);
     // Not following a device (a TUN, OVS) is no finding.
     expect(judgeWalk({ hops: [hop('h', 'tun0')], end: 'unfollowed', reason: 'not followed' }, steps, '198.19.2.2', 'x')).toEqual([]);
   });

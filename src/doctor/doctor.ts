@@ -58,6 +58,7 @@ export async function runDoctor(d: DoctorLab, from?: string, to?: string): Promi
     checkDaemons(d.state, steps),
     ...(await Promise.all([
       checkLeases(d.state),
+      checkConntrack(hostNs),
       checkBgp(d.state),
       checkSysctls(steps),
       checkNft(steps, hostNs),
@@ -74,7 +75,7 @@ export async function runDoctor(d: DoctorLab, from?: string, to?: string): Promi
     const reach = await checkReach(a, b, target);
     probes.push(reach);
     // After the ping: its neighbour lookups are what the walk follows.
-    const p = await checkPath(d.plan.namespaces, a, b, target, planSteps(d.staticPlan));
+    const p = await checkPath(d.plan.namespaces, a, b, target, planSteps(d.staticPlan), !reach.length);
     walk = walkLines(p.walk);
     probes.push(p.findings);
     if (!reach.length) probes.push(await checkMtu(a, target, d.build.mtu));

@@ -34,8 +34,11 @@ export function plannedRouteFor(routes: readonly RouteStep[], ns: string, dst: s
 
 const oneLine = (w: Walk) => walkLines(w).join(' | ');
 
-/** Pure: the walk against the plan (its steps; the static control-plane plan's, so peer routes count) → the first differing hop. */
-export function judgeWalk(walk: Walk, steps: readonly Step[], dst: string, label: string): Finding[] {
+/**
+ * Pure: the walk against the plan (its steps; the static control-plane plan's, so peer routes
+ * count) → the first differing hop. REACHED: a small ping got its reply.
+ */
+export function judgeWalk(walk: Walk, steps: readonly Step[], dst: string, label: string, reached = false): Finding[] {
   const links = plannedLinks(steps);
   const othersMake = othersMakeIn(steps);
   const routes = steps.filter((s): s is RouteStep => s.kind === 'route' && !s.blackhole);
@@ -47,7 +50,8 @@ export function judgeWalk(walk: Walk, steps: readonly Step[], dst: string, label
     if (r?.dev && r.dev !== h.dev)
       return [finding(23, `${label}: ${h.ns} sends it out of ${h.dev}, the plan's route ${r.dest} says ${r.dev}`, walk)];
   }
-  if (walk.end === 'dropped') return [finding(25, `${label}: the kernel drops it — ${walk.reason}`, walk)];
+  // A kernel refusal the ping contradicts (it got a reply: OVS flows or BPF carried it) is the walk's limit, not a finding.
+  if (walk.end === 'dropped' && !reached) return [finding(25, `${label}: the kernel drops it — ${walk.reason}`, walk)];
   return [];
 }
 
@@ -108,6 +112,7 @@ export async function checkPath(
   to: Pick<Workload, 'ns' | 'node'>,
   target: string,
   steps: readonly Step[],
+  reached: boolean,
 ): Promise<{ walk: Walk; findings: Finding[] }> {
   const walk = await walkPath(liveKernel(namespaces), from.ns, to.ns, from.ip, target);
   const readings = new Map<string, RpReading>();
@@ -128,5 +133,5 @@ export async function checkPath(
     }),
   );
   const label = `${from.node} → ${to.node} (${target})`;
-  return { walk, findings: [...judgeRpFilter(walk, from.ip, readings, steps), ...judgeWalk(walk, steps, target, label)] };
+  return { walk, findings: [...judgeRpFilter(walk, from.ip, readings, steps), ...judgeWalk(walk, steps, target, label, reached)] };
 }
