@@ -132,12 +132,42 @@ describe.skipIf(!!(await why(calico)))('doctor on calico', () => {
     );
   });
 
-  it('BIRD killed', async () => {
+  it('rp_filter strict on an asymmetric path: h2 dual-homed, the route back to h1c1 over the second link', async () => {
+    // Calico's own path is symmetric (it sets rp_filter=1 on its veths and that is right). The
+    // classic asymmetry is induced: a second link h1–h2 (a storage or management network) that
+    // h2's more specific route back to h1c1 prefers, while h1 still sends over eth0. Packets from
+    // h1c1 arrive at h2 on eth0, the route back leaves by the other link: strict filtering drops them.
+    const [h1, h2] = ['cnl-drca-h1', 'cnl-drca-h2'];
+    await run(['ip', '-n', h2, 'link', 'add', 'dcasym', 'type', 'veth', 'peer', 'name', 'dcasym', 'netns', h1]);
+    try {
+      for (const [ns, a] of [
+        [h1, '198.18.254.1/30'],
+        [h2, '198.18.254.2/30'],
+      ]) {
+        await run(['ip', '-n', ns, 'addr', 'add', a, 'dev', 'dcasym']);
+        await run(['ip', '-n', ns, 'link', 'set', 'dcasym', 'up']);
+      }
+      await run(['ip', '-n', h2, 'route', 'add', '198.19.1.2/32', 'via', '198.18.254.1', 'dev', 'dcasym']);
+      await faultCycle(
+        lab,
+        [['ip', 'netns', 'exec', h2, 'sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=1']],
+        'rp_filter',
+        /cnl-drca-h2: strict rp_filter drops packets from 198\.19\.1\.2: they arrive on eth0, the route back leaves by dcasym/,
+      );
+    } finally {
+      await sh('ip', ['-n', h2, 'link', 'del', 'dcasym']);
+    }
+  });
+
+  it('BIRD killed: the dead BIRD named first, with the rebuild; the peer session not Established', async () => {
     await run(['kill', String(await pidOf(lab, 'bird-h1'))]);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 1500));
     const f = await doctor(lab);
     expect(f[0].check).toBe('daemon');
     expect(f[0].what).toMatch(/bird-h1 .* has exited/);
+    expect(f[0].fix[1]).toEqual(expect.arrayContaining(['up', 'calico', '--lab', 'drca']));
+    const bgp = f.find((x) => x.check === 'bgp');
+    expect(bgp?.what).toMatch(/cnl-drca-h2: bird-h2's BGP session Mesh_198_18_0_1 .* not Established/);
   });
 });
 

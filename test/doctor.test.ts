@@ -190,6 +190,17 @@ describe('cnlab run: doctor before teardown', () => {
     const run = (ok: boolean) => ({ repeat: 0, startedAt: '', ok, argv: [], raw: '' });
     expect(diagnoseTrigger({ tests: [{ runs: [run(true), run(true)] }] as never })).toBeNull();
     expect(diagnoseTrigger({ tests: [{ runs: [run(true), run(false)] }] as never })).toBe('1 of 2 test runs failed');
+    // A TCP figure far below the peers measured before it in the run (a tenth of their median).
+    const tcp = (gbps: number, id = 'tcp-1/cross') => ({ id, protocol: 'tcp', runs: [run(true)], summary: { gbps: { median: gbps } } });
+    const peer = (gbps: number, status = 'ok') => ({ status, tests: [tcp(gbps), { ...tcp(0.01), protocol: 'udp', id: 'udp/cross' }] });
+    const peers = [peer(2.0), peer(3.4), peer(2.6), peer(0.001, 'failed')] as never[];
+    expect(diagnoseTrigger({ tests: [tcp(0.05)] } as never, peers)).toBe(
+      "tcp-1/cross: 0.0500 Gbit/s, below a tenth of its 3 peers' median 2.60 Gbit/s",
+    );
+    expect(diagnoseTrigger({ tests: [tcp(0.3)] } as never, peers), 'a slow userspace stand-in is within the spread').toBeNull();
+    expect(diagnoseTrigger({ tests: [tcp(0.05, 'tcp-8/cross')] } as never, peers), 'no peer ran that test').toBeNull();
+    expect(diagnoseTrigger({ tests: [tcp(0.05)] } as never, peers.slice(0, 1)), 'one peer is too few').toBeNull();
+    expect(diagnoseTrigger({ tests: [{ ...tcp(0.001), protocol: 'udp' }] } as never, peers), 'UDP runs at a set rate').toBeNull();
     const r = real();
     r.schemes[1].doctor = {
       trigger: '1 of 2 test runs failed',

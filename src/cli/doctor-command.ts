@@ -38,6 +38,7 @@ export function registerDoctorCommand(program: Command): void {
         if (o.json) console.log(JSON.stringify(report, null, 2));
         else {
           const path = report.path ? ` path ${report.path.from} → ${report.path.to} (${report.path.target})` : '';
+          if (from !== undefined && report.walk) console.log([`path walk ${from} → ${to} (live kernel):`, ...report.walk].join('\n'));
           if (!report.findings.length) console.log(`lab ${labName} (${report.scheme}):${path} healthy`);
           for (const f of report.findings)
             console.log(`${f.what} — evidence: ${f.evidence} — fix: ${f.fix.length ? f.fix.map(fixLine).join(' && ') : '(none known)'}`);

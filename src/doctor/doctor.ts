@@ -1,6 +1,8 @@
 import { probePair } from '../apply/mtu-check.js';
 import { InputError } from '../errors.js';
 import type { Workload } from '../lab/types.js';
+import { checkBgp } from './bgp.js';
+import { checkConntrack } from './conntrack.js';
 import { checkDaemons } from './daemons.js';
 import { doctorLabOf, planSteps, type DoctorLab } from './load.js';
 import type { UpLab } from '../apply/up.js';
@@ -9,7 +11,9 @@ import { checkLeases } from './leases.js';
 import { checkMtu } from './mtu.js';
 import { checkNft } from './nft.js';
 import { checkOverlay } from './overlay.js';
+import { checkPath } from './path.js';
 import { checkReach } from './reach.js';
+import { walkLines } from './walk.js';
 import { checkSysctls } from './sysctls.js';
 import type { Finding } from './types.js';
 
@@ -22,6 +26,8 @@ export interface DoctorReport {
   lab: string;
   scheme: string;
   path: { from: string; to: string; target: string } | null;
+  /** The live path walk, one line per hop (walk.ts). */
+  walk?: string[];
   findings: Finding[];
 }
 
@@ -50,19 +56,31 @@ export async function runDoctor(d: DoctorLab, from?: string, to?: string): Promi
   const hostNs = d.lab.hosts.map((h) => h.ns);
   const state = [
     checkDaemons(d.state, steps),
-    ...(await Promise.all([checkLeases(d.state), checkSysctls(steps), checkNft(steps, hostNs), checkOverlay(planSteps(d.staticPlan))])),
+    ...(await Promise.all([
+      checkLeases(d.state),
+      checkConntrack(hostNs),
+      checkBgp(d.state),
+      checkSysctls(steps),
+      checkNft(steps, hostNs),
+      checkOverlay(planSteps(d.staticPlan)),
+    ])),
   ];
   const probes: Finding[][] = [];
   let path: DoctorReport['path'] = null;
+  let walk: string[] | undefined;
   if (pair) {
     const [a, b] = pair;
     const target = d.build.targetIp(a, b);
     path = { from: a.node, to: b.node, target };
     const reach = await checkReach(a, b, target);
     probes.push(reach);
+    // After the ping: its neighbour lookups are what the walk follows.
+    const p = await checkPath(d.plan.namespaces, a, b, target, planSteps(d.staticPlan), !reach.length);
+    walk = walkLines(p.walk);
+    probes.push(p.findings);
     if (!reach.length) probes.push(await checkMtu(a, target, d.build.mtu));
   }
-  return { lab: d.state.lab, scheme: d.state.scheme, path, findings: sortFindings([...state, ...probes].flat()) };
+  return { lab: d.state.lab, scheme: d.state.scheme, path, walk, findings: sortFindings([...state, ...probes].flat()) };
 }
 
 /** `cnlab run`'s diagnosis of a failing lab before teardown: doctor's findings as the result file keeps them. */

@@ -54,6 +54,15 @@ export function plannedLinks(steps: readonly Step[]): Map<string, WantLink> {
   return links;
 }
 
+/** Pure: the namespaces where a CNI plugin, daemon, OVS or script makes devices and routes beside the plan's own steps. */
+export function othersMakeIn(steps: readonly Step[]): Set<string> {
+  return new Set(
+    steps.flatMap((s) =>
+      s.kind === 'cni' ? [s.ns, s.containerNs] : s.kind === 'daemon' || s.kind === 'ovs' || s.kind === 'exec' ? [s.ns] : [],
+    ),
+  );
+}
+
 /** Pure: the plan's steps against live state by namespace → drift. */
 export function diffPlan(steps: readonly Step[], live: ReadonlyMap<string, LiveNs>): Drift[] {
   const out: Drift[] = [];
@@ -69,11 +78,7 @@ export function diffPlan(steps: readonly Step[], live: ReadonlyMap<string, LiveN
     }
   }
   // Extra devices only where nothing but the plan's own steps makes them.
-  const othersMake = new Set(
-    steps.flatMap((s) =>
-      s.kind === 'cni' ? [s.ns, s.containerNs] : s.kind === 'daemon' || s.kind === 'ovs' || s.kind === 'exec' ? [s.ns] : [],
-    ),
-  );
+  const othersMake = othersMakeIn(steps);
   for (const [ns, l] of live)
     if (!othersMake.has(ns))
       for (const x of l.links)

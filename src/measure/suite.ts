@@ -1,3 +1,4 @@
+import { median } from 'simple-statistics';
 import { checkAbort, isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
 import { labEncapCounters } from './encap-counters.js';
@@ -41,11 +42,38 @@ export interface SuiteOptions {
   diagnose?: (up: UpLab) => Promise<DoctorFindingRecord[]>;
 }
 
-/** Pure: why a scheme's lab should be diagnosed before teardown — failed test runs — or null. */
-export function diagnoseTrigger(rec: Pick<SchemeRecord, 'tests'>): string | null {
+/**
+ * A TCP figure below this share of its peers' median is "far below" them. Healthy kernel data
+ * planes on one box differ by about 2x (default-7schemes: calico 2.0, flannel-vxlan 3.4 Gbit/s
+ * TCP cross-host), userspace stand-ins by up to about 12x (ovs 0.21); an MTU black hole or a drop
+ * storm takes a figure to near zero, well below a tenth.
+ */
+export const FAR_BELOW_PEERS = 0.1;
+
+/**
+ * Pure: why a scheme's lab should be diagnosed before teardown — failed test runs, or a TCP test
+ * whose median throughput is below FAR_BELOW_PEERS of the median of the same test over the
+ * schemes measured before it in this run (at least two of them) — or null.
+ */
+export function diagnoseTrigger(
+  rec: Pick<SchemeRecord, 'tests'>,
+  peers: readonly Pick<SchemeRecord, 'status' | 'tests'>[] = [],
+): string | null {
   const runs = rec.tests.flatMap((t) => t.runs);
   const failed = runs.filter((r) => !r.ok).length;
-  return failed ? `${failed} of ${runs.length} test runs failed` : null;
+  if (failed) return `${failed} of ${runs.length} test runs failed`;
+  for (const t of rec.tests) {
+    const mine = t.summary?.gbps.median;
+    if (t.protocol !== 'tcp' || mine === undefined) continue;
+    const theirs = peers.flatMap((p) =>
+      p.status === 'ok' ? p.tests.flatMap((x) => (x.id === t.id && x.summary ? [x.summary.gbps.median] : [])) : [],
+    );
+    if (theirs.length < 2) continue;
+    const mid = median(theirs);
+    if (mine < FAR_BELOW_PEERS * mid)
+      return `${t.id}: ${mine.toPrecision(3)} Gbit/s, below a tenth of its ${theirs.length} peers' median ${mid.toPrecision(3)} Gbit/s`;
+  }
+  return null;
 }
 
 export interface SuiteContext {
@@ -180,7 +208,13 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
   } catch (e) {
     Object.assign(rec, { status: 'failed', reason: (e as Error).message });
   } finally {
-    const trigger = up && opts.diagnose && !isAborting() ? diagnoseTrigger(rec) : null;
+    const trigger =
+      up && opts.diagnose && !isAborting()
+        ? diagnoseTrigger(
+            rec,
+            ctx.result.schemes.filter((x) => x !== rec),
+          )
+        : null;
     if (up && trigger && opts.diagnose) {
       ctx.onStatus?.('doctor');
       rec.doctor = await opts.diagnose(up).then(
