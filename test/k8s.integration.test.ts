@@ -120,6 +120,7 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
   /** Ctrl-C mid-run, two impossible placements and a dry run, side by side (each CLI start costs seconds on a busy box). */
   it('Ctrl-C deletes the namespace; an impossible placement fails in one line; --dry-run prints valid manifests and calls no API', async () => {
     const before = api.requests.length;
+    const check = finish(k8sCli(['check', '--kubeconfig', kubeconfig]));
     const dry = cli(['k8s', 'run', '--dry-run', '--kubeconfig', kubeconfig, '--nodes', 'worker-1,worker-2', '--name', 'ks4']);
     const placements = (['worker-3', 'worker-9'] as const).map((node) =>
       finish(
@@ -162,6 +163,14 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
       expect(api.namespaces.has(`cnlab-ks3-${node}`)).toBe(false);
     }
 
+    const k = await check;
+    expect(k.code, k.stderr).toBe(0);
+    expect(k.stdout).toContain(`API server http://${lab.up.lab.hosts[0].underlayIp}:${PORT}: Kubernetes v1.31.0-cnlab-stand-in`);
+    expect(k.stdout).toMatch(/^node worker-3: kernel \S+, \d+ CPUs/m);
+    expect(k.stdout).toContain('CNI: flannel-vxlan (node annotation flannel.alpha.coreos.com/backend-type)');
+    // worker-3 carries a NoSchedule taint: not chosen.
+    expect(k.stdout).toContain('a run would use nodes worker-1, worker-2');
+
     const d = await dry;
     expect(d.code, d.stderr).toBe(0);
     const docs = parseAllDocuments(d.stdout).map((x) => x.toJS() as { kind: string; metadata: { namespace?: string } });
@@ -173,4 +182,28 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     expect(api.requests.slice(before).filter((q) => q.includes('cnlab-ks4'))).toEqual([]);
     expect(api.namespaces.has('cnlab-ks4')).toBe(false);
   }, 30_000);
+
+  it("clean deletes the namespaces carrying cnlab's label, and no other", async () => {
+    const ns = (name: string, labels?: Record<string, string>) =>
+      api.namespaces.set(name, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, ...(labels ? { labels } : {}) },
+        status: { phase: 'Active' },
+      });
+    // Left over by a run that could not clean up (e.g. killed with SIGKILL), beside the cluster's own namespaces.
+    ns('cnlab-ks5', { 'app.kubernetes.io/managed-by': 'cnlab', 'cnlab.dev/run': 'ks5' });
+    ns('cnlab-lookalike');
+    ns('kube-system');
+    ns('shop', { 'app.kubernetes.io/managed-by': 'helm' });
+    const r = await finish(k8sCli(['clean', '--kubeconfig', kubeconfig]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('deleted namespace cnlab-ks5');
+    expect([...api.namespaces.keys()].sort()).toEqual(['cnlab-lookalike', 'kube-system', 'shop']);
+    expect(api.requests.filter((q) => q.startsWith('DELETE'))).toEqual(expect.arrayContaining(['DELETE /api/v1/namespaces/cnlab-ks5']));
+    expect(api.requests.filter((q) => /^DELETE \/api\/v1\/namespaces\/(cnlab-lookalike|kube-system|shop)$/.test(q))).toEqual([]);
+    const again = await finish(k8sCli(['clean', '--kubeconfig', kubeconfig]));
+    expect(again.stdout.trim()).toBe("no namespace carries cnlab's label");
+    for (const n of ['cnlab-lookalike', 'kube-system', 'shop']) api.namespaces.delete(n);
+  }, 20_000);
 });
