@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { Namespace, Pod, Service } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,9 +113,20 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
 
     const rep = await cli(['report', file, '--out', join(dir, 'rep')]);
     expect(rep.code, rep.stderr).toBe(0);
-    const cmp = await cli(['compare', file, file]);
+    expect(readdirSync(join(dir, 'rep'))).toEqual(expect.arrayContaining(['report.html', 'report.md']));
+    // Side by side with a result built on a box (cnlab run, real figures): the hostNetwork baseline
+    // lines up with the box's host scheme test by test, and the cluster's CNI gets its own rows.
+    const box = fileURLToPath(new URL('./fixtures/results/real-4schemes.json', import.meta.url));
+    const cmp = await cli(['compare', box, file, '--out', join(dir, 'cmp')]);
     expect(cmp.code, cmp.stderr).toBe(0);
     expect(cmp.stdout).toContain('k8s-flannel-vxlan');
+    const csv = readFileSync(join(dir, 'cmp', 'compare.csv'), 'utf8').split(/\r?\n/);
+    const cell = (scheme: string, test: string, run: string) => csv.find((l) => l.startsWith(`${scheme},${test},${run},`))?.split(',');
+    expect(Number(cell('host', 'tcp-1/cross', 'A')?.[4])).toBeGreaterThan(0);
+    const b = cell('host', 'tcp-1/cross', 'B');
+    expect(Number(b?.[4]), csv.join('\n')).toBeGreaterThan(0);
+    expect(Number(b?.[11])).toBeGreaterThan(0); // the change against the box's host figure
+    expect(Number(cell('k8s-flannel-vxlan', 'tcp-1/cross', 'B')?.[8])).toBeGreaterThan(0); // against its own hostNetwork baseline
   }, 40_000);
 
   /** Ctrl-C mid-run, two impossible placements and a dry run, side by side (each CLI start costs seconds on a busy box). */
