@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { Namespace, Pod, Service } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +22,8 @@ import { FakeApiServer, relay } from './helpers/k8s-api-server.js';
  */
 
 const PORT = 6443;
+/** An image carrying iperf3 alone (the stand-in lets its pods run no other program). */
+const THIN_IMAGE = 'stand-in.invalid/iperf3-only';
 const NODES = [
   { name: 'worker-1', host: 0 },
   { name: 'worker-2', host: 1 },
@@ -27,7 +31,8 @@ const NODES = [
 ];
 
 describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
-  const lab = useLab('ks', getScheme('flannel-vxlan'), { flags: { hosts: 2, containers: 2 } });
+  // Four pod slots per node: two runs side by side, each with a server pod and two clients on one node.
+  const lab = useLab('ks', getScheme('flannel-vxlan'), { flags: { hosts: 2, containers: 4 } });
   const dir = mkdtempSync(join(tmpdir(), 'cnlab-ks-'));
   const kubeconfig = join(dir, 'kubeconfig');
   let api: FakeApiServer;
@@ -49,7 +54,7 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
   beforeAll(async () => {
     const up = lab.up;
     h1ns = up.lab.hosts[0].ns;
-    api = new FakeApiServer(up, NODES);
+    api = new FakeApiServer(up, NODES, { [THIN_IMAGE]: ['iperf3', 'sh'] });
     const sock = join(dir, 'api.sock');
     await api.listen(sock);
     fwd = relay(h1ns, up.lab.hosts[0].underlayIp, PORT, sock);
@@ -78,9 +83,31 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
 
   it('measures pod↔pod, hostNetwork and pod→Service into a result file that report and compare read; the namespace is gone after', async () => {
     const out = join(dir, 'run1');
-    const r = await finish(
-      k8sCli(['run', '--kubeconfig', kubeconfig, '--repeats', '1', '--duration', '1', '--udp-rate', '200M', '--name', 'ks1', '-o', out]),
+    const quick = ['--repeats', '1', '--duration', '1', '--udp-rate', '200M'];
+    // Beside it, --full with an image carrying iperf3 alone: a sweep iperf3 runs, the rest "not in image".
+    // Its servers on the other node: two hostNetwork servers on one node would want the same ports.
+    const thin = finish(
+      k8sCli([
+        'run',
+        '--kubeconfig',
+        kubeconfig,
+        ...quick,
+        '--full',
+        '--sizes',
+        '1K:1K:*2',
+        '--tests',
+        'tcp-1,lat-tcp,udp-len1472,qperf-tcp_lat-1024',
+        '--image',
+        THIN_IMAGE,
+        '--nodes',
+        'worker-2,worker-1',
+        '--name',
+        'ks6',
+        '-o',
+        join(dir, 'run6'),
+      ]),
     );
+    const r = await finish(k8sCli(['run', '--kubeconfig', kubeconfig, ...quick, '--name', 'ks1', '-o', out]));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('nodes chosen: worker-1 (clients), worker-2 (servers)');
     const file = join(out, 'result.json');
@@ -100,27 +127,102 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     }
     expect(pod.tests.find((t) => t.id === 'tcp-1/cross')!.runs[0].gbps).toBeGreaterThan(0.05);
     expect(pod.tests.find((t) => t.id === 'lat-tcp/cross')!.runs[0].latency!.p50Us).toBeGreaterThan(0);
+    // Latency under load: the probe beside a bulk flow from the same node, both as one-shot pods.
+    for (const s of [pod, byName.host]) {
+      const loaded = s.tests.find((t) => t.id === 'lat-tcp-loaded/cross')!.runs[0];
+      expect(loaded, `${s.name}: ${loaded.error}`).toMatchObject({ ok: true, load: { ok: true } });
+      expect(loaded.load!.gbps).toBeGreaterThan(0.05);
+      expect(loaded.latency!.p50Us).toBeGreaterThan(0);
+      expect(loaded.load!.argv).toContain('-J');
+    }
+    // CPU from the sampler pod: one, since both nodes report one boot ID (one kernel).
+    const tcp = pod.tests.find((t) => t.id === 'tcp-1/cross')!.runs[0];
+    expect(tcp.cpu!.busy).toBeGreaterThan(0);
+    expect(tcp.cpu!.total).toBeGreaterThanOrEqual(tcp.cpu!.busy);
+    expect(tcp.cpuSecondsPerGbit).toBeGreaterThan(0);
+    expect(result.environment.cpuMethod).toMatch(/sampler pod .* sampled on worker-2$/);
+    const assigned = api.events
+      .filter((e) => e.reason === 'Scheduled' && e.metadata.namespace === 'cnlab-ks1')
+      .map((e) => e.involvedObject.name);
+    expect(assigned.filter((n: string) => n.startsWith('cpu-'))).toEqual(['cpu-0']);
     // The Service test dialled the ClusterIP, not the pod.
     expect(pod.tests.find((t) => t.id === 'svc-tcp-1/cross')!.target).toMatch(/^198\.19\.250\./);
     const host = byName.host.tests.find((t) => t.id === 'tcp-1/cross')!;
     expect(host.runs[0], host.runs[0].error).toMatchObject({ ok: true });
     expect(host.target).toBe(lab.up.lab.hosts[1].underlayIp);
     expect(pod.tests.find((t) => t.id === 'tcp-1/cross')!.summary!.gbps.median).toBeGreaterThan(0);
-    // The namespace was deleted, and with it every pod process.
-    expect([...api.namespaces.keys()]).toEqual([]);
-    expect(api.livePids()).toEqual([]);
+    expect(
+      pod.tests.find((t) => t.id === 'tcp-1/cross')!.vsHost?.value,
+      JSON.stringify([host.summary?.gbps, pod.tests.find((t) => t.id === 'tcp-1/cross')!.summary?.gbps]),
+    ).toBeGreaterThan(0);
+    // The namespace was deleted, and with it every pod.
+    expect(api.namespaces.has('cnlab-ks1')).toBe(false);
+    expect([...api.pods.keys()].filter((k) => k.startsWith('cnlab-ks1/'))).toEqual([]);
 
     const rep = await cli(['report', file, '--out', join(dir, 'rep')]);
     expect(rep.code, rep.stderr).toBe(0);
-    const cmp = await cli(['compare', file, file]);
+    expect(readdirSync(join(dir, 'rep'))).toEqual(expect.arrayContaining(['report.html', 'report.md']));
+    // Side by side with a result built on a box (cnlab run, real figures): the hostNetwork baseline
+    // lines up with the box's host scheme test by test, and the cluster's CNI gets its own rows.
+    const box = fileURLToPath(new URL('./fixtures/results/real-4schemes.json', import.meta.url));
+    const cmp = await cli(['compare', box, file, '--out', join(dir, 'cmp')]);
     expect(cmp.code, cmp.stderr).toBe(0);
     expect(cmp.stdout).toContain('k8s-flannel-vxlan');
-  }, 40_000);
+    const csv = readFileSync(join(dir, 'cmp', 'compare.csv'), 'utf8').split(/\r?\n/);
+    const cell = (scheme: string, test: string, run: string) => csv.find((l) => l.startsWith(`${scheme},${test},${run},`))?.split(',');
+    expect(Number(cell('host', 'tcp-1/cross', 'A')?.[4])).toBeGreaterThan(0);
+    const b = cell('host', 'tcp-1/cross', 'B');
+    expect(Number(b?.[4]), csv.join('\n')).toBeGreaterThan(0);
+    expect(Number(b?.[11])).toBeGreaterThan(0); // the change against the box's host figure
+    expect(Number(cell('k8s-flannel-vxlan', 'tcp-1/cross', 'B')?.[8]), csv.join('\n')).toBeGreaterThan(0); // against its own hostNetwork baseline
+
+    const t = await thin;
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toContain('qperf: not in image: qperf');
+    const full = readResult(join(dir, 'run6', 'result.json'));
+    for (const s of full.schemes) {
+      const run = (id: string) => s.tests.find((x) => x.id === id)?.runs[0];
+      // --tests kept these, across nodes (and tcp-1, lat-tcp on one node for pods).
+      expect(s.tests.map((x) => x.id).sort()).toEqual(
+        [
+          'lat-tcp/cross',
+          'qperf-tcp_lat-1024/cross',
+          'tcp-1/cross',
+          'udp-len1472/cross',
+          ...(s.name === 'host' ? [] : ['lat-tcp/same', 'tcp-1/same']),
+        ].sort(),
+      );
+      const u = run('udp-len1472/cross');
+      expect(u, `${s.name} udp-len1472: ${u?.error}\n${u?.raw}`).toMatchObject({ ok: true });
+      expect(u!.lossPercent).toBeGreaterThanOrEqual(0);
+      expect(run('qperf-tcp_lat-1024/cross')).toMatchObject({ ok: false, error: 'not in image: qperf' });
+      expect(run('lat-tcp/cross')).toMatchObject({ ok: false, error: 'not in image: sockperf' });
+      expect(run('tcp-1/cross')).toMatchObject({ ok: true });
+    }
+    expect(full.schemes.map((s) => s.name).sort()).toEqual(['host', 'k8s-flannel-vxlan']);
+    // Both namespaces are gone, and with them every pod process.
+    expect([...api.namespaces.keys()]).toEqual([]);
+    expect(api.livePids()).toEqual([]);
+  }, 90_000);
 
   /** Ctrl-C mid-run, two impossible placements and a dry run, side by side (each CLI start costs seconds on a busy box). */
   it('Ctrl-C deletes the namespace; an impossible placement fails in one line; --dry-run prints valid manifests and calls no API', async () => {
     const before = api.requests.length;
-    const dry = cli(['k8s', 'run', '--dry-run', '--kubeconfig', kubeconfig, '--nodes', 'worker-1,worker-2', '--name', 'ks4']);
+    const check = finish(k8sCli(['check', '--kubeconfig', kubeconfig]));
+    const dry = cli([
+      'k8s',
+      'run',
+      '--dry-run',
+      '--kubeconfig',
+      kubeconfig,
+      '--nodes',
+      'worker-1,worker-2',
+      '--name',
+      'ks4',
+      '--full',
+      '--sizes',
+      '1K:1K:*2',
+    ]);
     const placements = (['worker-3', 'worker-9'] as const).map((node) =>
       finish(
         k8sCli([
@@ -141,7 +243,7 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     const c = k8sCli(['run', '--kubeconfig', kubeconfig, '--repeats', '1', '--duration', '5', '--name', 'ks2', '-o', join(dir, 'run2')]);
     const done = finish(c);
     const clientRunning = () => [...api.pods.keys()].some((k) => k.startsWith('cnlab-ks2/cl-') && api.livePids().length > 0);
-    for (let i = 0; i < 200 && !clientRunning(); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !clientRunning(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(api.namespaces.has('cnlab-ks2')).toBe(true);
     c.kill('SIGINT');
     const r = await done;
@@ -162,6 +264,14 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
       expect(api.namespaces.has(`cnlab-ks3-${node}`)).toBe(false);
     }
 
+    const k = await check;
+    expect(k.code, k.stderr).toBe(0);
+    expect(k.stdout).toContain(`API server http://${lab.up.lab.hosts[0].underlayIp}:${PORT}: Kubernetes v1.31.0-cnlab-stand-in`);
+    expect(k.stdout).toMatch(/^node worker-3: kernel \S+, \d+ CPUs/m);
+    expect(k.stdout).toContain('CNI: flannel-vxlan (node annotation flannel.alpha.coreos.com/backend-type)');
+    // worker-3 carries a NoSchedule taint: not chosen.
+    expect(k.stdout).toContain('a run would use nodes worker-1, worker-2');
+
     const d = await dry;
     expect(d.code, d.stderr).toBe(0);
     const docs = parseAllDocuments(d.stdout).map((x) => x.toJS() as { kind: string; metadata: { namespace?: string } });
@@ -169,8 +279,45 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     expect(docs.filter((x) => x.kind === 'Pod').length).toBeGreaterThan(10);
     const models = { Namespace, Pod, Service } as const;
     for (const x of docs) new models[x.kind as keyof typeof models](x as never).validate();
+    const pods = docs.filter((x) => x.kind === 'Pod') as unknown as V1Pod[];
+    const named = (prefix: string) => pods.filter((p) => p.metadata!.name!.startsWith(prefix));
+    // The CPU samplers (hostNetwork, hostPID), the bulk flow beside the loaded latency probe, --full's sweeps.
+    expect(named('cpu-').map((p) => [p.spec!.nodeSelector!['kubernetes.io/hostname'], p.spec!.hostPID, p.spec!.hostNetwork])).toEqual([
+      ['worker-1', true, true],
+      ['worker-2', true, true],
+    ]);
+    expect(new Set(pods.map((p) => p.metadata!.name)).size).toBe(pods.length);
+    expect(named('ld-lat-tcp-loaded-cross-1')).toHaveLength(1);
+    expect(named('ld-host-lat-tcp-loaded-cross-1')[0].spec!.hostNetwork).toBe(true);
+    expect(named('cl-qperf-tcp-lat-1024-cross-1')[0].spec!.containers[0].command).toContain('tcp_lat');
+    expect(named('cl-udp-len8192-cross-1')).toHaveLength(1);
+    expect(named('cl-host-udp-len8192-cross-1')).toHaveLength(1);
     // Nothing in the dry run's namespace was asked of the API.
     expect(api.requests.slice(before).filter((q) => q.includes('cnlab-ks4'))).toEqual([]);
     expect(api.namespaces.has('cnlab-ks4')).toBe(false);
-  }, 30_000);
+  }, 90_000);
+
+  it("clean deletes the namespaces carrying cnlab's label, and no other", async () => {
+    const ns = (name: string, labels?: Record<string, string>) =>
+      api.namespaces.set(name, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, ...(labels ? { labels } : {}) },
+        status: { phase: 'Active' },
+      });
+    // Left over by a run that could not clean up (e.g. killed with SIGKILL), beside the cluster's own namespaces.
+    ns('cnlab-ks5', { 'app.kubernetes.io/managed-by': 'cnlab', 'cnlab.dev/run': 'ks5' });
+    ns('cnlab-lookalike');
+    ns('kube-system');
+    ns('shop', { 'app.kubernetes.io/managed-by': 'helm' });
+    const r = await finish(k8sCli(['clean', '--kubeconfig', kubeconfig]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('deleted namespace cnlab-ks5');
+    expect([...api.namespaces.keys()].sort()).toEqual(['cnlab-lookalike', 'kube-system', 'shop']);
+    expect(api.requests.filter((q) => q.startsWith('DELETE'))).toEqual(expect.arrayContaining(['DELETE /api/v1/namespaces/cnlab-ks5']));
+    expect(api.requests.filter((q) => /^DELETE \/api\/v1\/namespaces\/(cnlab-lookalike|kube-system|shop)$/.test(q))).toEqual([]);
+    const again = await finish(k8sCli(['clean', '--kubeconfig', kubeconfig]));
+    expect(again.stdout.trim()).toBe("no namespace carries cnlab's label");
+    for (const n of ['cnlab-lookalike', 'kube-system', 'shop']) api.namespaces.delete(n);
+  }, 40_000);
 });

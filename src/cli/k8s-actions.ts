@@ -3,9 +3,12 @@ import { InputError } from '../errors.js';
 import { connect, deleteNamespace, listNodes, managedNamespaces, serverVersion } from '../k8s/api.js';
 import { checkRunName } from '../k8s/manifests.js';
 import { chooseNodes, detectCni, nodeFacts } from '../k8s/nodes.js';
-import { clientPod, k8sTests, runObjects } from '../k8s/plan.js';
+import { clientPod, k8sTests, loadPod, runObjects, samplerPod } from '../k8s/plan.js';
 import { k8sRun } from '../k8s/run.js';
 import { defaultOutDir } from '../result/write.js';
+import { DEFAULT_SIZES } from '../measure/tests.js';
+import { expandLoop } from '../runners/qperf.js';
+import { pickTests } from './run-options.js';
 
 /** The k8s commands' work, loaded only when a k8s command runs (the Kubernetes client is slow to import). */
 
@@ -29,6 +32,9 @@ export interface RunFlags {
   name?: string;
   podTimeout: string;
   dryRun?: boolean;
+  full?: boolean;
+  sizes?: string;
+  tests?: string;
 }
 
 export async function check(f: { kubeconfig?: string }): Promise<void> {
@@ -54,12 +60,27 @@ export async function run(f: RunFlags): Promise<void> {
   if (nodes && nodes.some((n) => !/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(n))) throw new InputError(`invalid --nodes "${f.nodes}"`);
   if (nodes) chooseNodes([], nodes);
   if (!/^\d+(\.\d+)?[KMGT]?$/i.test(f.udpRate)) throw new InputError(`invalid --udp-rate "${f.udpRate}"`);
+  if (f.sizes && !f.full) throw new InputError('--sizes needs --full (the message-size sweeps are part of --full)');
+  const full = f.full ? { sizes: expandLoop(f.sizes ?? DEFAULT_SIZES) } : undefined;
+  const all = k8sTests({ udpRate: f.udpRate, full });
+  const picked = new Set(
+    pickTests(
+      all.map((t) => t.spec),
+      f.tests,
+    ),
+  );
+  const tests = all.filter((t) => picked.has(t.spec));
   if (f.dryRun) {
     // Without --nodes the run would choose them from the cluster; a dry run asks nothing of it.
     const pair: [string, string] = nodes ? [nodes[0], nodes[1]] : ['client-node', 'server-node'];
     const o = runObjects(name, f.image, pair);
-    const clients = k8sTests(f.udpRate).map((t) => clientPod(name, f.image, pair, t, 1, seconds, ''));
-    out([o.namespace, ...o.servers, o.service, ...clients].map((x) => dumpYaml(x)).join('---\n'));
+    // A sampler per node (the run makes one per kernel: nodes sharing a boot ID share one).
+    const samplers = pair.map((n, i) => samplerPod(name, f.image, n, i));
+    const clients = tests.flatMap((t) => [
+      ...(t.spec.underLoad ? [loadPod(name, f.image, pair, t, 1, seconds, '')] : []),
+      clientPod(name, f.image, pair, t, 1, seconds, ''),
+    ]);
+    out([o.namespace, ...o.servers, o.service, ...samplers, ...clients].map((x) => dumpYaml(x)).join('---\n'));
     return;
   }
   const c = connect(f.kubeconfig);
@@ -70,6 +91,7 @@ export async function run(f: RunFlags): Promise<void> {
     repeats,
     seconds,
     udpRate: f.udpRate,
+    tests,
     out: f.out ?? defaultOutDir(),
     podTimeoutMs,
     argv: process.argv.slice(2),

@@ -16,16 +16,25 @@ export function registerK8sCommand(program: Command): void {
     .action(async (f: { kubeconfig?: string }) => (await actions()).check(f));
   k8s
     .command('run')
-    .description('pod↔pod (cross-node, same node), hostNetwork baseline, pod→Service: TCP, UDP, latency; one result file')
+    .description(
+      'pod↔pod (cross-node, same node), hostNetwork baseline, pod→Service: TCP, UDP loss, latency (alone and under load); one result file',
+    )
     .option(...KUBECONFIG)
     .option('--nodes <a,b>', 'client node, server node (default: two Ready, schedulable workers)')
     .option('--repeats <n>', 'runs per test', '3')
     .option('--duration <s>', 'seconds per run', '10')
-    .option('--image <ref>', 'benchmark image carrying iperf3 (and sockperf for latency)', DEFAULT_IMAGE)
+    .option(
+      '--image <ref>',
+      'benchmark image carrying iperf3 (sockperf for latency, qperf for --full sweeps: tests of a tool it lacks are "not in image")',
+      DEFAULT_IMAGE,
+    )
     .option('--udp-rate <rate>', 'UDP offered rate (iperf3 -b)', '1G')
     .option('--name <run>', 'run name: the namespace is cnlab-<run> (default: from the time)')
     .option('--pod-timeout <s>', 'seconds a pod may take to start', '60')
     .option('-o, --out <dir>', 'output directory (default: results/<timestamp>)')
+    .option('--full', 'also the message-size sweeps: UDP datagram sizes (iperf3) and qperf tcp_bw/tcp_lat sizes, across nodes')
+    .option('--sizes <first:last:*factor>', 'qperf message sizes of --full (default 1:64K:*2)')
+    .option('--tests <names>', 'only these tests, by name (the id before "/"), e.g. tcp-1,lat-tcp-loaded,svc-udp')
     .option('--dry-run', 'print every object the run would create (YAML documents) and create nothing')
     .action(async (f: RunFlags) => (await actions()).run(f));
   k8s

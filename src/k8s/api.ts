@@ -4,7 +4,7 @@ import { MANAGED_SELECTOR, namespace } from './manifests.js';
 
 /**
  * The REST calls cnlab makes to a cluster, and nothing else: version, nodes, namespaces (create,
- * list by cnlab's label, delete), pods (create, read, delete, log), services (create) and the
+ * list by cnlab's label, delete), pods (create, read, delete, log and its tail), services (create) and the
  * events of a namespace. Pods are polled (GET), not watched.
  */
 export interface Cluster {
@@ -75,8 +75,9 @@ export const createService = (c: Cluster, s: V1Service) =>
   call(`create service ${s.metadata?.name}`, () => c.core.createNamespacedService({ namespace: s.metadata!.namespace!, body: s }));
 export const readPod = (c: Cluster, ns: string, name: string) =>
   call(`read pod ${name}`, () => c.core.readNamespacedPod({ namespace: ns, name }));
-export const podLog = (c: Cluster, ns: string, name: string) =>
-  call(`log of pod ${name}`, () => c.core.readNamespacedPodLog({ namespace: ns, name }));
+/** A pod's log (of its only container); `tailLines`: only its last lines. */
+export const podLog = (c: Cluster, ns: string, name: string, tailLines?: number) =>
+  call(`log of pod ${name}`, () => c.core.readNamespacedPodLog({ namespace: ns, name, ...(tailLines ? { tailLines } : {}) }));
 export const deletePod = (c: Cluster, ns: string, name: string) =>
   call(`delete pod ${name}`, () => c.core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 }));
 

@@ -40,6 +40,8 @@ export interface PodSpecIn {
   node: string;
   image: string;
   hostNetwork: boolean;
+  /** Sees the node's processes (the CPU sampler). */
+  hostPID?: boolean;
   /** One container per entry: its name and argv (the first word is the program). */
   containers: { name: string; command: string[]; ports?: { port: number; protocol: 'TCP' | 'UDP' }[] }[];
 }
@@ -56,6 +58,7 @@ export function pod(p: PodSpecIn): V1Pod {
     spec: {
       restartPolicy: p.role === 'server' ? 'Always' : 'Never',
       hostNetwork: p.hostNetwork,
+      ...(p.hostPID ? { hostPID: true } : {}),
       nodeSelector: { 'kubernetes.io/hostname': p.node },
       terminationGracePeriodSeconds: 1,
       containers: p.containers.map((c) => ({

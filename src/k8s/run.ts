@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { RunError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { loadTopology } from '../lab/topology.js';
@@ -7,14 +7,13 @@ import { deriveAll } from '../result/derive.js';
 import { writeResult } from '../result/write.js';
 import { RESULT_FORMAT, RESULT_VERSION, type ResultFile, type RunRecord, type SchemeRecord, type TestRecord } from '../result/types.js';
 import type { ClusterInfo } from '../result/cluster.js';
-import { figures as iperf3Figures, parse as iperf3Parse } from '../runners/iperf3.js';
-import { figures as sockperfFigures, parse as sockperfParse } from '../runners/sockperf.js';
 import { toolOf } from '../runners/registry.js';
-import { createNamespace, createService, deleteNamespace, listNodes, serverVersion, type Cluster } from './api.js';
+import { createNamespace, createService, deleteNamespace, listNodes, podLog, serverVersion, type Cluster } from './api.js';
 import { namespaceName } from './manifests.js';
 import { chooseNodes, detectCni, nodeFacts, nodeName } from './nodes.js';
-import { clientPod, k8sTests, runObjects, type K8sTest } from './plan.js';
-import { runOnce, startPod } from './pods.js';
+import { runObjects, samplerPod, type K8sTest } from './plan.js';
+import { containerFailure, startPod } from './pods.js';
+import { K8S_CPU_METHOD, lastSample, measureRun, serverFailures, type MeasureContext } from './measure.js';
 
 export interface K8sRunOptions {
   run: string;
@@ -23,18 +22,12 @@ export interface K8sRunOptions {
   repeats: number;
   seconds: number;
   udpRate: string;
+  /** What to measure (k8sTests, perhaps narrowed by --tests). */
+  tests: K8sTest[];
   out: string;
   podTimeoutMs: number;
   argv: string[];
   log: (line: string) => void;
-}
-
-/** Pure: a client's log → the run's figures, through the same parse functions as on a box. */
-export function runFigures(t: K8sTest, log: string): Pick<RunRecord, 'ok' | 'error'> & Partial<RunRecord> {
-  if (/exec of .* failed|executable file not found|not found in \$PATH/i.test(log))
-    return { ok: false, error: `not in image: ${toolOf(t.spec).name}` };
-  const f = t.spec.kind === 'sockperf' ? sockperfFigures(sockperfParse(log, t.spec.protocol)) : iperf3Figures(iperf3Parse(log), log);
-  return 'ok' in f && f.ok === false ? { ok: false, error: f.error } : { ok: true, ...f };
 }
 
 /** Deletes the namespace on SIGINT/SIGTERM, then exits 128 + signal; returns the uninstaller. */
@@ -53,7 +46,36 @@ function onInterrupt(cluster: Cluster, ns: string, log: (l: string) => void): ()
   };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const podIp = (p: V1Pod) => p.status?.podIP ?? '';
+
+/**
+ * One CPU sampler pod per kernel among the two nodes (nodes reporting one boot ID share a kernel:
+ * sampling both would count its CPU twice). A sampler that does not start leaves CPU unmeasured.
+ */
+async function startSamplers(
+  c: Cluster,
+  o: K8sRunOptions,
+  all: V1Node[],
+  nodes: [string, string],
+): Promise<{ samplers: string[]; method: string }> {
+  const boot = (n: string) => all.find((x) => nodeName(x) === n)?.status?.nodeInfo?.bootID || n;
+  const kernels = [...new Map(nodes.map((n) => [boot(n), n])).values()];
+  const samplers: string[] = [];
+  for (const [i, node] of kernels.entries()) {
+    const p = await startPod(c, samplerPod(o.run, o.image, node, i), o.podTimeoutMs, 'running');
+    const why =
+      p.status?.phase !== 'Running' ? `phase ${p.status?.phase}` : p.status.containerStatuses?.map(containerFailure).find(Boolean);
+    if (why) {
+      o.log(`CPU sampler on ${node} did not start (${why}): CPU not measured`);
+      return { samplers: [], method: `not measured: the CPU sampler pod on ${node} did not start (${why})` };
+    }
+    samplers.push(p.metadata!.name!);
+    // Its first line, so that the first test has a "before".
+    for (let t = 0; t < 50 && !lastSample(await podLog(c, p.metadata!.namespace!, p.metadata!.name!, 3)); t++) await sleep(100);
+  }
+  return { samplers, method: `${K8S_CPU_METHOD}; sampled on ${kernels.join(', ')}` };
+}
 
 /** Measures the cluster's installed CNI; everything lives in namespace cnlab-<run>, deleted at the end. */
 export async function k8sRun(cluster: Cluster, o: K8sRunOptions): Promise<{ file: string; result: ResultFile }> {
@@ -63,6 +85,7 @@ export async function k8sRun(cluster: Cluster, o: K8sRunOptions): Promise<{ file
   if (chosen) o.log(`nodes chosen: ${nodes[0]} (clients), ${nodes[1]} (servers) — name others with --nodes`);
   const ns = namespaceName(o.run);
   const objs = runObjects(o.run, o.image, nodes);
+  const tests = o.tests;
   const off = onInterrupt(cluster, ns, o.log);
   await createNamespace(cluster, o.run);
   try {
@@ -72,20 +95,32 @@ export async function k8sRun(cluster: Cluster, o: K8sRunOptions): Promise<{ file
     ];
     for (const s of [srvPod, srvHost])
       if (s.status?.phase !== 'Running') throw new RunError(`server pod ${s.metadata?.name} ended (${s.status?.phase})`);
+    const failed = { pod: serverFailures(srvPod), host: serverFailures(srvHost), service: serverFailures(srvPod) };
+    for (const [tool, why] of new Map([...failed.host, ...failed.pod])) o.log(`${tool}: ${why}; its tests are reported as failed`);
     const svc = await createService(cluster, objs.service);
     const targets = { pod: podIp(srvPod), host: podIp(srvHost), service: svc.spec?.clusterIP ?? '' };
+    const cpu = await startSamplers(cluster, o, all, nodes);
     const cni = detectCni(all);
+    const ctx: MeasureContext = {
+      cluster,
+      run: o.run,
+      ns,
+      image: o.image,
+      nodes,
+      seconds: o.seconds,
+      podTimeoutMs: o.podTimeoutMs,
+      targets,
+      samplers: cpu.samplers,
+      failed,
+    };
     const byNetwork = new Map<string, TestRecord[]>();
-    for (const t of k8sTests(o.udpRate)) {
+    for (const t of tests) {
       const runs: RunRecord[] = [];
       for (let r = 1; r <= o.repeats; r++) {
-        const startedAt = new Date().toISOString();
-        const p = clientPod(o.run, o.image, nodes, t, r, o.seconds, targets[t.network]);
-        const done = await runOnce(cluster, p, o.seconds * 1000 + o.podTimeoutMs);
-        const f = runFigures(t, done.log);
-        runs.push({ repeat: r, startedAt, argv: p.spec!.containers[0].command!, raw: done.log, ...f });
+        const f = await measureRun(ctx, t, r);
+        runs.push(f);
         o.log(
-          `${t.network === 'host' ? 'host' : `k8s-${cni.name}`} ${t.spec.id} #${r}: ${f.ok ? (f.gbps !== undefined ? `${f.gbps.toFixed(2)} Gbit/s` : `p50 ${f.latency?.p50Us} µs`) : f.error}`,
+          `${t.network === 'host' ? 'host' : `k8s-${cni.name}`} ${t.spec.id} #${r}: ${f.ok ? (f.gbps !== undefined ? `${f.gbps.toFixed(2)} Gbit/s` : `p50 ${f.latency?.p50Us ?? f.latencyUs} µs`) : f.error}`,
         );
       }
       const scheme = t.network === 'host' ? 'host' : `k8s-${cni.name}`;
@@ -102,7 +137,9 @@ export async function k8sRun(cluster: Cluster, o: K8sRunOptions): Promise<{ file
     }
     const facts = all.filter((n) => nodes.includes(nodeName(n))).map(nodeFacts);
     const info: ClusterInfo = { kubernetesVersion: version, server: cluster.server, cni, nodes: facts, namespace: ns, image: o.image };
-    const schemes: SchemeRecord[] = [...byNetwork].map(([name, tests]) => ({
+    // The host scheme first, as on a box: deriveAll takes each test's ratio to host from the host figures derived before it.
+    const ordered = [...byNetwork].sort(([a], [b]) => Number(b === 'host') - Number(a === 'host'));
+    const schemes: SchemeRecord[] = ordered.map(([name, tests]) => ({
       name,
       status: 'ok',
       summary:
@@ -128,10 +165,10 @@ export async function k8sRun(cluster: Cluster, o: K8sRunOptions): Promise<{ file
         cpus: Number(facts[0]?.cpus) || 0,
         node: nodes.join(','),
         tools: {},
-        cpuMethod: 'not measured in Kubernetes mode',
+        cpuMethod: cpu.method,
       },
       topology: loadTopology({ lab: 'k8s', hosts: 2 }),
-      options: { repeats: o.repeats, seconds: o.seconds, udpRate: o.udpRate, tests: k8sTests(o.udpRate).map((t) => t.spec) },
+      options: { repeats: o.repeats, seconds: o.seconds, udpRate: o.udpRate, tests: tests.map((t) => t.spec) },
       schemes,
       cluster: info,
     };

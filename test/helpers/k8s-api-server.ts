@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { trackProcess, untrackProcess } from '../../src/apply/state.js';
 import type { UpLab } from '../../src/apply/up.js';
@@ -13,7 +14,9 @@ import { sh } from './lab.js';
  * runs in the node's host namespace, and a Service's ClusterIP is a lab address DNATed (nft) in
  * every host namespace to the pod it selects. A scheduler checks nodeSelector and NoSchedule taints
  * and writes FailedScheduling events as kube-scheduler words them. Not a Kubernetes: no watch, no
- * controllers, no auth; a readiness tcpSocket probe is checked with `ss`.
+ * controllers, no auth; a readiness tcpSocket probe is checked with `ss`. Images are not pulled:
+ * a container runs the box's program, unless `images` lists what an image carries (a program it
+ * lacks fails the container as containerd does). Every node reports this box's boot ID (one kernel).
  */
 
 type Json = Record<string, any>;
@@ -32,7 +35,9 @@ interface PodRec {
   slot?: string;
 }
 
-const SVC_TABLE = 'cnlab_k8s_svc';
+/** The nft table of a namespace's Services in every host namespace. */
+const svcTable = (ns: string) => `cnlab_k8s_svc_${ns.replace(/[^a-z0-9]/g, '_')}`;
+const BOOT_ID = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
 export class FakeApiServer {
   readonly server: Server;
@@ -48,6 +53,8 @@ export class FakeApiServer {
   constructor(
     private readonly up: UpLab,
     private readonly nodes: FakeNode[],
+    /** Image → the programs it carries; an image not listed carries every program of the box. */
+    private readonly images: Record<string, string[]> = {},
   ) {
     this.server = createServer((req, res) => void this.handle(req, res));
   }
@@ -87,6 +94,7 @@ export class FakeApiServer {
           osImage: 'cnlab test API server (stand-in)',
           architecture: process.arch === 'x64' ? 'amd64' : process.arch,
           kubeletVersion: 'v1.31.0-cnlab-stand-in',
+          bootID: BOOT_ID,
         },
       },
     };
@@ -139,7 +147,7 @@ export class FakeApiServer {
           await this.deleteNamespace(ns);
           return this.send(res, 200, { ...obj, status: { phase: 'Terminating' } });
         }
-        if (p[4] === 'pods') return await this.podRoute(res, m!, ns, p[5], p[6], body);
+        if (p[4] === 'pods') return await this.podRoute(res, m!, ns, p[5], p[6], body, url.searchParams);
         if (p[4] === 'services' && m === 'POST') return await this.createService(res, ns, body);
         if (p[4] === 'events' && m === 'GET') {
           const name = /involvedObject\.name=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
@@ -153,11 +161,24 @@ export class FakeApiServer {
     }
   }
 
-  private async podRoute(res: ServerResponse, m: string, ns: string, name: string | undefined, sub: string | undefined, body: Json) {
+  private async podRoute(
+    res: ServerResponse,
+    m: string,
+    ns: string,
+    name: string | undefined,
+    sub: string | undefined,
+    body: Json,
+    query: URLSearchParams,
+  ) {
     if (!name && m === 'POST') return this.send(res, 201, await this.createPod(ns, body));
     const rec = name ? this.pods.get(`${ns}/${name}`) : undefined;
     if (!rec) return this.status(res, 404, 'NotFound', `pods "${name}" not found`);
-    if (sub === 'log' && m === 'GET') return this.send(res, 200, rec.log);
+    if (sub === 'log' && m === 'GET') {
+      // As the kubelet: whole lines; tailLines keeps the last ones.
+      const tail = Number(query.get('tailLines') ?? 0);
+      const lines = rec.log.split('\n').slice(0, -1);
+      return this.send(res, 200, tail > 0 ? lines.slice(-tail).join('\n') + '\n' : rec.log);
+    }
     if (!sub && m === 'GET') return this.send(res, 200, rec.obj);
     if (!sub && m === 'DELETE') {
       await this.stopPod(`${ns}/${name}`);
@@ -235,10 +256,13 @@ export class FakeApiServer {
     for (const c of obj.spec.containers as Json[]) {
       const env = Object.fromEntries(((c.env ?? []) as Json[]).map((e) => [e.name, e.value]));
       const argv = (c.command as string[]).map((a) => a.replace(/\$\((\w+)\)/g, (all, v: string) => env[v] ?? all));
-      const found = (await sh('sh', ['-c', 'command -v "$1"', 'sh', argv[0]])).code === 0;
+      const carried = this.images[c.image as string] ?? [argv[0]];
+      const found = carried.includes(argv[0]) && (await sh('sh', ['-c', 'command -v "$1"', 'sh', argv[0]])).code === 0;
       if (!found) {
-        rec.log += `exec: "${argv[0]}": executable file not found in $PATH\n`;
-        statuses.push({ name: c.name, ready: false, state: { terminated: { exitCode: 128, reason: 'StartError' } } });
+        const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${argv[0]}": executable file not found in $PATH: unknown`;
+        rec.log += `${message}\n`;
+        statuses.push({ name: c.name, ready: false, state: { terminated: { exitCode: 128, reason: 'StartError', message } } });
+        this.event(ns, name, 'Failed', `Error: ${message}`, 'Warning');
         continue;
       }
       const child = spawn('ip', ['netns', 'exec', where.ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -334,17 +358,18 @@ export class FakeApiServer {
     const podIp = target?.obj.status.podIP as string | undefined;
     if (podIp) {
       // What kube-proxy does, on every node: DNAT the ClusterIP to the endpoint.
+      const table = svcTable(ns);
       for (const h of this.up.lab.hosts) {
         const nft = (...a: string[]) => sh('ip', ['netns', 'exec', h.ns, 'nft', ...a]);
-        await nft('add', 'table', 'ip', SVC_TABLE);
-        await nft('add', 'chain', 'ip', SVC_TABLE, 'pre', '{', 'type', 'nat', 'hook', 'prerouting', 'priority', '-100', ';', '}');
+        await nft('add', 'table', 'ip', table);
+        await nft('add', 'chain', 'ip', table, 'pre', '{', 'type', 'nat', 'hook', 'prerouting', 'priority', '-100', ';', '}');
         for (const port of body.spec.ports as Json[]) {
           const proto = String(port.protocol).toLowerCase();
           await nft(
             'add',
             'rule',
             'ip',
-            SVC_TABLE,
+            table,
             'pre',
             'ip',
             'daddr',
@@ -365,7 +390,7 @@ export class FakeApiServer {
   private async deleteNamespace(ns: string): Promise<void> {
     for (const key of [...this.pods.keys()].filter((k) => k.startsWith(`${ns}/`))) await this.stopPod(key);
     if ([...this.services.keys()].some((k) => k.startsWith(`${ns}/`))) {
-      for (const h of this.up.lab.hosts) await sh('ip', ['netns', 'exec', h.ns, 'nft', 'delete', 'table', 'ip', SVC_TABLE]);
+      for (const h of this.up.lab.hosts) await sh('ip', ['netns', 'exec', h.ns, 'nft', 'delete', 'table', 'ip', svcTable(ns)]);
     }
     for (const k of [...this.services.keys()].filter((x) => x.startsWith(`${ns}/`))) this.services.delete(k);
     this.namespaces.delete(ns);
