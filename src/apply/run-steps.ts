@@ -6,6 +6,7 @@ import { STATE_ROOT } from '../lab/paths.js';
 import { mountArgs, programOf, sysctlArgs, toolArgs, type BatchTool } from '../plan/argv.js';
 import type { FileStep, MountStep, Step } from '../plan/types.js';
 import { execArgs, netOnly } from '../util/exec.js';
+import { executorOf, runIn } from '../util/executor.js';
 import { envArgv } from '../util/shell.js';
 import { startDaemon } from './daemon.js';
 import type { CniRecord } from './state.js';
@@ -50,7 +51,7 @@ export function batchLines(ns: string, steps: Step[]): string[] {
 
 async function runBatch(ns: string, tool: BatchTool, steps: Step[]): Promise<void> {
   const lines = batchLines(ns, steps);
-  const res = await execArgs(...netOnly(ns, tool, ['-batch', '-']), { input: `${lines.join('\n')}\n` });
+  const res = await runIn(ns, netOnly(ns, tool, ['-batch', '-']), { input: `${lines.join('\n')}\n` });
   if (res.code !== 0) {
     // iproute2 names the failing line as "Command failed -:N".
     const m = /Command failed -:(\d+)/.exec(res.stderr);
@@ -78,19 +79,21 @@ export async function runNamespaceSteps(ns: string, steps: Step[], hooks: StepHo
     }
     const program = programOf(first);
     if (program) {
-      const res = await execArgs('ip', ['netns', 'exec', ns, ...envArgv(program.env), ...program.argv], { input: program.input });
+      const res = await executorOf(ns).run(['ip', 'netns', 'exec', ns, ...envArgv(program.env), ...program.argv], { input: program.input });
       if (res.code !== 0) fail(ns, program.argv.join(' '), res.stderr || res.stdout || `exit ${res.code}`);
       continue;
     }
+    const remote = executorOf(ns).host;
+    if (remote && !['sysctl', 'nft'].includes(first.kind)) fail(ns, first.kind, `not built over SSH yet (on host ${remote})`);
     switch (first.kind) {
       case 'sysctl': {
         const args = sysctlArgs(group);
-        const res = await execArgs(...netOnly(ns, 'sysctl', args));
+        const res = await runIn(ns, netOnly(ns, 'sysctl', args));
         if (res.code !== 0) fail(ns, `sysctl -w ${args.slice(1).join(' ')}`, res.stderr || `exit ${res.code}`);
         break;
       }
       case 'nft': {
-        const res = await execArgs(...netOnly(ns, 'nft', ['-f', '-']), { input: first.ruleset });
+        const res = await runIn(ns, netOnly(ns, 'nft', ['-f', '-']), { input: first.ruleset });
         if (res.code !== 0) fail(ns, 'nft -f -', res.stderr || `exit ${res.code}`);
         break;
       }
