@@ -60,8 +60,10 @@ afterAll(async () => {
 
 describe.skipIf(!isRoot)('a lab on hosts over SSH', () => {
   it.each([
-    ['sshost', 'host', [] as string[], 'h1', '198.18.0.2'],
-    ['sscal', 'calico', ['--control-plane', 'static'], 'h1c1', '198.19.2.2'],
+    // macvlan: CNI plugins run over SSH; flannel-vxlan: etcd (its ctl namespace on machine a, reached
+    // from b through a), cnlab's agent as remote daemons, their config files, the bridge plugin.
+    ['ssmv', 'macvlan', [] as string[], 'h1c1', '198.18.0.129'],
+    ['ssfl', 'flannel-vxlan', [] as string[], 'h1c1', '198.19.2.2'],
   ])(
     'up -i %s (%s): macvlan underlay on each machine, traffic crosses eth1, down removes everything',
     async (lab, scheme, flags, node, target) => {
@@ -84,7 +86,9 @@ describe.skipIf(!isRoot)('a lab on hosts over SSH', () => {
       const down = await inCtl(['down', lab]);
       expect(down.code, down.stderr).toBe(0);
       expect(labNs(lab)).toEqual([]);
-      expect(labFiles(lab, ['h1', 'h2', 'h1c1', 'h1c2', 'h2c1'])).toEqual([]);
+      expect(labFiles(lab, ['h1', 'h2', 'h1c1', 'h1c2', 'h2c1', 'ctl'])).toEqual([]);
+      // The lab's directory on the machines (configs, daemon logs, IPAM leases) is gone too.
+      expect((await inMachine(1, ['ls', join(fx.dir, 'state')])).stdout).not.toMatch(new RegExp(`^${lab}$`, 'm'));
       expect((await inMachine(0, ['ls', '/run/cnlab'])).stdout).not.toMatch(new RegExp(`${lab}\\.`));
       // The machines' own links are as before: eth1 and mgmt0 only (plus lo).
       expect((await inMachine(0, ['ip', '-o', 'link'])).stdout.match(/^\d+: (\S+?)[@:]/gm)?.length).toBe(3);

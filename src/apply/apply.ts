@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { RunError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { toolArgs } from '../plan/argv.js';
+import { executorOf, LOCAL } from '../util/executor.js';
 import { pool } from '../util/pool.js';
 import { checkAbort, critical, holdLab, isAborting, releaseLab } from './cleanup.js';
 import { createNamespaces, existingNetns } from './netns.js';
@@ -70,7 +71,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
       for (const step of stage.steps) byNs.set(step.ns, [...(byNs.get(step.ns) ?? []), step]);
       // Many namespaces with nothing but ip steps (containers, mostly) go through one fan-out.
       const entries = [...byNs.entries()];
-      const ipOnly = entries.filter(([, steps]) => steps.every((s) => toolArgs(s)?.tool === 'ip'));
+      const ipOnly = entries.filter(([ns, steps]) => executorOf(ns) === LOCAL && steps.every((s) => toolArgs(s)?.tool === 'ip'));
       const fanned = new Set(ipOnly.length >= FANOUT_MIN ? ipOnly : []);
       if (fanned.size)
         await critical(
@@ -87,7 +88,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
               if (!state.cni.includes(rec)) state.cni.push(rec);
               writeState(state);
             },
-            onSpawn: (pid, step) => trackProcess(state, pid, step.ns, step.name, step.argv),
+            onSpawn: (pid, step, start) => trackProcess(state, pid, step.ns, step.name, step.argv, start),
             onMount: (step) => trackMount(state, step.ns, step.fstype, step.path),
           }),
         ),

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { RunError } from '../errors.js';
 import { STATE_ROOT } from '../lab/paths.js';
 import type { Lab } from '../lab/types.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, Step } from '../plan/types.js';
 import type { Inventory } from '../remote/inventory.js';
 import { sshDevice } from '../remote/check.js';
 import { SshExecutor } from '../remote/ssh.js';
@@ -36,14 +36,28 @@ export function remoteRefusal(scheme: string, inv: Inventory): string | null {
   return null;
 }
 
+/**
+ * Which inventory host (index) holds each of the plan's namespaces: a lab host's own and its
+ * containers' on that host's machine; any other (a control node such as flannel's etcd `ctl`) on
+ * the first machine. The one-box switch is not placed (remotePlan drops it).
+ */
+function machineOf(lab: Lab, plan: Plan): Map<string, number> {
+  const where = new Map<string, number>();
+  lab.hosts.forEach((h, i) => [h.ns, ...h.containers.map((c) => c.ns)].forEach((ns) => where.set(ns, i)));
+  for (const ns of plan.namespaces) if (!where.has(ns) && ns !== lab.switch?.ns) where.set(ns, 0);
+  return where;
+}
+
 /** The hosts record for a planned lab; refuses what cannot be placed on the machines. */
 export function hostsRecord(inv: Inventory, lab: Lab, plan: Plan): HostsRecord {
   if (lab.hosts.length !== inv.hosts.length)
     throw new RunError(`the lab has ${lab.hosts.length} hosts, the inventory ${inv.hosts.length}: with -i the inventory decides`);
   if (lab.underlay.rate) throw new RunError('--link-rate emulates a NIC on one box; on your own hosts the NIC is real');
+  const where = machineOf(lab, plan);
   const hosts = inv.hosts.map((h, i) => {
     const node = lab.hosts[i];
-    const namespaces = [node.ns, ...node.containers.map((c) => c.ns)].filter((ns) => plan.namespaces.includes(ns));
+    // The host namespace first: it takes the underlay port.
+    const namespaces = [node.ns, ...plan.namespaces.filter((ns) => ns !== node.ns && where.get(ns) === i)];
     return {
       name: h.name,
       ssh: h.ssh,
@@ -58,9 +72,6 @@ export function hostsRecord(inv: Inventory, lab: Lab, plan: Plan): HostsRecord {
       marker: markerPath(lab.name, h.name),
     };
   });
-  const placed = new Set(hosts.flatMap((h) => h.namespaces));
-  const stray = plan.namespaces.filter((ns) => !placed.has(ns) && ns !== lab.switch?.ns);
-  if (stray.length) throw new RunError(`scheme ${plan.scheme} needs namespaces no inventory host holds (${stray.join(', ')})`);
   return {
     inventory: inv.source,
     ...(inv.sshConfig ? { sshConfig: inv.sshConfig } : {}),
@@ -69,13 +80,35 @@ export function hostsRecord(inv: Inventory, lab: Lab, plan: Plan): HostsRecord {
   };
 }
 
-/** The one-box plan minus what the machines replace: the switch namespace and the underlay links. */
+/**
+ * The one-box plan minus what the machines replace: the switch namespace and the underlay links.
+ * A veth joining namespaces on two machines cannot exist (flannel's `ctl` has one to every host):
+ * it is dropped with its link settings, and a route through either end goes via the first host's
+ * underlay address instead (that host holds the control node and forwards between the two).
+ */
 export function remotePlan(plan: Plan, lab: Lab): Plan {
   const linkStage = /^underlay: (one veth pair|switch)/;
+  const where = machineOf(lab, plan);
+  const stages = plan.stages.filter((s) => !linkStage.test(s.title));
+  const gone = new Set<string>();
+  const end = (ns: string, name: string) => `${ns}\0${name}`;
+  for (const st of stages)
+    for (const s of st.steps)
+      if (s.kind === 'link' && s.type === 'veth' && s.peer.ns && where.get(s.ns) !== where.get(s.peer.ns)) {
+        gone.add(end(s.ns, s.name));
+        gone.add(end(s.peer.ns, s.peer.name));
+      }
+  const via = lab.hosts[0].underlayIp;
+  const rewrite = (s: Step): Step[] => {
+    if (s.kind === 'link' && gone.has(end(s.ns, s.name))) return [];
+    if (s.kind === 'link-set' && gone.has(end(s.ns, s.name))) return [];
+    if (s.kind === 'route' && s.dev && gone.has(end(s.ns, s.dev))) return [{ kind: 'route', ns: s.ns, dest: s.dest, via }];
+    return [s];
+  };
   return {
     ...plan,
     namespaces: plan.namespaces.filter((ns) => ns !== lab.switch?.ns),
-    stages: plan.stages.filter((s) => !linkStage.test(s.title)),
+    stages: stages.map((st) => ({ ...st, steps: st.steps.flatMap(rewrite) })),
   };
 }
 
@@ -163,13 +196,16 @@ export async function writeMarkers(state: LabState): Promise<void> {
   );
 }
 
-/** Remove the markers (after the namespaces are gone); returns the hosts it could not reach. */
-export async function removeMarkers(rec: HostsRecord): Promise<string[]> {
+/**
+ * After the namespaces are gone: the lab's directory on each machine (config files, daemon logs,
+ * IPAM leases: the same path as the lab's state directory here) and the marker. Returns what failed.
+ */
+export async function removeHostFiles(rec: HostsRecord, stateDir: string): Promise<string[]> {
   const problems: string[] = [];
   await Promise.all(
     rec.hosts.map(async (h) => {
       const ex = hostExecutor(rec, h);
-      const argv = ['rm', '-f', '--', h.marker];
+      const argv = ['rm', '-rf', '--', stateDir, h.marker];
       const r = await ex.run(argv, { timeoutMs: 30_000 });
       if (r.code !== 0) problems.push(why(ex, argv, r));
     }),

@@ -163,8 +163,9 @@ export function newState(lab: string, scheme: string, namespaces: string[], node
 }
 
 /** Record a process this lab started, at once (before anything else can go wrong). */
-export function trackProcess(state: LabState, pid: number, ns: string, role: string, argv: string[]): void {
-  state.processes.push({ pid, startTime: processStartTime(pid) ?? 0, ns, role, argv });
+/** startTime: given for a process on another machine (read there); else read here. */
+export function trackProcess(state: LabState, pid: number, ns: string, role: string, argv: string[], startTime?: number): void {
+  state.processes.push({ pid, startTime: startTime ?? processStartTime(pid) ?? 0, ns, role, argv });
   writeState(state);
 }
 

@@ -3,7 +3,7 @@ import { cniDel, stepInvocation } from '../cni/runtime.js';
 import { pool } from '../util/pool.js';
 import { unmountLab } from './mounts.js';
 import { byExecutor, executorOf, LOCAL } from '../util/executor.js';
-import { placeHosts, releaseHosts, removeMarkers } from './hosts.js';
+import { placeHosts, releaseHosts, removeHostFiles } from './hosts.js';
 import { deleteNamespaces, existingNetns, killRemoteStrays, netnsExists, netnsPids } from './netns.js';
 import { processStartTime, readState, removeState, writeState, type LabState, type TrackedProcess } from './state.js';
 
@@ -84,9 +84,10 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
   for (const rec of state.cni) byHost.set(rec.step.ns, [...(byHost.get(rec.step.ns) ?? []), rec]);
   await pool([...byHost.values()], 4, async (recs) => {
     for (const rec of [...recs].reverse()) {
-      if (executorOf(rec.step.ns) !== LOCAL || !netnsExists(rec.step.ns) || !mine.has(rec.step.ns)) continue;
+      const ex = executorOf(rec.step.ns);
+      if (!mine.has(rec.step.ns) || (ex === LOCAL && !netnsExists(rec.step.ns))) continue;
       try {
-        await cniDel({ ...stepInvocation(rec.step, cniDir()), prevResult: rec.result });
+        await cniDel({ ...stepInvocation(rec.step, ex === LOCAL ? cniDir() : undefined), prevResult: rec.result, executor: ex });
       } catch (e) {
         warnings.push(`CNI DEL ${rec.step.containerId}: ${(e as Error).message}`);
       }
@@ -107,7 +108,7 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
   }
   if (left.length) problems.push(`namespaces still present: ${left.join(', ')}`);
   if (state.hosts) {
-    if (!left.length) problems.push(...(await removeMarkers(state.hosts)));
+    if (!left.length) problems.push(...(await removeHostFiles(state.hosts, state.stateDir)));
     await releaseHosts(state.hosts);
   }
   // After the namespaces (and every process that could hold a copy of a mount) are gone.

@@ -31,7 +31,7 @@ import { processStartTime } from '../../src/apply/state.js';
  * (nsenter -t keeper -m -n), like a real host: a namespace a session makes with `ip netns add` is a
  * bind mount in the machine's mount namespace, so it lives as long as the machine, not as long as
  * sshd, and is invisible from this box's own mount namespace (only its empty /run/netns file shows).
- * Tests look inside a machine with machineArgv; killSshd/startSshd take a machine off SSH and back.
+ * Tests look inside a machine with machineArgv and machineNetns.
  * sshd and the keeper are started in the foreground and tracked by pid + start time; teardown kills
  * exactly those pids, deletes namespaces a test left inside a machine (reported in `leftNetns`),
  * checks nothing else lives in the fixture's namespaces, and deletes them.
@@ -103,7 +103,9 @@ function sshdConfig(m: { address: string; dir: string; authorized: string; path?
     'StrictModes no',
     'MaxSessions 20',
     'MaxStartups 50:30:100',
-    ...(m.path ? [`SetEnv PATH=${m.path}`] : []),
+    // bash sources ~/.bashrc for a command sshd starts unless SHLVL says it is nested: this box's
+    // root .bashrc (pyenv init) costs ~0.6 s per command, which a lean host does not pay.
+    `SetEnv SHLVL=1${m.path ? ` PATH=${m.path}` : ''}`,
     '',
   ].join('\n');
 }
@@ -124,7 +126,7 @@ export function machineArgv(m: Machine, argv: string[]): [string, string[]] {
 }
 
 /** Start (or restart) a machine's sshd inside the machine. */
-export async function startSshd(m: Machine): Promise<void> {
+async function startSshd(m: Machine): Promise<void> {
   const pidFile = join(m.conf, '..', 'sshd.pid');
   rmSync(pidFile, { force: true });
   m.pid = await spawnTracked(...machineArgv(m, [SSHD, '-D', '-f', m.conf, '-E', m.log]));
@@ -132,34 +134,6 @@ export async function startSshd(m: Machine): Promise<void> {
   await waitForFile(pidFile).catch((e: Error) => {
     throw new Error(`${e.message}: ${existsSync(m.log) ? readFileSync(m.log, 'utf8').trim() : 'no log'}`);
   });
-}
-
-/** The pids whose parent is pid (from /proc). */
-function children(pid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-/**
- * Take a machine off SSH: SIGKILL its sshd listener and that listener's per-connection sshd
- * processes (so an open control master loses its connection too). What the sessions started
- * (servers, daemons) stays on the machine, as it would on a host whose sshd died.
- */
-export async function killSshd(m: Machine): Promise<void> {
-  if (!alive(m)) return;
-  const conns = children(m.pid).filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sshd');
-  for (const p of [m.pid, ...conns]) process.kill(p, 'SIGKILL');
-  const end = Date.now() + 5000;
-  while (alive(m) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Named namespaces that exist inside the machine only (made there over SSH), not on this box. */
