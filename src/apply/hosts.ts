@@ -30,6 +30,8 @@ export function markerPath(lab: string, host: string): string {
 
 /** Why a scheme cannot run on these hosts, or null. */
 export function remoteRefusal(scheme: string, inv: Inventory): string | null {
+  const ipvlan = inv.hosts.filter((h) => h.nic_mode === 'ipvlan');
+  if (ipvlan.length) return `cannot be built yet with nic_mode: ipvlan (${ipvlan.map((h) => h.name).join(', ')}): use macvlan or passthru`;
   const bridgeMode = inv.hosts.filter((h) => h.nic_mode !== 'passthru');
   if (BRIDGING.test(scheme) && bridgeMode.length)
     return `needs a dedicated NIC (nic_mode: passthru) on ${bridgeMode.map((h) => h.name).join(', ')}: a bridge-mode macvlan child receives only its own MAC`;
