@@ -2,12 +2,14 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { RunError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { toolArgs } from '../plan/argv.js';
+import { executorOf, LOCAL } from '../util/executor.js';
 import { pool } from '../util/pool.js';
 import { checkAbort, critical, holdLab, isAborting, releaseLab } from './cleanup.js';
-import { createNamespaces, netnsExists } from './netns.js';
+import { createNamespaces, existingNetns } from './netns.js';
+import { makeUnderlay, placeHosts, writeMarkers } from './hosts.js';
 import { FANOUT_MIN, ipFanout } from './fanout.js';
 import { batchLines, runNamespaceSteps } from './run-steps.js';
-import { newState, readState, trackMount, trackProcess, writeState, type LabState } from './state.js';
+import { newState, readState, trackMount, trackProcess, writeState, type HostsRecord, type LabState } from './state.js';
 import { teardownState } from './teardown.js';
 
 /**
@@ -29,6 +31,8 @@ export interface ApplyOptions {
    * is removed). bringUp passes the MTU check (mtu-check.ts).
    */
   verify?: () => Promise<string | null>;
+  /** The lab spans these machines over SSH (apply/hosts.ts): their namespaces are placed there. */
+  hosts?: HostsRecord;
 }
 
 export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts: ApplyOptions = {}): Promise<LabState> {
@@ -37,7 +41,8 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
   if (existing) {
     throw new RunError(`lab "${plan.lab}" already exists (scheme ${existing.scheme})`, `remove it with: cnlab down ${plan.lab}`);
   }
-  const clash = plan.namespaces.filter(netnsExists);
+  if (opts.hosts) placeHosts(opts.hosts);
+  const clash = await existingNetns(plan.namespaces);
   if (clash.length) {
     throw new RunError(
       `namespace ${clash[0]} already exists and is not recorded by cnlab`,
@@ -47,6 +52,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
   const state = newState(plan.lab, plan.scheme, plan.namespaces, nodes);
   if (opts.control) state.control = opts.control;
   if (opts.topology) state.topology = opts.topology;
+  if (opts.hosts) state.hosts = opts.hosts;
   writeState(state);
   holdLab(state);
   try {
@@ -55,7 +61,9 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
     rmSync(state.stateDir, { recursive: true, force: true });
     mkdirSync(state.stateDir, { recursive: true, mode: 0o700 });
     opts.onStage?.('namespaces', 0, plan.stages.length + 1);
+    await critical(writeMarkers(state));
     await critical(createNamespaces(plan.namespaces));
+    if (opts.hosts) await critical(makeUnderlay(opts.hosts));
     for (const [i, stage] of plan.stages.entries()) {
       checkAbort();
       opts.onStage?.(stage.title, i + 1, plan.stages.length + 1);
@@ -63,7 +71,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
       for (const step of stage.steps) byNs.set(step.ns, [...(byNs.get(step.ns) ?? []), step]);
       // Many namespaces with nothing but ip steps (containers, mostly) go through one fan-out.
       const entries = [...byNs.entries()];
-      const ipOnly = entries.filter(([, steps]) => steps.every((s) => toolArgs(s)?.tool === 'ip'));
+      const ipOnly = entries.filter(([ns, steps]) => executorOf(ns) === LOCAL && steps.every((s) => toolArgs(s)?.tool === 'ip'));
       const fanned = new Set(ipOnly.length >= FANOUT_MIN ? ipOnly : []);
       if (fanned.size)
         await critical(
@@ -80,7 +88,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
               if (!state.cni.includes(rec)) state.cni.push(rec);
               writeState(state);
             },
-            onSpawn: (pid, step) => trackProcess(state, pid, step.ns, step.name, step.argv),
+            onSpawn: (pid, step, start) => trackProcess(state, pid, step.ns, step.name, step.argv, start),
             onMount: (step) => trackMount(state, step.ns, step.fstype, step.path),
           }),
         ),
@@ -94,6 +102,7 @@ export async function applyPlan(plan: Plan, nodes: Record<string, string>, opts:
     }
     state.status = 'up';
     writeState(state);
+    await writeMarkers(state);
     return state;
   } catch (e) {
     // Interrupted: the signal handler owns the teardown.

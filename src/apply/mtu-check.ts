@@ -1,6 +1,7 @@
 import type { Workload } from '../lab/types.js';
 import type { SchemeBuild } from '../plan/scheme.js';
-import { execArgs, netOnly } from '../util/exec.js';
+import { netOnly } from '../util/exec.js';
+import { runIn } from '../util/executor.js';
 import { pool } from '../util/pool.js';
 
 /**
@@ -37,8 +38,7 @@ export function probePair(workloads: readonly Workload[]): [Workload, Workload] 
 }
 
 export async function readMtu(w: Pick<Workload, 'ns' | 'ifName'>): Promise<number | undefined> {
-  const [file, args] = netOnly(w.ns, 'ip', ['-j', 'link', 'show', 'dev', w.ifName]);
-  const r = await execArgs(file, args, { timeoutMs: 5_000 });
+  const r = await runIn(w.ns, netOnly(w.ns, 'ip', ['-j', 'link', 'show', 'dev', w.ifName]), { timeoutMs: 5_000 });
   if (r.code !== 0) return undefined;
   try {
     const mtu = (JSON.parse(r.stdout) as Array<{ mtu?: number }>)[0]?.mtu;
@@ -50,8 +50,9 @@ export async function readMtu(w: Pick<Workload, 'ns' | 'ifName'>): Promise<numbe
 
 /** One DF ping of `payload` bytes from `from` to `target`, 1 s timeout: whether it was answered. */
 export async function dfPing(from: Pick<Workload, 'ns'>, target: string, payload: number): Promise<boolean> {
-  const [file, args] = netOnly(from.ns, 'ping', ['-n', '-q', '-c', '1', '-W', '1', '-M', 'do', '-s', String(payload), target]);
-  const r = await execArgs(file, args, { timeoutMs: 5_000 });
+  const r = await runIn(from.ns, netOnly(from.ns, 'ping', ['-n', '-q', '-c', '1', '-W', '1', '-M', 'do', '-s', String(payload), target]), {
+    timeoutMs: 5_000,
+  });
   return r.code === 0;
 }
 

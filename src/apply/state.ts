@@ -38,6 +38,31 @@ const netnsEtcSchema = z.object({ ns: z.string(), name: z.enum(['resolv.conf', '
 /** A filesystem mounted for the lab (a host's bpffs), inside its state directory. */
 const mountSchema = z.object({ ns: z.string(), fstype: z.literal('bpf'), path: z.string() });
 
+/** A lab on the user's own hosts: the inventory's hosts as used, each with the namespaces it holds. */
+const hostsSchema = z.object({
+  inventory: z.string(),
+  sshConfig: z.string().optional(),
+  /** Where the SSH control sockets live. */
+  controlDir: z.string(),
+  hosts: z.array(
+    z.object({
+      name: z.string(),
+      ssh: z.string(),
+      port: z.number().int(),
+      sudo: z.boolean(),
+      key: z.string().optional(),
+      nic: z.string(),
+      nicMode: z.enum(['macvlan', 'passthru', 'ipvlan']),
+      /** The lab host node it carries (h1, h2, …) and that node's underlay port. */
+      node: z.string(),
+      underlayIf: z.string(),
+      namespaces: z.array(z.string()),
+      /** The marker file on that machine (apply/hosts.ts). */
+      marker: z.string(),
+    }),
+  ),
+});
+
 const stateSchema = z.object({
   version: z.literal(1),
   lab: z.string(),
@@ -60,9 +85,12 @@ const stateSchema = z.object({
   control: z.object({ birdSockets: z.record(z.string()).optional(), etcdEndpoint: z.string().optional() }).optional(),
   /** The validated topology the lab was built from (doctor recomputes the plan from it); absent in older files. */
   topology: z.record(z.unknown()).optional(),
+  /** Present when the lab spans the user's own hosts over SSH (`-i hosts.yaml`). */
+  hosts: hostsSchema.optional(),
 });
 
 export type LabState = z.infer<typeof stateSchema>;
+export type HostsRecord = z.infer<typeof hostsSchema>;
 export type TrackedProcess = z.infer<typeof processSchema>;
 export type CniRecord = z.infer<typeof cniSchema>;
 export type MountRecord = z.infer<typeof mountSchema>;
@@ -144,8 +172,9 @@ export function newState(lab: string, scheme: string, namespaces: string[], node
 }
 
 /** Record a process this lab started, at once (before anything else can go wrong). */
-export function trackProcess(state: LabState, pid: number, ns: string, role: string, argv: string[]): void {
-  state.processes.push({ pid, startTime: processStartTime(pid) ?? 0, ns, role, argv });
+/** startTime: given for a process on another machine (read there); else read here. */
+export function trackProcess(state: LabState, pid: number, ns: string, role: string, argv: string[], startTime?: number): void {
+  state.processes.push({ pid, startTime: startTime ?? processStartTime(pid) ?? 0, ns, role, argv });
   writeState(state);
 }
 

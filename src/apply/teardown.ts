@@ -3,7 +3,9 @@ import { cniDel, stepInvocation } from '../cni/runtime.js';
 import { pool } from '../util/pool.js';
 import { unmountLab } from './mounts.js';
 import { removeNetnsEtc } from './netns-etc.js';
-import { deleteNamespaces, listNetns, netnsExists, netnsPids } from './netns.js';
+import { byExecutor, executorOf, LOCAL } from '../util/executor.js';
+import { placeHosts, releaseHosts, removeHostFiles } from './hosts.js';
+import { deleteNamespaces, existingNetns, killRemoteStrays, netnsExists, netnsPids } from './netns.js';
 import { processStartTime, readState, removeState, writeState, type LabState, type TrackedProcess } from './state.js';
 
 /**
@@ -59,23 +61,34 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
   const warnings: string[] = [];
   state.status = 'tearing-down';
   writeState(state);
-  let stopped = await stopProcesses(state.processes);
+  if (state.hosts) placeHosts(state.hosts);
+  const local = state.namespaces.filter((ns) => executorOf(ns) === LOCAL);
+  let stopped = await stopProcesses(state.processes.filter((p) => executorOf(p.ns) === LOCAL));
   // Anything else living in the lab's own namespaces (a process cnlab started but was killed
   // before recording, or a shell from `cnlab exec`) would keep the namespace alive.
   const mine = new Set(state.namespaces);
-  const strays = netnsPids(state.namespaces);
+  const strays = netnsPids(local);
   strays.forEach((pid) => signal(pid, 'SIGKILL'));
   stopped += strays.length;
   await waitGone(strays, 2000);
+  // On a remote machine: its servers and anything else in the lab's namespaces there.
+  for (const [ex, group] of byExecutor(state.namespaces)) {
+    if (ex === LOCAL) continue;
+    stopped += await killRemoteStrays(ex, group).catch((e: Error) => {
+      problems.push(e.message);
+      return 0;
+    });
+  }
 
   // CNI DEL, host by host in parallel, each host's attachments in reverse order.
   const byHost = new Map<string, typeof state.cni>();
   for (const rec of state.cni) byHost.set(rec.step.ns, [...(byHost.get(rec.step.ns) ?? []), rec]);
   await pool([...byHost.values()], 4, async (recs) => {
     for (const rec of [...recs].reverse()) {
-      if (!netnsExists(rec.step.ns) || !mine.has(rec.step.ns)) continue;
+      const ex = executorOf(rec.step.ns);
+      if (!mine.has(rec.step.ns) || (ex === LOCAL && !netnsExists(rec.step.ns))) continue;
       try {
-        await cniDel({ ...stepInvocation(rec.step, cniDir()), prevResult: rec.result });
+        await cniDel({ ...stepInvocation(rec.step, ex === LOCAL ? cniDir() : undefined), prevResult: rec.result, executor: ex });
       } catch (e) {
         warnings.push(`CNI DEL ${rec.step.containerId}: ${(e as Error).message}`);
       }
@@ -84,9 +97,21 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
 
   const err = await deleteNamespaces(state.namespaces);
   if (err) problems.push(`deleting namespaces: ${err}`);
-  const present = new Set(listNetns());
-  const left = state.namespaces.filter((ns) => present.has(ns));
+  const left: string[] = [];
+  for (const [ex, group] of byExecutor(state.namespaces)) {
+    try {
+      left.push(...(await existingNetns(group)));
+    } catch {
+      // Unreachable: what it holds is unknown, so it counts as left (the state file stays for `cnlab clean`).
+      left.push(...group);
+      if (!err?.includes(`on ${ex.host}`)) problems.push(`host ${ex.host} unreachable`);
+    }
+  }
   if (left.length) problems.push(`namespaces still present: ${left.join(', ')}`);
+  if (state.hosts) {
+    if (!left.length) problems.push(...(await removeHostFiles(state.hosts, state.stateDir)));
+    await releaseHosts(state.hosts);
+  }
   // After the namespaces (and every process that could hold a copy of a mount) are gone.
   const mountProblems = await unmountLab(state.stateDir, state.mounts ?? []);
   problems.push(...mountProblems);

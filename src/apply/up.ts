@@ -7,6 +7,8 @@ import { planLab } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
 import type { BuildHost, Scheme, SchemeBuild } from '../plan/scheme.js';
 import { applyPlan, type ApplyOptions } from './apply.js';
+import { hostsRecord, preflightHosts, releaseHosts, remotePlan, remoteRefusal } from './hosts.js';
+import type { Inventory } from '../remote/inventory.js';
 import { checkWorkloadMtu } from './mtu-check.js';
 import type { LabState } from './state.js';
 
@@ -57,8 +59,16 @@ function nodeMap(lab: Lab, plan: Plan, build: SchemeBuild): Record<string, strin
   return nodes;
 }
 
+/** The user's own hosts a lab spans (`-i hosts.yaml`). */
+export interface OnHosts {
+  inventory: Inventory;
+  /** --i-know-it-is-the-ssh-nic */
+  allowSshNic: boolean;
+}
+
 /** Validated topology + scheme → a built lab (held for cleanup on SIGINT/SIGTERM by applyPlan). */
-export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOptions = {}): Promise<UpLab> {
+export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOptions = {}, onHosts?: OnHosts): Promise<UpLab> {
+  if (onHosts) return bringUpOnHosts(topology, scheme, opts, onHosts);
   assertRootLinux(await detect());
   const why = await unsupportedReason(scheme, controlPlaneOf(topology), topology.tenants !== undefined);
   if (why) throw new RunError(`scheme ${scheme.name} is ${why}`);
@@ -72,4 +82,27 @@ export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOpt
     topology: { ...topology } as Record<string, unknown>,
   });
   return { lab, plan, build, state };
+}
+
+/** The same build on the inventory's machines: one host namespace each, the underlay a macvlan child of its nic. */
+async function bringUpOnHosts(topology: Topology, scheme: Scheme, opts: ApplyOptions, on: OnHosts): Promise<UpLab> {
+  const refused = remoteRefusal(scheme.name, on.inventory);
+  if (refused) throw new RunError(`scheme ${scheme.name} ${refused}`);
+  const lab = resolveLab(topology);
+  const planned = planLab(lab, scheme, { preferred: false });
+  const plan = remotePlan(planned.plan, lab);
+  const hosts = hostsRecord(on.inventory, lab, plan);
+  try {
+    await preflightHosts(hosts, on.allowSshNic);
+  } catch (e) {
+    await releaseHosts(hosts);
+    throw e;
+  }
+  const state = await applyPlan(plan, nodeMap(lab, plan, planned.build), {
+    verify: () => checkWorkloadMtu(planned.build),
+    ...opts,
+    control: planned.build.control?.handles,
+    hosts,
+  });
+  return { lab, plan, build: planned.build, state };
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { releaseLab } from '../apply/cleanup.js';
+import { releaseHosts } from '../apply/hosts.js';
 import { netnsExists } from '../apply/netns.js';
 import { listLabs, processStartTime, readState } from '../apply/state.js';
 import { downLab, teardownState } from '../apply/teardown.js';
@@ -15,6 +16,7 @@ import { renderPlan } from '../plan/render.js';
 import { cniFlags, cniFromFlags, schemeArg } from '../schemes/cni-file.js';
 import { schemeLookup, SCHEMES } from '../schemes/registry.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
+import { addInventoryFlags, inventoryFromFlags } from './inventory-flags.js';
 
 /** `--encrypt` on plan and up: the scheme's encrypted variant. */
 function encryptFlag(cmd: Command): Command {
@@ -79,13 +81,17 @@ export function registerLabCommands(program: Command): void {
     process.stdout.write(renderPlan(planLab(lab, scheme, await buildHost(scheme)).plan, cniDir()));
   });
 
-  addTopologyFlags(
-    encryptFlag(cniFlags(program.command('up [scheme]').description('build a lab and leave it running (remove it with cnlab down)'))),
+  addInventoryFlags(
+    addTopologyFlags(
+      encryptFlag(cniFlags(program.command('up [scheme]').description('build a lab and leave it running (remove it with cnlab down)'))),
+    ),
   ).action(async (schemeName: string | undefined, o: Record<string, unknown>) => {
     const lookup = lookupFor(o);
     const { scheme, lab: labName } = schemeArg(schemeName, cniFromFlags(o, true), lookup);
+    const onHosts = inventoryFromFlags(o);
     const topo = loadTopology(topologyFlags(o, labName));
-    const up = await bringUp(topo, scheme);
+    const up = await bringUp(topo, scheme, {}, onHosts);
+    if (up.state.hosts) await releaseHosts(up.state.hosts);
     releaseLab(up.state);
     console.log(`lab ${topo.lab} is up (${scheme.name}): ${up.plan.namespaces.length} namespaces`);
     for (const w of up.build.workloads) console.log(`  ${w.node.padEnd(8)} ${w.ns.padEnd(24)} ${w.ip}`);

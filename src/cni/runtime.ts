@@ -5,6 +5,7 @@ import { InputError, RunError } from '../errors.js';
 import type { CniConfList } from './types.js';
 import type { CniStep } from './types.js';
 import { execArgs, inNetns, type ExecResult } from '../util/exec.js';
+import { LOCAL, type Executor } from '../util/executor.js';
 import { CNI_NAME_RE, isPlainName } from './conflist.js';
 import { parseResult, type CniResult } from './result.js';
 
@@ -40,6 +41,8 @@ export interface CniInvocation {
   source?: string;
   /** Kill a plugin that runs longer than this (default 60 s). */
   timeoutMs?: number;
+  /** The machine the namespaces live on (default this one; an inventory host's SSH executor). */
+  executor?: Executor;
 }
 
 export type CniCommand = 'ADD' | 'DEL';
@@ -140,6 +143,7 @@ async function isExecutable(path: string): Promise<boolean> {
  */
 async function checkPlugins(command: CniCommand, inv: CniInvocation): Promise<void> {
   const cniPath = inv.cniPath ?? DEFAULT_CNI_PATH;
+  const ex = inv.executor ?? LOCAL;
   const types = inv.conflist.plugins.flatMap((p) => {
     const ipam = p.ipam as { type?: unknown } | undefined;
     return typeof ipam?.type === 'string' ? [p.type, ipam.type] : [p.type];
@@ -148,21 +152,43 @@ async function checkPlugins(command: CniCommand, inv: CniInvocation): Promise<vo
     if (!isPlainName(type)) {
       throw new InputError(`bad CNI plugin type ${JSON.stringify(type)} (from ${sourceOf(inv)}): not a file name`);
     }
-    if (!(await isExecutable(join(cniPath, type)))) {
+  }
+  const namespaces = command === 'ADD' ? [`/run/netns/${inv.hostNs}`, inv.netnsPath] : [`/run/netns/${inv.hostNs}`];
+  // On another machine: one session asks which binaries are not executable and which namespaces are missing.
+  const missing =
+    ex === LOCAL
+      ? null
+      : await remoteMissing(
+          ex,
+          [...new Set(types)].map((t) => join(cniPath, t)),
+          namespaces,
+        );
+  for (const type of types) {
+    const path = join(cniPath, type);
+    if (missing ? missing.has(path) : !(await isExecutable(path))) {
       throw new InputError(
         `CNI plugin "${type}" not found in ${cniPath} (from ${sourceOf(inv)})`,
-        'install containernetworking-plugins or point the CNI path at the plugins',
+        `install containernetworking-plugins${ex.host ? ` on host ${ex.host}` : ''} or point the CNI path at the plugins`,
       );
     }
   }
-  const namespaces = command === 'ADD' ? [`/run/netns/${inv.hostNs}`, inv.netnsPath] : [`/run/netns/${inv.hostNs}`];
   for (const path of namespaces) {
-    const exists = await access(path).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) throw new RunError(`network namespace ${path} does not exist`);
+    const exists = missing
+      ? !missing.has(path)
+      : await access(path).then(
+          () => true,
+          () => false,
+        );
+    if (!exists) throw new RunError(`network namespace ${path} does not exist${ex.host ? ` on host ${ex.host}` : ''}`);
   }
+}
+
+/** Of these paths on ex's machine: the binaries that are not executable and the files that do not exist. */
+async function remoteMissing(ex: Executor, binaries: string[], files: string[]): Promise<Set<string>> {
+  const script = 'for f; do case $f in -x) t=-x ;; -e) t=-e ;; *) test $t "$f" || printf "%s\\n" "$f" ;; esac; done';
+  const res = await ex.run(['sh', '-c', script, 'sh', '-x', ...binaries, '-e', ...files], { timeoutMs: 30_000 });
+  if (res.code !== 0) throw new RunError(`host ${ex.host}: checking the CNI plugins: ${lastLines(res.stderr) || `exit ${res.code}`}`);
+  return new Set(res.stdout.split('\n').filter(Boolean));
 }
 
 function lastLines(text: string): string {
@@ -194,13 +220,16 @@ async function invoke(command: CniCommand, inv: CniInvocation, index: number, pr
   const type = inv.conflist.plugins[index]!.type;
   const config = pluginConfig(inv.conflist, index, inv.runtimeConfig, prevResult);
   const [file, args] = pluginArgv(inv.hostNs, cniPath, type);
+  const env = pluginEnv(command, inv);
+  const ex = inv.executor ?? LOCAL;
   let res: ExecResult;
   try {
-    res = await execArgs(file, args, {
-      input: JSON.stringify(config),
-      env: pluginEnv(command, inv),
-      timeoutMs: inv.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    });
+    const opts = { input: JSON.stringify(config), timeoutMs: inv.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+    // Over SSH the environment travels in the argv (`env -i K=V… ip netns exec …`): nothing else of the login's.
+    res =
+      ex === LOCAL
+        ? await execArgs(file, args, { ...opts, env })
+        : await ex.run(['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), file, ...args], opts);
   } catch (e) {
     throw new RunError(`cannot run CNI plugin ${type}: ${e instanceof Error ? e.message : String(e)}`);
   }

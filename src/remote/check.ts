@@ -77,6 +77,12 @@ async function kernelFeatures(ex: Executor, release: string): Promise<Record<Ker
   return kernelFromConfig(config.stdout, modules);
 }
 
+/** The device the SSH connection's route leaves by on the host; `plain` must not go through sudo (it resets SSH_CONNECTION). */
+export async function sshDevice(plain: Executor): Promise<string | null> {
+  const conn = sshClientAddress((await out(plain, ['printenv', 'SSH_CONNECTION'])) ?? '');
+  return conn ? routeDevice((await out(plain, ['ip', '-j', 'route', 'get', conn])) ?? '') : null;
+}
+
 /** Check one host; never throws for the host's own problems (they go in `error`). */
 export async function checkHost(h: CheckInput, needs: readonly ToolNeed[], cniPlugins: readonly string[]): Promise<HostFacts> {
   const facts: HostFacts = { name: h.name, ssh: h.ssh };
@@ -89,8 +95,7 @@ export async function checkHost(h: CheckInput, needs: readonly ToolNeed[], cniPl
   if (probe.code !== 0) return { ...facts, error: `unreachable: ${firstLine(probe)}` };
   [facts.kernel, facts.arch] = probe.stdout.trim().split(/\s+/);
 
-  const conn = sshClientAddress((await out(h.plain, ['printenv', 'SSH_CONNECTION'])) ?? '');
-  facts.sshDevice = conn ? routeDevice((await out(h.plain, ['ip', '-j', 'route', 'get', conn])) ?? '') : null;
+  facts.sshDevice = await sshDevice(h.plain);
 
   const id = await h.ex.run(['id', '-u']);
   facts.uid = id.code === 0 ? Number(id.stdout.trim()) : undefined;

@@ -30,3 +30,38 @@ export async function runOk(ex: Executor, argv: readonly string[], opts: ExecOpt
   }
   return res;
 }
+
+/**
+ * Which machine each lab namespace lives on. A lab on the user's own hosts (`-i hosts.yaml`)
+ * places each host's namespaces on that host's SSH executor before anything is built; every
+ * command run inside a namespace asks here (runIn), so apply, servers, clients and teardown run
+ * the same argv on the machine that holds the namespace. Unplaced namespaces are this machine's.
+ */
+const placement = new Map<string, Executor>();
+
+export function placeNamespaces(namespaces: readonly string[], ex: Executor): void {
+  for (const ns of namespaces) placement.set(ns, ex);
+}
+
+export function unplaceNamespaces(namespaces: readonly string[]): void {
+  for (const ns of namespaces) placement.delete(ns);
+}
+
+export function executorOf(ns: string): Executor {
+  return placement.get(ns) ?? LOCAL;
+}
+
+/** Run an argv built for a namespace (inNetns/netOnly's [file, args]) on the machine holding it. */
+export function runIn(ns: string, [file, args]: readonly [string, readonly string[]], opts?: ExecOptions): Promise<ExecResult> {
+  return executorOf(ns).run([file, ...args], opts);
+}
+
+/** Group namespaces by the executor holding them (LOCAL first when present). */
+export function byExecutor(namespaces: readonly string[]): Map<Executor, string[]> {
+  const out = new Map<Executor, string[]>();
+  for (const ns of namespaces) {
+    const ex = executorOf(ns);
+    out.set(ex, [...(out.get(ex) ?? []), ns]);
+  }
+  return out;
+}

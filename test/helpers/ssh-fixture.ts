@@ -1,5 +1,16 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { processStartTime } from '../../src/apply/state.js';
 
@@ -14,8 +25,16 @@ import { processStartTime } from '../../src/apply/state.js';
  *   cnl-sshfx-a eth1 ── eth1 cnl-sshfx-b   198.18.251.1/24 ↔ .2   (the lab NIC)
  *
  * The operator side is a namespace too, so the host's own interfaces and routes are untouched.
- * sshd is started in the foreground (-D) and tracked by pid + start time; teardown kills exactly
- * those pids, checks nothing else lives in the namespaces, and deletes them.
+ *
+ * A machine is its network namespace plus a mount namespace of its own, held by a keeper process
+ * (`sleep infinity`, started with `ip netns exec`, so /sys is the machine's). sshd runs inside both
+ * (nsenter -t keeper -m -n), like a real host: a namespace a session makes with `ip netns add` is a
+ * bind mount in the machine's mount namespace, so it lives as long as the machine, not as long as
+ * sshd, and is invisible from this box's own mount namespace (only its empty /run/netns file shows).
+ * Tests look inside a machine with machineArgv and machineNetns.
+ * sshd and the keeper are started in the foreground and tracked by pid + start time; teardown kills
+ * exactly those pids, deletes namespaces a test left inside a machine (reported in `leftNetns`),
+ * checks nothing else lives in the fixture's namespaces, and deletes them.
  */
 
 export const FX_LAB = 'sshfx';
@@ -31,8 +50,14 @@ export interface Machine {
   address: string;
   /** Its lab NIC. */
   nic: string;
+  /** sshd (the listener). */
   pid: number;
   start: number | null;
+  /** The keeper holding the machine's mount namespace. */
+  keeper: number;
+  keeperStart: number | null;
+  conf: string;
+  log: string;
 }
 
 export interface SshFixture {
@@ -78,9 +103,52 @@ function sshdConfig(m: { address: string; dir: string; authorized: string; path?
     'StrictModes no',
     'MaxSessions 20',
     'MaxStartups 50:30:100',
-    ...(m.path ? [`SetEnv PATH=${m.path}`] : []),
+    // bash sources ~/.bashrc for a command sshd starts unless SHLVL says it is nested: this box's
+    // root .bashrc (pyenv init) costs ~0.6 s per command, which a lean host does not pay.
+    `SetEnv SHLVL=1${m.path ? ` PATH=${m.path}` : ''}`,
     '',
   ].join('\n');
+}
+
+async function spawnTracked(file: string, args: string[]): Promise<number> {
+  const child = spawn(file, args, { stdio: 'ignore', detached: true });
+  const pid = await new Promise<number>((res, rej) => {
+    child.once('spawn', () => res(child.pid!));
+    child.once('error', rej);
+  });
+  child.unref();
+  return pid;
+}
+
+/** argv run inside a machine: its network and mount namespaces (what its SSH sessions see). */
+export function machineArgv(m: Machine, argv: string[]): [string, string[]] {
+  return ['nsenter', ['-t', String(m.keeper), '-m', '-n', '--', ...argv]];
+}
+
+/** Start (or restart) a machine's sshd inside the machine. */
+async function startSshd(m: Machine): Promise<void> {
+  const pidFile = join(m.conf, '..', 'sshd.pid');
+  rmSync(pidFile, { force: true });
+  m.pid = await spawnTracked(...machineArgv(m, [SSHD, '-D', '-f', m.conf, '-E', m.log]));
+  m.start = processStartTime(m.pid);
+  await waitForFile(pidFile).catch((e: Error) => {
+    throw new Error(`${e.message}: ${existsSync(m.log) ? readFileSync(m.log, 'utf8').trim() : 'no log'}`);
+  });
+}
+
+/** Named namespaces that exist inside the machine only (made there over SSH), not on this box. */
+export function machineNetns(m: Machine): string[] {
+  const mounted = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => /^\S+ \S+ \S+ \S+ \/run\/netns\/(\S+) /.exec(l)?.[1])
+      .filter((n): n is string => !!n);
+  const here = new Set(mounted('/proc/self/mountinfo'));
+  try {
+    return [...new Set(mounted(`/proc/${m.keeper}/mountinfo`))].filter((n) => !here.has(n)).sort();
+  } catch {
+    return [];
+  }
 }
 
 async function waitForFile(file: string, timeoutMs = 10_000): Promise<void> {
@@ -140,17 +208,25 @@ export async function startSshFixture(specs: MachineSpec[]): Promise<SshFixture>
       const path = s.hide?.length ? hidingPath(mdir, s.hide) : undefined;
       const conf = join(mdir, 'sshd_config');
       writeFileSync(conf, sshdConfig({ address, dir: mdir, authorized, path }));
-      const log = join(mdir, 'sshd.log');
-      const child = spawn('ip', ['netns', 'exec', mns, SSHD, '-D', '-f', conf, '-E', log], { stdio: 'ignore', detached: true });
-      const pid = await new Promise<number>((res, rej) => {
-        child.once('spawn', () => res(child.pid!));
-        child.once('error', rej);
-      });
-      child.unref();
-      machines.push({ name: s.name, ns: mns, address, nic: 'eth1', pid, start: processStartTime(pid) });
-      await waitForFile(join(mdir, 'sshd.pid')).catch((e: Error) => {
-        throw new Error(`${e.message}: ${existsSync(log) ? readFileSync(log, 'utf8').trim() : 'no log'}`);
-      });
+      const keeper = await spawnTracked('ip', ['netns', 'exec', mns, 'sleep', 'infinity']);
+      const m: Machine = {
+        name: s.name,
+        ns: mns,
+        address,
+        nic: 'eth1',
+        pid: 0,
+        start: null,
+        keeper,
+        keeperStart: processStartTime(keeper),
+        conf,
+        log: join(mdir, 'sshd.log'),
+      };
+      machines.push(m);
+      // The keeper has entered the namespace and exec'd sleep once its mount namespace differs from ours.
+      const end = Date.now() + 5000;
+      while (readlinkSafe(`/proc/${keeper}/ns/mnt`) === readlinkSafe('/proc/self/ns/mnt') && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 20));
+      await startSshd(m);
     }
     // The lab NIC: a wire between the first two machines.
     if (specs.length >= 2) {
@@ -185,17 +261,39 @@ export async function startSshFixture(specs: MachineSpec[]): Promise<SshFixture>
   }
 }
 
+function readlinkSafe(p: string): string | null {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return null;
+  }
+}
+
 /** A tracked pid that is still the process we started. */
 function alive(m: Machine): boolean {
   return m.start !== null && processStartTime(m.pid) === m.start;
 }
 
-/** Kill each machine's sshd (by tracked pid); returns the namespaces' remaining pids before deleting them. */
-export async function stopSshFixture(fx: SshFixture): Promise<{ leftPids: number[] }> {
+const keeperAlive = (m: Machine) => m.keeperStart !== null && processStartTime(m.keeper) === m.keeperStart;
+
+/**
+ * Kill each machine's sshd and keeper (by tracked pid); returns the namespaces a test left inside
+ * the machines (deleted here, so the box stays clean) and the fixture namespaces' remaining pids.
+ */
+export async function stopSshFixture(fx: SshFixture): Promise<{ leftPids: number[]; leftNetns: string[] }> {
+  const leftNetns: string[] = [];
+  for (const m of fx.machines) {
+    if (!keeperAlive(m)) continue;
+    const left = machineNetns(m).filter((n) => n.startsWith('cnl-'));
+    leftNetns.push(...left);
+    for (const n of left) execFileSync(...machineArgv(m, ['ip', 'netns', 'del', n]), { stdio: 'ignore' });
+  }
   for (const m of fx.machines) if (alive(m)) process.kill(m.pid, 'SIGTERM');
   const end = Date.now() + 5000;
   while (fx.machines.some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   for (const m of fx.machines) if (alive(m)) process.kill(m.pid, 'SIGKILL');
+  for (const m of fx.machines) if (keeperAlive(m)) process.kill(m.keeper, 'SIGKILL');
+  while (fx.machines.some(keeperAlive) && Date.now() < end + 5000) await new Promise((r) => setTimeout(r, 20));
   const leftPids: number[] = [];
   for (const n of fx.namespaces) {
     const pids = run('ip', ['netns', 'pids', n]).split(/\s+/).filter(Boolean).map(Number);
@@ -212,5 +310,5 @@ export async function stopSshFixture(fx: SshFixture): Promise<{ leftPids: number
     }
     createdPrivsep = false;
   }
-  return { leftPids };
+  return { leftPids, leftNetns };
 }
