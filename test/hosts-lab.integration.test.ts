@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, isRoot, type Run } from './helpers/lab.js';
-import { machineArgv, machineNetns, startSshFixture, stopSshFixture, type SshFixture } from './helpers/ssh-fixture.js';
+import { FX_LAB, machineArgv, machineNetns, startSshFixture, stopSshFixture, type SshFixture } from './helpers/ssh-fixture.js';
 
 /**
  * A lab on "your own hosts": cnlab runs in the fixture's operator namespace and builds over SSH on
@@ -18,7 +18,7 @@ function inCtl(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       'ip',
-      ['netns', 'exec', 'cnl-sshfx-c', 'node', CLI, ...args],
+      ['netns', 'exec', `cnl-${FX_LAB}-c`, 'node', CLI, ...args],
       { env: { ...process.env, CNLAB_STATE_ROOT: join(fx.dir, 'state') }, timeout: 90_000 },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? null) : 0;

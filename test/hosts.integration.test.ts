@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshArgv, sshControlArgv, type SshConfig, type SshHost } from '../src/remote/ssh.js';
 import { CLI, isRoot, type Run } from './helpers/lab.js';
-import { startSshFixture, stopSshFixture, type SshFixture } from './helpers/ssh-fixture.js';
+import { FX_LAB, startSshFixture, stopSshFixture, type SshFixture } from './helpers/ssh-fixture.js';
 
 /**
  * The SSH transport and `cnlab hosts check` against real sshd "machines" (test/helpers/ssh-fixture.ts):
@@ -19,7 +19,7 @@ function inCtl(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; in
   return new Promise((resolve) => {
     const child = execFile(
       'ip',
-      ['netns', 'exec', 'cnl-sshfx-c', file, ...args],
+      ['netns', 'exec', `cnl-${FX_LAB}-c`, file, ...args],
       { env: { ...process.env, ...opts.env }, timeout: 90_000, maxBuffer: 16 << 20 },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? null) : 0;
@@ -47,7 +47,7 @@ afterAll(async () => {
   if (!fx) return;
   const { leftPids } = await stopSshFixture(fx);
   expect(leftPids, 'processes left in the fixture namespaces (a control master?)').toEqual([]);
-  expect(readdirSync('/run/netns').filter((n) => n.startsWith('cnl-sshfx-'))).toEqual([]);
+  expect(readdirSync('/run/netns').filter((n) => n.startsWith(`cnl-${FX_LAB}-`))).toEqual([]);
   expect(existsSync(fx.dir)).toBe(false);
   const sshDirAfter = existsSync(join(homedir(), '.ssh')) ? readdirSync(join(homedir(), '.ssh')).sort() : null;
   expect(sshDirAfter, '~/.ssh changed').toEqual(sshDirBefore);

@@ -37,7 +37,8 @@ import { processStartTime } from '../../src/apply/state.js';
  * checks nothing else lives in the fixture's namespaces, and deletes them.
  */
 
-export const FX_LAB = 'sshfx';
+/** Per vitest worker: two files using the fixture at once (the suite runs two) never share a namespace name. */
+export const FX_LAB = `sshfx${process.env.VITEST_POOL_ID ?? ''}`;
 const ns = (n: string) => `cnl-${FX_LAB}-${n}`;
 export const CTL_NS = ns('c');
 const SSHD = '/usr/sbin/sshd';
@@ -79,7 +80,8 @@ export interface MachineSpec {
 const run = (file: string, args: string[], input?: string) =>
   execFileSync(file, args, { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
 
-let createdPrivsep = false;
+/** Present while the privilege-separation directory is one a fixture made. */
+const PRIVSEP_MARK = '/tmp/cnlab-sshfx-privsep-made';
 
 /** A PATH directory holding every /usr/bin program except `hide` (symlinks; nothing is uninstalled). */
 function hidingPath(dir: string, hide: string[]): string {
@@ -188,7 +190,7 @@ export async function startSshFixture(specs: MachineSpec[]): Promise<SshFixture>
     writeFileSync(authorized, readFileSync(`${clientKey}.pub`), { mode: 0o600 });
     if (!existsSync(PRIVSEP)) {
       mkdirSync(PRIVSEP, { mode: 0o755 });
-      createdPrivsep = true;
+      writeFileSync(PRIVSEP_MARK, '');
     }
     let knownHosts = '';
     for (const [i, s] of specs.entries()) {
@@ -302,13 +304,16 @@ export async function stopSshFixture(fx: SshFixture): Promise<{ leftPids: number
   for (const n of fx.namespaces) run('ip', ['netns', 'del', n]);
   fx.namespaces.length = 0;
   rmSync(fx.dir, { recursive: true, force: true });
-  if (createdPrivsep) {
+  // A fixture made the privilege-separation directory: the last fixture to stop removes it (the
+  // suite runs two files at once; another fixture's sshd needs it for every new connection).
+  const others = readdirSync('/tmp').filter((n) => n.startsWith('cnlab-sshfx-') && n !== PRIVSEP_MARK.slice(5));
+  if (existsSync(PRIVSEP_MARK) && !others.length) {
     try {
       rmdirSync(PRIVSEP);
     } catch {
       /* not empty: someone else's sshd uses it now */
     }
-    createdPrivsep = false;
+    rmSync(PRIVSEP_MARK, { force: true });
   }
   return { leftPids, leftNetns };
 }
