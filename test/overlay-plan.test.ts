@@ -14,9 +14,9 @@ import { cli, dfPing, labNamespaces, pidsIn, ping, sh } from './helpers/lab.js';
  */
 
 const CASES = [
-  // scheme, lab, namespaces beyond the default five, h2c1's and h1c2's address
+  // scheme, lab, namespaces beyond the default five (canal's ctl holds etcd), h2c1's and h1c2's address
   ['docker-overlay', 'ovl-pdo', ['h1ov', 'h2ov'], '198.19.255.4', '198.19.255.3'],
-  ['canal', 'ovl-pca', [], '198.19.2.2', '198.19.1.3'],
+  ['canal', 'ovl-pca', ['ctl'], '198.19.2.2', '198.19.1.3'],
   ['calico-vxlan', 'ovl-pcv', [], '198.19.2.2', '198.19.1.3'],
 ] as const;
 const MTU = 1450;
