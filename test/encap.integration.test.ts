@@ -235,6 +235,8 @@ describe.each(CASES)('encapsulation daemon: lab %s', (lab, scheme, port) => {
 
       const ping = () =>
         sh('ip', ['netns', 'exec', from.ns, 'ping', '-c', '3', '-i', '0.2', '-s', '200', '-p', MARKER.toString('hex'), to.ip]);
+      // Resolve the path first (as the plaintext case does): the marker pings alone must be captured.
+      expect(await pingSome(from.ns, to.ip, 2), 'the path answers before the capture').toBe(true);
       const pcap = await capture(up.lab.hosts[0].ns, port, scratch, ping);
       const sent = udpPayloads(pcap, port).filter((d) => d.src === up.lab.hosts[0].underlayIp && d.payload.length > 200);
       expect(sent.length, 'the marker pings crossed the underlay').toBeGreaterThanOrEqual(3);
