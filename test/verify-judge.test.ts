@@ -7,8 +7,9 @@ import { networkModel, type WireData } from '../src/verify/probes/network-model.
 import { protocols } from '../src/verify/probes/protocols.js';
 import { vnic } from '../src/verify/probes/vnic.js';
 import { classify, parseTcpdumpHex } from '../src/verify/wire.js';
-import { renderVerifyHtml, renderVerifyMarkdown } from '../src/report/verify.js';
-import type { VerifySection } from '../src/result/verify.js';
+import { cellShort, renderVerifyHtml, renderVerifyMarkdown, renderVerifyText } from '../src/report/verify.js';
+import { probesFor } from '../src/verify/registry.js';
+import type { VerifyCell, VerifySection } from '../src/result/verify.js';
 
 // Evidence captured by `cnlab verify calico weave-sleeve-encrypted` on this box.
 const EV = JSON.parse(readFileSync(new URL('./fixtures/verify/evidence.json', import.meta.url), 'utf8')) as Record<
@@ -137,5 +138,33 @@ describe('claims and the matrix', () => {
     expect(html).toContain('disagrees');
     const md = renderVerifyMarkdown(v);
     expect(md).toContain('| network-model | VXLAN &lt;b&gt; [DISAGREES with claim] |');
+    const text = renderVerifyText(v);
+    expect(text).toMatch(/│ network-model +│ vxlan ≠claim +│/);
+    expect(text).toContain('VXLAN <b> [DISAGREES with claim]');
+  });
+
+  it('the terminal grid marks stand-ins, agreement and probes that did not run', () => {
+    const cell = (over: Partial<VerifyCell>): VerifyCell => ({
+      aspect: 'name-service',
+      scheme: 'weave-sleeve',
+      probe: 'dns',
+      mark: 'yes',
+      key: 'dns',
+      text: 'DNS',
+      seconds: 1,
+      evidence: { commands: [], data: {} },
+      ...over,
+    });
+    expect(cellShort(cell({ standIns: ['dnsmasq stands in for weaveDNS'], agrees: true }))).toBe('✓ dns* =claim');
+    expect(cellShort(cell({ mark: 'not-run', text: 'not run: needs tcpdump' }))).toBe('not run');
+    expect(cellShort(undefined)).toBe('—');
+  });
+});
+
+describe('--aspects', () => {
+  it('selects probes in matrix order and refuses an unknown aspect, listing the valid ones', () => {
+    expect(probesFor('mtu, protocols').map((p) => p.aspect)).toEqual(['protocols', 'mtu']);
+    expect(() => probesFor('mtu,bogus')).toThrow(/unknown aspect bogus; valid: network-model, encryption/);
+    expect(() => probesFor(',')).toThrow(/empty list/);
   });
 });

@@ -10,7 +10,7 @@ import { RESULT_FORMAT, RESULT_VERSION, type ResultFile } from '../result/types.
 import { defaultOutDir, writeResult } from '../result/write.js';
 import { getScheme, SCHEMES } from '../schemes/registry.js';
 import { verifySchemes } from '../verify/engine.js';
-import { PROBES } from '../verify/registry.js';
+import { PROBES, probesFor } from '../verify/registry.js';
 import { VERSION } from '../version.js';
 import { writeRunReports } from './report-commands.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
@@ -21,11 +21,13 @@ export function registerVerifyCommand(program: Command): void {
       .command('verify [schemes...]')
       .description("probe each scheme's features on the wire (network model, encryption, protocols, MTU, …) beside the products' claims")
       .option('--out <dir>', 'where the result file goes (default results/<timestamp>/)')
-      .option('--json', 'print the matrix as JSON on stdout'),
+      .option('--json', 'print the matrix as JSON on stdout')
+      .option('--aspects <list>', `only these rows, comma-separated (default: all): ${PROBES.map((p) => p.aspect).join(', ')}`),
   ).action(async (names: string[], o: Record<string, unknown>) => {
     // Validated before anything is created.
     const base = loadTopology(topologyFlags(o, 'verify'));
     const named = names.map(getScheme);
+    const probes = o.aspects === undefined ? PROBES : probesFor(String(o.aspects));
     assertRootLinux(await detect());
     const schemes = named.length
       ? named
@@ -45,7 +47,7 @@ export function registerVerifyCommand(program: Command): void {
       schemes: [],
     };
     writeResult(file, result);
-    const verify = await verifySchemes(schemes, PROBES, {
+    const verify = await verifySchemes(schemes, probes, {
       base,
       onStatus: o.json ? undefined : (scheme, text) => process.stderr.write(`cnlab verify: ${scheme}: ${text}\n`),
     });

@@ -3,6 +3,7 @@
  * measured answer and whether it agrees with the product's claim; as terminal text, Markdown and
  * HTML with each cell's evidence (the commands a probe ran and their output) in <details>.
  */
+import Table from 'cli-table3';
 import type { VerifyCell, VerifySection } from '../result/verify.js';
 import { esc, mdCell, plain, slug } from './escape.js';
 import { pageHead } from './html-style.js';
@@ -20,15 +21,35 @@ export function cellText(c: VerifyCell | undefined): string {
   return `${mark}${plain(c.text)}${stand}${agree}`;
 }
 
-/** Terminal text: one block per aspect (wide cells do not fit a grid), schemes beneath. */
+/** A cell in a few characters for the terminal grid: mark and answer key; "≠claim" when it disagrees. */
+export function cellShort(c: VerifyCell | undefined): string {
+  if (!c) return '—';
+  if (c.mark === 'not-run') return 'not run';
+  const mark = MARK[c.mark] ? `${MARK[c.mark]} ` : '';
+  const claim = c.agrees === undefined ? '' : c.agrees ? ' =claim' : ' ≠claim';
+  return `${mark}${plain(c.key ?? c.text.slice(0, 12))}${c.standIns?.length ? '*' : ''}${claim}`;
+}
+
+/**
+ * Terminal text: first the matrix as S5 lays it out (aspects as rows, schemes as columns), each
+ * cell in a few characters; then, wide cells not fitting a grid, one block per aspect with the
+ * full answer for each scheme.
+ */
 export function renderVerifyText(v: VerifySection): string {
+  const grid = new Table({
+    head: ['aspect', ...v.schemes],
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const a of v.aspects) grid.push([a, ...v.schemes.map((s) => cellShort(cellOf(v, a, s)))]);
+  const standIn = v.cells.some((c) => c.standIns?.length) ? '* built with a stand-in (named below)\n' : '';
   const out: string[] = [];
   for (const a of v.aspects) {
     out.push(a);
     for (const s of v.schemes) out.push(`  ${s.padEnd(30)} ${cellText(cellOf(v, a, s))}`);
   }
   out.push(v.allRan ? 'every probe ran' : `not run: ${v.cells.filter((c) => c.mark === 'not-run').length} cells`);
-  return `${out.join('\n')}\n`;
+  return `${grid.toString()}\n${standIn}\n${out.join('\n')}\n`;
 }
 
 function evidenceMd(c: VerifyCell): string {

@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.js';
-import { addrAt, cidrText, overlaps, size, subnetAt } from '../../lab/ipv4.js';
+import { addrAt, cidrText, containsIp, overlaps, size, subnetAt } from '../../lab/ipv4.js';
 import type { Cidr, Lab } from '../../lab/types.js';
 import { addr, bridge, linkSet, nft, route, up, veth } from '../../plan/steps.js';
 import type { Stage, Step } from '../../plan/types.js';
@@ -10,24 +10,30 @@ import type { Stage, Step } from '../../plan/types.js';
  * host's bridge docker_gwbridge, its default route through that bridge's gateway, and traffic
  * leaving the bridge is masqueraded to the host's address (`-s <subnet> ! -o docker_gwbridge -j
  * MASQUERADE`, written here in nftables). The overlay subnets stay on eth0. The subnet is the same
- * on every host, as Docker's (172.18.0.0/16 on each): it never leaves a host un-NATed. Here it is
- * block 0 of the pod network, which no host's block and no overlay subnet uses.
+ * on every host, as Docker's (172.18.0.0/16 on each): it never leaves a host un-NATed. Docker picks
+ * a pool that no host route uses; here it is the first block of the pod network (block 0 by
+ * default) that no host's block, no overlay subnet and no host's underlay address falls in — a pod
+ * network inside the underlay subnet (verify's subnet-restriction probe) must not give eth1 a
+ * host's address.
  */
 
 export const GWBRIDGE = 'docker_gwbridge';
 
-/** The docker_gwbridge subnet (block 0 of the pod network), checked against the overlay subnets. */
+/** The docker_gwbridge subnet: the first free block of the pod network (see above). */
 export function gwbridgeSubnet(lab: Lab, overlays: readonly Cidr[]): Cidr {
-  const subnet = subnetAt(lab.pods, lab.topology.pods.blockPrefix, 0);
+  const prefix = lab.topology.pods.blockPrefix;
   const most = Math.max(...lab.hosts.map((h) => h.containers.length));
-  const clash = [...overlays, ...lab.hosts.map((h) => h.podBlock)].find((c) => overlaps(c, subnet));
-  if (clash || size(subnet) < most + 3) {
-    throw new InputError(
-      `docker-overlay needs a docker_gwbridge subnet for ${most} containers beside ${cidrText(clash ?? subnet)} in ${cidrText(lab.pods)}`,
-      'use a larger --pods or a longer --pod-block',
-    );
+  const taken = [...overlays, ...lab.hosts.map((h) => h.podBlock)];
+  const blocks = prefix >= lab.pods.prefix ? 2 ** (prefix - lab.pods.prefix) : 0;
+  for (let n = 0; n < blocks; n++) {
+    const subnet = subnetAt(lab.pods, prefix, n);
+    if (taken.some((c) => overlaps(c, subnet)) || lab.hosts.some((h) => containsIp(subnet, h.underlayIp))) continue;
+    if (size(subnet) >= most + 3) return subnet;
   }
-  return subnet;
+  throw new InputError(
+    `docker-overlay needs a docker_gwbridge subnet for ${most} containers: no free /${prefix} block in ${cidrText(lab.pods)} beside the overlay subnets, the hosts' blocks and underlay addresses`,
+    'use a larger --pods or a longer --pod-block',
+  );
 }
 
 function masquerade(subnet: Cidr): string {
