@@ -21,7 +21,7 @@ describe('k8s CNI from DaemonSets', () => {
   it('names the CNI from a known DaemonSet in any namespace and takes its version from the first container’s image tag', () => {
     const ds = cniFromDaemonSets(daemonSets);
     expect(ds).toMatchObject({ source: 'daemonset', name: 'calico', version: 'v3.28.2' });
-    expect(ds.detail).toContain('DaemonSet calico-system/calico-node (image docker.io/calico/node:v3.28.2@sha256:');
+    expect(ds.detail).toContain('DaemonSet calico-system/calico-node, image docker.io/calico/node:v3.28.2@sha256:');
     expect(cniFromDaemonSets(daemonSets.slice(0, 1))).toEqual({ source: 'daemonset', detail: 'no known CNI DaemonSet among 1' });
     expect(imageTag('registry.local:5000/flannel/flannel')).toBeUndefined();
     expect(imageTag('registry.local:5000/flannel/flannel:v0.25.6')).toBe('v0.25.6');
@@ -72,7 +72,7 @@ describe('k8s CNI sources combined', () => {
   it('names it from the DaemonSet first and says so, keeping the node config’s plugin and MTU', () => {
     const c = combineCni(cniFromDaemonSets(daemonSets), conf, noAnnotation, 'worker-2');
     expect(c).toMatchObject({ name: 'calico', version: 'v3.28.2', plugin: 'calico', configMtu: 1450, configNode: 'worker-2' });
-    expect(c.detectedFrom).toMatch(/^DaemonSet calico-system\/calico-node .*\(version: its image tag\)$/);
+    expect(c.detectedFrom).toMatch(/^DaemonSet calico-system\/calico-node, .*\(version: its image tag\)$/);
     expect(c.sources!.map((s) => [s.source, s.name])).toEqual([
       ['daemonset', 'calico'],
       ['node-config', 'calico'],
@@ -88,7 +88,15 @@ describe('k8s CNI sources combined', () => {
     const flannelNode = { metadata: { name: 'w', annotations: { 'flannel.alpha.coreos.com/backend-type': 'vxlan' } } };
     const fl = combineCni(none, cniFromConfig(parseFacts(fixture('facts-flannel.log')).files, 'w'), detectCni([flannelNode]), 'w');
     expect(fl.name).toBe('flannel-vxlan');
-    expect(fl.detectedFrom).toContain(', backend from node annotation flannel.alpha.coreos.com/backend-type');
+    expect(fl.detectedFrom).toContain('; backend from node annotation flannel.alpha.coreos.com/backend-type');
+    // A source that disagrees is named: a DaemonSet says cilium, the node's config is still calico's.
+    const ciliumDs = {
+      metadata: { name: 'cilium', namespace: 'kube-system' },
+      spec: { template: { spec: { containers: [{ name: 'cilium-agent', image: 'quay.io/cilium/cilium:v1.16.3' }] } } },
+    };
+    const mixed = combineCni(cniFromDaemonSets([ciliumDs as V1DaemonSet]), conf, noAnnotation, 'worker-2');
+    expect(mixed).toMatchObject({ name: 'cilium', version: 'v1.16.3', plugin: 'calico' });
+    expect(mixed.detectedFrom).toMatch(/; but node worker-2 \/etc\/cni\/net\.d\/10-calico\.conflist: plugin calico, MTU 1450 says calico$/);
     const unknown = combineCni(none, { source: 'node-config', detail: 'not read' }, noAnnotation, 'w');
     expect(unknown).toMatchObject({ name: 'unknown', detectedFrom: 'no known DaemonSet, node config or node annotation' });
   });

@@ -102,7 +102,9 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
   it('measures pod↔pod, hostNetwork and pod→Service into a result file that report and compare read; the namespace is gone after', async () => {
     const out = join(dir, 'run1');
     const quick = ['--repeats', '1', '--duration', '1', '--udp-rate', '200M'];
-    // Beside it, --full with an image carrying iperf3 alone: a sweep iperf3 runs, the rest "not in image".
+    // Beside it, --full with an image carrying iperf3 alone: a sweep iperf3 runs, the rest "not in image";
+    // and its namespace's admission refuses hostPath volumes: the facts pod reads the MTU alone.
+    api.noHostPath.add('cnlab-ks6');
     // Its servers on the other node: two hostNetwork servers on one node would want the same ports.
     const thin = finish(
       k8sCli([
@@ -143,7 +145,7 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     });
     expect(mtu).toBe(1450);
     expect(result.cluster!.cni.detectedFrom).toMatch(
-      /^DaemonSet kube-flannel\/kube-flannel-ds \(image stand-in\.invalid\/flannel:v0\.26\.1-stand-in\), backend from node annotation/,
+      /^DaemonSet kube-flannel\/kube-flannel-ds, image stand-in\.invalid\/flannel:v0\.26\.1-stand-in \(version: its image tag\); backend from node annotation/,
     );
     expect(result.cluster!.cni.sources!.map((x) => x.source)).toEqual(['daemonset', 'node-config', 'node-annotation']);
     expect(result.cluster!.cni.configFile).toBe('/etc/cni/net.d/10-cbr0.conflist');
@@ -241,6 +243,11 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
       expect(run('tcp-1/cross')).toMatchObject({ ok: true });
     }
     expect(full.schemes.map((s) => s.name).sort()).toEqual(['host', 'k8s-flannel-vxlan']);
+    expect(full.cluster!.podMtu).toBe(mtu);
+    expect(full.cluster!.cni.plugin).toBeUndefined();
+    expect(full.cluster!.cni.sources![1].detail).toMatch(
+      /^node worker-1 \/etc\/cni\/net\.d not read: create pod facts: admission webhook .* HostPath volumes are forbidden/,
+    );
     // Both namespaces are gone, and with them every pod process.
     expect([...api.namespaces.keys()]).toEqual([]);
     expect(api.livePids()).toEqual([]);
@@ -310,7 +317,7 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     expect(k.stdout).toContain(`API server http://${lab.up.lab.hosts[0].underlayIp}:${PORT}: Kubernetes v1.31.0-cnlab-stand-in`);
     expect(k.stdout).toMatch(/^node worker-3: kernel \S+, \d+ CPUs/m);
     expect(k.stdout).toContain(
-      'CNI: flannel-vxlan v0.26.1-stand-in (DaemonSet kube-flannel/kube-flannel-ds (image stand-in.invalid/flannel:v0.26.1-stand-in), backend from node annotation flannel.alpha.coreos.com/backend-type (version: its image tag))',
+      'CNI: flannel-vxlan v0.26.1-stand-in (DaemonSet kube-flannel/kube-flannel-ds, image stand-in.invalid/flannel:v0.26.1-stand-in (version: its image tag); backend from node annotation flannel.alpha.coreos.com/backend-type)',
     );
     // worker-3 carries a NoSchedule taint: not chosen.
     expect(k.stdout).toContain('a run would use nodes worker-1, worker-2');

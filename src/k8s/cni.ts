@@ -58,7 +58,7 @@ export function cniFromDaemonSets(list: V1DaemonSet[]): CniSource & { version?: 
     source: 'daemonset',
     name: KNOWN_DAEMONSETS[d.metadata!.name!],
     ...(version ? { version } : {}),
-    detail: `DaemonSet ${d.metadata?.namespace}/${d.metadata?.name} (image ${image || 'none'})${others.length ? `; also ${others.join(', ')}` : ''}`,
+    detail: `DaemonSet ${d.metadata?.namespace}/${d.metadata?.name}, image ${image || 'none'}${others.length ? ` (also ${others.join(', ')})` : ''}`,
   };
 }
 
@@ -149,7 +149,8 @@ export function cniFromConfig(
 
 /**
  * Pure: the sources combined. The name comes from the first source that gives one; node
- * annotations may refine it with the backend (flannel → flannel-vxlan); `detectedFrom` says which.
+ * annotations may refine it with the backend (flannel → flannel-vxlan); `detectedFrom` says which,
+ * and names a source that says otherwise (e.g. a node config left from a migration).
  */
 export function combineCni(
   ds: CniSource & { version?: string },
@@ -159,8 +160,13 @@ export function combineCni(
 ): ClusterInfo['cni'] {
   const first = [ds, conf, annot].find((s) => s.name);
   const refined = first && annot.name?.startsWith(`${first.name}-`) ? annot.name : first?.name;
+  const others = [conf, annot].filter((s) => s !== first && s.name && s.name !== first?.name && s.name !== refined);
   const from = first
-    ? `${first.detail}${refined !== first.name ? `, backend from ${annot.detail}` : ''}${first === ds && ds.version ? ' (version: its image tag)' : ''}`
+    ? [
+        `${first.detail}${first === ds && ds.version ? ' (version: its image tag)' : ''}`,
+        ...(refined !== first.name ? [`backend from ${annot.detail}`] : []),
+        ...others.map((s) => `but ${s.detail} says ${s.name}`),
+      ].join('; ')
     : 'no known DaemonSet, node config or node annotation';
   return {
     name: refined ?? 'unknown',

@@ -49,6 +49,11 @@ export class FakeApiServer {
   readonly pods = new Map<string, PodRec>(); // "<ns>/<name>"
   readonly services = new Map<string, Json>();
   readonly events: Json[] = [];
+  /**
+   * Namespaces where an admission policy forbids hostPath volumes (as Kyverno's disallow-host-path
+   * does, beside hostNetwork allowed): creating such a pod there is refused with 403.
+   */
+  readonly noHostPath = new Set<string>();
   /** Every request, "METHOD path". */
   readonly requests: string[] = [];
   private busy = new Set<string>();
@@ -188,7 +193,16 @@ export class FakeApiServer {
     body: Json,
     query: URLSearchParams,
   ) {
-    if (!name && m === 'POST') return this.send(res, 201, await this.createPod(ns, body));
+    if (!name && m === 'POST') {
+      if (this.noHostPath.has(ns) && ((body.spec?.volumes ?? []) as Json[]).some((v) => v.hostPath))
+        return this.status(
+          res,
+          403,
+          'Forbidden',
+          `admission webhook "validate.kyverno.svc-fail" denied the request: policy Pod/${ns}/${body.metadata?.name} for resource violation: disallow-host-path: HostPath volumes are forbidden. The field spec.volumes[*].hostPath must be unset.`,
+        );
+      return this.send(res, 201, await this.createPod(ns, body));
+    }
     const rec = name ? this.pods.get(`${ns}/${name}`) : undefined;
     if (!rec) return this.status(res, 404, 'NotFound', `pods "${name}" not found`);
     if (sub === 'log' && m === 'GET') {
