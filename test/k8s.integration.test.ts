@@ -18,12 +18,30 @@ import { FakeApiServer, relay } from './helpers/k8s-api-server.js';
  * a flannel-vxlan lab of two hosts plays the cluster and its CNI, the "pods" are real iperf3 and
  * sockperf processes in the lab's namespaces, so every figure is a real measurement; only the API
  * is a stand-in. The CLI runs in host 1's namespace and reaches the API on host 1's lab address.
- * Lab: ks.
+ * Lab: k3.
  */
 
 const PORT = 6443;
 /** An image carrying iperf3 alone (the stand-in lets its pods run no other program). */
 const THIN_IMAGE = 'stand-in.invalid/iperf3-only';
+/** What flannel's manifest runs (kube-flannel namespace, as its current manifest has it); the tag marks the stand-in. */
+const FLANNEL_DS = {
+  apiVersion: 'apps/v1',
+  kind: 'DaemonSet',
+  metadata: { name: 'kube-flannel-ds', namespace: 'kube-flannel', labels: { app: 'flannel', 'k8s-app': 'flannel' } },
+  spec: {
+    selector: { matchLabels: { app: 'flannel' } },
+    template: {
+      metadata: { labels: { app: 'flannel' } },
+      spec: {
+        hostNetwork: true,
+        initContainers: [{ name: 'install-cni-plugin', image: 'stand-in.invalid/flannel-cni-plugin:v1.5.1-stand-in' }],
+        containers: [{ name: 'kube-flannel', image: 'stand-in.invalid/flannel:v0.26.1-stand-in' }],
+      },
+    },
+  },
+  status: { currentNumberScheduled: 2, numberMisscheduled: 0, desiredNumberScheduled: 2, numberReady: 2 },
+};
 const NODES = [
   { name: 'worker-1', host: 0 },
   { name: 'worker-2', host: 1 },
@@ -31,8 +49,8 @@ const NODES = [
 ];
 
 describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
-  // Four pod slots per node: two runs side by side, each with a server pod and two clients on one node.
-  const lab = useLab('ks', getScheme('flannel-vxlan'), { flags: { hosts: 2, containers: 4 } });
+  // Five pod slots per node: two runs side by side, each with a server pod and two clients on one node, and a run's facts pod.
+  const lab = useLab('k3', getScheme('flannel-vxlan'), { flags: { hosts: 2, containers: 5 } });
   const dir = mkdtempSync(join(tmpdir(), 'cnlab-ks-'));
   const kubeconfig = join(dir, 'kubeconfig');
   let api: FakeApiServer;
@@ -54,7 +72,7 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
   beforeAll(async () => {
     const up = lab.up;
     h1ns = up.lab.hosts[0].ns;
-    api = new FakeApiServer(up, NODES, { [THIN_IMAGE]: ['iperf3', 'sh'] });
+    api = new FakeApiServer(up, NODES, { [THIN_IMAGE]: ['iperf3', 'sh'] }, [FLANNEL_DS]);
     const sock = join(dir, 'api.sock');
     await api.listen(sock);
     fwd = relay(h1ns, up.lab.hosts[0].underlayIp, PORT, sock);
@@ -84,7 +102,9 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
   it('measures pod↔pod, hostNetwork and pod→Service into a result file that report and compare read; the namespace is gone after', async () => {
     const out = join(dir, 'run1');
     const quick = ['--repeats', '1', '--duration', '1', '--udp-rate', '200M'];
-    // Beside it, --full with an image carrying iperf3 alone: a sweep iperf3 runs, the rest "not in image".
+    // Beside it, --full with an image carrying iperf3 alone: a sweep iperf3 runs, the rest "not in image";
+    // and its namespace's admission refuses hostPath volumes: the facts pod reads the MTU alone.
+    api.noHostPath.add('cnlab-ks6');
     // Its servers on the other node: two hostNetwork servers on one node would want the same ports.
     const thin = finish(
       k8sCli([
@@ -107,16 +127,29 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
         join(dir, 'run6'),
       ]),
     );
-    const r = await finish(k8sCli(['run', '--kubeconfig', kubeconfig, ...quick, '--name', 'ks1', '-o', out]));
+    // The default tests, and one qperf sweep point run end to end (the box carries qperf).
+    const withQperf = ['--full', '--sizes', '1K:1K:*2', '--tests', 'tcp-1,udp,lat-tcp,lat-tcp-loaded,svc-tcp-1,svc-udp,qperf-tcp_lat-1024'];
+    const r = await finish(k8sCli(['run', '--kubeconfig', kubeconfig, ...quick, ...withQperf, '--name', 'ks1', '-o', out]));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('nodes chosen: worker-1 (clients), worker-2 (servers)');
     const file = join(out, 'result.json');
     const result = readResult(file);
+    // The CNI: named by the DaemonSet, its backend by the node annotation; the node's conflist
+    // (the lab's, read by the facts pod through its hostPath) gives the plugin and MTU; eth0's MTU inside a pod.
+    const mtu = lab.up.build.mtu;
     expect(result.cluster).toMatchObject({
       kubernetesVersion: 'v1.31.0-cnlab-stand-in',
-      cni: { name: 'flannel-vxlan' },
+      cni: { name: 'flannel-vxlan', version: 'v0.26.1-stand-in', plugin: 'bridge', configMtu: mtu, configNode: 'worker-2' },
+      podMtu: mtu,
       namespace: 'cnlab-ks1',
     });
+    expect(mtu).toBe(1450);
+    expect(result.cluster!.cni.detectedFrom).toMatch(
+      /^DaemonSet kube-flannel\/kube-flannel-ds, image stand-in\.invalid\/flannel:v0\.26\.1-stand-in \(version: its image tag\); backend from node annotation/,
+    );
+    expect(result.cluster!.cni.sources!.map((x) => x.source)).toEqual(['daemonset', 'node-config', 'node-annotation']);
+    expect(result.cluster!.cni.configFile).toBe('/etc/cni/net.d/10-cbr0.conflist');
+    expect(api.requests).toContain('GET /apis/apps/v1/daemonsets');
     expect(result.cluster!.nodes.map((n) => n.name)).toEqual(['worker-1', 'worker-2']);
     const byName = Object.fromEntries(result.schemes.map((s) => [s.name, s]));
     expect(Object.keys(byName).sort()).toEqual(['host', 'k8s-flannel-vxlan']);
@@ -127,6 +160,13 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     }
     expect(pod.tests.find((t) => t.id === 'tcp-1/cross')!.runs[0].gbps).toBeGreaterThan(0.05);
     expect(pod.tests.find((t) => t.id === 'lat-tcp/cross')!.runs[0].latency!.p50Us).toBeGreaterThan(0);
+    // qperf end to end: the client pod's log read by the qperf parser, for pods and hostNetwork.
+    for (const s of [pod, byName.host]) {
+      const q = s.tests.find((t) => t.id === 'qperf-tcp_lat-1024/cross')!.runs[0];
+      expect(q, `${s.name} qperf: ${q.error}\n${q.raw}`).toMatchObject({ ok: true });
+      expect(q.latencyUs).toBeGreaterThan(0);
+      expect(q.argv).toEqual(expect.arrayContaining(['qperf', 'tcp_lat']));
+    }
     // Latency under load: the probe beside a bulk flow from the same node, both as one-shot pods.
     for (const s of [pod, byName.host]) {
       const loaded = s.tests.find((t) => t.id === 'lat-tcp-loaded/cross')!.runs[0];
@@ -162,6 +202,9 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     const rep = await cli(['report', file, '--out', join(dir, 'rep')]);
     expect(rep.code, rep.stderr).toBe(0);
     expect(readdirSync(join(dir, 'rep'))).toEqual(expect.arrayContaining(['report.html', 'report.md']));
+    const md = readFileSync(join(dir, 'rep', 'report.md'), 'utf8');
+    expect(md).toContain('### Kubernetes cluster');
+    expect(md).toContain(`- MTU inside the pods (eth0): ${mtu}`);
     // Side by side with a result built on a box (cnlab run, real figures): the hostNetwork baseline
     // lines up with the box's host scheme test by test, and the cluster's CNI gets its own rows.
     const box = fileURLToPath(new URL('./fixtures/results/real-4schemes.json', import.meta.url));
@@ -200,6 +243,11 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
       expect(run('tcp-1/cross')).toMatchObject({ ok: true });
     }
     expect(full.schemes.map((s) => s.name).sort()).toEqual(['host', 'k8s-flannel-vxlan']);
+    expect(full.cluster!.podMtu).toBe(mtu);
+    expect(full.cluster!.cni.plugin).toBeUndefined();
+    expect(full.cluster!.cni.sources![1].detail).toMatch(
+      /^node worker-1 \/etc\/cni\/net\.d not read: create pod facts: admission webhook .* HostPath volumes are forbidden/,
+    );
     // Both namespaces are gone, and with them every pod process.
     expect([...api.namespaces.keys()]).toEqual([]);
     expect(api.livePids()).toEqual([]);
@@ -268,7 +316,9 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     expect(k.code, k.stderr).toBe(0);
     expect(k.stdout).toContain(`API server http://${lab.up.lab.hosts[0].underlayIp}:${PORT}: Kubernetes v1.31.0-cnlab-stand-in`);
     expect(k.stdout).toMatch(/^node worker-3: kernel \S+, \d+ CPUs/m);
-    expect(k.stdout).toContain('CNI: flannel-vxlan (node annotation flannel.alpha.coreos.com/backend-type)');
+    expect(k.stdout).toContain(
+      'CNI: flannel-vxlan v0.26.1-stand-in (DaemonSet kube-flannel/kube-flannel-ds, image stand-in.invalid/flannel:v0.26.1-stand-in (version: its image tag); backend from node annotation flannel.alpha.coreos.com/backend-type)',
+    );
     // worker-3 carries a NoSchedule taint: not chosen.
     expect(k.stdout).toContain('a run would use nodes worker-1, worker-2');
 
@@ -276,6 +326,7 @@ describe.skipIf(!isRoot)('cnlab k8s against the stand-in API server', () => {
     expect(d.code, d.stderr).toBe(0);
     const docs = parseAllDocuments(d.stdout).map((x) => x.toJS() as { kind: string; metadata: { namespace?: string } });
     expect(docs.map((x) => x.kind).slice(0, 4)).toEqual(['Namespace', 'Pod', 'Pod', 'Service']);
+    expect(docs.some((x) => (x as { metadata: { name?: string } }).metadata.name === 'facts')).toBe(true);
     expect(docs.filter((x) => x.kind === 'Pod').length).toBeGreaterThan(10);
     const models = { Namespace, Pod, Service } as const;
     for (const x of docs) new models[x.kind as keyof typeof models](x as never).validate();

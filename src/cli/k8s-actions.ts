@@ -4,6 +4,8 @@ import { connect, deleteNamespace, listNodes, managedNamespaces, serverVersion }
 import { checkRunName } from '../k8s/manifests.js';
 import { chooseNodes, detectCni, nodeFacts } from '../k8s/nodes.js';
 import { clientPod, k8sTests, loadPod, runObjects, samplerPod } from '../k8s/plan.js';
+import { combineCni, factsPod } from '../k8s/cni.js';
+import { daemonSetSource } from '../k8s/facts.js';
 import { k8sRun } from '../k8s/run.js';
 import { defaultOutDir } from '../result/write.js';
 import { DEFAULT_SIZES } from '../measure/tests.js';
@@ -42,8 +44,11 @@ export async function check(f: { kubeconfig?: string }): Promise<void> {
   out(`API server ${c.server}: Kubernetes ${await serverVersion(c)}`);
   const nodes = await listNodes(c);
   for (const n of nodes.map(nodeFacts)) out(`node ${n.name}: kernel ${n.kernel}, ${n.cpus} CPUs ${n.arch}, kubelet ${n.kubelet}`);
-  const cni = detectCni(nodes);
-  out(`CNI: ${cni.name} (${cni.detectedFrom})`);
+  // The DaemonSets and node annotations only: the node's CNI config needs a pod, and check creates nothing.
+  const ds = await daemonSetSource(c);
+  const annot = detectCni(nodes);
+  const cni = combineCni(ds, { source: 'node-config', detail: 'not read by check (a run reads it with a pod)' }, annot, '');
+  out(`CNI: ${cni.name}${cni.version ? ` ${cni.version}` : ''} (${cni.detectedFrom})`);
   try {
     out(`a run would use nodes ${chooseNodes(nodes).nodes.join(', ')}`);
   } catch (e) {
@@ -80,7 +85,11 @@ export async function run(f: RunFlags): Promise<void> {
       ...(t.spec.underLoad ? [loadPod(name, f.image, pair, t, 1, seconds, '')] : []),
       clientPod(name, f.image, pair, t, 1, seconds, ''),
     ]);
-    out([o.namespace, ...o.servers, o.service, ...samplers, ...clients].map((x) => dumpYaml(x)).join('---\n'));
+    out(
+      [o.namespace, ...o.servers, o.service, ...samplers, factsPod(name, f.image, pair[1]), ...clients]
+        .map((x) => dumpYaml(x))
+        .join('---\n'),
+    );
     return;
   }
   const c = connect(f.kubeconfig);

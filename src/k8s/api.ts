@@ -1,15 +1,27 @@
-import { CoreV1Api, KubeConfig, VersionApi, type CoreV1Event, type V1Node, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  VersionApi,
+  type CoreV1Event,
+  type V1DaemonSet,
+  type V1Node,
+  type V1Pod,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { InputError, RunError } from '../errors.js';
 import { MANAGED_SELECTOR, namespace } from './manifests.js';
 
 /**
  * The REST calls cnlab makes to a cluster, and nothing else: version, nodes, namespaces (create,
  * list by cnlab's label, delete), pods (create, read, delete, log and its tail), services (create) and the
- * events of a namespace. Pods are polled (GET), not watched.
+ * events of a namespace, and the DaemonSets of all namespaces (read only, to name the CNI). Pods are
+ * polled (GET), not watched.
  */
 export interface Cluster {
   server: string;
   core: CoreV1Api;
+  apps: AppsV1Api;
   version: VersionApi;
 }
 
@@ -23,7 +35,7 @@ export function connect(kubeconfig: string | undefined): Cluster {
   }
   const c = kc.getCurrentCluster();
   if (!c) throw new InputError(`kubeconfig ${kubeconfig ?? '(default)'} names no current cluster`);
-  return { server: c.server, core: kc.makeApiClient(CoreV1Api), version: kc.makeApiClient(VersionApi) };
+  return { server: c.server, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), version: kc.makeApiClient(VersionApi) };
 }
 
 /** The API's own reason for a failed call, in one line. */
@@ -50,6 +62,10 @@ async function call<T>(what: string, f: () => Promise<T>): Promise<T> {
 
 export const serverVersion = (c: Cluster) => call('GET /version', () => c.version.getCode()).then((v) => v.gitVersion);
 export const listNodes = (c: Cluster): Promise<V1Node[]> => call('list nodes', () => c.core.listNode()).then((l) => l.items);
+
+/** Every namespace's DaemonSets (GET /apis/apps/v1/daemonsets): a CNI's agent runs as one. */
+export const listDaemonSets = (c: Cluster): Promise<V1DaemonSet[]> =>
+  call('list daemonsets', () => c.apps.listDaemonSetForAllNamespaces()).then((l) => l.items);
 
 export async function createNamespace(c: Cluster, run: string): Promise<void> {
   await call('create namespace', () => c.core.createNamespace({ body: namespace(run) }));

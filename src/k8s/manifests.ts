@@ -42,6 +42,8 @@ export interface PodSpecIn {
   hostNetwork: boolean;
   /** Sees the node's processes (the CPU sampler). */
   hostPID?: boolean;
+  /** Read-only hostPath directories, mounted in every container (the facts pod reads the node's CNI config). */
+  hostPaths?: { name: string; path: string; mountPath: string }[];
   /** One container per entry: its name and argv (the first word is the program). */
   containers: { name: string; command: string[]; ports?: { port: number; protocol: 'TCP' | 'UDP' }[] }[];
 }
@@ -61,10 +63,12 @@ export function pod(p: PodSpecIn): V1Pod {
       ...(p.hostPID ? { hostPID: true } : {}),
       nodeSelector: { 'kubernetes.io/hostname': p.node },
       terminationGracePeriodSeconds: 1,
+      ...(p.hostPaths ? { volumes: p.hostPaths.map((h) => ({ name: h.name, hostPath: { path: h.path, type: 'Directory' } })) } : {}),
       containers: p.containers.map((c) => ({
         name: c.name,
         image: p.image,
         command: c.command,
+        ...(p.hostPaths ? { volumeMounts: p.hostPaths.map((h) => ({ name: h.name, mountPath: h.mountPath, readOnly: true })) } : {}),
         ...(c.ports ? { ports: c.ports.map((x) => ({ containerPort: x.port, protocol: x.protocol })) } : {}),
         // A server is ready once it listens, so no client starts before it.
         ...(c.ports?.[0]?.protocol === 'TCP' ? { readinessProbe: { tcpSocket: { port: c.ports[0].port }, periodSeconds: 1 } } : {}),

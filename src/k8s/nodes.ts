@@ -1,6 +1,6 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { InputError } from '../errors.js';
-import type { ClusterInfo } from '../result/cluster.js';
+import type { ClusterInfo, CniSource } from '../result/cluster.js';
 
 /** Node choice and what the nodes say about themselves (kernel, CPU, CNI), from the node objects alone. */
 
@@ -26,15 +26,16 @@ export function chooseNodes(nodes: V1Node[], named?: string[]): { nodes: [string
 }
 
 /** Pure: the CNI the nodes' annotations and labels point to (the ones each CNI's agent writes on its node). */
-export function detectCni(nodes: V1Node[]): ClusterInfo['cni'] {
+export function detectCni(nodes: V1Node[]): CniSource {
   const keys = nodes.flatMap((n) => [...Object.entries(n.metadata?.annotations ?? {}), ...Object.entries(n.metadata?.labels ?? {})]);
   const has = (prefix: string) => keys.find(([k]) => k.startsWith(prefix));
+  const from = (name: string, detail: string): CniSource => ({ source: 'node-annotation', name, detail });
   const flannel = has('flannel.alpha.coreos.com/backend-type');
-  if (flannel) return { name: `flannel-${flannel[1]}`, detectedFrom: 'node annotation flannel.alpha.coreos.com/backend-type' };
-  if (has('projectcalico.org/')) return { name: 'calico', detectedFrom: 'node annotations projectcalico.org/*' };
-  if (has('io.cilium')) return { name: 'cilium', detectedFrom: 'node annotations io.cilium*' };
-  if (has('kube-router.io/')) return { name: 'kube-router', detectedFrom: 'node annotations kube-router.io/*' };
-  return { name: 'unknown', detectedFrom: 'no known CNI annotation on the nodes' };
+  if (flannel) return from(`flannel-${flannel[1]}`, 'node annotation flannel.alpha.coreos.com/backend-type');
+  if (has('projectcalico.org/')) return from('calico', 'node annotations projectcalico.org/*');
+  if (has('io.cilium')) return from('cilium', 'node annotations io.cilium*');
+  if (has('kube-router.io/')) return from('kube-router', 'node annotations kube-router.io/*');
+  return { source: 'node-annotation', detail: 'no known CNI annotation on the nodes' };
 }
 
 /** Pure: what a node reports about itself. */

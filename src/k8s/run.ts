@@ -10,7 +10,8 @@ import type { ClusterInfo } from '../result/cluster.js';
 import { toolOf } from '../runners/registry.js';
 import { createNamespace, createService, deleteNamespace, listNodes, podLog, serverVersion, type Cluster } from './api.js';
 import { namespaceName } from './manifests.js';
-import { chooseNodes, detectCni, nodeFacts, nodeName } from './nodes.js';
+import { chooseNodes, nodeFacts, nodeName } from './nodes.js';
+import { clusterCni } from './facts.js';
 import { runObjects, samplerPod, type K8sTest } from './plan.js';
 import { containerFailure, startPod } from './pods.js';
 import { K8S_CPU_METHOD, lastSample, measureRun, serverFailures, type MeasureContext } from './measure.js';
@@ -100,7 +101,16 @@ export async function k8sRun(cluster: Cluster, o: K8sRunOptions): Promise<{ file
     const svc = await createService(cluster, objs.service);
     const targets = { pod: podIp(srvPod), host: podIp(srvHost), service: svc.spec?.clusterIP ?? '' };
     const cpu = await startSamplers(cluster, o, all, nodes);
-    const cni = detectCni(all);
+    const { cni, podMtu } = await clusterCni(cluster, all, {
+      run: o.run,
+      image: o.image,
+      node: nodes[1],
+      timeoutMs: o.podTimeoutMs,
+      log: o.log,
+    });
+    o.log(
+      `CNI: ${cni.name}${cni.version ? ` ${cni.version}` : ''} (${cni.detectedFrom})${podMtu ? `; MTU inside the pods ${podMtu}` : ''}`,
+    );
     const ctx: MeasureContext = {
       cluster,
       run: o.run,
@@ -136,7 +146,15 @@ export async function k8sRun(cluster: Cluster, o: K8sRunOptions): Promise<{ file
       byNetwork.set(scheme, [...(byNetwork.get(scheme) ?? []), rec]);
     }
     const facts = all.filter((n) => nodes.includes(nodeName(n))).map(nodeFacts);
-    const info: ClusterInfo = { kubernetesVersion: version, server: cluster.server, cni, nodes: facts, namespace: ns, image: o.image };
+    const info: ClusterInfo = {
+      kubernetesVersion: version,
+      server: cluster.server,
+      cni,
+      ...(podMtu ? { podMtu } : {}),
+      nodes: facts,
+      namespace: ns,
+      image: o.image,
+    };
     // The host scheme first, as on a box: deriveAll takes each test's ratio to host from the host figures derived before it.
     const ordered = [...byNetwork].sort(([a], [b]) => Number(b === 'host') - Number(a === 'host'));
     const schemes: SchemeRecord[] = ordered.map(([name, tests]) => ({

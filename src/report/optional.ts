@@ -6,6 +6,7 @@ import { esc } from './escape.js';
 import type { ReportModel } from './figures.js';
 import { pText } from './significance.js';
 import { convergenceChart, convergenceHtml, convergenceLines } from './convergence.js';
+import { clusterHtml, clusterLines } from './cluster.js';
 
 /**
  * Pure: figures that only some result files hold (fields added after version 1 as optional).
@@ -292,6 +293,8 @@ function pairwiseHtml(r: ResultFile): string {
 
 export function extraHtml(r: ResultFile): ExtraSection[] {
   const out: ExtraSection[] = [];
+  const cluster = clusterHtml(r);
+  if (cluster) out.push({ id: 'cluster', title: 'Kubernetes cluster', html: cluster });
   const conv = convergenceHtml(r);
   if (conv) out.push({ id: 'convergence', title: 'Control-plane convergence', html: conv });
   const pairs = pairwiseHtml(r);
@@ -320,7 +323,11 @@ export function extraHtml(r: ResultFile): ExtraSection[] {
 
 export function extraMarkdown(r: ResultFile): string[] {
   const conv = convergenceLines(r).map((l) => l.replace(/[<>]/g, ''));
-  const convMd = conv.length ? ['### Control-plane convergence', '', '```', ...conv, '```', ''] : [];
+  const cluster = clusterLines(r).map((l) => `- ${l.replace(/[<>]/g, '')}`);
+  const convMd = [
+    ...(cluster.length ? ['### Kubernetes cluster', '', ...cluster, ''] : []),
+    ...(conv.length ? ['### Control-plane convergence', '', '```', ...conv, '```', ''] : []),
+  ];
   const encap = encapRows(r);
   if (!encap.length) return convMd;
   return [

@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { trackProcess, untrackProcess } from '../../src/apply/state.js';
 import type { UpLab } from '../../src/apply/up.js';
 import { sh } from './lab.js';
 
 /**
  * A stand-in Kubernetes API server for tests: exactly the REST calls cnlab makes (version, nodes,
- * namespaces, pods, pod logs, services, events), with the API's JSON shapes (phases, conditions,
+ * namespaces, pods, pod logs, services, events, DaemonSets of all namespaces), with the API's JSON shapes (phases, conditions,
  * events, Status on errors). Its "pods" are real processes in a cnlab lab: a pod-network pod takes
  * the next free container namespace of its node (the lab's scheme plays the CNI), a hostNetwork pod
  * runs in the node's host namespace, and a Service's ClusterIP is a lab address DNATed (nft) in
@@ -17,6 +18,9 @@ import { sh } from './lab.js';
  * controllers, no auth; a readiness tcpSocket probe is checked with `ss`. Images are not pulled:
  * a container runs the box's program, unless `images` lists what an image carries (a program it
  * lacks fails the container as containerd does). Every node reports this box's boot ID (one kernel).
+ * A hostPath volume of /etc/cni/net.d is the node's directory of the stand-in: it holds the
+ * conflist the lab's scheme gave that host's containers, and the container's command sees it
+ * at its mountPath (the path is substituted in the argv: no mount namespace).
  */
 
 type Json = Record<string, any>;
@@ -45,18 +49,34 @@ export class FakeApiServer {
   readonly pods = new Map<string, PodRec>(); // "<ns>/<name>"
   readonly services = new Map<string, Json>();
   readonly events: Json[] = [];
+  /**
+   * Namespaces where an admission policy forbids hostPath volumes (as Kyverno's disallow-host-path
+   * does, beside hostNetwork allowed): creating such a pod there is refused with 403.
+   */
+  readonly noHostPath = new Set<string>();
   /** Every request, "METHOD path". */
   readonly requests: string[] = [];
   private busy = new Set<string>();
   private nextSvc = 10;
+  /** Per node, its /etc/cni/net.d of the stand-in. */
+  private readonly nodeFiles = mkdtempSync(join(tmpdir(), 'cnlab-k8s-nodes-'));
 
   constructor(
     private readonly up: UpLab,
     private readonly nodes: FakeNode[],
     /** Image → the programs it carries; an image not listed carries every program of the box. */
     private readonly images: Record<string, string[]> = {},
+    /** What GET /apis/apps/v1/daemonsets lists. */
+    private readonly daemonSets: Json[] = [],
   ) {
     this.server = createServer((req, res) => void this.handle(req, res));
+    for (const n of nodes) {
+      const host = n.host !== undefined ? up.lab.hosts[n.host] : undefined;
+      const dir = join(this.nodeFiles, n.name);
+      mkdirSync(dir);
+      const step = up.build.stages.flatMap((st) => st.steps).find((x) => x.kind === 'cni' && x.ns === host?.ns);
+      if (step?.kind === 'cni') writeFileSync(join(dir, `10-${step.conflist.name}.conflist`), JSON.stringify(step.conflist, null, 2));
+    }
   }
 
   listen(socket: string): Promise<void> {
@@ -66,6 +86,7 @@ export class FakeApiServer {
   async close(): Promise<void> {
     for (const ns of [...this.namespaces.keys()]) await this.deleteNamespace(ns);
     await new Promise((r) => this.server.close(r));
+    rmSync(this.nodeFiles, { recursive: true, force: true });
   }
 
   /** Processes of pods still alive. */
@@ -123,6 +144,8 @@ export class FakeApiServer {
         return this.send(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-cnlab-stand-in', platform: 'linux/amd64' });
       if (url.pathname === '/api/v1/nodes')
         return this.send(res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: this.nodes.map((n) => this.nodeObj(n)) });
+      if (url.pathname === '/apis/apps/v1/daemonsets' && m === 'GET')
+        return this.send(res, 200, { kind: 'DaemonSetList', apiVersion: 'apps/v1', metadata: {}, items: this.daemonSets });
       if (p[0] === 'api' && p[2] === 'namespaces') {
         const ns = p[3];
         if (!ns && m === 'POST') {
@@ -170,7 +193,16 @@ export class FakeApiServer {
     body: Json,
     query: URLSearchParams,
   ) {
-    if (!name && m === 'POST') return this.send(res, 201, await this.createPod(ns, body));
+    if (!name && m === 'POST') {
+      if (this.noHostPath.has(ns) && ((body.spec?.volumes ?? []) as Json[]).some((v) => v.hostPath))
+        return this.status(
+          res,
+          403,
+          'Forbidden',
+          `admission webhook "validate.kyverno.svc-fail" denied the request: policy Pod/${ns}/${body.metadata?.name} for resource violation: disallow-host-path: HostPath volumes are forbidden. The field spec.volumes[*].hostPath must be unset.`,
+        );
+      return this.send(res, 201, await this.createPod(ns, body));
+    }
     const rec = name ? this.pods.get(`${ns}/${name}`) : undefined;
     if (!rec) return this.status(res, 404, 'NotFound', `pods "${name}" not found`);
     if (sub === 'log' && m === 'GET') {
@@ -253,9 +285,15 @@ export class FakeApiServer {
     };
     this.event(ns, name, 'Scheduled', `Successfully assigned ${key} to ${node.name}`);
     const statuses: Json[] = [];
+    const volumes = new Map(((obj.spec.volumes ?? []) as Json[]).map((v) => [v.name as string, v]));
     for (const c of obj.spec.containers as Json[]) {
       const env = Object.fromEntries(((c.env ?? []) as Json[]).map((e) => [e.name, e.value]));
-      const argv = (c.command as string[]).map((a) => a.replace(/\$\((\w+)\)/g, (all, v: string) => env[v] ?? all));
+      let argv = (c.command as string[]).map((a) => a.replace(/\$\((\w+)\)/g, (all, v: string) => env[v] ?? all));
+      for (const vm of (c.volumeMounts ?? []) as Json[]) {
+        const path = volumes.get(vm.name)?.hostPath?.path;
+        if (path !== '/etc/cni/net.d') throw new Error(`the stand-in mounts only hostPath /etc/cni/net.d, not volume ${vm.name}`);
+        argv = argv.map((a) => a.split(vm.mountPath as string).join(join(this.nodeFiles, node.name)));
+      }
       const carried = this.images[c.image as string] ?? [argv[0]];
       const found = carried.includes(argv[0]) && (await sh('sh', ['-c', 'command -v "$1"', 'sh', argv[0]])).code === 0;
       if (!found) {
