@@ -1,4 +1,5 @@
-import * as echarts from 'echarts';
+import { createRequire } from 'node:module';
+import type * as Echarts from 'echarts';
 import type { EChartsOption } from 'echarts';
 
 /**
@@ -8,8 +9,16 @@ import type { EChartsOption } from 'echarts';
 
 export const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 
+/**
+ * ECharts is loaded on the first chart, not when the module is imported: every cnlab command
+ * imports the report layer, and the library's ESM entry costs ~0.75 s of start-up on this box
+ * (its CommonJS build, required here, ~0.3 s), paid by `--help` and every input error otherwise.
+ */
+let lib: typeof Echarts | undefined;
+const echarts = (): typeof Echarts => (lib ??= createRequire(import.meta.url)('echarts') as typeof Echarts);
+
 export function renderSvg(option: EChartsOption, width: number, height: number, label: string): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  const chart = echarts().init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({ animation: false, textStyle: { fontFamily: FONT }, ...option });
     const svg = chart.renderToSVGString();
