@@ -21,6 +21,7 @@ import {
 } from './converge-lab.js';
 import { neighbourLimit, neighbourNote, neighbourOverflows } from './neighbours.js';
 import { Probe } from './probe.js';
+import { pinsUnderlay } from '../schemes/parts/pinned-underlay.js';
 
 /**
  * `cnlab run --tests converge`: per repeat one fresh lab of the scheme, while cnlab's prober
@@ -153,9 +154,14 @@ async function oneRun(
     const gone = await waitWithdrawn(up, up.lab.hosts.slice(0, -1), blocks, WAIT_MS);
     run.hostLossSeconds = seconds(tLoss, gone);
     await new Promise((r) => setTimeout(r, 300));
-    const gap = watch ? watch.longestFailure(tLoss, Date.now()) : 0;
+    const fails = watch ? watch.failures(tLoss, Date.now()) : [];
+    const gap = Math.max(0, ...fails.map((x) => x.ms));
     run.othersInterrupted = watch ? gap > 0 : null;
-    if (gap) run.othersGapMs = gap;
+    if (gap) {
+      run.othersGapMs = gap;
+      const where = (ip: string) => hostOf(workloads.find((w) => w.ip === ip)!).name;
+      run.othersGaps = fails.map((x) => `${x.ip} (${where(x.ip)}${where(x.ip) === hostOf(first).name ? ', same host' : ''}) ${x.ms} ms`);
+    }
 
     status(`converge ${repeat}: ${last.name} rejoins`);
     const back = new Probe(first.ns, lastIps, 20);
@@ -205,7 +211,8 @@ export async function measureConvergence(topology: Topology, scheme: Scheme, opt
   const fullsAfter = neighbourOverflows();
   const limit = neighbourNote({
     hosts: topology.hosts,
-    fullMesh: rec.mechanism?.startsWith('BGP') === true && topology.bgp !== 'rr',
+    // Pinned underlay neighbours are permanent entries, outside the limit.
+    fullMesh: rec.mechanism?.startsWith('BGP') === true && topology.bgp !== 'rr' && !pinsUnderlay(resolveLab(topology)),
     limit: neighbourLimit(),
     overflows: fullsBefore !== null && fullsAfter !== null ? fullsAfter - fullsBefore : null,
   });

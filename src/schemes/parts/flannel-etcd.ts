@@ -9,6 +9,7 @@ import { addr, exec, route, up, veth } from '../../plan/steps.js';
 import type { Stage, Step } from '../../plan/types.js';
 import type { ControlPlane } from '../../plan/scheme.js';
 import { vtepMac } from './addresses.js';
+import { PINNED_NOTE, pinnedUnderlayStages, pinsUnderlay } from './pinned-underlay.js';
 import { hostBlock } from './routed-veth.js';
 
 /**
@@ -254,16 +255,21 @@ export function flannelControl(
   spec: FlannelSpec,
   staticStages: () => Stage[],
 ): { stages: Stage[]; notes: string[]; control?: ControlPlane; extraNodes?: Array<{ node: string; ns: string }> } {
+  const pinned = pinnedUnderlayStages(lab);
+  const pinNote = pinsUnderlay(lab) ? [PINNED_NOTE] : [];
   if (controlPlaneOf(lab.topology) === 'static')
-    return { stages: staticStages(), notes: ['peer routes static (--control-plane static: no etcd, no agent)'] };
+    return {
+      stages: [...pinned, ...staticStages()],
+      notes: ['peer routes static (--control-plane static: no etcd, no agent)', ...pinNote],
+    };
   const members = etcdMembers(lab);
   const store =
     members.length === 1
       ? `one etcd in ${CTL_NODE}`
       : `a ${members.length}-member etcd cluster in ${members.map((m) => m.node).join(', ')}`;
   return {
-    stages: etcdStages(lab, spec),
-    notes: [`peer subnets from etcd: ${AGENT_LABEL}, ${store}, lease TTL ${LEASE_TTL} s`],
+    stages: [...pinned, ...etcdStages(lab, spec)],
+    notes: [`peer subnets from etcd: ${AGENT_LABEL}, ${store}, lease TTL ${LEASE_TTL} s`, ...pinNote],
     control: {
       label: `etcd${members.length === 1 ? '' : ` (${members.length} members)`} + ${AGENT_LABEL}`,
       daemons: ['etcd'],
