@@ -33,10 +33,10 @@ function line(label: string, hosts: number, c: ConvergenceRecord): string {
   return `${head} converge ${label} at ${hosts} hosts (${c.runs.length} repeat${c.runs.length === 1 ? '' : 's'}): cold start ${f(m.coldStart)}, new container ${f(m.newContainer)}, host loss ${f(m.hostLoss)}, rejoin ${f(m.rejoin)}, routes/host ${m.routesPerHost ?? '–'}${hosts >= 50 ? (bgp ? ' (target: new container ≤ 2 s)' : ' (target: rejoin through the etcd watch ≤ 0.3 s)') : ''}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`;
 }
 
-export async function convergeLines(sizes: number[]): Promise<string[]> {
+export async function convergeLines(sizes: number[], only?: string): Promise<string[]> {
   const out: string[] = [];
   for (const hosts of sizes)
-    for (const c of CONFIGS) {
+    for (const c of CONFIGS.filter((x) => !only || x.scheme === only)) {
       const topology = loadTopology({ lab: BENCH_LAB, hosts: String(hosts), sameHost: false, ...(c.bgp ? { bgp: c.bgp } : {}) });
       const t0 = performance.now();
       const rec = await measureConvergence(topology, getScheme(c.scheme), { repeats: hosts <= 2 ? 3 : 1 });

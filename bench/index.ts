@@ -11,7 +11,7 @@ import { scale } from './scale.js';
 
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
 
-// `npm run bench -- --converge-only 50[,10…]`: the convergence lines alone, at those sizes (a 50-host run takes minutes).
+// `npm run bench -- --converge-only 50[,10…] [calico|flannel-vxlan]`: the convergence lines alone, at those sizes (a 50-host run takes minutes).
 const only = process.argv.indexOf('--converge-only');
 if (only >= 0) {
   const sizes = (process.argv[only + 1] ?? '').split(',').map(Number);
@@ -19,7 +19,8 @@ if (only >= 0) {
     console.error('--converge-only takes host counts from 2 to 50, comma-separated, e.g. --converge-only 50');
     process.exit(2);
   }
-  await convergeLines(sizes);
+  const scheme = process.argv[only + 2];
+  await convergeLines(sizes, scheme && !scheme.startsWith('-') ? scheme : undefined);
   process.exit(0);
 }
 

@@ -203,30 +203,48 @@ export class FlannelAgent {
     return { leases: new Map(kvs.map((k) => [k.key, k.value])), revision };
   }
 
-  private async onEvents(leases: Map<string, string>, events: WatchEvent[]): Promise<void> {
-    for (const e of events) {
-      if (e.type === 'PUT') leases.set(e.kv.key, e.kv.value);
-      else leases.delete(e.kv.key);
-    }
-    await this.reconcile(leases);
+  /**
+   * Events update the leases at once; one reconcile runs at a time, and events that arrive during it
+   * are programmed together by the next one (at a cold start of 50 hosts, 49 leases arrive one by
+   * one: programming each alone cost two process spawns per event per host, ~5,000 in all).
+   */
+  private coalescer(leases: Map<string, string>): (events: WatchEvent[]) => void {
+    let running = false;
+    let pending = false;
+    const run = async () => {
+      if (running) {
+        pending = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          pending = false;
+          await this.reconcile(leases);
+        } while (pending);
+      } catch (e) {
+        this.log(`programming: ${(e as Error).message}`);
+      } finally {
+        running = false;
+      }
+    };
+    return (events) => {
+      for (const e of events) {
+        if (e.type === 'PUT') leases.set(e.kv.key, e.kv.value);
+        else leases.delete(e.kv.key);
+      }
+      void run();
+    };
   }
 
   /** Follows the prefix for ever: snapshot, reconcile, watch; after a failure, again. */
   private async follow(ready: () => void): Promise<void> {
-    let chain = Promise.resolve();
     while (!this.stopping.signal.aborted) {
       try {
         const { leases, revision } = await this.snapshot();
         await this.reconcile(leases);
         ready();
-        await this.etcd.watchPrefix(
-          `${FLANNEL_PREFIX}/subnets/`,
-          revision + 1,
-          (events) => {
-            chain = chain.then(() => this.onEvents(leases, events)).catch((e: Error) => this.log(`programming: ${e.message}`));
-          },
-          this.stopping.signal,
-        );
+        await this.etcd.watchPrefix(`${FLANNEL_PREFIX}/subnets/`, revision + 1, this.coalescer(leases), this.stopping.signal);
       } catch (e) {
         this.log(`etcd: ${(e as Error).message}; keeping ${this.programmed.size} programmed peer(s), retrying`);
         await sleep(500);
