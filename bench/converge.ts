@@ -15,6 +15,9 @@ import { benchResult } from './result.js';
  * static and real.
  */
 
+/** The lab's name (CNLAB_BENCH_LAB to keep clear of another engineer's). */
+const BENCH_LAB = process.env.CNLAB_BENCH_LAB ?? 'cv-bench';
+
 const CONFIGS = [{ scheme: 'calico', bgp: 'mesh' as const }, { scheme: 'calico', bgp: 'rr' as const }, { scheme: 'flannel-vxlan' }];
 
 const f = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(3)} s`);
@@ -30,11 +33,11 @@ function line(label: string, hosts: number, c: ConvergenceRecord): string {
   return `${head} converge ${label} at ${hosts} hosts (${c.runs.length} repeat${c.runs.length === 1 ? '' : 's'}): cold start ${f(m.coldStart)}, new container ${f(m.newContainer)}, host loss ${f(m.hostLoss)}, rejoin ${f(m.rejoin)}, routes/host ${m.routesPerHost ?? '–'}${hosts >= 50 ? (bgp ? ' (target: new container ≤ 2 s)' : ' (target: rejoin through the etcd watch ≤ 0.3 s)') : ''}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`;
 }
 
-export async function convergeLines(sizes: number[]): Promise<string[]> {
+export async function convergeLines(sizes: number[], only?: string): Promise<string[]> {
   const out: string[] = [];
   for (const hosts of sizes)
-    for (const c of CONFIGS) {
-      const topology = loadTopology({ lab: 'cv-bench', hosts: String(hosts), sameHost: false, ...(c.bgp ? { bgp: c.bgp } : {}) });
+    for (const c of CONFIGS.filter((x) => !only || x.scheme === only)) {
+      const topology = loadTopology({ lab: BENCH_LAB, hosts: String(hosts), sameHost: false, ...(c.bgp ? { bgp: c.bgp } : {}) });
       const t0 = performance.now();
       const rec = await measureConvergence(topology, getScheme(c.scheme), { repeats: hosts <= 2 ? 3 : 1 });
       const label = c.bgp ? `${c.scheme} --bgp ${c.bgp}` : c.scheme;
@@ -50,7 +53,7 @@ export async function staticVsReal(): Promise<string[]> {
   for (const scheme of ['calico', 'flannel-vxlan']) {
     const gbps: Record<string, number | undefined> = {};
     for (const mode of ['static', 'real'] as const) {
-      const topology = loadTopology({ lab: 'cv-bench', sameHost: false, controlPlane: mode });
+      const topology = loadTopology({ lab: BENCH_LAB, sameHost: false, controlPlane: mode });
       const opts = { repeats: 3, seconds: 2, udpRate: '1G', tests: [tcpTest(1, 'cross')], warmupSeconds: 1 };
       const result = await benchResult(topology, { ...opts });
       const rec = await measureScheme(topology, getScheme(scheme), opts, { result, save: () => {} });

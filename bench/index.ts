@@ -11,6 +11,19 @@ import { scale } from './scale.js';
 
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
 
+// `npm run bench -- --converge-only 50[,10…] [calico|flannel-vxlan]`: the convergence lines alone, at those sizes (a 50-host run takes minutes).
+const only = process.argv.indexOf('--converge-only');
+if (only >= 0) {
+  const sizes = (process.argv[only + 1] ?? '').split(',').map(Number);
+  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 2 || n > 50)) {
+    console.error('--converge-only takes host counts from 2 to 50, comma-separated, e.g. --converge-only 50');
+    process.exit(2);
+  }
+  const scheme = process.argv[only + 2];
+  await convergeLines(sizes, scheme && !scheme.startsWith('-') ? scheme : undefined);
+  process.exit(0);
+}
+
 const f = await fidelity(8, 3);
 console.log(
   `${mark(f.ratio >= 0.98)} harness fidelity: cnlab host TCP ${f.cnlab.toFixed(2)} Gbit/s vs raw iperf3 ${f.raw.toFixed(2)} Gbit/s, median per-round ratio ${f.ratio.toFixed(3)} (target ≥ 0.98)`,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_RECORD } from '../src/encap/aead.js';
 import { Batch, FRAME_HEADER, eachFrame, validFrames } from '../src/encap/batch.js';
-import { daemonArgs, parseDaemonArgs, type DaemonConfig } from '../src/encap/config.js';
+import { daemonArgs, formatTable, parseDaemonArgs, parseTable, type DaemonConfig } from '../src/encap/config.js';
 import { generateKeyFile, nextEpoch, readKeyFile } from '../src/encap/keys.js';
 import { ReplayWindow } from '../src/encap/replay.js';
 import { MacTable, RouteTable, isGroupMac, macAt } from '../src/encap/tables.js';
@@ -164,6 +164,23 @@ describe('daemon argv', () => {
       record: 0,
     };
     expect(parseDaemonArgs(daemonArgs(tap))).toEqual(tap);
+    const fromFile: DaemonConfig = { ...cfg, routes: [], table: '/run/cnlab/x/encap/h1/peers' };
+    expect(parseDaemonArgs(daemonArgs(fromFile))).toEqual(fromFile);
+    expect(() => parseDaemonArgs(daemonArgs({ ...tap, table: '/run/cnlab/x/peers' }))).toThrow(/--table is for tun mode/);
+    expect(() => parseDaemonArgs(daemonArgs({ ...cfg, table: 'peers' }))).toThrow(/absolute path/);
+  });
+
+  it('a peer table file: sorted lines, parsed back; a bad line is refused by name', () => {
+    const routes = [
+      { block: { network: '198.19.3.0', prefix: 24 }, peer: '198.18.0.3' },
+      { block: { network: '198.19.2.0', prefix: 24 }, peer: '198.18.0.2' },
+    ];
+    const text = formatTable(routes);
+    expect(text).toBe('198.19.2.0/24=198.18.0.2\n198.19.3.0/24=198.18.0.3\n');
+    expect(parseTable(`${text}\n`)).toEqual([routes[1], routes[0]]);
+    expect(parseTable('')).toEqual([]);
+    expect(() => parseTable('198.19.2.1/24=198.18.0.2')).toThrow(/table line/);
+    expect(() => parseTable('198.19.2.0/24=nowhere')).toThrow(/not an IPv4 address/);
   });
 
   it.each([
@@ -216,10 +233,11 @@ describe('schemes: plans', () => {
     const { plan, build } = planLab(lab, scheme);
     expect(build.mtu).toBe(mtu);
     expect(scheme.notes).toContain('userspace encapsulation (cnlab daemon)');
-    const daemons = plan.stages.flatMap((s) => s.steps).filter((s) => s.kind === 'daemon');
+    const daemons = plan.stages.flatMap((s) => s.steps).filter((s) => s.kind === 'daemon' && s.name.startsWith('encap-'));
     expect(daemons.map((d) => d.ns)).toEqual(lab.hosts.map((h) => h.ns));
     const argv1 = daemons[0].kind === 'daemon' ? daemons[0].argv : [];
-    if (scheme.name.startsWith('flannel')) expect(argv1.join(' ')).toContain('--route 198.19.2.0/24=198.18.0.2');
+    // flannel: its table is the file cnlab's flannel agent writes from etcd (flannel-etcd.test.ts).
+    if (scheme.name.startsWith('flannel')) expect(argv1.join(' ')).toContain(`--table ${lab.stateDir}/encap/h1/peers`);
     else expect(argv1.join(' ')).toContain('--peer 198.18.0.2');
     expect(argv1.includes('--key')).toBe(scheme.name.endsWith('-encrypted'));
     if (argv1.includes('--key')) expect(argv1[argv1.indexOf('--record') + 1]).toBe(String(MAX_RECORD));

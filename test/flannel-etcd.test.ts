@@ -45,6 +45,8 @@ describe("flannel's etcd layout", () => {
       'route del 198.19.2.0/24 via 198.19.2.0 dev flannel.1 onlink',
       'neigh del 198.19.2.0 dev flannel.1',
     ]);
+    // udp: nothing in the kernel (the peer goes into the daemon's table file).
+    expect(leaseLines('add', '198.19.2.0/24', leaseValue('198.18.0.2', 'udp'), { dev: 'flannel0' })).toEqual({ ip: [], bridge: [] });
     expect(leaseLines('add', '198.19.2.0/24', leaseValue('198.18.0.2', 'host-gw'), { dev: 'eth0' })).toEqual({
       ip: ['route replace 198.19.2.0/24 via 198.18.0.2 dev eth0'],
       bridge: [],
@@ -69,7 +71,12 @@ describe("flannel's etcd layout", () => {
       '--dir',
       '/tmp/x',
     ];
-    expect(() => parseAgentArgs([...base, '--backend', 'udp'])).toThrow(/vxlan or host-gw/);
+    expect(() => parseAgentArgs([...base, '--backend', 'ipip'])).toThrow(/vxlan, host-gw or udp/);
+    expect(() => parseAgentArgs([...base, '--backend', 'udp'])).toThrow(/--table/);
+    expect(parseAgentArgs([...base, '--backend', 'udp', '--table', '/tmp/x/peers'])).toMatchObject({
+      backend: 'udp',
+      table: '/tmp/x/peers',
+    });
     expect(() => parseAgentArgs([...base, '--backend', 'vxlan'])).toThrow(/--vtep-mac/);
     expect(parseAgentArgs([...base, '--backend', 'host-gw'])).toMatchObject({ backend: 'host-gw', ttl: 30, mtu: 1450 });
   });
@@ -136,6 +143,34 @@ describe('flannel plans with etcd', () => {
         }),
       ).toEqual([]);
     }
+  });
+
+  it("flannel-udp: the agents write each daemon's table file, the daemons read it; static keeps the routes in argv", () => {
+    const all = steps('flannel-udp');
+    const daemon = all.find((s) => s.kind === 'daemon' && s.name === 'encap-h1');
+    const agent = all.find((s) => s.kind === 'daemon' && s.name === 'flannel-h1');
+    const table = daemon?.kind === 'daemon' ? daemon.argv[daemon.argv.indexOf('--table') + 1] : '';
+    expect(table).toMatch(/\/encap\/h1\/peers$/);
+    expect(daemon?.kind === 'daemon' && daemon.argv.includes('--route')).toBe(false);
+    expect(agent?.kind === 'daemon' ? agent.argv.slice(agent.argv.indexOf('--backend'), agent.argv.indexOf('--backend') + 2) : []).toEqual([
+      '--backend',
+      'udp',
+    ]);
+    expect(agent?.kind === 'daemon' ? agent.argv[agent.argv.indexOf('--table') + 1] : '').toBe(table);
+    const fixed = steps('flannel-udp', { controlPlane: 'static' }).find((s) => s.kind === 'daemon' && s.name === 'encap-h1');
+    expect(fixed?.kind === 'daemon' ? fixed.argv.join(' ') : '').toContain('--route 198.19.2.0/24=198.18.0.2');
+    expect(fixed?.kind === 'daemon' && fixed.argv.includes('--table')).toBe(false);
+  });
+
+  it('at a switch the underlay neighbours are pinned: a fixed MAC per host, a permanent entry per peer', () => {
+    const all = steps('flannel-vxlan', { hosts: '3' });
+    const pinned = all.flatMap((s) => (s.kind === 'neigh' && s.ns === 'cnl-fe-h1' && s.dev === 'eth0' ? [`${s.addr} ${s.lladdr}`] : []));
+    expect(pinned).toEqual(['198.18.0.2 02:00:0d:00:00:02', '198.18.0.3 02:00:0d:00:00:03']);
+    expect(all.some((s) => s.kind === 'link-set' && s.ns === 'cnl-fe-h2' && s.name === 'eth0' && s.address === '02:00:0d:00:00:02')).toBe(
+      true,
+    );
+    // Two hosts on one veth pair: nothing pinned.
+    expect(steps('flannel-vxlan').some((s) => s.kind === 'neigh' && s.dev === 'eth0')).toBe(false);
   });
 
   it('--control-plane static: no ctl, no daemon, the peer routes in the plan', () => {

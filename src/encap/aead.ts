@@ -68,6 +68,7 @@ export class Sealer {
   private counter = 0;
   private readonly records: Batch[];
   private readonly perRecord: boolean;
+  private readonly recordSize: number;
   /** Ciphertext bytes per fragment. */
   private readonly frag: number;
   private readonly hdr = Buffer.alloc(HEADER_LEN);
@@ -89,10 +90,20 @@ export class Sealer {
     const size = Math.min(Math.max(opts.record, FRAME_HEADER + item), MAX_FRAGMENTS * this.frag - TAG_LEN);
     this.perRecord = opts.record === 0;
     this.zeros = Buffer.alloc(this.frag);
-    this.records = Array.from({ length: opts.peers }, () => new Batch(size, this.perRecord ? 1 : Number.MAX_SAFE_INTEGER));
+    this.recordSize = size;
+    this.records = Array.from({ length: opts.peers }, () => this.newRecord());
     this.hdr[0] = VERSION;
     this.hdr.writeUInt16BE(sender, 1);
     this.hdr.writeUInt16BE(epoch, 3);
+  }
+
+  private newRecord(): Batch {
+    return new Batch(this.recordSize, this.perRecord ? 1 : Number.MAX_SAFE_INTEGER);
+  }
+
+  /** One more peer (a table reloaded): its index is the next one. */
+  addPeer(): void {
+    this.records.push(this.newRecord());
   }
 
   /** The largest datagram payload add() takes. */

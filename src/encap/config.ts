@@ -26,6 +26,11 @@ export interface DaemonConfig {
   listen: { ip: string; port: number };
   /** tun mode: destination block → peer host. */
   routes: Route[];
+  /**
+   * tun mode: a peer table file (formatTable) that a control plane writes, e.g. cnlab's flannel
+   * agent from the leases in etcd; the daemon reads it at start and again whenever it changes.
+   */
+  table?: string;
   /** tap mode: every peer host (unknown and broadcast destinations go to all of them). */
   peers: string[];
   /** Largest UDP payload that fits the underlay without fragmentation (underlay MTU − 28). */
@@ -58,6 +63,7 @@ export function daemonArgs(c: DaemonConfig): string[] {
   const out = ['--mode', c.mode, '--dev', c.dev, '--listen', `${c.listen.ip}:${c.listen.port}`, '--max-datagram', String(c.maxDatagram)];
   for (const r of c.routes) out.push('--route', `${r.block.network}/${r.block.prefix}=${r.peer}`);
   for (const p of c.peers) out.push('--peer', p);
+  if (c.table) out.push('--table', c.table);
   if (c.mode === 'tap') out.push(c.batch ? '--batch' : '--no-batch', '--flush-us', String(c.flushUs));
   if (!c.offload) out.push('--no-offload');
   if (c.keyFile) out.push('--key', c.keyFile, '--record', String(c.record));
@@ -87,6 +93,32 @@ function absPath(text: string | undefined, name: string): string {
   return text;
 }
 
+/** One route, "BLOCK=PEER" (an argument, or a line of a table file). */
+function parseRoute(r: string, what: string): Route {
+  const m = /^([^=]+)=([^=]+)$/.exec(r);
+  const block = m ? parseCidr(m[1]) : null;
+  if (!m || !block || block.network !== m[1].split('/')[0]) bad(`${what} must be BLOCK=PEER with BLOCK a network address/len, got "${r}"`);
+  if (!isIpv4(m[2])) bad(`${what}: peer "${m[2]}" is not an IPv4 address`);
+  return { block, peer: m[2] };
+}
+
+/** A peer table file's text: one "BLOCK=PEER" line per route, sorted, so equal tables are equal files. */
+export function formatTable(routes: Route[]): string {
+  return routes
+    .map((r) => `${r.block.network}/${r.block.prefix}=${r.peer}\n`)
+    .sort()
+    .join('');
+}
+
+/** A peer table file's routes (blank lines ignored); throws an InputError naming the first bad line. */
+export function parseTable(text: string): Route[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => parseRoute(l, 'table line'));
+}
+
 export function parseDaemonArgs(argv: string[]): DaemonConfig {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
@@ -101,6 +133,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
         'max-datagram': { type: 'string' },
         route: { type: 'string', multiple: true },
         peer: { type: 'string', multiple: true },
+        table: { type: 'string' },
         batch: { type: 'boolean' },
         'no-batch': { type: 'boolean' },
         'flush-us': { type: 'string' },
@@ -124,16 +157,12 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
   const lm = /^(.+):(\d+)$/.exec(str('listen') ?? '');
   if (!lm) bad('--listen must be IP:PORT');
   const listen = { ip: ipv4(lm[1], 'listen'), port: intIn(lm[2], 'listen port', 1, 65535) };
-  const routes = list('route').map((r) => {
-    const m = /^([^=]+)=([^=]+)$/.exec(r);
-    const block = m ? parseCidr(m[1]) : null;
-    if (!m || !block || block.network !== m[1].split('/')[0])
-      bad(`--route must be BLOCK=PEER with BLOCK a network address/len, got "${r}"`);
-    return { block, peer: ipv4(m[2], 'route peer') };
-  });
+  const routes = list('route').map((r) => parseRoute(r, '--route'));
   const peers = list('peer').map((p) => ipv4(p, 'peer'));
   if (mode === 'tun' && peers.length) bad('--peer is for tap mode; tun mode takes --route BLOCK=PEER');
   if (mode === 'tap' && routes.length) bad('--route is for tun mode; tap mode takes --peer');
+  const table = str('table') === undefined ? undefined : absPath(str('table'), 'table');
+  if (table && mode !== 'tun') bad('--table is for tun mode');
   if (values.batch && values['no-batch']) bad('--batch and --no-batch exclude each other');
   const keyFile = str('key') === undefined ? undefined : absPath(str('key'), 'key');
   if (!keyFile && str('record') !== undefined) bad('--record needs --key (records are sealed)');
@@ -142,6 +171,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     dev,
     listen,
     routes,
+    ...(table ? { table } : {}),
     peers,
     maxDatagram: intIn(str('max-datagram') ?? '', 'max-datagram', 576, 65507),
     batch: mode === 'tap' && !values['no-batch'],

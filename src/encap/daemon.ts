@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { ipToInt } from '../lab/ipv4.js';
 import { OVERHEAD, Sealer } from './aead.js';
 import { Batch, eachFrame, validFrames } from './batch.js';
-import type { DaemonConfig } from './config.js';
+import type { DaemonConfig, Route } from './config.js';
 import { deviceTxDropped, newDirection, udpKernelDrops, writeCounters, type EncapCounters } from './counters.js';
 import { Coalescer, VNET_HDR_LEN } from './gro.js';
 import { nextEpoch, readKeyFile } from './keys.js';
@@ -45,7 +45,7 @@ export class EncapDaemon {
   private readonly peers: string[];
   private readonly peerIps: number[];
   private readonly peerBySource = new Map<number, number>();
-  private readonly routes: RouteTable;
+  private routes: RouteTable;
   private readonly macs = new MacTable();
   private readonly batches: Batch[];
   private readonly sealer?: Sealer;
@@ -81,7 +81,7 @@ export class EncapDaemon {
     this.peers = cfg.mode === 'tun' ? [...new Set(cfg.routes.map((r) => r.peer))] : cfg.peers;
     this.peerIps = this.peers.map(ipToInt);
     this.peerIps.forEach((ip, i) => this.peerBySource.set(ip, i));
-    this.routes = new RouteTable(cfg.routes, (ip) => this.peers.indexOf(ip));
+    this.routes = this.routeTable(cfg.routes);
     let epoch: number | undefined;
     if (cfg.keyFile) {
       const key = readKeyFile(cfg.keyFile);
@@ -147,6 +147,27 @@ export class EncapDaemon {
       drops: {},
       cpuSeconds: { user: 0, system: 0 },
     };
+  }
+
+  private routeTable(routes: Route[]): RouteTable {
+    return new RouteTable(routes, (ip) => this.peers.indexOf(ip));
+  }
+
+  /**
+   * tun: a new peer table (a control plane's, reloaded). A new peer gets the next index (its
+   * batch, its record); a peer no route names keeps its index and simply gets no more packets.
+   */
+  setRoutes(routes: Route[]): void {
+    for (const r of routes) {
+      const ip = ipToInt(r.peer);
+      if (this.peerBySource.has(ip)) continue;
+      this.peers.push(r.peer);
+      this.peerIps.push(ip);
+      this.peerBySource.set(ip, this.peers.length - 1);
+      if (this.sealer) this.sealer.addPeer();
+      else this.batches.push(new Batch(this.maxPayload, this.cfg.batch ? Number.MAX_SAFE_INTEGER : 1));
+    }
+    this.routes = this.routeTable(routes);
   }
 
   private drop(reason: string, n = 1): void {

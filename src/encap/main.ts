@@ -4,6 +4,7 @@ import { CnlabError, oneLine } from '../errors.js';
 import { parseDaemonArgs, type DaemonConfig } from './config.js';
 import { EncapDaemon } from './daemon.js';
 import { generateKeyFile } from './keys.js';
+import { followTable } from './table-file.js';
 
 /**
  * The encapsulation daemon's entry point (cnlab starts it; it is not a user command):
@@ -24,6 +25,7 @@ function runDaemon(cfg: DaemonConfig, log: (line: string) => void): void {
   process.on('SIGINT', stop);
   process.on('SIGUSR1', () => d.writeCounters());
   d.start();
+  if (cfg.table) followTable(cfg.table, (routes) => d.setRoutes(routes), log);
   const table =
     cfg.mode === 'tun' ? cfg.routes.map((r) => `${r.block.network}/${r.block.prefix}→${r.peer}`).join(' ') : cfg.peers.join(' ');
   const sealing = cfg.record > 0 ? `records of up to ${cfg.record} bytes` : 'every datagram alone';

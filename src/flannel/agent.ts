@@ -2,6 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd, type WatchEvent } from '../control/etcd.js';
+import { formatTable, type Route } from '../encap/config.js';
+import { writeTable } from '../encap/table-file.js';
+import { parseCidr } from '../lab/ipv4.js';
 import { execArgs } from '../util/exec.js';
 import {
   FLANNEL_PREFIX,
@@ -20,7 +23,8 @@ import {
  * It claims its host's subnet as an etcd lease (a TTL lease kept alive, the key written only if
  * absent), writes subnet.env, then follows the subnets prefix: every peer's lease is programmed
  * into the kernel as its backend needs (host-gw: a route; vxlan: neighbour, FDB entry, route) and
- * removed when the lease goes. When etcd is unreachable it keeps what it programmed and retries.
+ * removed when the lease goes (udp: written into the encapsulation daemon's table file, which the
+ * daemon reloads). When etcd is unreachable it keeps what it programmed and retries.
  */
 
 export interface AgentConfig {
@@ -33,6 +37,8 @@ export interface AgentConfig {
   dev: string;
   vni: number;
   vtepMac?: string;
+  /** udp: the encapsulation daemon's peer table file, rewritten on every change of the leases. */
+  table?: string;
   mtu: number;
   ttl: number;
   dir: string;
@@ -50,6 +56,7 @@ export function parseAgentArgs(argv: string[]): AgentConfig {
       dev: { type: 'string' },
       vni: { type: 'string' },
       'vtep-mac': { type: 'string' },
+      table: { type: 'string' },
       mtu: { type: 'string' },
       ttl: { type: 'string' },
       dir: { type: 'string' },
@@ -62,8 +69,10 @@ export function parseAgentArgs(argv: string[]): AgentConfig {
     return x;
   };
   const backend = need('backend');
-  if (backend !== 'vxlan' && backend !== 'host-gw') throw new Error(`--backend must be vxlan or host-gw, got ${backend}`);
+  if (backend !== 'vxlan' && backend !== 'host-gw' && backend !== 'udp')
+    throw new Error(`--backend must be vxlan, host-gw or udp, got ${backend}`);
   if (backend === 'vxlan' && !v['vtep-mac']) throw new Error('--vtep-mac is required with --backend vxlan');
+  if (backend === 'udp' && !v.table?.startsWith('/')) throw new Error('--table (an absolute path) is required with --backend udp');
   return {
     etcd: need('etcd'),
     publicIp: need('public-ip'),
@@ -73,6 +82,7 @@ export function parseAgentArgs(argv: string[]): AgentConfig {
     dev: need('dev'),
     vni: Number(v.vni ?? 1),
     vtepMac: v['vtep-mac'],
+    ...(backend === 'udp' ? { table: v.table } : {}),
     mtu: Number(need('mtu')),
     ttl: Number(v.ttl ?? 30),
     dir: need('dir'),
@@ -169,6 +179,22 @@ export class FlannelAgent {
     if (del.ip.length || del.bridge.length) await this.apply(del);
     if (add.ip.length || add.bridge.length) await this.apply(add);
     if (del.ip.length || add.ip.length) this.log(`programmed ${wanted.size} peer subnet(s)`);
+    if (this.cfg.table) this.writeTable(wanted);
+  }
+
+  /** udp: the daemon's peer table, rewritten when it changes (the daemon reloads it). */
+  private tableText: string | null = null;
+  private writeTable(wanted: Map<string, LeaseValue>): void {
+    const routes: Route[] = [];
+    for (const [subnet, lease] of wanted) {
+      const block = parseCidr(subnet);
+      if (block) routes.push({ block, peer: lease.PublicIP });
+    }
+    const text = formatTable(routes);
+    if (text === this.tableText) return;
+    writeTable(this.cfg.table!, routes);
+    this.tableText = text;
+    this.log(`peer table: ${routes.length} peer subnet(s) for the encapsulation daemon`);
   }
 
   /** The current leases under the prefix, and the revision to watch from. */
@@ -177,30 +203,48 @@ export class FlannelAgent {
     return { leases: new Map(kvs.map((k) => [k.key, k.value])), revision };
   }
 
-  private async onEvents(leases: Map<string, string>, events: WatchEvent[]): Promise<void> {
-    for (const e of events) {
-      if (e.type === 'PUT') leases.set(e.kv.key, e.kv.value);
-      else leases.delete(e.kv.key);
-    }
-    await this.reconcile(leases);
+  /**
+   * Events update the leases at once; one reconcile runs at a time, and events that arrive during it
+   * are programmed together by the next one (at a cold start of 50 hosts, 49 leases arrive one by
+   * one: programming each alone cost two process spawns per event per host, ~5,000 in all).
+   */
+  private coalescer(leases: Map<string, string>): (events: WatchEvent[]) => void {
+    let running = false;
+    let pending = false;
+    const run = async () => {
+      if (running) {
+        pending = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          pending = false;
+          await this.reconcile(leases);
+        } while (pending);
+      } catch (e) {
+        this.log(`programming: ${(e as Error).message}`);
+      } finally {
+        running = false;
+      }
+    };
+    return (events) => {
+      for (const e of events) {
+        if (e.type === 'PUT') leases.set(e.kv.key, e.kv.value);
+        else leases.delete(e.kv.key);
+      }
+      void run();
+    };
   }
 
   /** Follows the prefix for ever: snapshot, reconcile, watch; after a failure, again. */
   private async follow(ready: () => void): Promise<void> {
-    let chain = Promise.resolve();
     while (!this.stopping.signal.aborted) {
       try {
         const { leases, revision } = await this.snapshot();
         await this.reconcile(leases);
         ready();
-        await this.etcd.watchPrefix(
-          `${FLANNEL_PREFIX}/subnets/`,
-          revision + 1,
-          (events) => {
-            chain = chain.then(() => this.onEvents(leases, events)).catch((e: Error) => this.log(`programming: ${e.message}`));
-          },
-          this.stopping.signal,
-        );
+        await this.etcd.watchPrefix(`${FLANNEL_PREFIX}/subnets/`, revision + 1, this.coalescer(leases), this.stopping.signal);
       } catch (e) {
         this.log(`etcd: ${(e as Error).message}; keeping ${this.programmed.size} programmed peer(s), retrying`);
         await sleep(500);

@@ -8,7 +8,7 @@
 export const FLANNEL_PREFIX = '/coreos.com/network';
 export const AGENT_LABEL = "cnlab's flannel agent (flanneld's etcd layout)";
 
-export type Backend = 'vxlan' | 'host-gw';
+export type Backend = 'vxlan' | 'host-gw' | 'udp';
 
 export interface NetworkConfig {
   Network: string;
@@ -27,7 +27,8 @@ export function networkConfig(network: string, subnetLen: number, backend: Backe
   return {
     Network: network,
     SubnetLen: subnetLen,
-    Backend: backend === 'vxlan' ? { Type: 'vxlan', VNI: 1, Port: 8472 } : { Type: 'host-gw' },
+    Backend:
+      backend === 'vxlan' ? { Type: 'vxlan', VNI: 1, Port: 8472 } : backend === 'udp' ? { Type: 'udp', Port: 8285 } : { Type: 'host-gw' },
   };
 }
 
@@ -77,9 +78,12 @@ export interface Device {
 /**
  * The ip and bridge batch lines that program (add) or remove (del) one peer's lease: host-gw, a
  * route to its subnet via its address; vxlan (flannel vxlan.go), a permanent neighbour for its
- * VTEP (the subnet's network address), an FDB entry to its public address, and a route onlink.
+ * VTEP (the subnet's network address), an FDB entry to its public address, and a route onlink;
+ * udp, none (its peers are the encapsulation daemon's table).
  */
 export function leaseLines(op: 'add' | 'del', subnet: string, lease: LeaseValue, d: Device): { ip: string[]; bridge: string[] } {
+  // udp: nothing in the kernel; the peer goes into the encapsulation daemon's table (agent.ts).
+  if (lease.BackendType === 'udp') return { ip: [], bridge: [] };
   if (lease.BackendType === 'host-gw') {
     return {
       ip: [

@@ -7,6 +7,8 @@ import { trackProcess, untrackProcess, writeState } from '../apply/state.js';
 import type { UpLab } from '../apply/up.js';
 import { birdPaths, blockOf, withExtraBlock } from '../control/bird.js';
 import { leaderOf } from '../control/etcd.js';
+import { parseTable } from '../encap/config.js';
+import { activeTable } from '../encap/table-file.js';
 import { cidrText, subnetAt } from '../lab/ipv4.js';
 import { nsName, type ContainerNode, type HostNode, type Lab } from '../lab/types.js';
 import type { Stage, Step } from '../plan/types.js';
@@ -216,8 +218,22 @@ export async function loseStore(up: UpLab, ms = 10_000): Promise<StoreLoss> {
 }
 
 /** The pod-network routes a host's FIB holds (destination prefixes, with their line). */
-async function podRoutes(lab: Lab, h: HostNode): Promise<string[]> {
-  const r = await execArgs(...netOnly(h.ns, 'ip', ['-4', 'route', 'show', 'root', cidrText(lab.pods)]));
+async function podRoutes(up: UpLab, h: HostNode): Promise<string[]> {
+  // flannel-udp: the peers are the encapsulation daemon's table (what it applied), not the FIB's.
+  const daemon = up.plan.stages
+    .flatMap((s) => s.steps)
+    .find((s): s is Extract<Step, { kind: 'daemon' }> => s.kind === 'daemon' && s.name === `encap-${h.name}`);
+  const table = daemon?.argv.includes('--table') ? daemon.argv[daemon.argv.indexOf('--table') + 1] : undefined;
+  if (table) {
+    let text = '';
+    try {
+      text = readFileSync(activeTable(table), 'utf8');
+    } catch {
+      /* not applied yet */
+    }
+    return parseTable(text).map((r) => `${r.block.network}/${r.block.prefix} via ${r.peer} (encapsulation daemon's table)`);
+  }
+  const r = await execArgs(...netOnly(h.ns, 'ip', ['-4', 'route', 'show', 'root', cidrText(up.lab.pods)]));
   return r.stdout.split('\n').filter(Boolean);
 }
 
@@ -228,7 +244,7 @@ export async function routesPerHost(up: UpLab, mech: Mechanism): Promise<number[
     up.lab.hosts.map((h, i) => ({ h, i })),
     8,
     async ({ h, i }) => {
-      const lines = await podRoutes(up.lab, h);
+      const lines = await podRoutes(up, h);
       out[i] = lines.filter((l) => (mech === 'bgp' ? / proto bird/.test(l) : / via /.test(l))).length;
     },
   );
@@ -273,7 +289,7 @@ export async function waitWithdrawn(up: UpLab, peers: HostNode[], blocks: string
   let ok = true;
   await pool(peers, 8, async (h) => {
     for (;;) {
-      const lines = await podRoutes(up.lab, h);
+      const lines = await podRoutes(up, h);
       if (!lines.some((l) => blocks.some((b) => l.startsWith(`${b} `)))) {
         last = Math.max(last, Date.now());
         return;

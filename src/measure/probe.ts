@@ -75,15 +75,20 @@ export class Probe {
     return null;
   }
 
-  /** The longest time (ms) a target went unanswered, of the failures that began in [from, to]; 0 when none did. */
-  longestFailure(from: number, to: number): number {
-    let longest = 0;
+  /** The failures that began in [from, to]: the target and how long (ms) it went unanswered. */
+  failures(from: number, to: number): Array<{ ip: string; ms: number }> {
+    const out: Array<{ ip: string; ms: number }> = [];
     this.events.forEach((e, i) => {
       if (e.ok || e.at < from || e.at > to) return;
       const back = this.events.slice(i + 1).find((x) => x.ip === e.ip && x.ok);
-      longest = Math.max(longest, (back?.at ?? to) - e.at);
+      out.push({ ip: e.ip, ms: (back?.at ?? to) - e.at });
     });
-    return longest;
+    return out;
+  }
+
+  /** The longest time (ms) a target went unanswered, of the failures that began in [from, to]; 0 when none did. */
+  longestFailure(from: number, to: number): number {
+    return Math.max(0, ...this.failures(from, to).map((f) => f.ms));
   }
 
   stop(): void {

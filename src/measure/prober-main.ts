@@ -62,7 +62,10 @@ function attempt(ip: string): void {
     sock.destroy();
     report(ip, at, ok);
   };
-  const timer = setTimeout(() => finish(false), timeout);
+  // The verdict waits one turn of the event loop (setImmediate runs after the I/O poll): when the
+  // prober was descheduled past the timeout (a busy machine), an answer that arrived meanwhile is
+  // read first, instead of the late timer calling a reachable target lost (a false gap).
+  const timer = setTimeout(() => setImmediate(() => finish(false)), timeout);
   sock.once('connect', () => finish(true));
   sock.once('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ECONNREFUSED'));
 }

@@ -26,7 +26,10 @@ function interrupted(runs: ConvergenceRun[]): string {
   const v = runs.map((r) => r.othersInterrupted).filter((x) => x !== undefined);
   if (!v.length || v.every((x) => x === null)) return 'n/a';
   const bad = runs.filter((r) => r.othersInterrupted);
-  return bad.length ? `yes in ${bad.length}/${v.length} (longest ${Math.max(...bad.map((r) => r.othersGapMs ?? 0))} ms)` : 'no';
+  if (!bad.length) return 'no';
+  const worst = bad.reduce((a, b) => ((b.othersGapMs ?? 0) > (a.othersGapMs ?? 0) ? b : a));
+  const which = worst.othersGaps?.length ? `: ${worst.othersGaps.slice(0, 3).join(', ')}` : '';
+  return `yes in ${bad.length}/${v.length} (longest ${worst.othersGapMs ?? 0} ms${which})`;
 }
 
 function storeText(runs: ConvergenceRun[]): string | undefined {

@@ -16,6 +16,8 @@ export interface ConvergenceRun {
   othersInterrupted?: boolean | null;
   /** When it was: the longest time one of those pairs went unanswered, ms (probes time out after 500 ms). */
   othersGapMs?: number;
+  /** Which targets went unanswered then, and for how long, e.g. "198.19.1.3 (h1) 325 ms": a same-host target failing too means the prober, not the network. */
+  othersGaps?: string[];
   /** The lost host's daemon started again → its container answers from host 1's again. */
   rejoinSeconds?: number;
   /**

@@ -2,7 +2,18 @@ import { addr, linkSet, route } from '../plan/steps.js';
 import type { Step } from '../plan/types.js';
 import { podIp } from './parts/addresses.js';
 import { BRIDGE_PLUGIN } from './parts/cni-attach.js';
-import { ENCAP_NOTE, ENCAP_REQUIRES, TXQUEUELEN, encryptNote, channelOverhead, encapStages, syscallNote } from './parts/encap.js';
+import { controlPlaneOf } from '../lab/types.js';
+import {
+  ENCAP_NOTE,
+  ENCAP_REQUIRES,
+  TXQUEUELEN,
+  channelOverhead,
+  daemonTableFile,
+  encapStages,
+  encryptNote,
+  syscallNote,
+} from './parts/encap.js';
+import { ETCD_REQUIRES, flannelControl } from './parts/flannel-etcd.js';
 import { flannelAttach } from './parts/flannel-cni.js';
 import { containerWorkloads, direct } from './parts/workloads.js';
 import type { Scheme } from '../plan/scheme.js';
@@ -14,7 +25,9 @@ import { ENCAP_DAEMON } from './parts/stand-ins.js';
  * underlay − 28, and a daemon that sends each IP packet as the UDP payload to port 8285 of the
  * host owning its destination block. The daemon is cnlab's own (src/encap/), standing in for flanneld:
  * by default one packet per read/sendto/recvfrom/write, as flanneld's proxy (udp_proxy_amd64.c);
- * `flannel-udp-batched` is cnlab's fast daemon, better than the product.
+ * `flannel-udp-batched` is cnlab's fast daemon, better than the product. Its peers come from etcd:
+ * cnlab's flannel agent writes each lease into the daemon's table file and the daemon reloads it
+ * (parts/flannel-etcd.ts); with --control-plane static they are in the daemon's argv.
  */
 const DEV = 'flannel0';
 const PORT = 8285;
@@ -36,6 +49,7 @@ export function flannelUdpScheme({ encrypt, offload = false }: FlannelUdpOptions
     tenancy: 'flat',
     attach: 'cni',
     requires: [...BRIDGE_PLUGIN, ...ENCAP_REQUIRES],
+    controlRequires: ETCD_REQUIRES,
     notes: [ENCAP_NOTE, syscallNote('tun', offload), ...(encrypt ? [encryptNote({ mode: 'tun', batch: false })] : [])],
     standIn: ENCAP_DAEMON,
     containers: true,
@@ -48,9 +62,14 @@ export function flannelUdpScheme({ encrypt, offload = false }: FlannelUdpOptions
         addr(h.ns, `${h.podBlock.network}/32`, DEV),
         route(h.ns, pods, { dev: DEV }),
       ]);
-      const daemons = encapStages(lab, { mode: 'tun', dev: DEV, port: PORT, encrypt, batch: false, offload }, (h) => ({
-        routes: lab.hosts.filter((o) => o !== h).map((o) => ({ block: o.podBlock, peer: o.underlayIp })),
-      }));
+      // The daemons' peers: from etcd through the agents' table files (the default), or in their argv (static).
+      const real = controlPlaneOf(lab.topology) === 'real';
+      const daemons = encapStages(lab, { mode: 'tun', dev: DEV, port: PORT, encrypt, batch: false, offload }, (h) =>
+        real
+          ? { file: daemonTableFile(lab, h) }
+          : { routes: lab.hosts.filter((o) => o !== h).map((o) => ({ block: o.podBlock, peer: o.underlayIp })) },
+      );
+      const control = flannelControl(lab, { backend: 'udp', dev: DEV, mtu, table: (h) => daemonTableFile(lab, h) }, () => []);
       return {
         stages: [
           ...daemons,
@@ -58,8 +77,12 @@ export function flannelUdpScheme({ encrypt, offload = false }: FlannelUdpOptions
             title: `${DEV}: MTU ${mtu}, queue ${TXQUEUELEN}, the block's .0 address, a route for the whole pod network ${pods}`,
             steps: device,
           },
+          ...control.stages,
           flannelAttach(lab, mtu),
         ],
+        notes: control.notes,
+        control: control.control,
+        extraNodes: control.extraNodes,
         workloads: containerWorkloads(lab, podIp),
         mtu,
         targetIp: direct,

@@ -4,6 +4,7 @@ import { controlPlaneOf, type Lab } from '../../lab/types.js';
 import type { ControlPlane } from '../../plan/scheme.js';
 import { exec, file } from '../../plan/steps.js';
 import type { Stage, StandIn, Step } from '../../plan/types.js';
+import { PINNED_NOTE, pinnedUnderlayStages, pinsUnderlay } from './pinned-underlay.js';
 import { STATIC_ROUTES } from './stand-ins.js';
 
 /**
@@ -69,12 +70,18 @@ export function calicoRouting(
   staticStages: () => Stage[],
   tunnel?: BirdSpec['tunnel'],
 ): { stages: Stage[]; notes: string[]; control?: ControlPlane; standIn?: StandIn } {
+  const pinned = pinnedUnderlayStages(lab);
+  const pinNote = pinsUnderlay(lab) ? [PINNED_NOTE] : [];
   if (controlPlaneOf(lab.topology) === 'static')
-    return { stages: staticStages(), notes: ['peer routes static (--control-plane static: no BGP daemon)'], standIn: STATIC_ROUTES };
+    return {
+      stages: [...pinned, ...staticStages()],
+      notes: ['peer routes static (--control-plane static: no BGP daemon)', ...pinNote],
+      standIn: STATIC_ROUTES,
+    };
   const spec: BirdSpec = { bgp: lab.topology.bgp ?? 'mesh', ...(tunnel ? { tunnel } : {}) };
   return {
-    stages: birdStages(lab, spec),
-    notes: [bgpNote(lab, spec)],
+    stages: [...pinned, ...birdStages(lab, spec)],
+    notes: [bgpNote(lab, spec), ...pinNote],
     control: {
       label: `BGP: BIRD per host (${spec.bgp === 'rr' ? 'h1 route reflector' : 'full mesh'}), Calico's bird.cfg in BIRD 2 syntax`,
       daemons: ['bird'],

@@ -11,7 +11,8 @@ import type { DaemonStep, Stage, Step } from '../../plan/types.js';
 /**
  * Userspace encapsulation through cnlab's own daemon (src/encap/), shared by flannel-udp and
  * weave-sleeve: an optional lab key, then one daemon per host, started in the host's namespace,
- * holding the TUN/TAP device and the UDP socket. Its table (routes or peers) is in its argv.
+ * holding the TUN/TAP device and the UDP socket. Its table (routes or peers) is in its argv, or
+ * (flannel-udp on etcd) in a file cnlab's flannel agent writes from the leases.
  */
 
 export const ENCAP_NOTE = 'userspace encapsulation (cnlab daemon)';
@@ -65,8 +66,18 @@ export function labKeyFile(lab: Lab): string {
   return join(lab.stateDir, 'encap', 'key');
 }
 
-/** The daemon step of one host; `table` is its routes (tun) or peers (tap). */
-export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: { routes?: Route[]; peers?: string[] }): DaemonStep {
+/** What a daemon routes to: its routes (tun) or peers (tap), or (tun) a table file a control plane writes. */
+export interface DaemonTable {
+  routes?: Route[];
+  peers?: string[];
+  file?: string;
+}
+
+/** The peer table file of a host's daemon, for a control plane to write (the daemon reloads it). */
+export const daemonTableFile = (lab: Lab, h: HostNode): string => join(encapHostDir(lab.stateDir, h.name), 'peers');
+
+/** The daemon step of one host. */
+export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: DaemonTable): DaemonStep {
   const dir = encapHostDir(lab.stateDir, h.name);
   const cfg: DaemonConfig = {
     mode: spec.mode,
@@ -74,6 +85,7 @@ export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: { rout
     listen: { ip: h.underlayIp, port: spec.port },
     routes: table.routes ?? [],
     peers: table.peers ?? [],
+    ...(table.file ? { table: table.file } : {}),
     maxDatagram: lab.underlay.mtu - UDP_OVERHEAD,
     batch: spec.mode === 'tap' && spec.batch,
     flushUs: spec.flushUs ?? 0,
@@ -96,7 +108,7 @@ export function daemonStep(lab: Lab, h: HostNode, spec: EncapSpec, table: { rout
 }
 
 /** The key (when encrypted: generated at `up`, never shown) and one daemon per host. */
-export function encapStages(lab: Lab, spec: EncapSpec, table: (h: HostNode) => { routes?: Route[]; peers?: string[] }): Stage[] {
+export function encapStages(lab: Lab, spec: EncapSpec, table: (h: HostNode) => DaemonTable): Stage[] {
   const stages: Stage[] = [];
   if (spec.encrypt) {
     const h1 = lab.hosts[0];

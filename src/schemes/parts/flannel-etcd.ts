@@ -8,7 +8,9 @@ import { controlPlaneOf, nsName, type HostNode, type Lab } from '../../lab/types
 import { addr, exec, route, up, veth } from '../../plan/steps.js';
 import type { Stage, Step } from '../../plan/types.js';
 import type { ControlPlane } from '../../plan/scheme.js';
+import { activeTable } from '../../encap/table-file.js';
 import { vtepMac } from './addresses.js';
+import { PINNED_NOTE, pinnedUnderlayStages, pinsUnderlay } from './pinned-underlay.js';
 import { hostBlock } from './routed-veth.js';
 
 /**
@@ -95,8 +97,15 @@ const WAIT_ROUTES =
   'n=$1; t=$2; i=0; while c=$(ip -4 route show root "$3" | grep -c " via "); [ "$c" -lt "$n" ]; do ' +
   'i=$((i+1)); if [ $i -gt $((t*20)) ]; then echo "flannel agent programmed $c of $n peer subnets in $t s" >&2; exit 1; fi; sleep 0.05; done';
 
+/** Waits until the encapsulation daemon's applied table $3 holds at least $1 routes (udp). */
+const WAIT_TABLE =
+  'n=$1; t=$2; i=0; while c=$(grep -c = "$3" 2>/dev/null); [ "${c:-0}" -lt "$n" ]; do ' +
+  'i=$((i+1)); if [ $i -gt $((t*20)) ]; then echo "the encapsulation daemon applied ${c:-0} of $n peer subnets in $t s" >&2; exit 1; fi; sleep 0.05; done';
+
 export interface FlannelSpec {
   backend: Backend;
+  /** udp: the encapsulation daemon's peer table file of a host, which the agent writes. */
+  table?: (h: HostNode) => string;
   /** The VXLAN device (vxlan) or the underlay port (host-gw). */
   dev: string;
   mtu: number;
@@ -204,6 +213,7 @@ export function etcdStages(lab: Lab, spec: FlannelSpec): Stage[] {
       spec.dev,
     ];
     if (spec.backend === 'vxlan') args.push('--vni', '1', '--vtep-mac', vtepMac(h.index));
+    if (spec.table) args.push('--table', spec.table(h));
     args.push('--mtu', String(spec.mtu), '--ttl', String(LEASE_TTL), '--dir', d);
     agents.push(exec(h.ns, ['mkdir', '-p', '-m', '0700', d]), {
       kind: 'daemon',
@@ -213,16 +223,11 @@ export function etcdStages(lab: Lab, spec: FlannelSpec): Stage[] {
       log: join(d, 'agent.log'),
       readyFile: join(d, 'ready'),
     });
+    const peers = String(lab.hosts.length - 1);
     waits.push(
-      exec(h.ns, [
-        'sh',
-        '-c',
-        WAIT_ROUTES,
-        'sh',
-        String(lab.hosts.length - 1),
-        String(WAIT_SECONDS),
-        `${lab.pods.network}/${lab.pods.prefix}`,
-      ]),
+      spec.table
+        ? exec(h.ns, ['sh', '-c', WAIT_TABLE, 'sh', peers, String(WAIT_SECONDS), activeTable(spec.table(h))])
+        : exec(h.ns, ['sh', '-c', WAIT_ROUTES, 'sh', peers, String(WAIT_SECONDS), `${lab.pods.network}/${lab.pods.prefix}`]),
     );
   }
   const where = members.length === 1 ? `etcd at ${members[0].ip}` : `etcd members at ${members.map((m) => m.ip).join(', ')}`;
@@ -241,7 +246,12 @@ export function etcdStages(lab: Lab, spec: FlannelSpec): Stage[] {
       steps: etcd,
     },
     { title: `${AGENT_LABEL} per host: lease the host's subnet, follow every peer's`, steps: agents },
-    { title: 'wait until every host has a route to each peer subnet', steps: waits },
+    {
+      title: spec.table
+        ? "wait until every host's encapsulation daemon has applied each peer subnet"
+        : 'wait until every host has a route to each peer subnet',
+      steps: waits,
+    },
   ];
 }
 
@@ -254,16 +264,21 @@ export function flannelControl(
   spec: FlannelSpec,
   staticStages: () => Stage[],
 ): { stages: Stage[]; notes: string[]; control?: ControlPlane; extraNodes?: Array<{ node: string; ns: string }> } {
+  const pinned = pinnedUnderlayStages(lab);
+  const pinNote = pinsUnderlay(lab) ? [PINNED_NOTE] : [];
   if (controlPlaneOf(lab.topology) === 'static')
-    return { stages: staticStages(), notes: ['peer routes static (--control-plane static: no etcd, no agent)'] };
+    return {
+      stages: [...pinned, ...staticStages()],
+      notes: ['peer routes static (--control-plane static: no etcd, no agent)', ...pinNote],
+    };
   const members = etcdMembers(lab);
   const store =
     members.length === 1
       ? `one etcd in ${CTL_NODE}`
       : `a ${members.length}-member etcd cluster in ${members.map((m) => m.node).join(', ')}`;
   return {
-    stages: etcdStages(lab, spec),
-    notes: [`peer subnets from etcd: ${AGENT_LABEL}, ${store}, lease TTL ${LEASE_TTL} s`],
+    stages: [...pinned, ...etcdStages(lab, spec)],
+    notes: [`peer subnets from etcd: ${AGENT_LABEL}, ${store}, lease TTL ${LEASE_TTL} s`, ...pinNote],
     control: {
       label: `etcd${members.length === 1 ? '' : ` (${members.length} members)`} + ${AGENT_LABEL}`,
       daemons: ['etcd'],
