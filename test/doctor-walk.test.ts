@@ -109,6 +109,11 @@ describe('walk judge', () => {
     expect(dropped[0]).toMatchObject({ check: 'walk', what: 'x: the kernel drops it — h: Network is unreachable' });
     const refused = { hops: [hop('h', 'tun0')], end: 'dropped' as const, reason: 'h: Network is unreachable' };
     expect(judgeWalk(refused, steps, '198.19.2.2', 'x', true), 'the ping got through: the walk missed a datapath').toEqual([]);
+    // A connected route (the plan's /24 address on eth0) beats the plan's default route by another device (docker-overlay).
+    const addr = { kind: 'addr', ns: 'h', op: 'add', cidr: '198.19.255.2/24', dev: 'eth0' } as Step;
+    const byDefault = [link('h', 'eth0'), link('h', 'eth1'), route('h', 'default', 'eth1'), addr];
+    expect(judgeWalk({ hops: [hop('h', 'eth0')], end: 'delivered' }, byDefault, '198.19.255.3', 'x')).toEqual([]);
+    expect(judgeWalk({ hops: [hop('h', 'eth0')], end: 'delivered' }, byDefault, '198.19.7.3', 'x')[0].what).toMatch(/default says eth1/);
     // Not following a device (a TUN, OVS) is no finding.
     expect(judgeWalk({ hops: [hop('h', 'tun0')], end: 'unfollowed', reason: 'not followed' }, steps, '198.19.2.2', 'x')).toEqual([]);
   });

@@ -183,6 +183,26 @@ table ip filter {
       'changed h1 sysctl net.ipv4.ip_forward: 0 (plan 1)',
     ]);
   });
+
+  it('plan diff: an address the plan moves (del from eth0, add on br0, as bridge-l2 and OVS do) is expected on br0 only', () => {
+    const steps = [
+      { kind: 'addr', ns: 'h1', op: 'add', cidr: '198.18.0.1/24', dev: 'eth0' },
+      { kind: 'addr', ns: 'h1', op: 'del', cidr: '198.18.0.1/24', dev: 'eth0' },
+      { kind: 'addr', ns: 'h1', op: 'add', cidr: '198.18.0.1/24', dev: 'br0' },
+    ] as Step[];
+    const on = (dev: string) => ({
+      links: [],
+      routes: [],
+      sysctls: new Map(),
+      fdb: [],
+      neigh: [],
+      addrs: [{ ifname: dev, addr_info: [{ local: '198.18.0.1', prefixlen: 24 }] }],
+    });
+    expect(diffPlan(steps, new Map([['h1', on('br0')]]))).toEqual([]);
+    expect(diffPlan(steps, new Map([['h1', on('eth0')]])).map((d) => `${d.change} ${d.object}`)).toEqual([
+      'missing address 198.18.0.1/24 on br0',
+    ]);
+  });
 });
 
 describe('cnlab run: doctor before teardown', () => {
