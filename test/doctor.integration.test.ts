@@ -205,6 +205,16 @@ describe.skipIf(!!(await why(dockerBridge)))('doctor on docker-bridge', () => {
       /DNAT rule missing .*tcp dport/,
     );
   });
+
+  it('a shaper on the path that drops (tbf, a tiny rate): named first from the qdisc counters, deleted by its fix', async () => {
+    const tc = ['ip', 'netns', 'exec', 'cnl-drdb-h1', 'tc', 'qdisc'];
+    await faultCycle(
+      lab,
+      [[...tc, 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', '64kbit', 'burst', '1600', 'limit', '3000']],
+      'drops',
+      /a tbf qdisc the plan does not have drops packets on eth0/,
+    );
+  });
 });
 
 describe.skipIf(!!(await why(weaveSleeve)))('doctor on weave-sleeve', () => {

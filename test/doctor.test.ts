@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { diagnoseTrigger } from '../src/measure/suite.js';
 import { renderHtml } from '../src/report/html.js';
@@ -5,7 +6,10 @@ import { real } from './fixtures/results/synthetic.js';
 import { rebuildFix, judgeDaemons } from '../src/doctor/daemons.js';
 import { pickPath, sortFindings } from '../src/doctor/doctor.js';
 import { parseSysctl } from '../src/doctor/live.js';
+import { judgeDrops, parseLinkStats, parseQdiscStats } from '../src/doctor/drops.js';
 import { judgeMtu } from '../src/doctor/mtu.js';
+import { judgeSoftirq } from '../src/doctor/softirq.js';
+import { parseProcStatPerCpu } from '../src/measure/cpu.js';
 import { judgeNft, parseRuleset } from '../src/doctor/nft.js';
 import { judgeFdb, judgeNeigh, judgeRoutes } from '../src/doctor/overlay.js';
 import { diffPlan, type LiveNs } from '../src/doctor/plan-diff.js';
@@ -202,6 +206,65 @@ table ip filter {
     expect(diffPlan(steps, new Map([['h1', on('eth0')]])).map((d) => `${d.change} ${d.object}`)).toEqual([
       'missing address 198.18.0.1/24 on br0',
     ]);
+  });
+});
+
+describe('resources: drops around the probe', () => {
+  // Captured in a docker-bridge lab's h1 after a burst through `tc qdisc add dev eth0 root tbf rate 64kbit burst 1600 limit 3000`.
+  const captured = (name: string) => JSON.parse(readFileSync(new URL(`fixtures/doctor/${name}`, import.meta.url), 'utf8')) as never[];
+  const after = {
+    devs: parseLinkStats('h1', captured('ip-link-stats-h1.json')),
+    qdiscs: parseQdiscStats('h1', captured('tc-qdisc-tbf-h1.json')),
+  };
+  const before = { devs: after.devs, qdiscs: after.qdiscs.map((q) => ({ ...q, drops: q.kind === 'tbf' ? 5 : q.drops })) };
+
+  it('a qdisc the plan lacks that dropped during the probe is named first, with the fix deleting it', () => {
+    expect(after.qdiscs.find((q) => q.kind === 'tbf')).toMatchObject({ dev: 'eth0', handle: '8028:', parent: undefined, drops: 255 });
+    const out = judgeDrops(before, after, [], 'a burst');
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ check: 'drops', rank: 10 });
+    expect(out[0].what).toBe('h1: a tbf qdisc the plan does not have drops packets on eth0 (250 during the probe)');
+    expect(out[0].fix).toEqual([['ip', 'netns', 'exec', 'h1', 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root']]);
+    expect(judgeDrops(after, after, [], 'a burst'), 'no drop during the probe: nothing').toEqual([]);
+  });
+
+  it("the plan's own shaper dropping is named as such, late and without a fix; a device's drop counter is evidence; one stray drop is noise", () => {
+    const shaped = [
+      { kind: 'qdisc', ns: 'h1', dev: 'eth0', qdisc: { type: 'tbf', rate: '1mbit', burst: '1600', latency: '50ms' } },
+    ] as Step[];
+    expect(judgeDrops(before, after, shaped, 'a burst')[0]).toMatchObject({ rank: 60, fix: [] });
+    const devDrops = (rx: number) => ({ ...after, devs: after.devs.map((d) => (d.dev === 'docker0' ? { ...d, rx } : d)) });
+    expect(judgeDrops(after, devDrops(1), [], 'x')).toEqual([]);
+    expect(judgeDrops(after, devDrops(7), [], 'x')[0]).toMatchObject({
+      rank: 30,
+      what: 'h1: docker0 dropped packets during the probe (rx +7, tx +0)',
+    });
+  });
+});
+
+describe('resources: a CPU saturated by softirq during the load probe', () => {
+  const stat = (name: string) => parseProcStatPerCpu(readFileSync(new URL(`fixtures/doctor/${name}`, import.meta.url), 'utf8'));
+  // Two snapshots of this 2-CPU box's /proc/stat a second apart.
+  const before = stat('proc-stat-before.txt');
+  const after = stat('proc-stat-after.txt');
+
+  it('parses every CPU line, not the aggregate one', () => {
+    expect([...before.keys()]).toEqual([0, 1]);
+    expect(after.get(1)!.softirq).toBeGreaterThanOrEqual(before.get(1)!.softirq);
+  });
+
+  it('names a CPU at ≥ 90% softirq as the bottleneck; an ordinary second is nothing; too short a sample is not judged', () => {
+    expect(judgeSoftirq(before, after, 'a probe')).toEqual([]);
+    const busy = new Map(before);
+    const b1 = before.get(1)!;
+    busy.set(1, { ...b1, softirq: b1.softirq + 190, idle: b1.idle + 6, system: b1.system + 4 });
+    const out = judgeSoftirq(before, busy, '2 s of iperf3');
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ check: 'cpu', fix: [] });
+    expect(out[0].what).toMatch(/^CPU 1 at 95% softirq during 2 s of iperf3: the bottleneck/);
+    expect(out[0].evidence).toMatch(/softirq 1\.90 s of 2\.00 s/);
+    busy.set(1, { ...b1, softirq: b1.softirq + 9 });
+    expect(judgeSoftirq(before, busy, 'x'), '0.09 s sampled').toEqual([]);
   });
 });
 
