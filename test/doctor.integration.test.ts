@@ -90,6 +90,20 @@ describe.skipIf(!!(await why(flannelVxlan)))('doctor on flannel-vxlan', () => {
     );
   });
 
+  it('VNI changed on one end (flannel.1 on h2 recreated with VNI 2): named before the FDB entries that went with it', async () => {
+    const ip = ['ip', '-n', ns('h2'), 'link'];
+    await faultCycle(
+      lab,
+      [
+        [...ip, 'del', 'flannel.1'],
+        [...ip, 'add', 'flannel.1', 'type', 'vxlan', 'id', '2', 'local', '198.18.0.2', 'dev', 'eth0', 'dstport', '8472', 'nolearning'],
+        [...ip, 'set', 'flannel.1', 'up'],
+      ],
+      'vxlan',
+      /cnl-drfv-h2: flannel\.1 has VNI 2; the plan and its peers \(cnl-drfv-h1 flannel\.1\) use VNI 1/,
+    );
+  });
+
   it('an etcd lease deleted: the lease is named before the FDB entries its peers then remove', async () => {
     const etcd = lab.up.state.control?.etcdEndpoint;
     expect(etcd, 'the real control plane').toBeDefined();

@@ -15,6 +15,7 @@ import { judgeFdb, judgeNeigh, judgeRoutes } from '../src/doctor/overlay.js';
 import { diffPlan, type LiveNs } from '../src/doctor/plan-diff.js';
 import { judgeReach } from '../src/doctor/reach.js';
 import { judgeSysctls } from '../src/doctor/sysctls.js';
+import { judgeVxlan } from '../src/doctor/vxlan.js';
 import { fixLine, type Finding } from '../src/doctor/types.js';
 import { DEFAULT_TOPOLOGY } from '../src/lab/topology.js';
 import type { Step } from '../src/plan/types.js';
@@ -206,6 +207,58 @@ table ip filter {
     expect(diffPlan(steps, new Map([['h1', on('eth0')]])).map((d) => `${d.change} ${d.object}`)).toEqual([
       'missing address 198.18.0.1/24 on br0',
     ]);
+  });
+});
+
+describe('overlay: VXLAN VNI and port against the plan and the peers', () => {
+  const vx = (ns: string, id: number) =>
+    ({ kind: 'link', ns, name: 'flannel.1', type: 'vxlan', vxlan: { id, local: '198.18.0.9', dev: 'eth0', dstport: 8472 } }) as Step;
+  const steps = [
+    vx('h1', 1),
+    vx('h2', 1),
+    { kind: 'link-set', ns: 'h2', name: 'flannel.1', mtu: 1450, up: true },
+    { kind: 'fdb', ns: 'h2', op: 'append', mac: '02:00:00:00:01:01', dev: 'flannel.1', dst: '198.18.0.1' },
+    { kind: 'route', ns: 'h2', dest: '198.19.1.0/24', dev: 'eth0' },
+  ] as Step[];
+  // As `ip -d -j link show` prints it (trimmed).
+  const live = (id: number, port = 8472) => [{ ifname: 'flannel.1', linkinfo: { info_kind: 'vxlan', info_data: { id, port } } }];
+
+  it('names the end whose VNI or port differs, its peers, and a fix recreating it with the plan’s own commands', () => {
+    expect(
+      judgeVxlan(
+        steps,
+        new Map([
+          ['h1', live(1)],
+          ['h2', live(1)],
+        ]),
+      ),
+    ).toEqual([]);
+    const out = judgeVxlan(
+      steps,
+      new Map([
+        ['h1', live(1)],
+        ['h2', live(2)],
+      ]),
+    );
+    expect(out).toHaveLength(1);
+    expect(out[0].what).toBe(
+      'h2: flannel.1 has VNI 2; the plan and its peers (h1 flannel.1) use VNI 1 port 8472: what they encapsulate to it is dropped',
+    );
+    expect(out[0].fix.map((a) => a.slice(0, 6).join(' '))).toEqual([
+      'ip -n h2 link del flannel.1',
+      'ip -n h2 link add flannel.1',
+      'ip -n h2 link set flannel.1',
+      'bridge -n h2 fdb append 02:00:00:00:01:01',
+    ]);
+    expect(
+      judgeVxlan(
+        steps,
+        new Map([
+          ['h1', live(1, 4789)],
+          ['h2', live(1)],
+        ]),
+      )[0].what,
+    ).toMatch(/^h1: flannel.1 has port 4789;/);
   });
 });
 

@@ -17,6 +17,7 @@ import { checkReach } from './reach.js';
 import { checkSoftirq } from './softirq.js';
 import { walkLines } from './walk.js';
 import { checkSysctls } from './sysctls.js';
+import { checkVxlan } from './vxlan.js';
 import type { Finding } from './types.js';
 
 /**
@@ -66,6 +67,7 @@ export async function runDoctor(d: DoctorLab, from?: string, to?: string, opts: 
       checkSysctls(steps),
       checkNft(steps, hostNs),
       checkOverlay(planSteps(d.staticPlan)),
+      checkVxlan(planSteps(d.staticPlan)),
     ])),
   ];
   const probes: Finding[][] = [];
