@@ -55,6 +55,14 @@ describe('path walk', () => {
     expect(walkLines(w).at(-1)).toBe('    delivered');
   });
 
+  it('docker-overlay: the receiving VXLAN device lives in the overlay sandbox, not in the VTEP namespace that names it', async () => {
+    const dov = (n: string) => `cnl-d3w-${n}`;
+    const w = await walkPath(captured('walk-docker-overlay.json'), dov('h1c1'), dov('h2c1'), '198.19.255.2', '198.19.255.3');
+    expect(w.end).toBe('delivered');
+    expect(w.hops.find((h) => h.note.startsWith('vxlan'))?.note).toMatch(/→ VTEP 198\.18\.0\.2 \(cnl-d3w-h2, device in cnl-d3w-h2ov\)/);
+    expect(w.hops.at(-1)?.ns).toBe(dov('h2c1'));
+  });
+
   it('stops where the VXLAN FDB has no entry for the next hop, naming it', async () => {
     const k = captured('walk-flannel-vxlan.json');
     const h1 = await k.view(fv('h1'));
