@@ -9,8 +9,8 @@ import { SCHEMES } from '../src/schemes/registry.js';
 
 /**
  * No false alarms (issue 14): every scheme this machine can build, brought up small (1 container
- * per host), must be healthy to `cnlab doctor` and match its plan (`--plan-diff`). Too slow for
- * the test suite (~30 labs); test/doctor.integration.test.ts keeps a representative subset.
+ * per host), must be healthy to `cnlab doctor` and match its plan (`--plan-diff`), with doctor's
+ * time per lab. The suite checks the same on the labs test/schemes.integration.test.ts builds.
  */
 export async function doctorHealthy(): Promise<string[]> {
   const lines: string[] = [];

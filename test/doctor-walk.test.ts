@@ -55,6 +55,14 @@ describe('path walk', () => {
     expect(walkLines(w).at(-1)).toBe('    delivered');
   });
 
+  it('docker-overlay: the receiving VXLAN device lives in the overlay sandbox, not in the VTEP namespace that names it', async () => {
+    const dov = (n: string) => `cnl-d3w-${n}`;
+    const w = await walkPath(captured('walk-docker-overlay.json'), dov('h1c1'), dov('h2c1'), '198.19.255.2', '198.19.255.3');
+    expect(w.end).toBe('delivered');
+    expect(w.hops.find((h) => h.note.startsWith('vxlan'))?.note).toMatch(/→ VTEP 198\.18\.0\.2 \(cnl-d3w-h2, device in cnl-d3w-h2ov\)/);
+    expect(w.hops.at(-1)?.ns).toBe(dov('h2c1'));
+  });
+
   it('stops where the VXLAN FDB has no entry for the next hop, naming it', async () => {
     const k = captured('walk-flannel-vxlan.json');
     const h1 = await k.view(fv('h1'));
@@ -109,6 +117,11 @@ describe('walk judge', () => {
     expect(dropped[0]).toMatchObject({ check: 'walk', what: 'x: the kernel drops it — h: Network is unreachable' });
     const refused = { hops: [hop('h', 'tun0')], end: 'dropped' as const, reason: 'h: Network is unreachable' };
     expect(judgeWalk(refused, steps, '198.19.2.2', 'x', true), 'the ping got through: the walk missed a datapath').toEqual([]);
+    // A connected route (the plan's /24 address on eth0) beats the plan's default route by another device (docker-overlay).
+    const addr = { kind: 'addr', ns: 'h', op: 'add', cidr: '198.19.255.2/24', dev: 'eth0' } as Step;
+    const byDefault = [link('h', 'eth0'), link('h', 'eth1'), route('h', 'default', 'eth1'), addr];
+    expect(judgeWalk({ hops: [hop('h', 'eth0')], end: 'delivered' }, byDefault, '198.19.255.3', 'x')).toEqual([]);
+    expect(judgeWalk({ hops: [hop('h', 'eth0')], end: 'delivered' }, byDefault, '198.19.7.3', 'x')[0].what).toMatch(/default says eth1/);
     // Not following a device (a TUN, OVS) is no finding.
     expect(judgeWalk({ hops: [hop('h', 'tun0')], end: 'unfollowed', reason: 'not followed' }, steps, '198.19.2.2', 'x')).toEqual([]);
   });

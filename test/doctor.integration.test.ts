@@ -2,14 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { unsupportedReason } from '../src/apply/up.js';
 import { runDoctor } from '../src/doctor/doctor.js';
 import { loadDoctorLab } from '../src/doctor/load.js';
-import { diffPlan, readLive } from '../src/doctor/plan-diff.js';
-import { planSteps } from '../src/doctor/load.js';
 import type { Finding } from '../src/doctor/types.js';
 import type { Scheme } from '../src/plan/scheme.js';
 import { calico } from '../src/schemes/calico.js';
 import { dockerBridge } from '../src/schemes/docker-bridge.js';
 import { flannelVxlan } from '../src/schemes/flannel-vxlan.js';
 import { weaveSleeve } from '../src/schemes/weave-sleeve.js';
+import { expectHealthy } from './helpers/doctor.js';
 import { isRoot, sh, useLab, type TestLab } from './helpers/lab.js';
 
 /**
@@ -45,13 +44,6 @@ async function faultCycle(lab: TestLab, breakIt: string[][], check: string, what
   expect(await doctor(lab), 'healthy after the fix').toEqual([]);
 }
 
-/** No false alarm on a healthy lab: no finding, no drift from the plan. */
-async function healthy(lab: TestLab): Promise<void> {
-  expect(await doctor(lab)).toEqual([]);
-  const { plan } = await loadDoctorLab(lab.name);
-  expect(diffPlan(planSteps(plan), await readLive(planSteps(plan), plan.namespaces))).toEqual([]);
-}
-
 async function pidOf(lab: TestLab, role: string): Promise<number> {
   const p = lab.up.state.processes.find((x) => x.role === role);
   expect(p, `a tracked ${role}`).toBeDefined();
@@ -62,7 +54,7 @@ describe.skipIf(!!(await why(flannelVxlan)))('doctor on flannel-vxlan', () => {
   const lab = useLab('drfv', flannelVxlan, { flags: small });
   const ns = (node: string) => `cnl-drfv-${node}`;
 
-  it('is healthy when built, and the kernel matches the plan', () => healthy(lab));
+  it('is healthy when built, and the kernel matches the plan', () => expectHealthy(lab.name));
 
   it('workload MTU 1500 over VXLAN: a black hole named with both numbers', async () => {
     await faultCycle(lab, [['ip', '-n', ns('h1c1'), 'link', 'set', 'dev', 'eth0', 'mtu', '1500']], 'mtu', /MTU 1500 .*1450/);
@@ -98,6 +90,20 @@ describe.skipIf(!!(await why(flannelVxlan)))('doctor on flannel-vxlan', () => {
     );
   });
 
+  it('VNI changed on one end (flannel.1 on h2 recreated with VNI 2): named before the FDB entries that went with it', async () => {
+    const ip = ['ip', '-n', ns('h2'), 'link'];
+    await faultCycle(
+      lab,
+      [
+        [...ip, 'del', 'flannel.1'],
+        [...ip, 'add', 'flannel.1', 'type', 'vxlan', 'id', '2', 'local', '198.18.0.2', 'dev', 'eth0', 'dstport', '8472', 'nolearning'],
+        [...ip, 'set', 'flannel.1', 'up'],
+      ],
+      'vxlan',
+      /cnl-drfv-h2: flannel\.1 has VNI 2; the plan and its peers \(cnl-drfv-h1 flannel\.1\) use VNI 1/,
+    );
+  });
+
   it('an etcd lease deleted: the lease is named before the FDB entries its peers then remove', async () => {
     const etcd = lab.up.state.control?.etcdEndpoint;
     expect(etcd, 'the real control plane').toBeDefined();
@@ -118,7 +124,7 @@ describe.skipIf(!!(await why(flannelVxlan)))('doctor on flannel-vxlan', () => {
 describe.skipIf(!!(await why(calico)))('doctor on calico', () => {
   const lab = useLab('drca', calico, { flags: small });
 
-  it('is healthy when built, and the kernel matches the plan', () => healthy(lab));
+  it('is healthy when built, and the kernel matches the plan', () => expectHealthy(lab.name));
 
   it('proxy_arp off on a Calico veth', async () => {
     await faultCycle(
@@ -174,7 +180,7 @@ describe.skipIf(!!(await why(calico)))('doctor on calico', () => {
 describe.skipIf(!!(await why(dockerBridge)))('doctor on docker-bridge', () => {
   const lab = useLab('drdb', dockerBridge, { flags: small });
 
-  it('is healthy when built, and the kernel matches the plan', () => healthy(lab));
+  it('is healthy when built, and the kernel matches the plan', () => expectHealthy(lab.name));
 
   it('the DNAT rule for a published port deleted', async () => {
     const list = await sh('ip', [
@@ -213,12 +219,22 @@ describe.skipIf(!!(await why(dockerBridge)))('doctor on docker-bridge', () => {
       /DNAT rule missing .*tcp dport/,
     );
   });
+
+  it('a shaper on the path that drops (tbf, a tiny rate): named first from the qdisc counters, deleted by its fix', async () => {
+    const tc = ['ip', 'netns', 'exec', 'cnl-drdb-h1', 'tc', 'qdisc'];
+    await faultCycle(
+      lab,
+      [[...tc, 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', '64kbit', 'burst', '1600', 'limit', '3000']],
+      'drops',
+      /a tbf qdisc the plan does not have drops packets on eth0/,
+    );
+  });
 });
 
 describe.skipIf(!!(await why(weaveSleeve)))('doctor on weave-sleeve', () => {
   const lab = useLab('drws', weaveSleeve, { flags: small });
 
-  it('is healthy when built, and the kernel matches the plan', () => healthy(lab));
+  it('is healthy when built, and the kernel matches the plan', () => expectHealthy(lab.name));
 
   it('the encapsulation daemon killed: named first, with the rebuild', async () => {
     await run(['kill', String(await pidOf(lab, 'encap-h2'))]);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { diagnoseTrigger } from '../src/measure/suite.js';
 import { renderHtml } from '../src/report/html.js';
@@ -5,12 +6,16 @@ import { real } from './fixtures/results/synthetic.js';
 import { rebuildFix, judgeDaemons } from '../src/doctor/daemons.js';
 import { pickPath, sortFindings } from '../src/doctor/doctor.js';
 import { parseSysctl } from '../src/doctor/live.js';
+import { judgeDrops, parseLinkStats, parseQdiscStats } from '../src/doctor/drops.js';
 import { judgeMtu } from '../src/doctor/mtu.js';
+import { judgeSoftirq } from '../src/doctor/softirq.js';
+import { parseProcStatPerCpu } from '../src/measure/cpu.js';
 import { judgeNft, parseRuleset } from '../src/doctor/nft.js';
 import { judgeFdb, judgeNeigh, judgeRoutes } from '../src/doctor/overlay.js';
 import { diffPlan, type LiveNs } from '../src/doctor/plan-diff.js';
 import { judgeReach } from '../src/doctor/reach.js';
 import { judgeSysctls } from '../src/doctor/sysctls.js';
+import { judgeVxlan } from '../src/doctor/vxlan.js';
 import { fixLine, type Finding } from '../src/doctor/types.js';
 import { DEFAULT_TOPOLOGY } from '../src/lab/topology.js';
 import type { Step } from '../src/plan/types.js';
@@ -182,6 +187,137 @@ table ip filter {
       'changed h1 route 198.19.2.0/24: via 198.18.0.3 (plan 198.18.0.2)',
       'changed h1 sysctl net.ipv4.ip_forward: 0 (plan 1)',
     ]);
+  });
+
+  it('plan diff: an address the plan moves (del from eth0, add on br0, as bridge-l2 and OVS do) is expected on br0 only', () => {
+    const steps = [
+      { kind: 'addr', ns: 'h1', op: 'add', cidr: '198.18.0.1/24', dev: 'eth0' },
+      { kind: 'addr', ns: 'h1', op: 'del', cidr: '198.18.0.1/24', dev: 'eth0' },
+      { kind: 'addr', ns: 'h1', op: 'add', cidr: '198.18.0.1/24', dev: 'br0' },
+    ] as Step[];
+    const on = (dev: string) => ({
+      links: [],
+      routes: [],
+      sysctls: new Map(),
+      fdb: [],
+      neigh: [],
+      addrs: [{ ifname: dev, addr_info: [{ local: '198.18.0.1', prefixlen: 24 }] }],
+    });
+    expect(diffPlan(steps, new Map([['h1', on('br0')]]))).toEqual([]);
+    expect(diffPlan(steps, new Map([['h1', on('eth0')]])).map((d) => `${d.change} ${d.object}`)).toEqual([
+      'missing address 198.18.0.1/24 on br0',
+    ]);
+  });
+});
+
+describe('overlay: VXLAN VNI and port against the plan and the peers', () => {
+  const vx = (ns: string, id: number) =>
+    ({ kind: 'link', ns, name: 'flannel.1', type: 'vxlan', vxlan: { id, local: '198.18.0.9', dev: 'eth0', dstport: 8472 } }) as Step;
+  const steps = [
+    vx('h1', 1),
+    vx('h2', 1),
+    { kind: 'link-set', ns: 'h2', name: 'flannel.1', mtu: 1450, up: true },
+    { kind: 'fdb', ns: 'h2', op: 'append', mac: '02:00:00:00:01:01', dev: 'flannel.1', dst: '198.18.0.1' },
+    { kind: 'route', ns: 'h2', dest: '198.19.1.0/24', dev: 'eth0' },
+  ] as Step[];
+  // As `ip -d -j link show` prints it (trimmed).
+  const live = (id: number, port = 8472) => [{ ifname: 'flannel.1', linkinfo: { info_kind: 'vxlan', info_data: { id, port } } }];
+
+  it('names the end whose VNI or port differs, its peers, and a fix recreating it with the plan’s own commands', () => {
+    expect(
+      judgeVxlan(
+        steps,
+        new Map([
+          ['h1', live(1)],
+          ['h2', live(1)],
+        ]),
+      ),
+    ).toEqual([]);
+    const out = judgeVxlan(
+      steps,
+      new Map([
+        ['h1', live(1)],
+        ['h2', live(2)],
+      ]),
+    );
+    expect(out).toHaveLength(1);
+    expect(out[0].what).toBe(
+      'h2: flannel.1 has VNI 2; the plan and its peers (h1 flannel.1) use VNI 1 port 8472: what they encapsulate to it is dropped',
+    );
+    expect(out[0].fix.map((a) => a.slice(0, 6).join(' '))).toEqual([
+      'ip -n h2 link del flannel.1',
+      'ip -n h2 link add flannel.1',
+      'ip -n h2 link set flannel.1',
+      'bridge -n h2 fdb append 02:00:00:00:01:01',
+    ]);
+    expect(
+      judgeVxlan(
+        steps,
+        new Map([
+          ['h1', live(1, 4789)],
+          ['h2', live(1)],
+        ]),
+      )[0].what,
+    ).toMatch(/^h1: flannel.1 has port 4789;/);
+  });
+});
+
+describe('resources: drops around the probe', () => {
+  // Captured in a docker-bridge lab's h1 after a burst through `tc qdisc add dev eth0 root tbf rate 64kbit burst 1600 limit 3000`.
+  const captured = (name: string) => JSON.parse(readFileSync(new URL(`fixtures/doctor/${name}`, import.meta.url), 'utf8')) as never[];
+  const after = {
+    devs: parseLinkStats('h1', captured('ip-link-stats-h1.json')),
+    qdiscs: parseQdiscStats('h1', captured('tc-qdisc-tbf-h1.json')),
+  };
+  const before = { devs: after.devs, qdiscs: after.qdiscs.map((q) => ({ ...q, drops: q.kind === 'tbf' ? 5 : q.drops })) };
+
+  it('a qdisc the plan lacks that dropped during the probe is named first, with the fix deleting it', () => {
+    expect(after.qdiscs.find((q) => q.kind === 'tbf')).toMatchObject({ dev: 'eth0', handle: '8028:', parent: undefined, drops: 255 });
+    const out = judgeDrops(before, after, [], 'a burst');
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ check: 'drops', rank: 10 });
+    expect(out[0].what).toBe('h1: a tbf qdisc the plan does not have drops packets on eth0 (250 during the probe)');
+    expect(out[0].fix).toEqual([['ip', 'netns', 'exec', 'h1', 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root']]);
+    expect(judgeDrops(after, after, [], 'a burst'), 'no drop during the probe: nothing').toEqual([]);
+  });
+
+  it("the plan's own shaper dropping is named as such, late and without a fix; a device's drop counter is evidence; one stray drop is noise", () => {
+    const shaped = [
+      { kind: 'qdisc', ns: 'h1', dev: 'eth0', qdisc: { type: 'tbf', rate: '1mbit', burst: '1600', latency: '50ms' } },
+    ] as Step[];
+    expect(judgeDrops(before, after, shaped, 'a burst')[0]).toMatchObject({ rank: 60, fix: [] });
+    const devDrops = (rx: number) => ({ ...after, devs: after.devs.map((d) => (d.dev === 'docker0' ? { ...d, rx } : d)) });
+    expect(judgeDrops(after, devDrops(1), [], 'x')).toEqual([]);
+    expect(judgeDrops(after, devDrops(7), [], 'x')[0]).toMatchObject({
+      rank: 30,
+      what: 'h1: docker0 dropped packets during the probe (rx +7, tx +0)',
+    });
+  });
+});
+
+describe('resources: a CPU saturated by softirq during the load probe', () => {
+  const stat = (name: string) => parseProcStatPerCpu(readFileSync(new URL(`fixtures/doctor/${name}`, import.meta.url), 'utf8'));
+  // Two snapshots of this 2-CPU box's /proc/stat a second apart.
+  const before = stat('proc-stat-before.txt');
+  const after = stat('proc-stat-after.txt');
+
+  it('parses every CPU line, not the aggregate one', () => {
+    expect([...before.keys()]).toEqual([0, 1]);
+    expect(after.get(1)!.softirq).toBeGreaterThanOrEqual(before.get(1)!.softirq);
+  });
+
+  it('names a CPU at ≥ 90% softirq as the bottleneck; an ordinary second is nothing; too short a sample is not judged', () => {
+    expect(judgeSoftirq(before, after, 'a probe')).toEqual([]);
+    const busy = new Map(before);
+    const b1 = before.get(1)!;
+    busy.set(1, { ...b1, softirq: b1.softirq + 190, idle: b1.idle + 6, system: b1.system + 4 });
+    const out = judgeSoftirq(before, busy, '2 s of iperf3');
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ check: 'cpu', fix: [] });
+    expect(out[0].what).toMatch(/^CPU 1 at 95% softirq during 2 s of iperf3: the bottleneck/);
+    expect(out[0].evidence).toMatch(/softirq 1\.90 s of 2\.00 s/);
+    busy.set(1, { ...b1, softirq: b1.softirq + 9 });
+    expect(judgeSoftirq(before, busy, 'x'), '0.09 s sampled').toEqual([]);
   });
 });
 

@@ -6,12 +6,14 @@ import { runClient, type Iperf3Server } from '../src/runners/iperf3.js';
 import { SERVICE_PORT } from '../src/lab/ports.js';
 import { SCHEMES } from '../src/schemes/registry.js';
 import type { Scheme, Workload } from '../src/plan/scheme.js';
+import { expectHealthy } from './helpers/doctor.js';
 import { checkTcp, dfPing, labNamespaces, pidGone, ping, useLab } from './helpers/lab.js';
 
 /**
  * Every scheme in the registry, built for real on the default topology (2 hosts, one container
- * each plus a second one on host 1): TCP crosses hosts, the path MTU is what the scheme says, and
- * teardown leaves nothing behind. Lab names: "it-<scheme without hyphens>" (≤ 16 characters).
+ * each plus a second one on host 1): TCP crosses hosts, the path MTU is what the scheme says,
+ * `cnlab doctor` finds it healthy and matching its plan (no false alarms), and teardown leaves
+ * nothing behind. Lab names: "it-<scheme without hyphens>" (≤ 16 characters).
  */
 
 const labOf = (s: Scheme): string => `it-${s.name.replace(/[^a-z0-9]/g, '')}`.slice(0, 16);
@@ -69,6 +71,9 @@ describe.each(cases)('scheme %s', (name, scheme, unsupported) => {
     expect(await dfPing(from.ns, target, payload), `DF ping ${payload} B ${from.node} → ${target}`).toBe(true);
     expect(await dfPing(from.ns, target, payload + 1), `DF ping ${payload + 1} B ${from.node} → ${target}`).toBe(false);
   });
+
+  // Issue 14's "no false alarms": this lab, healthy, as doctor and --plan-diff see it.
+  it('doctor: healthy, and the kernel matches the plan', () => expectHealthy(lab.name));
 
   it('teardown removes the namespaces, the tracked server and the state file', async () => {
     const report = await lab.remove();

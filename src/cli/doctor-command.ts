@@ -12,16 +12,19 @@ export function registerDoctorCommand(program: Command): void {
     .description('check a running lab (or the path FROM → TO) against its plan: findings, most likely cause first, each with a fix')
     .option('--plan-diff', 'list every object of the plan missing, changed or extra in the kernel')
     .option('--scheme <name>', "the lab's scheme; with the topology flags, for a lab built by hand from cnlab plan's script")
+    .option('--load', 'also run a load probe (iperf3 across the path for 2 s): a CPU saturated by softirq is named as the bottleneck')
     .option('--json', 'print JSON')
     .action(
       async (
         labName: string,
         from: string | undefined,
         to: string | undefined,
-        o: { planDiff?: boolean; scheme?: string; json?: boolean },
+        o: { planDiff?: boolean; scheme?: string; json?: boolean; load?: boolean },
       ) => {
         if ((from === undefined) !== (to === undefined)) throw new InputError('give both FROM and TO, or neither');
         if (o.planDiff && from !== undefined) throw new InputError('--plan-diff takes the lab only');
+        if (o.load && (o.planDiff || o.scheme))
+          throw new InputError('--load runs on a lab cnlab up built, without --plan-diff or --scheme');
         const d = await loadDoctorLab(labName, o.scheme, topologyFlags(o, labName));
         if (o.planDiff) {
           const steps = planSteps(d.plan);
@@ -34,7 +37,7 @@ export function registerDoctorCommand(program: Command): void {
           process.exitCode = drift.length ? 1 : 0;
           return;
         }
-        const report = await runDoctor(d, from, to);
+        const report = await runDoctor(d, from, to, { load: o.load });
         if (o.json) console.log(JSON.stringify(report, null, 2));
         else {
           const path = report.path ? ` path ${report.path.from} → ${report.path.to} (${report.path.target})` : '';

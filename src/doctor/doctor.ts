@@ -4,6 +4,7 @@ import type { Workload } from '../lab/types.js';
 import { checkBgp } from './bgp.js';
 import { checkConntrack } from './conntrack.js';
 import { checkDaemons } from './daemons.js';
+import { checkDrops } from './drops.js';
 import { doctorLabOf, planSteps, type DoctorLab } from './load.js';
 import type { UpLab } from '../apply/up.js';
 import type { DoctorFindingRecord } from '../result/doctor.js';
@@ -13,8 +14,10 @@ import { checkNft } from './nft.js';
 import { checkOverlay } from './overlay.js';
 import { checkPath } from './path.js';
 import { checkReach } from './reach.js';
+import { checkSoftirq } from './softirq.js';
 import { walkLines } from './walk.js';
 import { checkSysctls } from './sysctls.js';
+import { checkVxlan } from './vxlan.js';
 import type { Finding } from './types.js';
 
 /**
@@ -50,7 +53,8 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
     .map(([f]) => f);
 }
 
-export async function runDoctor(d: DoctorLab, from?: string, to?: string): Promise<DoctorReport> {
+/** load: also run the load probe (iperf3 across the path, CPUs sampled) — for a slow figure; needs a lab cnlab up recorded. */
+export async function runDoctor(d: DoctorLab, from?: string, to?: string, opts: { load?: boolean } = {}): Promise<DoctorReport> {
   const steps = planSteps(d.plan);
   const pair = pickPath(d.build.workloads, from, to);
   const hostNs = d.lab.hosts.map((h) => h.ns);
@@ -63,6 +67,7 @@ export async function runDoctor(d: DoctorLab, from?: string, to?: string): Promi
       checkSysctls(steps),
       checkNft(steps, hostNs),
       checkOverlay(planSteps(d.staticPlan)),
+      checkVxlan(planSteps(d.staticPlan)),
     ])),
   ];
   const probes: Finding[][] = [];
@@ -78,13 +83,17 @@ export async function runDoctor(d: DoctorLab, from?: string, to?: string): Promi
     const p = await checkPath(d.plan.namespaces, a, b, target, planSteps(d.staticPlan), !reach.length);
     walk = walkLines(p.walk);
     probes.push(p.findings);
-    if (!reach.length) probes.push(await checkMtu(a, target, d.build.mtu));
+    if (!reach.length) {
+      probes.push(await checkMtu(a, target, d.build.mtu));
+      probes.push(await checkDrops(d.plan.namespaces, a, target, d.build.mtu, steps));
+      if (opts.load) probes.push(await checkSoftirq(d, a, b, target));
+    }
   }
   return { lab: d.state.lab, scheme: d.state.scheme, path, walk, findings: sortFindings([...state, ...probes].flat()) };
 }
 
 /** `cnlab run`'s diagnosis of a failing lab before teardown: doctor's findings as the result file keeps them. */
 export async function diagnoseLab(up: UpLab): Promise<DoctorFindingRecord[]> {
-  const report = await runDoctor(await doctorLabOf(up));
+  const report = await runDoctor(await doctorLabOf(up), undefined, undefined, { load: true });
   return report.findings.map(({ check, what, evidence, fix }) => ({ check, what, evidence, fix }));
 }

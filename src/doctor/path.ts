@@ -1,6 +1,6 @@
-import { containsIp, parseCidr } from '../lab/ipv4.js';
+import { cidrText, containsIp, parseCidr } from '../lab/ipv4.js';
 import type { RouteStep, Step } from '../plan/types.js';
-import { othersMakeIn, plannedLinks } from './plan-diff.js';
+import { othersMakeIn, plannedAddrs, plannedLinks } from './plan-diff.js';
 import { plannedSysctls } from './sysctls.js';
 import { inNs, type Finding } from './types.js';
 import { walkLines, walkPath, type Walk } from './walk.js';
@@ -32,6 +32,18 @@ export function plannedRouteFor(routes: readonly RouteStep[], ns: string, dst: s
   return best;
 }
 
+/**
+ * Pure: the routes the kernel adds itself for the plan's addresses (a /24 on eth0: 198.19.255.0/24
+ * dev eth0) — docker-overlay's container reaches its overlay peers by one, while its default route
+ * leaves by eth1.
+ */
+export function connectedRoutes(steps: readonly Step[]): RouteStep[] {
+  return plannedAddrs(steps).flatMap((a) => {
+    const c = parseCidr(a.cidr);
+    return c && c.prefix < 32 ? [{ kind: 'route' as const, ns: a.ns, dest: cidrText(c), dev: a.dev }] : [];
+  });
+}
+
 const oneLine = (w: Walk) => walkLines(w).join(' | ');
 
 /**
@@ -41,7 +53,7 @@ const oneLine = (w: Walk) => walkLines(w).join(' | ');
 export function judgeWalk(walk: Walk, steps: readonly Step[], dst: string, label: string, reached = false): Finding[] {
   const links = plannedLinks(steps);
   const othersMake = othersMakeIn(steps);
-  const routes = steps.filter((s): s is RouteStep => s.kind === 'route' && !s.blackhole);
+  const routes = [...steps.filter((s): s is RouteStep => s.kind === 'route' && !s.blackhole), ...connectedRoutes(steps)];
   for (const h of walk.hops) {
     if (!h.dev || othersMake.has(h.ns)) continue;
     if (!links.has(`${h.ns} ${h.dev}`))

@@ -1,4 +1,4 @@
-import type { Step } from '../plan/types.js';
+import type { AddrStep, Step } from '../plan/types.js';
 import { jsonIn, readSysctls } from './live.js';
 
 /**
@@ -54,6 +54,21 @@ export function plannedLinks(steps: readonly Step[]): Map<string, WantLink> {
   return links;
 }
 
+/**
+ * Pure: the addresses the plan leaves in place — an `addr del` later in the plan removes an earlier
+ * add (bridge-l2 and the OVS schemes move a host's underlay address from eth0 to the bridge).
+ */
+export function plannedAddrs(steps: readonly Step[]): AddrStep[] {
+  const addrs = new Map<string, AddrStep>();
+  for (const s of steps)
+    if (s.kind === 'addr') {
+      const key = `${s.ns} ${s.dev} ${s.cidr}`;
+      if (s.op === 'add') addrs.set(key, s);
+      else addrs.delete(key);
+    }
+  return [...addrs.values()];
+}
+
 /** Pure: the namespaces where a CNI plugin, daemon, OVS or script makes devices and routes beside the plan's own steps. */
 export function othersMakeIn(steps: readonly Step[]): Set<string> {
   return new Set(
@@ -83,16 +98,17 @@ export function diffPlan(steps: readonly Step[], live: ReadonlyMap<string, LiveN
     if (!othersMake.has(ns))
       for (const x of l.links)
         if (x.ifname !== 'lo' && !links.has(`${ns} ${x.ifname}`)) out.push({ change: 'extra', ns, object: `link ${x.ifname}` });
+  for (const s of plannedAddrs(steps)) {
+    const [a, p] = s.cidr.split('/');
+    const has = live
+      .get(s.ns)
+      ?.addrs.some((x) => x.ifname === s.dev && (x.addr_info ?? []).some((i) => i.local === a && String(i.prefixlen) === (p ?? '32')));
+    if (!has) out.push({ change: 'missing', ns: s.ns, object: `address ${s.cidr} on ${s.dev}` });
+  }
   const sysctls = new Map<string, { ns: string; key: string; value: string }>();
   for (const s of steps) {
     const l = live.get(s.ns);
-    if (s.kind === 'addr' && s.op === 'add') {
-      const [a, p] = s.cidr.split('/');
-      const has = l?.addrs.some(
-        (x) => x.ifname === s.dev && (x.addr_info ?? []).some((i) => i.local === a && String(i.prefixlen) === (p ?? '32')),
-      );
-      if (!has) out.push({ change: 'missing', ns: s.ns, object: `address ${s.cidr} on ${s.dev}` });
-    } else if (s.kind === 'route') {
+    if (s.kind === 'route') {
       const r = l?.routes.find((x) => x.dst === s.dest || (s.dest.endsWith('/32') && x.dst === s.dest.slice(0, -3)));
       if (!r) out.push({ change: 'missing', ns: s.ns, object: `route ${s.dest}` });
       else if (s.via !== undefined && r.gateway !== s.via)

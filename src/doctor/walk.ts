@@ -156,16 +156,37 @@ async function send(k: Kernel, ns: string, l: LinkRec, mac: string, hops: WalkHo
     if (!e?.dst) return `${ns}: ${l.ifname} has no FDB entry (remote VTEP) for ${mac}`;
     const vni = l.linkinfo?.info_data?.id;
     for (const other of k.namespaces) {
-      const ov = await k.view(other);
-      if (!ov.addrs.includes(e.dst)) continue;
-      const rx = ov.links.find((x) => kindOf(x) === 'vxlan' && x.linkinfo?.info_data?.id === vni);
+      if (!(await k.view(other)).addrs.includes(e.dst)) continue;
+      const rx = await vxlanOf(k, other, vni);
       if (!rx) return `${other} owns VTEP ${e.dst} but has no VXLAN device with VNI ${vni}`;
-      hops.push({ ns, dev: l.ifname, note: `vxlan VNI ${vni}: ${mac} → VTEP ${e.dst} (${other})` });
-      return arrive(k, other, rx, mac, hops, depth);
+      hops.push({
+        ns,
+        dev: l.ifname,
+        note: `vxlan VNI ${vni}: ${mac} → VTEP ${e.dst} (${other}${rx.ns === other ? '' : `, device in ${rx.ns}`})`,
+      });
+      return arrive(k, rx.ns, rx.link, mac, hops, depth);
     }
     return `${ns}: VTEP ${e.dst} (for ${mac}) is no namespace of the lab`;
   }
   return `not followed: ${ns} ${l.ifname} is ${kind ?? 'a device'} the walk does not follow`;
+}
+
+/**
+ * The VXLAN device with VNI that receives on VTEP namespace NS: in NS itself, or one created there
+ * and moved to another namespace (docker-overlay's sandbox), which names NS by its link netns id.
+ */
+async function vxlanOf(k: Kernel, ns: string, vni: number | undefined): Promise<{ ns: string; link: LinkRec } | undefined> {
+  for (const n of [ns, ...k.namespaces.filter((x) => x !== ns)]) {
+    const v = await k.view(n);
+    const link = v.links.find(
+      (x) =>
+        kindOf(x) === 'vxlan' &&
+        x.linkinfo?.info_data?.id === vni &&
+        (x.link_netnsid === undefined ? n === ns : v.nsids.find((i) => i.nsid === x.link_netnsid)?.name === ns),
+    );
+    if (link) return { ns: n, link };
+  }
+  return undefined;
 }
 
 /** The frame arrives at link L in NS: switched on if L is a bridge port, else received there. */

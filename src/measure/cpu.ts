@@ -32,6 +32,18 @@ export function parseProcStat(text: string): CpuTimes {
   return out;
 }
 
+/** Pure: the per-CPU lines ("cpu0 …", "cpu1 …") → CPU number → its times. */
+export function parseProcStatPerCpu(text: string): Map<number, CpuTimes> {
+  const out = new Map<number, CpuTimes>();
+  for (const m of text.matchAll(/^cpu(\d+)\s+([\d\s]+)$/gm)) {
+    const nums = m[2].trim().split(/\s+/).map(Number);
+    const t = {} as CpuTimes;
+    FIELDS.forEach((f, i) => (t[f] = nums[i] ?? 0));
+    out.set(Number(m[1]), t);
+  }
+  return out;
+}
+
 export async function readCpuTimes(path = '/proc/stat'): Promise<CpuTimes> {
   return parseProcStat(await readFile(path, 'utf8'));
 }
