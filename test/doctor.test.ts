@@ -273,22 +273,23 @@ describe('resources: drops around the probe', () => {
 
   it('a qdisc the plan lacks that dropped during the probe is named first, with the fix deleting it', () => {
     expect(after.qdiscs.find((q) => q.kind === 'tbf')).toMatchObject({ dev: 'eth0', handle: '8028:', parent: undefined, drops: 255 });
-    const out = judgeDrops(before, after, [], 'a burst');
+    const out = judgeDrops(before, after, [], 'a burst', 12);
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ check: 'drops', rank: 10 });
     expect(out[0].what).toBe('h1: a tbf qdisc the plan does not have drops packets on eth0 (250 during the probe)');
     expect(out[0].fix).toEqual([['ip', 'netns', 'exec', 'h1', 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root']]);
-    expect(judgeDrops(after, after, [], 'a burst'), 'no drop during the probe: nothing').toEqual([]);
+    expect(judgeDrops(after, after, [], 'a burst', 12), 'no drop during the probe: nothing').toEqual([]);
   });
 
-  it("the plan's own shaper dropping is named as such, late and without a fix; a device's drop counter is evidence; one stray drop is noise", () => {
+  it("the plan's own shaper dropping is named as such, late and without a fix; a device's drop counter is evidence when pings were lost; one stray drop is noise", () => {
     const shaped = [
       { kind: 'qdisc', ns: 'h1', dev: 'eth0', qdisc: { type: 'tbf', rate: '1mbit', burst: '1600', latency: '50ms' } },
     ] as Step[];
-    expect(judgeDrops(before, after, shaped, 'a burst')[0]).toMatchObject({ rank: 60, fix: [] });
+    expect(judgeDrops(before, after, shaped, 'a burst', 12)[0]).toMatchObject({ rank: 60, fix: [] });
     const devDrops = (rx: number) => ({ ...after, devs: after.devs.map((d) => (d.dev === 'docker0' ? { ...d, rx } : d)) });
-    expect(judgeDrops(after, devDrops(1), [], 'x')).toEqual([]);
-    expect(judgeDrops(after, devDrops(7), [], 'x')[0]).toMatchObject({
+    expect(judgeDrops(after, devDrops(1), [], 'x', 3)).toEqual([]);
+    expect(judgeDrops(after, devDrops(7), [], 'x', 0), 'every ping answered: the drops were other traffic').toEqual([]);
+    expect(judgeDrops(after, devDrops(7), [], 'x', 3)[0]).toMatchObject({
       rank: 30,
       what: 'h1: docker0 dropped packets during the probe (rx +7, tx +0)',
     });

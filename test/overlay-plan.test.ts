@@ -9,7 +9,8 @@ import { cli, dfPing, labNamespaces, pidsIn, ping, sh } from './helpers/lab.js';
 /**
  * `cnlab plan` for docker-overlay, canal and calico-vxlan is a script a person can run: run with
  * sh in fresh namespaces it builds a network where containers reach each other across hosts and
- * on one host, with a 1450-byte path MTU. cnlab keeps no record of it, so the test removes it by
+ * on one host, with a 1450-byte path MTU; `cnlab doctor LAB --scheme S` checks it without a state
+ * file (healthy, then forwarding off on h1 named). cnlab keeps no record of it, so the test removes it by
  * hand: every cnl-<lab>-* namespace (this file owns the labs ovl-pdo, ovl-pca, ovl-pcv).
  */
 
@@ -62,6 +63,21 @@ describe.each(CASES)('cnlab plan %s, run by hand', (scheme, lab, extra, peer, ne
   it('a container reaches the container on the other host and its neighbour on its own host', async () => {
     expect(await ping(ns('h1c1'), peer), `h1c1 → ${peer}`).toBe(true);
     expect(await ping(ns('h1c1'), neighbour), `h1c1 → ${neighbour}`).toBe(true);
+  });
+
+  it('cnlab doctor, given the scheme name, finds the hand-built lab healthy and matching the plan', async () => {
+    const doctor = await cli(['doctor', lab, '--scheme', scheme]);
+    expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain('healthy');
+    const diff = await cli(['doctor', '--plan-diff', lab, '--scheme', scheme]);
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('the kernel matches the plan');
+    // Break it: forwarding off on h1. Doctor must see it on a lab it has no state file for.
+    await sh('ip', ['netns', 'exec', ns('h1'), 'sysctl', '-qw', 'net.ipv4.ip_forward=0']);
+    const broken = await cli(['doctor', lab, '--scheme', scheme]);
+    await sh('ip', ['netns', 'exec', ns('h1'), 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    expect(broken.code, broken.stdout).toBe(1);
+    expect(broken.stdout).toMatch(/ip_forward/);
   });
 
   it(`the path MTU across hosts is ${MTU}`, async () => {

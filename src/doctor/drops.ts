@@ -64,8 +64,13 @@ export function parseQdiscStats(
 /** A device counter that grew by fewer than this during the burst is noise (a stray multicast frame). */
 const DEVICE_NOISE = 2;
 
-/** Pure: counters before and after the probe, the plan's steps, what the probe was → findings. */
-export function judgeDrops(before: Counters, after: Counters, steps: readonly Step[], probe: string): Finding[] {
+/**
+ * Pure: counters before and after the probe, the plan's steps, what the probe was and how many of
+ * its pings went unanswered → findings. A device's drop counter is a finding only when the probe
+ * lost pings: with every ping answered, what a device dropped was other traffic (a fresh lab's IPv6
+ * router solicitations and MLD reports, multicast a VXLAN device has no FDB entry for).
+ */
+export function judgeDrops(before: Counters, after: Counters, steps: readonly Step[], probe: string, lost: number): Finding[] {
   const planned = steps.filter((s): s is QdiscStep => s.kind === 'qdisc');
   const out: Finding[] = [];
   const qdiscDevs = new Set<string>();
@@ -94,7 +99,7 @@ export function judgeDrops(before: Counters, after: Counters, steps: readonly St
   }
   for (const d of after.devs) {
     const was = before.devs.find((b) => b.ns === d.ns && b.dev === d.dev);
-    if (!was || qdiscDevs.has(`${d.ns} ${d.dev}`)) continue;
+    if (!was || lost === 0 || qdiscDevs.has(`${d.ns} ${d.dev}`)) continue;
     const rx = d.rx - was.rx;
     const tx = d.tx - was.tx;
     if (rx < DEVICE_NOISE && tx < DEVICE_NOISE) continue;
@@ -137,5 +142,6 @@ export async function checkDrops(
   const after = await readCounters(namespaces);
   const summary = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
   const probe = `${BURST.count} pings of ${size} B from ${from.node} to ${target}${summary ? ` (${summary[2]} of ${summary[1]} answered)` : ''}`;
-  return judgeDrops(before, after, steps, probe);
+  const lost = summary ? Number(summary[1]) - Number(summary[2]) : BURST.count;
+  return judgeDrops(before, after, steps, probe, lost);
 }
