@@ -90,6 +90,15 @@ describe.skipIf(!!(await why(flannelVxlan)))('doctor on flannel-vxlan', () => {
     );
   });
 
+  it("offloads differing between the two ends (GSO off on h2's flannel.1): named, the fix turns it back on", async () => {
+    await faultCycle(
+      lab,
+      [['ip', 'netns', 'exec', ns('h2'), 'ethtool', '-K', 'flannel.1', 'gso', 'off']],
+      'offloads',
+      /^cnl-drfv-h2: flannel\.1 has gso off where the other ends have it on/,
+    );
+  });
+
   it('VNI changed on one end (flannel.1 on h2 recreated with VNI 2): named before the FDB entries that went with it', async () => {
     const ip = ['ip', '-n', ns('h2'), 'link'];
     await faultCycle(

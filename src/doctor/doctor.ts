@@ -11,6 +11,7 @@ import type { DoctorFindingRecord } from '../result/doctor.js';
 import { checkLeases } from './leases.js';
 import { checkMtu } from './mtu.js';
 import { checkNft } from './nft.js';
+import { checkOffloads } from './offloads.js';
 import { checkOverlay } from './overlay.js';
 import { checkPath } from './path.js';
 import { checkReach } from './reach.js';
@@ -68,6 +69,7 @@ export async function runDoctor(d: DoctorLab, from?: string, to?: string, opts: 
       checkNft(steps, hostNs),
       checkOverlay(planSteps(d.staticPlan)),
       checkVxlan(planSteps(d.staticPlan)),
+      checkOffloads(d.lab, d.plan.stages),
     ])),
   ];
   const probes: Finding[][] = [];
