@@ -200,12 +200,14 @@ export async function writeMarkers(state: LabState): Promise<void> {
 
 /**
  * After the namespaces are gone: the lab's directory on each machine (config files, daemon logs,
- * IPAM leases: the same path as the lab's state directory here) and the marker. Returns what failed.
+ * IPAM leases: the same path as the lab's state directory here) and the marker, on every machine
+ * holding none of the `left` namespaces. Returns what failed.
  */
-export async function removeHostFiles(rec: HostsRecord, stateDir: string): Promise<string[]> {
+export async function removeHostFiles(rec: HostsRecord, stateDir: string, left: ReadonlySet<string> = new Set()): Promise<string[]> {
   const problems: string[] = [];
   await Promise.all(
     rec.hosts.map(async (h) => {
+      if (h.namespaces.some((ns) => left.has(ns))) return;
       const ex = hostExecutor(rec, h);
       const argv = ['rm', '-rf', '--', stateDir, h.marker];
       const r = await ex.run(argv, { timeoutMs: 30_000 });

@@ -73,7 +73,7 @@ function render(f: HostFacts): string {
   return lines.join('\n');
 }
 
-async function checkAll(inv: Inventory, exs = executors(inv), close = true): Promise<HostFacts[]> {
+export async function checkAll(inv: Inventory, exs = executors(inv), close = true): Promise<HostFacts[]> {
   const { tools, cni } = needs();
   try {
     return await Promise.all(

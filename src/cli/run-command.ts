@@ -34,6 +34,8 @@ import {
   type MeasureFlags,
 } from './run-options.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
+import { addInventoryFlags, inventoryFromFlags } from './inventory-flags.js';
+import { hostDetails, refuseOnHosts } from './run-hosts.js';
 
 interface RunFlags extends MeasureFlags {
   out?: string;
@@ -67,7 +69,7 @@ function lastFigure(rec: SchemeRecord): string | undefined {
 }
 
 export function registerRunCommand(program: Command): void {
-  addTopologyFlags(
+  const cmd = addTopologyFlags(
     program
       .command('run [schemes...]')
       .description('build each scheme, measure it against the host baseline, write a result file, print a table')
@@ -88,9 +90,12 @@ export function registerRunCommand(program: Command): void {
       .option('--all', 'without names: every scheme, variants included (the quick default builds each base scheme once)')
       .option('--cni <file>', 'also measure this CNI config list (.conflist) as a scheme')
       .option('--cni-peer-routes', "with --cni: route each peer host's pod block via the peer"),
-  ).action(async (names: string[], o: RunFlags) => {
+  );
+  addInventoryFlags(cmd).action(async (names: string[], o: RunFlags) => {
     // Everything is validated before anything is created.
     const cni = cniFromFlags(o, true);
+    const onHosts = inventoryFromFlags(o);
+    if (onHosts) refuseOnHosts(o, cni !== undefined);
     const topology = loadTopology(topologyFlags(o));
     const m = measurement(o, topology);
     applyPresetTopology(topology, m.preset, { linkRate: o.linkRate, offloads: o.offloads });
@@ -134,7 +139,8 @@ export function registerRunCommand(program: Command): void {
     if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });
     for (const e of entries) if ('scheme' in e) checkOverlap(topology, e.scheme);
     assertRootLinux(await detect());
-    for (const name of toolsNeeded(m.tests)) {
+    // On the user's hosts the tools run there: hosts check lists what each one lacks.
+    for (const name of onHosts ? [] : toolsNeeded(m.tests)) {
       const tool = await TOOLS[name].check();
       if (!tool.ok) throw new RunError(tool.reason ?? `${name} is not usable`);
     }
@@ -148,6 +154,9 @@ export function registerRunCommand(program: Command): void {
         throw new RunError(`--cpus ${m.knobs.cpus}: ${e.message}`);
       });
 
+    // Each host's kernel, CPU and lab NIC (driver, speed, offloads), read before anything is built;
+    // a host that does not answer stops the run here.
+    const hostsSection = onHosts ? await hostDetails(onHosts.inventory) : undefined;
     const file = join(o.out ?? defaultOutDir(), 'result.json');
     const now = new Date().toISOString();
     const placements = Object.fromEntries(entries.flatMap((e) => ('scheme' in e && e.placements ? [[e.scheme.name, e.placements]] : [])));
@@ -172,6 +181,7 @@ export function registerRunCommand(program: Command): void {
         ...(Object.keys(placements).length ? { placements } : {}),
       },
       schemes: [],
+      ...(hostsSection ? { hosts: hostsSection } : {}),
     };
     const save = () => writeResult(file, result);
     save();
@@ -205,7 +215,7 @@ export function registerRunCommand(program: Command): void {
             save();
             return { line: `${rec.status}: ${rec.reason}`, skipped: true };
           }
-          const suite = { ...m.suite, tests: testsFor(m.tests, e.placements), diagnose: diagnoseLab };
+          const suite = { ...m.suite, tests: testsFor(m.tests, e.placements), diagnose: diagnoseLab, onHosts };
           const rec = await measureScheme(topology, e.scheme, suite, { result, save, onStatus: status });
           if (rec.status !== 'ok') return { line: `${rec.status}: ${rec.reason}`, skipped: rec.status === 'unsupported' };
           return { line: doneLine(rec) };
