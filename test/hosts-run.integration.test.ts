@@ -129,6 +129,30 @@ describe.skipIf(!isRoot)('cnlab run on hosts over SSH', () => {
     expect(existsSync(join(state(), 's3run.json'))).toBe(false);
   }, 150_000);
 
+  it('refuses bad input with one line and exit 2, making nothing', async () => {
+    const sshNic = join(fx.dir, 'sshnic.yaml');
+    writeFileSync(
+      sshNic,
+      JSON.stringify({
+        ssh_config: fx.sshConfig,
+        hosts: fx.machines.map((m) => ({ name: m.name, ssh: `root@${m.address}`, nic: 'mgmt0' })),
+      }),
+    );
+    const cases: [string[], RegExp][] = [
+      [['run', '-i', inv, 'bridge-l2'], /scheme bridge-l2 needs a dedicated NIC \(nic_mode: passthru\)/],
+      [['run', '-i', inv, 'host', '--cpus', '0'], /--cpus confines this machine's processes/],
+      [['run', '-i', sshNic, 'host'], /nic mgmt0 carries the SSH connection/],
+    ];
+    for (const [args, says] of cases) {
+      const r = await inCtl([...args, '--lab', 's3bad']);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(says);
+      expect(r.stderr.trim().split('\n')[0]).toMatch(/^cnlab: /);
+      expect(await leftovers('s3bad')).toEqual([]);
+    }
+    expect(existsSync(join(state(), 's3bad.json'))).toBe(false);
+  }, 60_000);
+
   it("a machine's sshd killed mid-run: the scheme fails naming the host; clean, with it back, removes what was left", async () => {
     const out = join(fx.dir, 'out-lost');
     const child = spawn(

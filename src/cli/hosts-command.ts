@@ -85,7 +85,7 @@ export async function checkAll(inv: Inventory, exs = executors(inv), close = tru
 }
 
 /** Refuse a `nic` that carries the SSH session: lab objects on it could cut cnlab off the host. */
-function refuseSshNic(facts: HostFacts[], inv: Inventory, allowed: boolean): void {
+export function refuseSshNic(facts: HostFacts[], inv: Inventory, allowed: boolean): void {
   const bad = facts.filter((f) => f.nic && f.sshDevice === f.nic.name);
   if (!bad.length || allowed) return;
   const names = bad.map((f) => `host ${f.name}: nic ${f.nic!.name} carries the SSH connection`).join('; ');

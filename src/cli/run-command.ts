@@ -20,6 +20,7 @@ import { InputError } from '../errors.js';
 import { checkOverlap } from '../plan/build.js';
 import { encryptedSchemes, getScheme, quickDefaultSchemes, schemeLookup, SCHEMES, VARIANT_OF } from '../schemes/registry.js';
 import { unsupportedReason } from '../apply/up.js';
+import { remoteRefusal } from '../apply/hosts.js';
 import { execArgs } from '../util/exec.js';
 import { VERSION } from '../version.js';
 import { runWithProgress } from './progress.js';
@@ -138,6 +139,11 @@ export function registerRunCommand(program: Command): void {
       : named;
     if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });
     for (const e of entries) if ('scheme' in e) checkOverlap(topology, e.scheme);
+    // A scheme these hosts cannot carry (bridging through a bridge-mode macvlan child) is bad input.
+    for (const e of onHosts ? entries : []) {
+      const why = 'scheme' in e ? remoteRefusal(e.scheme.name, onHosts!.inventory) : null;
+      if (why && 'scheme' in e) throw new InputError(`scheme ${e.scheme.name} ${why}`);
+    }
     assertRootLinux(await detect());
     // On the user's hosts the tools run there: hosts check lists what each one lacks.
     for (const name of onHosts ? [] : toolsNeeded(m.tests)) {
@@ -156,7 +162,7 @@ export function registerRunCommand(program: Command): void {
 
     // Each host's kernel, CPU and lab NIC (driver, speed, offloads), read before anything is built;
     // a host that does not answer stops the run here.
-    const hostsSection = onHosts ? await hostDetails(onHosts.inventory) : undefined;
+    const hostsSection = onHosts ? await hostDetails(onHosts.inventory, onHosts.allowSshNic) : undefined;
     const file = join(o.out ?? defaultOutDir(), 'result.json');
     const now = new Date().toISOString();
     const placements = Object.fromEntries(entries.flatMap((e) => ('scheme' in e && e.placements ? [[e.scheme.name, e.placements]] : [])));

@@ -1,7 +1,7 @@
 import { InputError, RunError } from '../errors.js';
 import type { Inventory } from '../remote/inventory.js';
 import type { HostsSection } from '../result/hosts.js';
-import { checkAll } from './hosts-command.js';
+import { checkAll, refuseSshNic } from './hosts-command.js';
 
 /** `cnlab run -i`: what cannot apply on the user's hosts, refused before anything is contacted. */
 export function refuseOnHosts(o: Record<string, unknown>, cni: boolean): void {
@@ -14,8 +14,9 @@ export const HOSTS_CPU_METHOD =
   "each host's aggregate /proc/stat line read over its own SSH session before and after each client run, summed over the hosts; hosts reporting one boot ID share a kernel and are read once; the SSH sessions that read it are inside the window";
 
 /** Each host's details for the result file; one RunError line naming the hosts that cannot be read. */
-export async function hostDetails(inv: Inventory): Promise<HostsSection> {
+export async function hostDetails(inv: Inventory, allowSshNic: boolean): Promise<HostsSection> {
   const facts = await checkAll(inv);
+  refuseSshNic(facts, inv, allowSshNic);
   const bad = facts.filter((f) => !f.kernel || !f.cpu || !f.nic || (f.error && !/^not root/.test(f.error)));
   if (bad.length) throw new RunError(bad.map((f) => `host ${f.name} (${f.ssh}): ${f.error ?? 'could not be read'}`).join('; '));
   return {
