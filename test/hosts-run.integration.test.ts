@@ -199,7 +199,7 @@ describe.skipIf(!isRoot)('cnlab run on hosts over SSH', () => {
     // One line names the host; the scheme failed with it.
     const result = JSON.parse(readFileSync(file, 'utf8')) as ResultFile;
     expect(result.schemes[0].status).toBe('failed');
-    expect(result.schemes[0].reason).toMatch(/^host a \(root@198\.18\.250\.2\): .*Connection refused.*gave up after 3 retries/);
+    expect(result.schemes[0].reason, output).toMatch(/^host a \(root@198\.18\.250\.2\): .*Connection refused.*gave up after 3 retries/);
     expect(result.schemes[0].reason).not.toMatch(/\n/);
     expect(output).toContain(result.schemes[0].reason);
     // Machine b was torn down (reachable), its marker removed; a still holds its namespace; the state file stays.

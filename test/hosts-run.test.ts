@@ -8,6 +8,7 @@ describe('cnlab run -i helpers', () => {
     expect(connectionLost({ code: 255, stderr: 'ssh: connect to host 198.18.250.2 port 22: Connection refused\n' })).toBe(true);
     expect(connectionLost({ code: 255, stderr: 'Connection to 198.18.250.2 closed by remote host.\n' })).toBe(true);
     expect(connectionLost({ code: 255, stderr: 'client_loop: send disconnect: Broken pipe\n' })).toBe(true);
+    expect(connectionLost({ code: 255, stderr: '' })).toBe(true); // a mux client whose master died
     expect(connectionLost({ code: 255, stderr: 'my-tool: failed\n' })).toBe(false);
     expect(connectionLost({ code: 1, stderr: 'Connection refused\n' })).toBe(false);
   });

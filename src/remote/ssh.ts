@@ -85,14 +85,15 @@ export function sshFailure(host: Pick<SshHost, 'name' | 'ssh'>, res: ExecResult)
 
 /**
  * ssh's own failures to reach the host or keep the connection (not the remote command's): worth a
- * new connection. A remote command's 255 (rare) does not match these and is not retried.
+ * new connection. A remote command's 255 with its own message does not match and is not retried.
  */
 const CONNECTION_LOST =
   /Connection (refused|timed out|reset|closed)|closed by remote host|No route to host|Network is unreachable|Broken pipe|kex_exchange_identification|Timeout, server .* not responding|Control socket connect/;
 
 /** Pure: whether a result is ssh losing (or never getting) the connection. */
 export function connectionLost(res: Pick<ExecResult, 'code' | 'stderr'>): boolean {
-  return res.code === 255 && CONNECTION_LOST.test(res.stderr);
+  // A control-master client whose master died can exit 255 with nothing on stderr.
+  return res.code === 255 && (CONNECTION_LOST.test(res.stderr) || res.stderr.trim() === '');
 }
 
 /** Delays before each retry of a lost connection: three more tries over about 3.5 s. */
