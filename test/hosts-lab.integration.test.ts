@@ -105,14 +105,14 @@ describe.skipIf(!isRoot)('a lab on hosts over SSH', () => {
       }),
     );
     const r = await inCtl(['up', 'host', '-i', bad, '--lab', 'ssnic']);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/nic mgmt0 carries the SSH connection/);
     expect(labNs('ssnic')).toEqual([]);
   });
 
   it('refuses a bridging scheme on bridge-mode macvlan', async () => {
     const r = await inCtl(['up', 'bridge-l2', '-i', inv, '--lab', 'ssbr']);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/needs a dedicated NIC \(nic_mode: passthru\)/);
   });
 });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { RunError } from '../errors.js';
+import { InputError, RunError } from '../errors.js';
 import { STATE_ROOT } from '../lab/paths.js';
 import type { Lab } from '../lab/types.js';
 import type { Plan, Step } from '../plan/types.js';
@@ -53,8 +53,8 @@ function machineOf(lab: Lab, plan: Plan): Map<string, number> {
 /** The hosts record for a planned lab; refuses what cannot be placed on the machines. */
 export function hostsRecord(inv: Inventory, lab: Lab, plan: Plan): HostsRecord {
   if (lab.hosts.length !== inv.hosts.length)
-    throw new RunError(`the lab has ${lab.hosts.length} hosts, the inventory ${inv.hosts.length}: with -i the inventory decides`);
-  if (lab.underlay.rate) throw new RunError('--link-rate emulates a NIC on one box; on your own hosts the NIC is real');
+    throw new InputError(`the lab has ${lab.hosts.length} hosts, the inventory ${inv.hosts.length}: with -i the inventory decides`);
+  if (lab.underlay.rate) throw new InputError('--link-rate emulates a NIC on one box; on your own hosts the NIC is real');
   const where = machineOf(lab, plan);
   const hosts = inv.hosts.map((h, i) => {
     const node = lab.hosts[i];
@@ -200,12 +200,14 @@ export async function writeMarkers(state: LabState): Promise<void> {
 
 /**
  * After the namespaces are gone: the lab's directory on each machine (config files, daemon logs,
- * IPAM leases: the same path as the lab's state directory here) and the marker. Returns what failed.
+ * IPAM leases: the same path as the lab's state directory here) and the marker, on every machine
+ * holding none of the `left` namespaces. Returns what failed.
  */
-export async function removeHostFiles(rec: HostsRecord, stateDir: string): Promise<string[]> {
+export async function removeHostFiles(rec: HostsRecord, stateDir: string, left: ReadonlySet<string> = new Set()): Promise<string[]> {
   const problems: string[] = [];
   await Promise.all(
     rec.hosts.map(async (h) => {
+      if (h.namespaces.some((ns) => left.has(ns))) return;
       const ex = hostExecutor(rec, h);
       const argv = ['rm', '-rf', '--', stateDir, h.marker];
       const r = await ex.run(argv, { timeoutMs: 30_000 });
@@ -214,6 +216,8 @@ export async function removeHostFiles(rec: HostsRecord, stateDir: string): Promi
   );
   return problems;
 }
+
+const SSH_NIC = 'carries the SSH connection';
 
 /**
  * Before anything is made: every host answers, is root there (directly or through sudo), has its
@@ -231,10 +235,12 @@ export async function preflightHosts(rec: HostsRecord, allowSshNic: boolean): Pr
       if (link.code !== 0) return `host ${h.name}: no nic ${h.nic}`;
       const plain = h.sudo ? new SshExecutor({ ...h, sudo: false }, { controlDir: rec.controlDir, configFile: rec.sshConfig }) : ex;
       if (!allowSshNic && (await sshDevice(plain)) === h.nic)
-        return `host ${h.name}: nic ${h.nic} carries the SSH connection — name a NIC dedicated to lab traffic, or pass --i-know-it-is-the-ssh-nic`;
+        return `host ${h.name}: nic ${h.nic} ${SSH_NIC} — name a NIC dedicated to lab traffic, or pass --i-know-it-is-the-ssh-nic`;
       return null;
     }),
   );
   const bad = problems.filter((p): p is string => p !== null);
+  // Only the user's choice of nic is wrong (every host answered): bad input, exit 2.
+  if (bad.length && bad.every((p) => p.includes(SSH_NIC))) throw new InputError(bad.join('; '));
   if (bad.length) throw new RunError(bad.join('; '));
 }

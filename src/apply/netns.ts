@@ -74,7 +74,8 @@ export async function deleteNamespaces(names: string[]): Promise<string | null> 
 /** Kill (SIGKILL) whatever lives in these namespaces on a remote machine; returns how many. */
 export async function killRemoteStrays(ex: Executor, namespaces: readonly string[]): Promise<number> {
   if (!namespaces.length) return 0;
-  const script = 'for ns; do ip netns pids "$ns" 2>/dev/null; done';
+  // A namespace already gone (an earlier teardown got that far) has nothing in it.
+  const script = 'for ns; do [ -e "/run/netns/$ns" ] || continue; ip netns pids "$ns"; done';
   const r = await ex.run(['sh', '-c', script, 'sh', ...namespaces], { timeoutMs: 30_000 });
   if (r.code !== 0) throw new Error(`on ${ex.host}: listing processes in the lab's namespaces: ${(r.stderr || `exit ${r.code}`).trim()}`);
   const pids = [...new Set(r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)))];

@@ -109,7 +109,9 @@ export async function teardownState(state: LabState): Promise<TeardownReport> {
   }
   if (left.length) problems.push(`namespaces still present: ${left.join(', ')}`);
   if (state.hosts) {
-    if (!left.length) problems.push(...(await removeHostFiles(state.hosts, state.stateDir)));
+    // Each host whose namespaces are all gone loses the lab's files and marker; a host still
+    // holding some (unreachable) keeps them, and the state file stays for `cnlab clean`.
+    problems.push(...(await removeHostFiles(state.hosts, state.stateDir, new Set(left))));
     await releaseHosts(state.hosts);
   }
   // After the namespaces (and every process that could hold a copy of a mount) are gone.

@@ -1,6 +1,6 @@
 import { assertRootLinux, detect, unmet } from '../caps/detect.js';
 import type { Requirement } from '../caps/types.js';
-import { RunError } from '../errors.js';
+import { InputError, RunError } from '../errors.js';
 import { resolveLab } from '../lab/resolve.js';
 import { controlPlaneOf, type Lab, type Topology } from '../lab/types.js';
 import { planLab } from '../plan/build.js';
@@ -87,7 +87,7 @@ export async function bringUp(topology: Topology, scheme: Scheme, opts: ApplyOpt
 /** The same build on the inventory's machines: one host namespace each, the underlay a macvlan child of its nic. */
 async function bringUpOnHosts(topology: Topology, scheme: Scheme, opts: ApplyOptions, on: OnHosts): Promise<UpLab> {
   const refused = remoteRefusal(scheme.name, on.inventory);
-  if (refused) throw new RunError(`scheme ${scheme.name} ${refused}`);
+  if (refused) throw new InputError(`scheme ${scheme.name} ${refused}`);
   const lab = resolveLab(topology);
   const planned = planLab(lab, scheme, { preferred: false });
   const plan = remotePlan(planned.plan, lab);

@@ -73,7 +73,7 @@ function render(f: HostFacts): string {
   return lines.join('\n');
 }
 
-async function checkAll(inv: Inventory, exs = executors(inv), close = true): Promise<HostFacts[]> {
+export async function checkAll(inv: Inventory, exs = executors(inv), close = true): Promise<HostFacts[]> {
   const { tools, cni } = needs();
   try {
     return await Promise.all(
@@ -85,7 +85,7 @@ async function checkAll(inv: Inventory, exs = executors(inv), close = true): Pro
 }
 
 /** Refuse a `nic` that carries the SSH session: lab objects on it could cut cnlab off the host. */
-function refuseSshNic(facts: HostFacts[], inv: Inventory, allowed: boolean): void {
+export function refuseSshNic(facts: HostFacts[], inv: Inventory, allowed: boolean): void {
   const bad = facts.filter((f) => f.nic && f.sshDevice === f.nic.name);
   if (!bad.length || allowed) return;
   const names = bad.map((f) => `host ${f.name}: nic ${f.nic!.name} carries the SSH connection`).join('; ');

@@ -20,6 +20,7 @@ import { InputError } from '../errors.js';
 import { checkOverlap } from '../plan/build.js';
 import { encryptedSchemes, getScheme, quickDefaultSchemes, schemeLookup, SCHEMES, VARIANT_OF } from '../schemes/registry.js';
 import { unsupportedReason } from '../apply/up.js';
+import { remoteRefusal } from '../apply/hosts.js';
 import { execArgs } from '../util/exec.js';
 import { VERSION } from '../version.js';
 import { runWithProgress } from './progress.js';
@@ -34,6 +35,8 @@ import {
   type MeasureFlags,
 } from './run-options.js';
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
+import { addInventoryFlags, inventoryFromFlags } from './inventory-flags.js';
+import { hostDetails, refuseOnHosts } from './run-hosts.js';
 
 interface RunFlags extends MeasureFlags {
   out?: string;
@@ -67,7 +70,7 @@ function lastFigure(rec: SchemeRecord): string | undefined {
 }
 
 export function registerRunCommand(program: Command): void {
-  addTopologyFlags(
+  const cmd = addTopologyFlags(
     program
       .command('run [schemes...]')
       .description('build each scheme, measure it against the host baseline, write a result file, print a table')
@@ -88,9 +91,12 @@ export function registerRunCommand(program: Command): void {
       .option('--all', 'without names: every scheme, variants included (the quick default builds each base scheme once)')
       .option('--cni <file>', 'also measure this CNI config list (.conflist) as a scheme')
       .option('--cni-peer-routes', "with --cni: route each peer host's pod block via the peer"),
-  ).action(async (names: string[], o: RunFlags) => {
+  );
+  addInventoryFlags(cmd).action(async (names: string[], o: RunFlags) => {
     // Everything is validated before anything is created.
     const cni = cniFromFlags(o, true);
+    const onHosts = inventoryFromFlags(o);
+    if (onHosts) refuseOnHosts(o, cni !== undefined);
     const topology = loadTopology(topologyFlags(o));
     const m = measurement(o, topology);
     applyPresetTopology(topology, m.preset, { linkRate: o.linkRate, offloads: o.offloads });
@@ -133,8 +139,14 @@ export function registerRunCommand(program: Command): void {
       : named;
     if (!entries.some((e) => 'scheme' in e && e.scheme.name === 'host')) entries.unshift({ scheme: getScheme('host') });
     for (const e of entries) if ('scheme' in e) checkOverlap(topology, e.scheme);
+    // A scheme these hosts cannot carry (bridging through a bridge-mode macvlan child) is bad input.
+    for (const e of onHosts ? entries : []) {
+      const why = 'scheme' in e ? remoteRefusal(e.scheme.name, onHosts!.inventory) : null;
+      if (why && 'scheme' in e) throw new InputError(`scheme ${e.scheme.name} ${why}`);
+    }
     assertRootLinux(await detect());
-    for (const name of toolsNeeded(m.tests)) {
+    // On the user's hosts the tools run there: hosts check lists what each one lacks.
+    for (const name of onHosts ? [] : toolsNeeded(m.tests)) {
       const tool = await TOOLS[name].check();
       if (!tool.ok) throw new RunError(tool.reason ?? `${name} is not usable`);
     }
@@ -148,6 +160,9 @@ export function registerRunCommand(program: Command): void {
         throw new RunError(`--cpus ${m.knobs.cpus}: ${e.message}`);
       });
 
+    // Each host's kernel, CPU and lab NIC (driver, speed, offloads), read before anything is built;
+    // a host that does not answer stops the run here.
+    const hostsSection = onHosts ? await hostDetails(onHosts.inventory, onHosts.allowSshNic) : undefined;
     const file = join(o.out ?? defaultOutDir(), 'result.json');
     const now = new Date().toISOString();
     const placements = Object.fromEntries(entries.flatMap((e) => ('scheme' in e && e.placements ? [[e.scheme.name, e.placements]] : [])));
@@ -172,6 +187,7 @@ export function registerRunCommand(program: Command): void {
         ...(Object.keys(placements).length ? { placements } : {}),
       },
       schemes: [],
+      ...(hostsSection ? { hosts: hostsSection } : {}),
     };
     const save = () => writeResult(file, result);
     save();
@@ -205,7 +221,7 @@ export function registerRunCommand(program: Command): void {
             save();
             return { line: `${rec.status}: ${rec.reason}`, skipped: true };
           }
-          const suite = { ...m.suite, tests: testsFor(m.tests, e.placements), diagnose: diagnoseLab };
+          const suite = { ...m.suite, tests: testsFor(m.tests, e.placements), diagnose: diagnoseLab, onHosts };
           const rec = await measureScheme(topology, e.scheme, suite, { result, save, onStatus: status });
           if (rec.status !== 'ok') return { line: `${rec.status}: ${rec.reason}`, skipped: rec.status === 'unsupported' };
           return { line: doneLine(rec) };

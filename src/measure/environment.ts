@@ -5,6 +5,7 @@ import { ALPHA, BOOTSTRAP_ITERATIONS, BOOTSTRAP_MIN, OUTLIER_Z } from '../stats/
 import type { Environment, InterfaceInfo } from '../result/types.js';
 import type { Workload } from '../lab/types.js';
 import { execArgs } from '../util/exec.js';
+import { runIn, type Executor } from '../util/executor.js';
 
 /** Run metadata: kernel, CPU, tool versions; per-interface MTU and offloads. */
 
@@ -26,9 +27,9 @@ export function parseVersion(name: string, output: string): string | null {
   return v ? `${name} ${v}` : null;
 }
 
-/** "bird 2.0.12", or "bird (version unknown)": read the way every tool check reads its version. */
-export async function daemonVersion(name: string): Promise<string> {
-  const c = await checkTool(name, versionNumber);
+/** "bird 2.0.12", or "bird (version unknown)": read the way every tool check reads its version (on `ex`'s machine). */
+export async function daemonVersion(name: string, ex?: Executor): Promise<string> {
+  const c = await checkTool(name, versionNumber, name, ex);
   return c.ok ? `${name} ${c.version}` : `${name} (version unknown)`;
 }
 
@@ -101,13 +102,14 @@ export function parseEthtoolFeatures(text: string): Record<string, string> {
 }
 
 export async function interfaceInfo(w: Pick<Workload, 'node' | 'ns' | 'ifName'>): Promise<InterfaceInfo> {
-  const link = await execArgs('ip', ['-n', w.ns, '-j', 'link', 'show', 'dev', w.ifName]);
+  // On the machine holding the namespace (a host over SSH with cnlab run -i).
+  const link = await runIn(w.ns, ['ip', ['-n', w.ns, '-j', 'link', 'show', 'dev', w.ifName]]);
   let mtu = 0;
   try {
     mtu = (JSON.parse(link.stdout) as Array<{ mtu: number }>)[0]?.mtu ?? 0;
   } catch {
     /* left 0: recorded as unknown */
   }
-  const eth = await execArgs('ip', ['netns', 'exec', w.ns, 'ethtool', '-k', w.ifName]).catch(() => null);
+  const eth = await runIn(w.ns, ['ip', ['netns', 'exec', w.ns, 'ethtool', '-k', w.ifName]]).catch(() => null);
   return { node: w.node, ns: w.ns, ifName: w.ifName, mtu, offloads: eth && eth.code === 0 ? parseEthtoolFeatures(eth.stdout) : {} };
 }

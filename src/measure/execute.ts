@@ -1,7 +1,7 @@
 import type { RatePoint, RunRecord, TestRecord } from '../result/types.js';
 import { LOAD_TOOL, TOOLS, toolOf } from '../runners/registry.js';
 import type { Measured, Tool } from '../runners/types.js';
-import { cpuDelta, cpuSecondsPerGbit, readCpuTimes, type CpuUse } from './cpu.js';
+import { cpuDelta, cpuSecondsPerGbit, readCpuTimes, type CpuTimes, type CpuUse } from './cpu.js';
 
 /**
  * One run of one test, any kind: the client of the test's tool (asked of the tool registry)
@@ -17,6 +17,8 @@ export interface RunContext {
   /** taskset CPU lists: client, load client. */
   clientCpus?: string;
   loadClientCpus?: string;
+  /** Where CPU is read: this machine's /proc/stat unless set (the hosts' over SSH: host-cpu.ts). */
+  cpuTimes?: () => Promise<CpuTimes>;
 }
 
 type Base = Pick<RunRecord, 'repeat' | 'startedAt'>;
@@ -26,10 +28,11 @@ export function cpuSecondsPer1k(busySeconds: number, transactions: number): numb
   return transactions > 0 ? busySeconds / (transactions / 1000) : undefined;
 }
 
-async function cpuWindow<T>(work: () => Promise<T>): Promise<{ value: T; cpu: CpuUse }> {
-  const before = await readCpuTimes();
+async function cpuWindow<T>(ctx: RunContext, work: () => Promise<T>): Promise<{ value: T; cpu: CpuUse }> {
+  const read = ctx.cpuTimes ?? (() => readCpuTimes());
+  const before = await read();
   const value = await work();
-  return { value, cpu: cpuDelta(before, await readCpuTimes()) };
+  return { value, cpu: cpuDelta(before, await read()) };
 }
 
 /** One client run of `tool` for test `t` (with `over` replacing the test's own values). */
@@ -58,7 +61,7 @@ function record(base: Base, out: Measured, cpu: CpuUse): RunRecord {
 }
 
 async function runPlain(t: TestRecord, ctx: RunContext, seconds: number, base: Base): Promise<RunRecord> {
-  const { value: out, cpu } = await cpuWindow(() => measure(toolOf(t), t, ctx, seconds));
+  const { value: out, cpu } = await cpuWindow(ctx, () => measure(toolOf(t), t, ctx, seconds));
   return record(base, out, cpu);
 }
 
@@ -90,7 +93,7 @@ async function runRateSweep(t: TestRecord, ctx: RunContext, seconds: number, bas
   const points: RatePoint[] = [];
   let cpuTotal: CpuUse | undefined;
   const tryRate = async (mbps: number): Promise<RatePoint> => {
-    const { value: out, cpu } = await cpuWindow(() => measure(toolOf(t), t, ctx, seconds, { udpRate: `${mbps}M` }));
+    const { value: out, cpu } = await cpuWindow(ctx, () => measure(toolOf(t), t, ctx, seconds, { udpRate: `${mbps}M` }));
     cpuTotal = cpuTotal
       ? (Object.fromEntries(Object.entries(cpuTotal).map(([k, v]) => [k, v + cpu[k as keyof CpuUse]])) as unknown as CpuUse)
       : cpu;

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { critical } from '../apply/cleanup.js';
 import { trackProcess, untrackProcess, type LabState } from '../apply/state.js';
 import type { TestRecord } from '../result/types.js';
 import { readAffinity } from '../runners/affinity.js';
 import { LOAD_TOOL, TOOLS, toolOf, type ToolName } from '../runners/registry.js';
+import { startRemoteServer } from '../runners/remote-server.js';
+import { executorOf, LOCAL } from '../util/executor.js';
 import type { RunContext } from './execute.js';
 
 /**
@@ -58,10 +61,21 @@ export class ServerPool {
     for (const r of [...this.running]) if (!wanted.has(r.key)) await this.stopOne(r);
     for (const need of needs) {
       if (this.running.some((r) => r.key === key(need))) continue;
-      const onSpawn = (pid: number) =>
-        trackProcess(this.state, pid, this.ns, `${need.tool}-server`, [need.tool, 'server', String(need.port)]);
+      const onSpawn = (pid: number, startTime?: number) =>
+        trackProcess(this.state, pid, this.ns, `${need.tool}-server`, [need.tool, 'server', String(need.port)], startTime);
+      const start = { ns: this.ns, ip: this.ip, port: need.port, protocol: need.protocol, cpus: need.cpus, onSpawn };
+      const ex = executorOf(this.ns);
+      // On a host over SSH (cnlab run -i): the same command line, started and watched there.
       const started = await critical(
-        TOOLS[need.tool].startServer({ ns: this.ns, ip: this.ip, port: need.port, protocol: need.protocol, cpus: need.cpus, onSpawn }),
+        ex === LOCAL
+          ? TOOLS[need.tool].startServer(start)
+          : startRemoteServer(ex, {
+              ...TOOLS[need.tool].serverCommand(start),
+              port: need.port,
+              what: `${need.tool} server in ${this.ns} on port ${need.port}`,
+              log: join(this.state.stateDir, `${need.tool}-server-${this.ns}-${need.port}.log`),
+              onSpawn,
+            }),
       );
       this.running.push({ key: key(need), need, pid: started.pid, stop: started.stop });
     }
@@ -71,6 +85,7 @@ export class ServerPool {
   /** The CPU list the kernel reports for a running server of this tool (Cpus_allowed_list). */
   affinityOf(tool: ServerNeed['tool']): string | undefined {
     const r = this.running.find((x) => x.need.tool === tool);
+    if (executorOf(this.ns) !== LOCAL) return undefined; // its /proc is the host's
     return r ? readAffinity(r.pid) : undefined;
   }
 

@@ -2,7 +2,10 @@ import { median } from 'simple-statistics';
 import { checkAbort, isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
 import { labEncapCounters } from './encap-counters.js';
-import { bringUp, unsupportedReason, type UpLab } from '../apply/up.js';
+import { bringUp, unsupportedReason, type OnHosts, type UpLab } from '../apply/up.js';
+import { RunError } from '../errors.js';
+import { executorOf, lostHost, resetLostHosts } from '../util/executor.js';
+import { hostsCpuSampler } from './host-cpu.js';
 import { controlPlaneOf, type Topology } from '../lab/types.js';
 import type { ResultFile, RunRecord, SchemeRecord, TestRecord, TestSpec } from '../result/types.js';
 import type { DoctorFindingRecord } from '../result/doctor.js';
@@ -40,6 +43,8 @@ export interface SuiteOptions {
   converge?: boolean;
   /** Runs on the built lab before teardown when a test run failed (`cnlab run` passes doctor). */
   diagnose?: (up: UpLab) => Promise<DoctorFindingRecord[]>;
+  /** `cnlab run -i`: build on the inventory's hosts over SSH; servers, clients and CPU sampling run there. */
+  onHosts?: OnHosts;
 }
 
 /**
@@ -95,6 +100,7 @@ async function runTest(
   online: number[],
   ctx: SuiteContext,
   warmth: Warmth,
+  cpuTimes?: RunContext['cpuTimes'],
 ): Promise<void> {
   const pin = test.pin ?? opts.pin ?? false;
   const slot = (i: number) => cpusFor(i, opts.cpus, pin, online);
@@ -113,7 +119,7 @@ async function runTest(
     fail((e as Error).message);
     return;
   }
-  const run: RunContext = { ports, clientCpus: slot(0), loadClientCpus: slot(2) };
+  const run: RunContext = { ports, clientCpus: slot(0), loadClientCpus: slot(2), cpuTimes };
   const affinity = { client: run.clientCpus, server: pool.affinityOf(toolOf(test).name) };
   const warm = opts.warmupSeconds ?? 0;
   // What a warm-up runs is the tool's say: the test itself, one rate of a rate search, or nothing.
@@ -135,11 +141,15 @@ async function runTest(
     test.runs.push(rec);
     deriveAll(ctx.result);
     ctx.save();
+    // A host that stopped answering (after the executor's retries) ends the scheme, naming it.
+    const lost = lostHost();
+    if (lost) throw new RunError(lost);
   }
 }
 
 export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOptions, ctx: SuiteContext): Promise<void> {
   const online = ownCpus();
+  const cpuTimes = up.state.hosts ? hostsCpuSampler(up.state.hosts) : undefined;
   for (const placement of ['cross', 'same'] as const) {
     const specs = opts.tests.filter((t) => t.placement === placement);
     const pair = pairFor(up.build.workloads, placement);
@@ -157,7 +167,7 @@ export async function measureLab(up: UpLab, rec: SchemeRecord, opts: SuiteOption
         const test: TestRecord = { ...spec, ...ends, metric: toolOf(spec).mainMetric(spec), runs: [] };
         rec.tests.push(test);
         const before = await readBpfCounters(up.state);
-        await runTest(pool, test, opts, online, ctx, warmth);
+        await runTest(pool, test, opts, online, ctx, warmth, cpuTimes);
         if (before) {
           test.bpfCounters = bpfDelta(before, (await readBpfCounters(up.state))!);
           ctx.save();
@@ -181,7 +191,8 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     tests: [],
   };
   ctx.result.schemes.push(rec);
-  const why = await unsupportedReason(scheme, controlPlaneOf(topology), topology.tenants !== undefined);
+  // On the user's hosts, this machine's tools say nothing: the build checks the hosts (preflight).
+  const why = opts.onHosts ? null : await unsupportedReason(scheme, controlPlaneOf(topology), topology.tenants !== undefined);
   if (why) {
     Object.assign(rec, { status: 'unsupported', reason: why });
     ctx.save();
@@ -191,12 +202,20 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
   try {
     ctx.onStatus?.('building');
     const t0 = performance.now();
-    up = await bringUp(topology, scheme, { onStage: (title) => ctx.onStatus?.(`building: ${title}`) });
+    resetLostHosts();
+    up = await bringUp(topology, scheme, { onStage: (title) => ctx.onStatus?.(`building: ${title}`) }, opts.onHosts);
     rec.buildSeconds = (performance.now() - t0) / 1000;
     Object.assign(rec, { plan: up.plan, workloads: up.build.workloads, mtu: up.build.mtu });
     rec.notes.push(...(up.build.notes ?? []));
     const control = up.build.control;
-    if (control) rec.controlPlane = { mode: 'real', label: control.label, versions: await Promise.all(control.daemons.map(daemonVersion)) };
+    if (control)
+      rec.controlPlane = {
+        mode: 'real',
+        label: control.label,
+        versions: await Promise.all(
+          control.daemons.map((d) => daemonVersion(d, up!.state.hosts && executorOf(up!.state.hosts.hosts[0].namespaces[0]))),
+        ),
+      };
     else if (scheme.controlRequires) rec.controlPlane = { mode: 'static' };
     if (up.build.standIn ?? scheme.standIn) rec.standIn = up.build.standIn ?? scheme.standIn;
     const pairs = (['cross', 'same'] as const).flatMap((p) => pairFor(up!.build.workloads, p) ?? []);
@@ -209,7 +228,7 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     Object.assign(rec, { status: 'failed', reason: (e as Error).message });
   } finally {
     const trigger =
-      up && opts.diagnose && !isAborting()
+      up && opts.diagnose && !opts.onHosts && !isAborting()
         ? diagnoseTrigger(
             rec,
             ctx.result.schemes.filter((x) => x !== rec),
@@ -233,7 +252,7 @@ export async function measureScheme(topology: Topology, scheme: Scheme, opts: Su
     }
     ctx.save();
   }
-  if (opts.converge && rec.status === 'ok' && !isAborting()) {
+  if (opts.converge && !opts.onHosts && rec.status === 'ok' && !isAborting()) {
     rec.convergence = await measureConvergence(topology, scheme, { repeats: opts.repeats, onStatus: ctx.onStatus });
     ctx.save();
   }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execArgs, type ExecOptions, type ExecResult } from '../util/exec.js';
-import type { Executor } from '../util/executor.js';
+import { markHostLost, type Executor } from '../util/executor.js';
 import { remoteCommand } from '../util/shell.js';
 import type { InventoryHost } from './inventory.js';
 
@@ -83,8 +83,26 @@ export function sshFailure(host: Pick<SshHost, 'name' | 'ssh'>, res: ExecResult)
   return `host ${host.name} (${host.ssh}): ${why}`;
 }
 
+/**
+ * ssh's own failures to reach the host or keep the connection (not the remote command's): worth a
+ * new connection. A remote command's 255 with its own message does not match and is not retried.
+ */
+const CONNECTION_LOST =
+  /Connection (refused|timed out|reset|closed)|closed by remote host|No route to host|Network is unreachable|Broken pipe|kex_exchange_identification|Timeout, server .* not responding|Control socket connect/;
+
+/** Pure: whether a result is ssh losing (or never getting) the connection. */
+export function connectionLost(res: Pick<ExecResult, 'code' | 'stderr'>): boolean {
+  // A control-master client whose master died can exit 255 with nothing on stderr.
+  return res.code === 255 && (CONNECTION_LOST.test(res.stderr) || res.stderr.trim() === '');
+}
+
+/** Delays before each retry of a lost connection: three more tries over about 3.5 s. */
+export const RETRY_DELAYS_MS = [500, 1000, 2000];
+
 export class SshExecutor implements Executor {
   readonly host: string;
+  /** Set once the host stayed unreachable through the retries: later commands fail at once. */
+  private gone: string | null = null;
 
   constructor(
     readonly target: SshHost,
@@ -94,8 +112,26 @@ export class SshExecutor implements Executor {
     mkdirSync(cfg.controlDir, { recursive: true, mode: 0o700 });
   }
 
-  run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    return execArgs('ssh', sshArgv(this.target, this.cfg, argv), opts);
+  /**
+   * A lost connection is retried (a new connection each time, RETRY_DELAYS_MS); when the host
+   * stays unreachable, the result is ssh's (exit 255) and the host is marked lost: one line naming
+   * it (util/executor.ts markHostLost), and every later command on this executor fails at once.
+   * A command cut off mid-way is run again, so only commands that may run twice should be sent
+   * while a host can drop (measurement runs, reads, teardown's kills and deletes).
+   */
+  async run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    if (this.gone) return { code: 255, signal: null, stdout: '', stderr: `${this.gone}\n` };
+    let res = await execArgs('ssh', sshArgv(this.target, this.cfg, argv), opts);
+    for (const ms of RETRY_DELAYS_MS) {
+      if (!connectionLost(res)) return res;
+      await new Promise((r) => setTimeout(r, ms));
+      res = await execArgs('ssh', sshArgv(this.target, this.cfg, argv), opts);
+    }
+    if (connectionLost(res)) {
+      this.gone = `${sshFailure(this.target, res)} (gave up after ${RETRY_DELAYS_MS.length} retries)`;
+      markHostLost(this.gone);
+    }
+    return res;
   }
 
   /** Stop this host's control master (nothing when none runs). */

@@ -2,6 +2,7 @@ import { controlPlaneText } from './convergence.js';
 import type { ResultFile } from '../result/types.js';
 import { bpfCard } from './bpf.js';
 import { esc, slug } from './escape.js';
+import { hostsHtml } from './hosts.js';
 import { SAME_HOST_SHORT } from './baseline.js';
 import {
   fmt,
@@ -244,5 +245,5 @@ export function environmentBlock(r: ResultFile): string {
         .join('')}</tbody></table></div>`
     : '';
   const table = (title: string, rows: string) => `<h3>${title}</h3><div class="tablewrap"><table><tbody>${rows}</tbody></table></div>`;
-  return `${table('Machine and tools', env)}${table('Topology', topo)}${table('Run', opts + run)}${ifTable}`;
+  return `${hostsHtml(r)}${table(r.hosts ? 'Machine cnlab ran on, and tools' : 'Machine and tools', env)}${table('Topology', topo)}${table('Run', opts + run)}${ifTable}`;
 }

@@ -23,6 +23,7 @@ import { STAND_IN_LEGEND } from './stand-in.js';
 import { extraMarkdown } from './optional.js';
 import { FABRIC_TEXT, pathText } from './path.js';
 import { SIGNIFICANCE_TEXT } from './significance.js';
+import { hostLines } from './hosts.js';
 import { sampleText } from './summary.js';
 import { verdicts, type Verdicts } from './verdicts.js';
 
@@ -134,7 +135,14 @@ function latencyMarkdown(m: ReportModel): string[] {
 export function renderMarkdown(result: ResultFile, model: ReportModel = buildModel(result), v: Verdicts = verdicts(model)): string {
   const r = result;
   const out: string[] = [];
-  out.push(`## cnlab: container networks against the host — lab ${code(r.topology.lab)}`, '', md(headerLine(r)), '');
+  out.push(
+    `## cnlab: container networks against the host — lab ${code(r.topology.lab)}`,
+    '',
+    md(headerLine(r)),
+    '',
+    ...hostLines(r).flatMap((l) => [`- ${md(l)}`]),
+    ...(r.hosts ? [''] : []),
+  );
   out.push(`**${md(sampleText(r))}**`, '');
   if (!r.complete) out.push('> **Incomplete run**: the figures cover only what was measured before it stopped.', '');
   const headline = [...v.headline, ...v.latency.headline];

@@ -7,6 +7,7 @@ import { markedName, STAND_IN_LEGEND, standInOf } from './stand-in.js';
 import { lossText } from './figures.js';
 import { medianText, sampleText, summarizeResult, type TestLine } from './summary.js';
 import { onlySweeps, renderSweepTable } from './sweep-headlines.js';
+import { hostLines } from './hosts.js';
 
 export { lossText };
 
@@ -252,7 +253,12 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
     ? `knobs: ${knobsText(o.knobs)}${o.warmupSeconds ? `; ${o.warmupSeconds} s warm-up per placement` : ''}${o.preset ? `; preset ${o.preset}` : ''}${o.full ? '; --full' : ''}`
     : '';
   const sweeps = [...sweepLines(result), ...convergenceLines(result).flatMap((l) => wrap(l, columns, 4))];
-  const header = [...wrap(first, columns, 2), ...(knobs ? wrap(knobs, columns, 2) : []), ...wrap(sampleText(result), columns, 2)];
+  const header = [
+    ...wrap(first, columns, 2),
+    ...hostLines(result).flatMap((l) => wrap(l, columns, 2)),
+    ...(knobs ? wrap(knobs, columns, 2) : []),
+    ...wrap(sampleText(result), columns, 2),
+  ];
   // A run of sweeps only (s1-cloud) has no single figure for the columns above: its headlines instead.
   const main = onlySweeps(result) ? renderSweepTable(result) : `${text}\n${notes.length ? `${notes.join('\n')}\n` : ''}`;
   return `${header.join('\n')}\n${main}${sweeps.length ? `${sweeps.join('\n')}\n` : ''}`;

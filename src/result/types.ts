@@ -8,6 +8,7 @@ import type { ConvergenceRecord } from './convergence.js';
 import type { DoctorRecord } from './doctor.js';
 import type { VerifySection } from './verify.js';
 import type { ClusterInfo } from './cluster.js';
+import type { HostsSection } from './hosts.js';
 
 /** One point of a run's time series (iperf3 -i intervals; runners/iperf3-intervals.ts parses them). */
 export interface IntervalPoint {
@@ -322,6 +323,8 @@ export interface ResultFile {
   verify?: VerifySection;
   /** cnlab k8s run: the cluster whose installed CNI was measured (result/cluster.ts). */
   cluster?: ClusterInfo;
+  /** cnlab run -i: the user's own hosts the lab ran on (result/hosts.ts). */
+  hosts?: HostsSection;
 }
 
 // ---- records copied from producers, declared here because the file owns its format ----

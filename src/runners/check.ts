@@ -1,13 +1,18 @@
-import { execArgs } from '../util/exec.js';
+import { LOCAL, type Executor } from '../util/executor.js';
 import type { ToolCheck } from './types.js';
 
 /**
  * The check every tool shares: run `<tool> --version`, read the version with the tool's own
  * pattern. Not installed is "unsupported here: needs X (apt-get install PKG)"; never rejects.
  */
-export async function checkTool(tool: string, parseVersion: (text: string) => string | undefined, pkg = tool): Promise<ToolCheck> {
+export async function checkTool(
+  tool: string,
+  parseVersion: (text: string) => string | undefined,
+  pkg = tool,
+  ex: Executor = LOCAL,
+): Promise<ToolCheck> {
   try {
-    const res = await execArgs(tool, ['--version'], { timeoutMs: 10_000 });
+    const res = await ex.run([tool, '--version'], { timeoutMs: 10_000 });
     const version = parseVersion(res.stdout + res.stderr);
     if (!version) {
       const got = (res.stderr || res.stdout).trim().split('\n')[0] || `exit ${res.code ?? res.signal}`;

@@ -16,7 +16,8 @@ import { reportInterval } from './iperf3-intervals.js';
 import { RunError, InputError } from '../errors.js';
 import { SERVICE_PORT } from '../lab/ports.js';
 import type { TestSpec } from '../result/types.js';
-import { execArgs, inNetns } from '../util/exec.js';
+import { inNetns } from '../util/exec.js';
+import { executorOf } from '../util/executor.js';
 import { tasksetPrefix } from './affinity.js';
 import { checkTool } from './check.js';
 import type { ClientRun, Failure, RunFigures, RunOutput, Server, Tool, ToolCheck } from './types.js';
@@ -95,16 +96,21 @@ function appendTail(acc: string, chunk: Buffer): string {
   return s.length > TAIL_CHARS ? s.slice(-TAIL_CHARS) : s;
 }
 
+/** Pure: the server's command line (its control connection is TCP whatever the test's protocol). */
+export function serverArgv(opts: Pick<ServerOptions, 'ns' | 'port' | 'cpus'>): string[] {
+  checkPort(opts.port);
+  const [file, args] = inNetns(opts.ns, TOOL, ['-s', '-p', String(opts.port), '--forceflush']);
+  return [...tasksetPrefix(opts.cpus), file, ...args];
+}
+
 /**
  * Starts `iperf3 -s` in a namespace and resolves once it prints "Server listening on".
  * Rejects if it exits first (with its stderr) or is not ready in time (it is then killed).
  */
 export async function startServer(opts: ServerOptions): Promise<Iperf3Server> {
   // async, but everything up to the first await (spawn and onSpawn) runs synchronously in the call.
-  checkPort(opts.port);
   const timeoutMs = opts.readyTimeoutMs ?? 10_000;
-  const [file, args] = inNetns(opts.ns, TOOL, ['-s', '-p', String(opts.port), '--forceflush']);
-  const argv = [...tasksetPrefix(opts.cpus), file, ...args];
+  const argv = serverArgv(opts);
   const what = `iperf3 server in ${opts.ns} on port ${opts.port}`;
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -211,7 +217,7 @@ export async function runClient(opts: ClientOptions): Promise<RunOutput<Iperf3Pa
   const timeoutMs = opts.timeoutMs ?? opts.seconds * 1000 + 15_000;
   const started = Date.now();
   try {
-    const res = await execArgs(argv[0], argv.slice(1), { timeoutMs });
+    const res = await executorOf(opts.ns).run(argv, { timeoutMs });
     const result = parse(res.stdout);
     if (result.ok || res.stdout.trim() !== '') return { argv, raw: res.stdout, result };
     // No JSON at all: explain from the process itself.
@@ -344,6 +350,7 @@ export const iperf3: Tool = {
   check,
   server: () => ({ port: SERVICE_PORT, protocol: 'tcp' }),
   startServer: (o) => startServer(o),
+  serverCommand: (o) => ({ argv: serverArgv(o), comm: TOOL, protocol: 'tcp' }),
   clientArgv: (t, run) => clientArgv(clientOptions(t, run)),
   async measure(t, run) {
     const out = await runClient(clientOptions(t, run));

@@ -15,7 +15,8 @@
 import { InputError } from '../errors.js';
 import { SERVICE_PORT } from '../lab/ports.js';
 import type { TestSpec } from '../result/types.js';
-import { execArgs, inNetns } from '../util/exec.js';
+import { inNetns } from '../util/exec.js';
+import { executorOf } from '../util/executor.js';
 import { tasksetPrefix } from './affinity.js';
 import { checkTool } from './check.js';
 import { startServer as startBackground, type Server } from './server.js';
@@ -163,7 +164,7 @@ export async function runClient(o: QperfClientOptions): Promise<RunOutput<QperfP
   const timeoutMs = o.timeoutMs ?? o.seconds * 1000 * sizes * o.tests.length + 15_000;
   const started = Date.now();
   try {
-    const res = await execArgs(argv[0], argv.slice(1), { timeoutMs });
+    const res = await executorOf(o.ns).run(argv, { timeoutMs });
     const raw = res.stdout + (res.stderr.trim() ? res.stderr : '');
     const result = parse(raw);
     if (!result.ok && res.signal === 'SIGKILL' && Date.now() - started >= timeoutMs) {
@@ -294,6 +295,7 @@ export const qperf: Tool = {
   check,
   server: () => ({ port: SERVICE_PORT, protocol: 'tcp' }),
   startServer: (o) => startServer(o),
+  serverCommand: (o) => ({ argv: serverArgv(o), comm: TOOL, protocol: 'tcp' }),
   clientArgv: (t, run) => clientArgv(clientOptions(t, run)),
   async measure(t, run) {
     const out = await runClient(clientOptions(t, run));

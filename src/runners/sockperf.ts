@@ -16,7 +16,8 @@
 import { InputError } from '../errors.js';
 import { SERVICE_PORT } from '../lab/ports.js';
 import type { TestSpec } from '../result/types.js';
-import { execArgs, inNetns } from '../util/exec.js';
+import { inNetns } from '../util/exec.js';
+import { executorOf } from '../util/executor.js';
 import { tasksetPrefix } from './affinity.js';
 import { checkTool } from './check.js';
 import { startServer as startBackground, type Server } from './server.js';
@@ -139,7 +140,7 @@ export async function runClient(o: SockperfClientOptions): Promise<RunOutput<Soc
   const timeoutMs = o.timeoutMs ?? o.seconds * 1000 + 15_000;
   const started = Date.now();
   try {
-    const res = await execArgs(argv[0], argv.slice(1), { timeoutMs });
+    const res = await executorOf(o.ns).run(argv, { timeoutMs });
     const raw = res.stdout + res.stderr;
     let result = parse(raw, o.protocol);
     if (!result.ok && res.signal === 'SIGKILL' && Date.now() - started >= timeoutMs)
@@ -236,6 +237,7 @@ export const sockperf: Tool = {
   // fail ("Address already in use") right after a TCP test. UDP shares the service port's number.
   server: (t) => ({ port: t.protocol === 'tcp' ? SERVICE_PORT + 2 : SERVICE_PORT, protocol: t.protocol }),
   startServer: (o) => startServer(o),
+  serverCommand: (o) => ({ argv: serverArgv(o), comm: TOOL, protocol: o.protocol }),
   clientArgv: (t, run) => clientArgv(clientOptions(t, run)),
   async measure(t, run) {
     const out = await runClient(clientOptions(t, run));

@@ -92,6 +92,8 @@ export interface Tool {
   server(t: Pick<TestSpec, 'protocol'>): { port: number; protocol: 'tcp' | 'udp' };
   /** Starts the server and resolves once it is ready; rejects with the tool's reason. */
   startServer(o: ServerStart): Promise<Server>;
+  /** Pure: the server's command line, its /proc comm and socket (runners/remote-server.ts starts it on another machine). */
+  serverCommand(o: ServerStart): { argv: string[]; comm: string; protocol: 'tcp' | 'udp' };
   /** Pure: the client's full command line for one run of a test. */
   clientArgv(t: TestSpec, run: ClientRun): string[];
   /** One client run. Never rejects for a failed test (that is a Failure); InputError for bad options. */

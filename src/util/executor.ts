@@ -65,3 +65,22 @@ export function byExecutor(namespaces: readonly string[]): Map<Executor, string[
   }
   return out;
 }
+
+/**
+ * Hosts that stopped answering: an SSH executor that gives up on a host (after its retries) records
+ * one line naming it here. The suite checks after each run and ends the scheme with that line.
+ */
+const lost: string[] = [];
+
+export function markHostLost(line: string): void {
+  if (!lost.includes(line)) lost.push(line);
+}
+
+/** The first host lost since the last reset, or null. */
+export function lostHost(): string | null {
+  return lost[0] ?? null;
+}
+
+export function resetLostHosts(): void {
+  lost.length = 0;
+}

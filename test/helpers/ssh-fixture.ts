@@ -138,6 +138,40 @@ async function startSshd(m: Machine): Promise<void> {
   });
 }
 
+/** Pids of the sshd processes of a machine: its listener and the per-connection sshd below it. */
+function sshdTree(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [pid];
+  }
+  const comm = (p: number) => {
+    try {
+      return readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  return [pid, ...kids.filter((k) => comm(k).startsWith('sshd')).flatMap(sshdTree)];
+}
+
+/**
+ * The machine's SSH service dies (a crash, a lost link): its listener and every connection's sshd,
+ * found as the listener's descendants named sshd, killed by pid. What sessions started keeps running.
+ */
+export async function killSshd(m: Machine): Promise<void> {
+  if (!alive(m)) return;
+  const pids = sshdTree(m.pid);
+  for (const p of pids) process.kill(p, 'SIGKILL');
+  const end = Date.now() + 5000;
+  while (pids.some((p) => existsSync(`/proc/${p}`) && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'))) && Date.now() < end)
+    await new Promise((r) => setTimeout(r, 20));
+}
+
+/** Start the machine's sshd again (after killSshd). */
+export const restartSshd = (m: Machine): Promise<void> => startSshd(m);
+
 /** Named namespaces that exist inside the machine only (made there over SSH), not on this box. */
 export function machineNetns(m: Machine): string[] {
   const mounted = (file: string) =>
