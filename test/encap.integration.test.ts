@@ -132,6 +132,9 @@ describe.each(CASES)('encapsulation daemon: lab %s', (lab, scheme, port) => {
   it('TCP and UDP cross hosts through the daemons, which count them', async () => {
     const tcp = await runClient({ ns: from.ns, target: to.ip, port: SERVICE_PORT, seconds: 1, protocol: 'tcp' });
     expect(tcp.result, JSON.stringify(tcp.result)).toMatchObject({ ok: true });
+    // TCP alone shows batching: paced UDP arrives one datagram at a time, and on a loaded machine
+    // its reads would outweigh TCP's super-packets in the totals.
+    const [t1, t2] = [await counters(up, 'h1'), await counters(up, 'h2')];
     const udp = await runClient({ ns: from.ns, target: to.ip, port: SERVICE_PORT, seconds: 1, protocol: 'udp', udpRate: '50M' });
     expect(udp.result, JSON.stringify(udp.result)).toMatchObject({ ok: true });
     if (udp.result.ok) {
@@ -163,9 +166,10 @@ describe.each(CASES)('encapsulation daemon: lab %s', (lab, scheme, port) => {
       // A frame flooded before the TAP is up fails its write (counted as a drop).
       expect(h2.io.deviceWrites + drops(h2, 'device-write')).toBe(h2.rx.packets);
     } else {
-      expect(h1.io.deviceReads).toBeLessThan(h1.tx.packets / 4);
-      expect(h1.io.udpSends).toBeLessThan(h1.tx.datagrams / 4);
-      expect(h2.io.deviceWrites).toBeLessThan(h2.rx.packets / 4);
+      expect(t1.tx.packets).toBeGreaterThan(100);
+      expect(t1.io.deviceReads).toBeLessThan(t1.tx.packets / 4);
+      expect(t1.io.udpSends).toBeLessThan(t1.tx.datagrams / 4);
+      expect(t2.io.deviceWrites).toBeLessThan(t2.rx.packets / 4);
     }
     if (scheme.name.startsWith('weave') && !scheme.name.includes('-unbatched')) {
       // TCP's ACKs come back in batches.
