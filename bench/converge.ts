@@ -27,10 +27,14 @@ function line(label: string, hosts: number, c: ConvergenceRecord): string {
   const m = c.median ?? {};
   const bgp = label.startsWith('calico');
   const target =
-    hosts >= 50 ? (bgp ? m.newContainer !== undefined && m.newContainer <= 2 : m.rejoin !== undefined && m.rejoin <= 0.3) : undefined;
+    hosts >= 50
+      ? bgp
+        ? m.newContainer !== undefined && m.newContainer <= 2
+        : (m.rejoinFromLease ?? m.rejoin) !== undefined && (m.rejoinFromLease ?? m.rejoin)! <= 0.3
+      : undefined;
   const errors = [...c.runs.flatMap((r) => (r.error ? [r.error] : [])), ...c.notes.filter((n) => n.startsWith('limit:'))];
   const head = target === undefined ? '    ' : mark(target);
-  return `${head} converge ${label} at ${hosts} hosts (${c.runs.length} repeat${c.runs.length === 1 ? '' : 's'}): cold start ${f(m.coldStart)}, new container ${f(m.newContainer)}, host loss ${f(m.hostLoss)}, rejoin ${f(m.rejoin)}, routes/host ${m.routesPerHost ?? '–'}${hosts >= 50 ? (bgp ? ' (target: new container ≤ 2 s)' : ' (target: rejoin through the etcd watch ≤ 0.3 s)') : ''}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`;
+  return `${head} converge ${label} at ${hosts} hosts (${c.runs.length} repeat${c.runs.length === 1 ? '' : 's'}): cold start ${f(m.coldStart)}, new container ${f(m.newContainer)}, host loss ${f(m.hostLoss)}, rejoin ${f(m.rejoin)}${m.rejoinFromLease !== undefined ? ` (from the lease ${f(m.rejoinFromLease)})` : ''}, routes/host ${m.routesPerHost ?? '–'}${hosts >= 50 ? (bgp ? ' (target: new container ≤ 2 s)' : ' (target: rejoin through the etcd watch, from the lease, ≤ 0.3 s)') : ''}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`;
 }
 
 export async function convergeLines(sizes: number[], only?: string): Promise<string[]> {

@@ -46,6 +46,9 @@ describe('convergence (2 hosts)', () => {
     plausible(r.newContainerSeconds, 5);
     plausible(r.hostLossSeconds, 5);
     plausible(r.rejoinSeconds, 10);
+    // From the rejoining agent's lease (its subnet.env) to reachable: part of the rejoin.
+    expect(r.rejoinFromLeaseSeconds).toBeGreaterThanOrEqual(0);
+    expect(r.rejoinFromLeaseSeconds).toBeLessThanOrEqual(r.rejoinSeconds!);
     expect(r.routesPerHost).toEqual([1, 1]);
     expect(r.othersInterrupted).toBe(false);
     expect(r.storeLoss?.trafficContinued).toBe(true);

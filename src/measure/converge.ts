@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { isAborting, releaseLab } from '../apply/cleanup.js';
 import { teardownState } from '../apply/teardown.js';
 import { bringUp, buildHost, type UpLab } from '../apply/up.js';
@@ -22,6 +24,7 @@ import {
 import { neighbourLimit, neighbourNote, neighbourOverflows } from './neighbours.js';
 import { Probe } from './probe.js';
 import { pinsUnderlay } from '../schemes/parts/pinned-underlay.js';
+import { agentDir } from '../schemes/parts/flannel-etcd.js';
 
 /**
  * `cnlab run --tests converge`: per repeat one fresh lab of the scheme, while cnlab's prober
@@ -62,6 +65,13 @@ function stageMarks(plan: Plan, containers: Set<string>): { daemons: number; pro
   return { daemons: daemons + 1, probes: Math.max(daemons, lastContainer + 1) + 1 };
 }
 
+const mtimeMs = (file: string): number | undefined => {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
 const seconds = (from: number, to: number | null) => (to === null ? undefined : Math.max(0, to - from) / 1000);
 
 /** Probers from `sources` to every other workload: one per source namespace. */
@@ -171,7 +181,14 @@ async function oneRun(
     extra.push(back);
     const tBack = Date.now();
     await restartHost(up, last, mech);
-    run.rejoinSeconds = seconds(tBack, await back.allOk(lastIps, WAIT_MS, tBack));
+    const reached = await back.allOk(lastIps, WAIT_MS, tBack);
+    run.rejoinSeconds = seconds(tBack, reached);
+    if (mech === 'etcd') {
+      // The agent writes subnet.env right after its lease is granted: from then on it is the watch.
+      const leased = mtimeMs(join(agentDir(up.lab, last), 'subnet.env'));
+      if (leased !== undefined && leased >= tBack && reached !== null)
+        run.rejoinFromLeaseSeconds = seconds(Math.min(leased, reached), reached);
+    }
 
     if (mech === 'etcd') {
       status(`converge ${repeat}: store loss`);

@@ -53,7 +53,7 @@ export function convergenceLines(r: ResultFile): string[] {
     const m = c.median ?? {};
     const errors = c.runs.filter((run) => run.error).map((run) => `repeat ${run.repeat}: ${run.error}`);
     out.push(
-      `  ${x.name} (${c.mechanism ?? '?'}, ${c.runs.length} repeats): cold start ${s(m.coldStart)}, new container ${s(m.newContainer)}, host loss withdrawn in ${s(m.hostLoss)} (other hosts interrupted: ${interrupted(c.runs)}), rejoin ${s(m.rejoin)}, routes per host ${m.routesPerHost ?? '–'}`,
+      `  ${x.name} (${c.mechanism ?? '?'}, ${c.runs.length} repeats): cold start ${s(m.coldStart)}, new container ${s(m.newContainer)}, host loss withdrawn in ${s(m.hostLoss)} (other hosts interrupted: ${interrupted(c.runs)}), rejoin ${s(m.rejoin)}${m.rejoinFromLease !== undefined ? ` (from the lease: ${s(m.rejoinFromLease)})` : ''}, routes per host ${m.routesPerHost ?? '–'}`,
       ...[storeText(c.runs), c.newContainer ? `new container: ${c.newContainer}` : undefined, ...c.notes, ...errors]
         .filter((l): l is string => !!l)
         .map((l) => `    ${l}`),
@@ -80,7 +80,7 @@ export function convergenceHtml(r: ResultFile): string | undefined {
         .filter(Boolean)
         .map((l) => esc(l))
         .join('<br>');
-      return `<tr><td>${esc(x.name)}<br><span class="ns">${esc(c.mechanism)}</span></td><td class="num">${s(m.coldStart)}</td><td class="num">${s(m.newContainer)}</td><td class="num">${s(m.hostLoss)}</td><td>${esc(interrupted(c.runs))}</td><td class="num">${s(m.rejoin)}</td><td class="num">${esc(m.routesPerHost ?? '–')}</td><td class="ns">${more}</td></tr>`;
+      return `<tr><td>${esc(x.name)}<br><span class="ns">${esc(c.mechanism)}</span></td><td class="num">${s(m.coldStart)}</td><td class="num">${s(m.newContainer)}</td><td class="num">${s(m.hostLoss)}</td><td>${esc(interrupted(c.runs))}</td><td class="num">${s(m.rejoin)}${m.rejoinFromLease !== undefined ? `<br><span class="ns">from the lease ${s(m.rejoinFromLease)}</span>` : ''}</td><td class="num">${esc(m.routesPerHost ?? '–')}</td><td class="ns">${more}</td></tr>`;
     })
     .join('');
   return `<p class="sub">Per repeat a fresh lab at ${recs[0].convergence.hosts} hosts, watched by cnlab's prober (a TCP connect to every target at short intervals; an RST counts as reached): cold start from starting the daemons until every probed pair answers; a new container on the last host until host 1's container reaches it; host loss (the last host's daemon stopped; flannel: its lease deleted) until no peer routes its blocks, and whether traffic between the other containers failed meanwhile; rejoin (the daemon started again) until host 1 reaches the last host's containers. Medians over repeats.</p><div class="tablewrap"><table class="wrap"><thead><tr><th>scheme</th><th class="num">cold start</th><th class="num">new container</th><th class="num">host loss</th><th>others interrupted</th><th class="num">rejoin</th><th class="num">routes/host</th><th>notes</th></tr></thead><tbody>${rows}</tbody></table></div>`;

@@ -21,6 +21,12 @@ export interface ConvergenceRun {
   /** The lost host's daemon started again → its container answers from host 1's again. */
   rejoinSeconds?: number;
   /**
+   * flannel: the rejoining agent's lease granted (it writes subnet.env right after) → host 1 reaches
+   * the host's containers again — what the etcd watch and the agents' programming take, without
+   * the agent's process start (a Node.js process here, a Go binary in flanneld).
+   */
+  rejoinFromLeaseSeconds?: number;
+  /**
    * Store loss (etcd stopped; with a cluster, its leader): existing traffic went on, what a new
    * lease got, what was stopped, and (a cluster) seconds until a new lease was granted.
    */
@@ -42,7 +48,14 @@ export interface ConvergenceRecord {
   probed?: string;
   runs: ConvergenceRun[];
   /** Medians over the runs that have the figure. */
-  median?: { coldStart?: number; newContainer?: number; hostLoss?: number; rejoin?: number; routesPerHost?: number };
+  median?: {
+    coldStart?: number;
+    newContainer?: number;
+    hostLoss?: number;
+    rejoin?: number;
+    rejoinFromLease?: number;
+    routesPerHost?: number;
+  };
   notes: string[];
 }
 
@@ -61,6 +74,7 @@ export function convergenceMedians(runs: ConvergenceRun[]): NonNullable<Converge
     newContainer: of((r) => r.newContainerSeconds),
     hostLoss: of((r) => r.hostLossSeconds),
     rejoin: of((r) => r.rejoinSeconds),
+    rejoinFromLease: of((r) => r.rejoinFromLeaseSeconds),
     routesPerHost: of((r) => (r.routesPerHost?.length ? median(r.routesPerHost) : undefined)),
   };
 }
