@@ -5,7 +5,7 @@ import { Etcd, type WatchEvent } from '../control/etcd.js';
 import { formatTable, type Route } from '../encap/config.js';
 import { writeTable } from '../encap/table-file.js';
 import { parseCidr } from '../lab/ipv4.js';
-import { execArgs } from '../util/exec.js';
+import { BatchProcess } from './batch.js';
 import {
   FLANNEL_PREFIX,
   leaseLines,
@@ -97,12 +97,16 @@ export class FlannelAgent {
   private readonly programmed = new Map<string, LeaseValue>();
   private leaseId = '';
   private stopping = new AbortController();
+  private readonly ip: BatchProcess;
+  private readonly bridge: BatchProcess;
 
   constructor(
     readonly cfg: AgentConfig,
     private readonly log: (line: string) => void,
   ) {
     this.etcd = new Etcd(cfg.etcd);
+    this.ip = new BatchProcess('ip', log);
+    this.bridge = new BatchProcess('bridge', log);
   }
 
   get key(): string {
@@ -140,12 +144,10 @@ export class FlannelAgent {
     }
   }
 
-  private async apply(lines: { ip: string[]; bridge: string[] }): Promise<void> {
-    if (lines.bridge.length) await execArgs('bridge', ['-force', '-batch', '-'], { input: `${lines.bridge.join('\n')}\n` });
-    if (lines.ip.length) {
-      const r = await execArgs('ip', ['-force', '-batch', '-'], { input: `${lines.ip.join('\n')}\n` });
-      if (r.code !== 0) this.log(`ip: ${r.stderr.trim().split('\n')[0]}`);
-    }
+  /** Hands the lines to the long-lived batch processes (FDB entries first, as before the routes that use them). */
+  private apply(lines: { ip: string[]; bridge: string[] }): void {
+    this.bridge.send(lines.bridge);
+    this.ip.send(lines.ip);
   }
 
   /** Programs the difference between what the kernel has and these leases (key → value text). */
@@ -176,8 +178,8 @@ export class FlannelAgent {
       add.bridge.push(...l.bridge);
       this.programmed.set(subnet, lease);
     }
-    if (del.ip.length || del.bridge.length) await this.apply(del);
-    if (add.ip.length || add.bridge.length) await this.apply(add);
+    this.apply(del);
+    this.apply(add);
     if (del.ip.length || add.ip.length) this.log(`programmed ${wanted.size} peer subnet(s)`);
     if (this.cfg.table) this.writeTable(wanted);
   }
@@ -286,5 +288,7 @@ export class FlannelAgent {
 
   stop(): void {
     this.stopping.abort();
+    this.ip.close();
+    this.bridge.close();
   }
 }
