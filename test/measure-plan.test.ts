@@ -144,6 +144,14 @@ describe('run options', () => {
     expect(toolsNeeded(m.tests)).toEqual(['iperf3', 'qperf']);
   });
 
+  it('the quick default runs 2 repeats, unless --repeats, --full, --tests or a preset says otherwise', () => {
+    expect(measurement({}, topo(), true).suite.repeats).toBe(2);
+    expect(measurement({ repeats: '3' }, topo(), true).suite.repeats).toBe(3);
+    expect(measurement({ full: true }, topo(), true).suite.repeats).toBe(3);
+    expect(measurement({ tests: 'tcp-1' }, topo(), true).suite.repeats).toBe(3);
+    expect(measurement({ preset: 's3-k8s' }, topo(), true).suite.repeats).toBe(measurement({ preset: 's3-k8s' }, topo()).suite.repeats);
+  });
+
   it('a preset fills what no flag set; flags win', () => {
     const m = measurement({ preset: 's3-k8s' }, topo({ sameHost: false }));
     expect(m.suite.seconds).toBe(60);

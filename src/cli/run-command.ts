@@ -28,6 +28,7 @@ import { writeRunReports } from './report-commands.js';
 import {
   applyPresetTopology,
   measurement,
+  QUICK_REPEATS,
   missingRecord,
   presetEntries,
   toolsNeeded,
@@ -98,7 +99,9 @@ export function registerRunCommand(program: Command): void {
     const onHosts = inventoryFromFlags(o);
     if (onHosts) refuseOnHosts(o, cni !== undefined);
     const topology = loadTopology(topologyFlags(o));
-    const m = measurement(o, topology);
+    // The quick default: no schemes named, no preset, --encrypt, --cni or --all.
+    const quick = !names.length && o.preset === undefined && !o.encrypt && !cni && !o.all;
+    const m = measurement(o, topology, quick);
     applyPresetTopology(topology, m.preset, { linkRate: o.linkRate, offloads: o.offloads });
     Object.assign(
       m.knobs,
@@ -120,10 +123,14 @@ export function registerRunCommand(program: Command): void {
           : cni
             ? []
             : (o.all ? SCHEMES : quickDefaultSchemes()).map((scheme) => ({ scheme }));
-    if (!names.length && !m.preset && !o.encrypt && !cni && !o.all) {
+    if (quick) {
       process.stderr.write(
         `cnlab: the quick default leaves out ${Object.keys(VARIANT_OF).length} variants (${Object.keys(VARIANT_OF).join(', ')}): name them or add --all\n`,
       );
+      if (m.suite.repeats === QUICK_REPEATS && o.repeats === undefined)
+        process.stderr.write(
+          `cnlab: the quick default runs ${QUICK_REPEATS} repeats of each test: --repeats 3 or more resolves finer differences\n`,
+        );
     }
     // --cni adds its config as one more scheme (withCniScheme checks the name is free).
     const entries: Entry[] = cni
