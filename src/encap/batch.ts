@@ -76,3 +76,51 @@ export function eachFrame(d: Buffer, frame: (off: number, len: number) => void):
     off += FRAME_HEADER + len;
   }
 }
+
+/**
+ * Plaintext batching, one Batch per peer: a frame joins its peer's batch, which leaves through
+ * `send` when the next frame would not fit, when flushed, or at once without batching.
+ */
+export class PeerBatches {
+  private readonly batches: Batch[] = [];
+
+  constructor(
+    private readonly payload: number,
+    private readonly batching: boolean,
+    peers: number,
+    private readonly send: (peer: number, d: Buffer) => void,
+    /** Datagrams sent carrying more than one frame, and the most frames one carried. */
+    private readonly stats: { multiFrame: number; maxFrames: number },
+  ) {
+    for (let p = 0; p < peers; p++) this.addPeer();
+  }
+
+  addPeer(): void {
+    this.batches.push(new Batch(this.payload, this.batching ? Number.MAX_SAFE_INTEGER : 1));
+  }
+
+  /** Queues one frame for a peer; the drop reason when no datagram could carry it. */
+  add(peer: number, parts: Buffer[], len: number): string | undefined {
+    const b = this.batches[peer];
+    if (b.tooBig(len)) return 'oversize';
+    if (!b.fits(len)) this.flush(peer);
+    b.add(parts, len);
+    if (!this.batching) this.flush(peer);
+    return undefined;
+  }
+
+  flushAll(): void {
+    for (let p = 0; p < this.batches.length; p++) this.flush(p);
+  }
+
+  private flush(peer: number): void {
+    const b = this.batches[peer];
+    if (b.empty) return;
+    const frames = b.frames;
+    this.send(peer, b.take());
+    if (frames > 1) {
+      this.stats.multiFrame++;
+      if (frames > this.stats.maxFrames) this.stats.maxFrames = frames;
+    }
+  }
+}

@@ -77,6 +77,41 @@ export function newDirection(): Direction {
   return { packets: 0, bytes: 0, datagrams: 0, datagramBytes: 0 };
 }
 
+/** A daemon's counters at its start: every count zero. */
+export function newCounters(
+  d: { dev: string; mode: 'tun' | 'tap'; encrypted: boolean; batching: boolean; epoch?: number },
+  records?: EncapCounters['records'],
+  relay?: RelayStats,
+): EncapCounters {
+  return {
+    format: 'cnlab-encap-counters',
+    version: 1,
+    ...d,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    writtenAt: '',
+    tx: newDirection(),
+    rx: newDirection(),
+    io: { deviceReads: 0, deviceWrites: 0, udpSends: 0, udpMessages: 0 },
+    batches: { multiFrame: 0, maxFrames: 0 },
+    records,
+    relay,
+    drops: {},
+    cpuSeconds: { user: 0, system: 0 },
+  };
+}
+
+/** The drops only the kernel counts, since the daemon's start: UDP buffer overflows (machine-wide) and the device's queue. */
+export function setKernelDrops(c: EncapCounters, atStart: { rcvbuf: number; sndbuf: number }): void {
+  const k = udpKernelDrops();
+  const set = (reason: string, n: number) => {
+    if (n > 0) c.drops[reason] = n;
+  };
+  set('udp-rcvbuf', k.rcvbuf - atStart.rcvbuf);
+  set('udp-sndbuf', k.sndbuf - atStart.sndbuf);
+  set('device-queue', deviceTxDropped(c.dev));
+}
+
 export function writeCounters(dir: string, c: EncapCounters): void {
   const file = join(dir, COUNTERS_FILE);
   writeFileSync(`${file}.tmp`, `${JSON.stringify(c, null, 1)}\n`);

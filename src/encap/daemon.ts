@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ipToInt } from '../lab/ipv4.js';
 import { OVERHEAD, Sealer } from './aead.js';
-import { Batch, eachFrame, validFrames } from './batch.js';
+import { PeerBatches, eachFrame, validFrames } from './batch.js';
 import type { DaemonConfig, Route } from './config.js';
-import { deviceTxDropped, newDirection, udpKernelDrops, writeCounters, type EncapCounters } from './counters.js';
+import { newCounters, setKernelDrops, udpKernelDrops, writeCounters, type EncapCounters } from './counters.js';
 import { Coalescer, VNET_HDR_LEN } from './gro.js';
 import { nextEpoch, readKeyFile } from './keys.js';
 import { loadAddon } from './native.js';
@@ -47,7 +47,8 @@ export class EncapDaemon {
   private readonly peerBySource = new Map<number, number>();
   private routes: RouteTable;
   private readonly macs = new MacTable();
-  private readonly batches: Batch[];
+  /** Plaintext (tap) batching; encrypted, records batch (the sealer). */
+  private readonly batches?: PeerBatches;
   private readonly sealer?: Sealer;
   private readonly opener?: Opener;
   /** tap: heartbeats to the peers, and relaying through one when a peer cannot be reached directly (relay.ts). */
@@ -97,8 +98,6 @@ export class EncapDaemon {
     }
     const payload = cfg.maxDatagram - (cfg.keyFile ? OVERHEAD : 0);
     this.maxPayload = payload;
-    // Encrypted, records do the batching (queue()).
-    this.batches = this.sealer ? [] : this.peers.map(() => new Batch(payload, cfg.batch ? Number.MAX_SAFE_INTEGER : 1));
     this.l2 = cfg.mode === 'tap' ? 14 : 0;
     const io = {
       send: this.sendAlone,
@@ -127,26 +126,20 @@ export class EncapDaemon {
     // worth): a read that fills the slot was truncated.
     this.slot = cfg.offload ? VNET_HDR_LEN + this.l2 + 65535 + 1 : payload + 1;
     this.rbuf = Buffer.allocUnsafeSlow(this.slot * BURST);
-    this.counters = {
-      format: 'cnlab-encap-counters',
-      version: 1,
-      dev: cfg.dev,
-      mode: cfg.mode,
-      encrypted: Boolean(cfg.keyFile),
-      batching: cfg.batch,
-      pid: process.pid,
-      epoch,
-      startedAt: new Date().toISOString(),
-      writtenAt: '',
-      tx: newDirection(),
-      rx: newDirection(),
-      io: { deviceReads: 0, deviceWrites: 0, udpSends: 0, udpMessages: 0 },
-      batches: { multiFrame: 0, maxFrames: 0 },
-      records: this.sealer && this.opener ? { sealed: this.sealer.stats, opened: this.opener.stats } : undefined,
-      relay: this.relayer?.stats,
-      drops: {},
-      cpuSeconds: { user: 0, system: 0 },
-    };
+    this.counters = newCounters(
+      { dev: cfg.dev, mode: cfg.mode, encrypted: Boolean(cfg.keyFile), batching: cfg.batch, epoch },
+      this.sealer && this.opener ? { sealed: this.sealer.stats, opened: this.opener.stats } : undefined,
+      this.relayer?.stats,
+    );
+    // Encrypted, records do the batching (queue()).
+    if (!this.sealer)
+      this.batches = new PeerBatches(
+        payload,
+        cfg.batch,
+        this.peers.length,
+        (peer, d) => this.out(peer, [d], d.length),
+        this.counters.batches,
+      );
   }
 
   private routeTable(routes: Route[]): RouteTable {
@@ -165,7 +158,7 @@ export class EncapDaemon {
       this.peerIps.push(ip);
       this.peerBySource.set(ip, this.peers.length - 1);
       if (this.sealer) this.sealer.addPeer();
-      else this.batches.push(new Batch(this.maxPayload, this.cfg.batch ? Number.MAX_SAFE_INTEGER : 1));
+      else this.batches?.addPeer();
     }
     this.routes = this.routeTable(routes);
   }
@@ -202,13 +195,7 @@ export class EncapDaemon {
     if (this.gro) c.io.deviceWrites = this.gro.stats.writes;
     if (this.sealer && this.cfg.mode === 'tap')
       c.batches = { multiFrame: this.sealer.stats.multiItem, maxFrames: this.sealer.stats.maxItems };
-    const k = udpKernelDrops();
-    const set = (reason: string, n: number) => {
-      if (n > 0) c.drops[reason] = n;
-    };
-    set('udp-rcvbuf', k.rcvbuf - this.kernelAtStart.rcvbuf);
-    set('udp-sndbuf', k.sndbuf - this.kernelAtStart.sndbuf);
-    set('device-queue', deviceTxDropped(this.cfg.dev));
+    setKernelDrops(c, this.kernelAtStart);
     c.writtenAt = new Date().toISOString();
     writeCounters(this.cfg.stateDir, c);
   }
@@ -295,27 +282,12 @@ export class EncapDaemon {
       if (len > this.sealer.maxItem) return this.drop('oversize');
       return this.sealer.add(peer, parts, len);
     }
-    const b = this.batches[peer];
-    if (b.tooBig(len)) return this.drop('oversize');
-    if (!b.fits(len)) this.flush(peer);
-    b.add(parts, len);
-    if (!this.cfg.batch) this.flush(peer);
+    const why = this.batches!.add(peer, parts, len);
+    if (why) this.drop(why);
   }
 
   private flushAll(): void {
-    for (let p = 0; p < this.batches.length; p++) this.flush(p);
-  }
-
-  private flush(peer: number): void {
-    const b = this.batches[peer];
-    if (b.empty) return;
-    const frames = b.frames;
-    const d = b.take();
-    this.send(peer, [d], d.length);
-    if (frames > 1) {
-      this.counters.batches.multiFrame++;
-      if (frames > this.counters.batches.maxFrames) this.counters.batches.maxFrames = frames;
-    }
+    this.batches?.flushAll();
   }
 
   /** One datagram payload to a peer: into its record when encrypting, else into the current sendmsg run. */
