@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareResults } from '../src/report/compare.js';
+import { compareResults } from '../src/report/compare-data.js';
 import { renderCompareHtml } from '../src/report/compare-html.js';
 import { writeReports } from '../src/report/write-reports.js';
 import { launchChromium, openPage, type Opened } from './helpers/browser.js';

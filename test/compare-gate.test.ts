@@ -2,7 +2,8 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { changeSummary, compareResults, regressions, significantChanges } from '../src/report/compare.js';
+import { changeSummary, regressions, significantChanges } from '../src/report/compare-changes.js';
+import { compareResults } from '../src/report/compare-data.js';
 import { cli } from './helpers/lab.js';
 import { synthetic } from './fixtures/results/synthetic.js';
 

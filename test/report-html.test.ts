@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareResults } from '../src/report/compare.js';
+import { compareResults } from '../src/report/compare-data.js';
 import { renderCompareHtml } from '../src/report/compare-html.js';
 import { csvCell, csvFiles } from '../src/report/csv.js';
 import { jsonForHtml } from '../src/report/escape.js';

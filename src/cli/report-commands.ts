@@ -3,15 +3,9 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'nod
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, RunError } from '../errors.js';
-import {
-  compareCsvRows,
-  compareResults,
-  regressions,
-  renderCompareMarkdown,
-  renderCompareTable,
-  runSource,
-  type CompareRun,
-} from '../report/compare.js';
+import { compareCsvRows, renderCompareMarkdown, renderCompareTable } from '../report/compare.js';
+import { regressions } from '../report/compare-changes.js';
+import { compareResults, runSource, type CompareRun } from '../report/compare-data.js';
 import { renderCompareHtml } from '../report/compare-html.js';
 import { toCsv } from '../report/csv.js';
 import { put, writeReports } from '../report/write-reports.js';

@@ -1,5 +1,7 @@
 import { groupedBars, LAYOUTS, WIDTHS, type ChartSpec } from './charts.js';
-import { changeSummary, compareCsvRows, deltaText, renderCompareMarkdown, type Comparison } from './compare.js';
+import { compareCsvRows, deltaText, renderCompareMarkdown } from './compare.js';
+import { changeSummary } from './compare-changes.js';
+import type { Comparison } from './compare-data.js';
 import { toCsv } from './csv.js';
 import { dataUrl, esc } from './escape.js';
 import { pageHead } from './html-style.js';
