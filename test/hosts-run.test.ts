@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { runNeeds } from '../src/cli/hosts-command.js';
+import { missingOnHosts } from '../src/cli/run-hosts.js';
 import { sumCpuTimes } from '../src/measure/host-cpu.js';
+import { getScheme } from '../src/schemes/registry.js';
 import { connectionLost } from '../src/remote/ssh.js';
 import { parseStat } from '../src/runners/remote-server.js';
 
@@ -23,5 +26,22 @@ describe('cnlab run -i helpers', () => {
   it('sums CPU times field by field', () => {
     const t = { user: 1, nice: 2, system: 3, idle: 4, iowait: 5, irq: 6, softirq: 7, steal: 8 };
     expect(sumCpuTimes([t, t])).toEqual({ user: 2, nice: 4, system: 6, idle: 8, iowait: 10, irq: 12, softirq: 14, steal: 16 });
+  });
+
+  it("names each host's missing tools for this run (tests' and schemes'), with the apt line", () => {
+    const calico = getScheme('calico');
+    const needs = runNeeds(['iperf3', 'qperf'], [{ name: 'calico', requires: [...calico.requires, ...(calico.controlRequires ?? [])] }]);
+    const names = needs.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['ip', 'iperf3', 'qperf', 'bird']));
+    expect(names).not.toContain('sockperf');
+    const all = Object.fromEntries(names.map((n) => [n, `/usr/bin/${n}`]));
+    const facts = [
+      { name: 'a', ssh: 'root@198.18.250.2', tools: all },
+      { name: 'b', ssh: 'root@198.18.250.6', tools: { ...all, qperf: null, bird: null } },
+    ];
+    expect(missingOnHosts([facts[0]], needs)).toBeNull();
+    expect(missingOnHosts(facts, needs)).toBe(
+      'host b lacks qperf (needed by the tests), bird (needed by calico): apt-get install -y --no-install-recommends bird2 qperf — or cnlab hosts prepare -i INVENTORY',
+    );
   });
 });

@@ -96,6 +96,33 @@ describe.skipIf(!isRoot)('SSH transport against a real sshd', () => {
     expect(b).toMatch(/fix +apt-get install -y --no-install-recommends .*\biperf3\b/);
   });
 
+  it('run -i refuses before making anything when a host lacks a tool the run needs, naming it and the fix', async () => {
+    const inv = inventory('runmissing', [
+      { name: 'a', ssh: `root@${fx.machines[0].address}`, nic: 'eth1', key: fx.clientKey },
+      { name: 'b', ssh: `root@${fx.machines[1].address}`, nic: 'eth1' },
+    ]);
+    const stateRoot = join(fx.dir, 'state');
+    const r = await inCtl(
+      'node',
+      [CLI, 'run', '-i', inv, 'host', '--lab', 'hmiss', '--tests', 'tcp-1', '--out', join(fx.dir, 'out-miss')],
+      {
+        env: { CNLAB_STATE_ROOT: stateRoot },
+      },
+    );
+    expect(r.code, r.stdout).toBe(1);
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/^cnlab: .*(schemes ×|quick default)/.test(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /host b lacks iperf3 \(needed by the tests\): apt-get install -y --no-install-recommends iperf3 — or cnlab hosts prepare/,
+    );
+    expect(lines[0]).not.toMatch(/host a lacks/);
+    expect(readdirSync('/run/netns').filter((n) => n.startsWith('cnl-hmiss-'))).toEqual([]);
+    expect(existsSync(join(stateRoot, 'hmiss.json'))).toBe(false);
+  });
+
   it('hosts prepare --dry-run says what it would install, on b only, and runs nothing', async () => {
     const inv = inventory('prepare', [
       { name: 'a', ssh: `root@${fx.machines[0].address}`, nic: 'eth1', key: fx.clientKey },

@@ -28,6 +28,18 @@ const MEASURE_REQUIREMENTS: Requirement[] = [
   { kind: 'binary', name: 'taskset', pkg: 'util-linux' },
 ];
 
+/**
+ * What one `run -i` needs on every host: BASE_REQUIREMENTS, the tools of its tests (by name, from
+ * MEASURE_REQUIREMENTS), and its schemes' binaries.
+ */
+export function runNeeds(tools: readonly string[], schemes: ReadonlyArray<{ name: string; requires: readonly Requirement[] }>): ToolNeed[] {
+  return toolNeeds([
+    { who: 'every run', requires: BASE_REQUIREMENTS },
+    { who: 'the tests', requires: MEASURE_REQUIREMENTS.filter((r) => r.kind === 'binary' && tools.includes(r.name)) },
+    ...schemes.map((s) => ({ who: s.name, requires: s.requires })),
+  ]);
+}
+
 function needs(): { tools: ToolNeed[]; cni: string[] } {
   const tools = toolNeeds([
     { who: 'every run', requires: [...BASE_REQUIREMENTS, ...MEASURE_REQUIREMENTS] },

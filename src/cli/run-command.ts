@@ -38,6 +38,8 @@ import {
 import { addTopologyFlags, topologyFlags } from './topology-flags.js';
 import { addInventoryFlags, inventoryFromFlags } from './inventory-flags.js';
 import { hostDetails, refuseOnHosts } from './run-hosts.js';
+import { runNeeds } from './hosts-command.js';
+import { controlPlaneOf } from '../lab/types.js';
 
 interface RunFlags extends MeasureFlags {
   out?: string;
@@ -169,7 +171,25 @@ export function registerRunCommand(program: Command): void {
 
     // Each host's kernel, CPU and lab NIC (driver, speed, offloads), read before anything is built;
     // a host that does not answer stops the run here.
-    const hostsSection = onHosts ? await hostDetails(onHosts.inventory, onHosts.allowSshNic) : undefined;
+    const hostsSection = onHosts
+      ? await hostDetails(
+          onHosts.inventory,
+          onHosts.allowSshNic,
+          runNeeds(
+            toolsNeeded(m.tests),
+            entries.flatMap((e) =>
+              'scheme' in e
+                ? [
+                    {
+                      name: e.scheme.name,
+                      requires: [...e.scheme.requires, ...(controlPlaneOf(topology) === 'real' ? (e.scheme.controlRequires ?? []) : [])],
+                    },
+                  ]
+                : [],
+            ),
+          ),
+        )
+      : undefined;
     const file = join(o.out ?? defaultOutDir(), 'result.json');
     const now = new Date().toISOString();
     const placements = Object.fromEntries(entries.flatMap((e) => ('scheme' in e && e.placements ? [[e.scheme.name, e.placements]] : [])));

@@ -1,6 +1,8 @@
 import { InputError, RunError } from '../errors.js';
 import type { Inventory } from '../remote/inventory.js';
 import type { HostsSection } from '../result/hosts.js';
+import { aptLine, type ToolNeed } from '../remote/facts.js';
+import type { HostFacts } from '../remote/check.js';
 import { checkAll, refuseSshNic } from './hosts-command.js';
 
 /** `cnlab run -i`: what cannot apply on the user's hosts, refused before anything is contacted. */
@@ -13,12 +15,30 @@ export function refuseOnHosts(o: Record<string, unknown>, cni: boolean): void {
 export const HOSTS_CPU_METHOD =
   "each host's aggregate /proc/stat line read over its own SSH session before and after each client run, summed over the hosts; hosts reporting one boot ID share a kernel and are read once; the SSH sessions that read it are inside the window";
 
-/** Each host's details for the result file; one RunError line naming the hosts that cannot be read. */
-export async function hostDetails(inv: Inventory, allowSshNic: boolean): Promise<HostsSection> {
+/** The tools of `needs` each host lacks, as one line with the fix; null when none lacks any. */
+export function missingOnHosts(facts: HostFacts[], needs: readonly ToolNeed[]): string | null {
+  const lines = facts.flatMap((f) => {
+    const miss = needs.filter((t) => f.tools && !f.tools[t.name]);
+    return miss.length
+      ? [
+          `host ${f.name} lacks ${miss.map((t) => `${t.name} (needed by ${t.neededBy.join(', ')})`).join(', ')}: ${aptLine(miss.map((t) => t.pkg))}`,
+        ]
+      : [];
+  });
+  return lines.length ? `${lines.join('; ')} — or cnlab hosts prepare -i INVENTORY` : null;
+}
+
+/**
+ * Each host's details for the result file; one RunError line naming the hosts that cannot be read,
+ * or that lack a tool the run needs (`needs`), before anything is made.
+ */
+export async function hostDetails(inv: Inventory, allowSshNic: boolean, needs: readonly ToolNeed[] = []): Promise<HostsSection> {
   const facts = await checkAll(inv);
   refuseSshNic(facts, inv, allowSshNic);
   const bad = facts.filter((f) => !f.kernel || !f.cpu || !f.nic || (f.error && !/^not root/.test(f.error)));
   if (bad.length) throw new RunError(bad.map((f) => `host ${f.name} (${f.ssh}): ${f.error ?? 'could not be read'}`).join('; '));
+  const missing = missingOnHosts(facts, needs);
+  if (missing) throw new RunError(missing);
   return {
     inventory: inv.source,
     cpuMethod: HOSTS_CPU_METHOD,
