@@ -43,7 +43,8 @@ export function runNeeds(tools: readonly string[], schemes: ReadonlyArray<{ name
 function needs(): { tools: ToolNeed[]; cni: string[] } {
   const tools = toolNeeds([
     { who: 'every run', requires: [...BASE_REQUIREMENTS, ...MEASURE_REQUIREMENTS] },
-    ...SCHEMES.map((s) => ({ who: s.name, requires: s.requires })),
+    // A scheme's control plane (BIRD, etcd) is part of it by default.
+    ...SCHEMES.map((s) => ({ who: s.name, requires: [...s.requires, ...(s.controlRequires ?? [])] })),
   ]);
   const cni = [...new Set(SCHEMES.flatMap((s) => s.requires.flatMap((r) => (r.kind === 'cni' ? [r.plugin] : []))))].sort();
   return { tools, cni };
@@ -85,8 +86,10 @@ function render(f: HostFacts): string {
   return lines.join('\n');
 }
 
-export async function checkAll(inv: Inventory, exs = executors(inv), close = true): Promise<HostFacts[]> {
-  const { tools, cni } = needs();
+/** `extra`: tools a run needs besides those hosts check lists (probed too, so none is unknown). */
+export async function checkAll(inv: Inventory, exs = executors(inv), close = true, extra: readonly ToolNeed[] = []): Promise<HostFacts[]> {
+  const { tools: listed, cni } = needs();
+  const tools = [...listed, ...extra.filter((t) => !listed.some((l) => l.name === t.name))];
   try {
     return await Promise.all(
       exs.map((e) => checkHost({ name: e.host.name, ssh: e.host.ssh, nic: e.host.nic, ex: e.ex, plain: e.plain }, tools, cni)),

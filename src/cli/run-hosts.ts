@@ -33,7 +33,7 @@ export function missingOnHosts(facts: HostFacts[], needs: readonly ToolNeed[]): 
  * or that lack a tool the run needs (`needs`), before anything is made.
  */
 export async function hostDetails(inv: Inventory, allowSshNic: boolean, needs: readonly ToolNeed[] = []): Promise<HostsSection> {
-  const facts = await checkAll(inv);
+  const facts = await checkAll(inv, undefined, true, needs);
   refuseSshNic(facts, inv, allowSshNic);
   const bad = facts.filter((f) => !f.kernel || !f.cpu || !f.nic || (f.error && !/^not root/.test(f.error)));
   if (bad.length) throw new RunError(bad.map((f) => `host ${f.name} (${f.ssh}): ${f.error ?? 'could not be read'}`).join('; '));
