@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, isRoot, type Run } from './helpers/lab.js';
@@ -94,6 +94,41 @@ describe.skipIf(!isRoot)('a lab on hosts over SSH', () => {
       expect((await inMachine(0, ['ip', '-o', 'link'])).stdout.match(/^\d+: (\S+?)[@:]/gm)?.length).toBe(3);
     },
   );
+
+  it("clean -i removes a lab from the machines' markers once this machine lost its state file; a marker naming another lab's namespace is left", async () => {
+    const lab = 'ssmk';
+    const up = await inCtl(['up', 'macvlan', '-i', inv, '--lab', lab]);
+    expect(up.code, up.stderr).toBe(0);
+    // This machine forgets the lab (a reboot empties /run): only the machines' markers know it now.
+    rmSync(join(fx.dir, 'state', `${lab}.json`));
+    const plain = await inCtl(['clean', lab]);
+    expect(plain.stdout, plain.stderr).toMatch(/nothing to clean/);
+    expect(labNs(lab).length).toBeGreaterThanOrEqual(2);
+    // A marker that names a namespace of another lab: refused, and left with what it names.
+    const evil = {
+      lab: 'ssevil',
+      scheme: 'macvlan',
+      host: 'b',
+      createdAt: new Date().toISOString(),
+      namespaces: ['cnl-ssevil-h2', `cnl-${lab}-h2`],
+    };
+    await inMachine(1, ['sh', '-c', 'printf %s "$1" > /run/cnlab/ssevil.b.json', 'sh', JSON.stringify(evil)]);
+
+    // Named: other suites' fixtures may hold labs on machines named a and b at the same time.
+    const clean = await inCtl(['clean', '-i', inv, lab, 'ssevil']);
+    expect(clean.code).toBe(1);
+    expect(clean.stdout).toMatch(new RegExp(`lab ${lab} removed from its markers: \\d+ namespaces`));
+    expect(clean.stderr).toMatch(
+      /host b: \/run\/cnlab\/ssevil\.b\.json: names namespaces that are not lab ssevil's \(cnl-ssmk-h2\): left alone/,
+    );
+    expect(labNs(lab)).toEqual([]);
+    expect(labFiles(lab, ['h1', 'h2', 'h1c1', 'h1c2', 'h2c1'])).toEqual([]);
+    for (const m of [0, 1]) expect((await inMachine(m, ['ls', '/run/cnlab'])).stdout).not.toMatch(new RegExp(`${lab}\\.`));
+    expect(existsSync(join(fx.dir, 'state', `${lab}.json`))).toBe(false);
+    expect((await inMachine(1, ['cat', '/run/cnlab/ssevil.b.json'])).stdout).toContain('ssevil');
+    await inMachine(1, ['rm', '-f', '/run/cnlab/ssevil.b.json']);
+    expect((await inCtl(['clean', '-i', inv, lab, 'ssevil'])).stdout).toMatch(/nothing to clean/);
+  });
 
   it('refuses a nic carrying the SSH connection, changing nothing', async () => {
     const bad = join(fx.dir, 'sshnic.yaml');

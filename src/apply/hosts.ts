@@ -1,9 +1,10 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { InputError, RunError } from '../errors.js';
 import { STATE_ROOT } from '../lab/paths.js';
 import type { Lab } from '../lab/types.js';
 import type { Plan, Step } from '../plan/types.js';
-import type { Inventory } from '../remote/inventory.js';
+import type { Inventory, InventoryHost } from '../remote/inventory.js';
 import { sshDevice } from '../remote/check.js';
 import { SshExecutor } from '../remote/ssh.js';
 import { placeNamespaces, unplaceNamespaces, type Executor } from '../util/executor.js';
@@ -50,6 +51,25 @@ function machineOf(lab: Lab, plan: Plan): Map<string, number> {
   return where;
 }
 
+/** One machine's entry in a lab's hosts record: how to reach it, and what of the lab it holds. */
+export function hostEntry(
+  h: InventoryHost,
+  lab: string,
+  holds: { node: string; underlayIf: string; namespaces: string[] },
+): HostsRecord['hosts'][number] {
+  return {
+    name: h.name,
+    ssh: h.ssh,
+    port: h.port,
+    sudo: h.sudo,
+    ...(h.key ? { key: h.key } : {}),
+    nic: h.nic,
+    nicMode: h.nic_mode,
+    ...holds,
+    marker: markerPath(lab, h.name),
+  };
+}
+
 /** The hosts record for a planned lab; refuses what cannot be placed on the machines. */
 export function hostsRecord(inv: Inventory, lab: Lab, plan: Plan): HostsRecord {
   if (lab.hosts.length !== inv.hosts.length)
@@ -60,19 +80,7 @@ export function hostsRecord(inv: Inventory, lab: Lab, plan: Plan): HostsRecord {
     const node = lab.hosts[i];
     // The host namespace first: it takes the underlay port.
     const namespaces = [node.ns, ...plan.namespaces.filter((ns) => ns !== node.ns && where.get(ns) === i)];
-    return {
-      name: h.name,
-      ssh: h.ssh,
-      port: h.port,
-      sudo: h.sudo,
-      ...(h.key ? { key: h.key } : {}),
-      nic: h.nic,
-      nicMode: h.nic_mode,
-      node: node.name,
-      underlayIf: node.underlayIf,
-      namespaces,
-      marker: markerPath(lab.name, h.name),
-    };
+    return hostEntry(h, lab.name, { node: node.name, underlayIf: node.underlayIf, namespaces });
   });
   return {
     inventory: inv.source,
@@ -186,6 +194,9 @@ export async function writeMarkers(state: LabState): Promise<void> {
         host: h.name,
         createdAt: state.createdAt,
         status: state.status,
+        // What `clean -i` needs when this machine's state file is gone (apply/hosts-clean.ts).
+        stateDir: state.stateDir,
+        owner: { host: hostname(), ...state.owner },
         namespaces: h.namespaces,
         nic: h.nic,
         underlay: `${h.underlayIf} (macvlan ${h.nicMode === 'passthru' ? 'passthru' : 'bridge'} on ${h.nic}, inside ${h.namespaces[0]})`,

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { releaseLab } from '../apply/cleanup.js';
+import { cleanFromMarkers } from '../apply/hosts-clean.js';
+import { loadInventory } from '../remote/inventory.js';
 import { releaseHosts } from '../apply/hosts.js';
 import { netnsExists } from '../apply/netns.js';
 import { listLabs, processStartTime, readState } from '../apply/state.js';
@@ -113,19 +115,33 @@ export function registerLabCommands(program: Command): void {
     });
 
   program
-    .command('clean')
-    .description('remove every lab cnlab has recorded')
-    .action(async () => {
-      const labs = listLabs();
+    .command('clean [labs...]')
+    .description("remove every lab cnlab has recorded, or the labs named (with -i, also those only the hosts' markers name)")
+    .option('-i, --inventory <file>', "also read each inventory host's markers and remove the labs this machine has no state file for")
+    .action(async (names: string[], o: { inventory?: string }) => {
+      const only = names.length ? new Set(names.map(labArg)) : undefined;
+      const inv = o.inventory !== undefined ? loadInventory(o.inventory) : undefined;
+      const labs = listLabs().filter((l) => !only || only.has(l));
       const problems: string[] = [];
+      let removed = 0;
       for (const name of labs) {
         const state = readState(name);
         if (!state) continue;
         const r = await teardownState(state);
         problems.push(...r.problems.map((p) => `${name}: ${p}`));
         console.log(`lab ${name} removed: ${r.namespaces} namespaces, ${r.processes} processes`);
+        removed++;
       }
-      if (!labs.length) console.log('nothing to clean');
+      if (inv) {
+        const m = await cleanFromMarkers(inv, only);
+        for (const r of m.reports) {
+          problems.push(...r.problems.map((p) => `${r.lab}: ${p}`));
+          console.log(`lab ${r.lab} removed from its markers: ${r.namespaces} namespaces, ${r.processes} processes`);
+        }
+        removed += m.reports.length;
+        problems.push(...m.skipped);
+      }
+      if (!removed && !problems.length) console.log('nothing to clean');
       if (problems.length) throw new RunError(problems.join('; '));
     });
 
