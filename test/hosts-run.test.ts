@@ -39,9 +39,9 @@ describe('cnlab run -i helpers', () => {
       { name: 'a', ssh: 'root@198.18.250.2', tools: all },
       { name: 'b', ssh: 'root@198.18.250.6', tools: { ...all, qperf: null, bird: null } },
     ];
-    expect(missingOnHosts([facts[0]], needs)).toBeNull();
-    expect(missingOnHosts(facts, needs)).toBe(
-      'host b lacks qperf (needed by the tests), bird (needed by calico): apt-get install -y --no-install-recommends bird2 qperf — or cnlab hosts prepare -i INVENTORY',
+    expect(missingOnHosts([facts[0]], needs, 'hosts.yaml')).toBeNull();
+    expect(missingOnHosts(facts, needs, 'hosts.yaml')).toBe(
+      'host b lacks qperf (needed by the tests), bird (needed by calico): apt-get install -y --no-install-recommends bird2 qperf — or cnlab hosts prepare -i hosts.yaml',
     );
   });
 });

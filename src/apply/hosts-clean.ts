@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { labStateDir, STATE_ROOT } from '../lab/paths.js';
+import { labStateDir, SSH_CONTROL_DIR } from '../lab/paths.js';
 import { LAB_NAME } from '../lab/topology.js';
 import type { Inventory, InventoryHost } from '../remote/inventory.js';
 import { SshExecutor } from '../remote/ssh.js';
@@ -20,7 +20,7 @@ import { teardownState, type TeardownReport } from './teardown.js';
  */
 
 const markerSchema = z.object({
-  lab: z.string().regex(LAB_NAME),
+  lab: z.string().regex(LAB_NAME, 'not a lab name'),
   scheme: z.string(),
   host: z.string(),
   createdAt: z.string(),
@@ -78,7 +78,7 @@ export function stateFromMarkers(
     hosts: {
       inventory: inv.source,
       ...(inv.sshConfig ? { sshConfig: inv.sshConfig } : {}),
-      controlDir: `${STATE_ROOT}/hosts`,
+      controlDir: SSH_CONTROL_DIR,
       hosts,
     },
   };
@@ -94,7 +94,7 @@ export interface MarkerClean {
 /** Reads every host's markers and tears down each lab (of `only`, when given) that has no state file here. */
 export async function cleanFromMarkers(inv: Inventory, only?: ReadonlySet<string>): Promise<MarkerClean> {
   const skipped: string[] = [];
-  const cfg = { controlDir: `${STATE_ROOT}/hosts`, configFile: inv.sshConfig };
+  const cfg = { controlDir: SSH_CONTROL_DIR, configFile: inv.sshConfig };
   const executors: SshExecutor[] = [];
   const byLab = new Map<string, Array<{ host: InventoryHost; marker: Marker }>>();
   for (const h of inv.hosts) {

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { InputError, RunError } from '../errors.js';
-import { STATE_ROOT } from '../lab/paths.js';
+import { SSH_CONTROL_DIR } from '../lab/paths.js';
 import type { Lab } from '../lab/types.js';
 import type { Plan, Step } from '../plan/types.js';
 import type { Inventory, InventoryHost } from '../remote/inventory.js';
@@ -85,7 +84,7 @@ export function hostsRecord(inv: Inventory, lab: Lab, plan: Plan): HostsRecord {
   return {
     inventory: inv.source,
     ...(inv.sshConfig ? { sshConfig: inv.sshConfig } : {}),
-    controlDir: join(STATE_ROOT, 'hosts'),
+    controlDir: SSH_CONTROL_DIR,
     hosts,
   };
 }

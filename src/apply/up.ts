@@ -5,7 +5,7 @@ import { resolveLab } from '../lab/resolve.js';
 import { controlPlaneOf, type Lab, type Topology } from '../lab/types.js';
 import { planLab } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
-import type { BuildHost, Scheme, SchemeBuild } from '../plan/scheme.js';
+import { schemeRequires, type BuildHost, type Scheme, type SchemeBuild } from '../plan/scheme.js';
 import { applyPlan, type ApplyOptions } from './apply.js';
 import { hostsRecord, preflightHosts, releaseHosts, remotePlan, remoteRefusal } from './hosts.js';
 import type { Inventory } from '../remote/inventory.js';
@@ -30,12 +30,7 @@ export const BASE_REQUIREMENTS: Requirement[] = [
 
 /** Why a scheme cannot be built here, or null when it can. */
 export async function unsupportedReason(scheme: Scheme, controlPlane: 'static' | 'real' = 'real', tenants = false): Promise<string | null> {
-  const reqs = [
-    ...BASE_REQUIREMENTS,
-    ...scheme.requires,
-    ...(controlPlane === 'real' ? (scheme.controlRequires ?? []) : []),
-    ...(tenants ? (scheme.tenantRequires ?? []) : []),
-  ];
+  const reqs = [...BASE_REQUIREMENTS, ...schemeRequires(scheme, controlPlane, tenants)];
   const caps = await detect({ binaries: reqs.flatMap((r) => (r.kind === 'binary' ? [r.name] : [])) });
   const missing = unmet(reqs, caps);
   return missing.length ? `unsupported here: ${missing.join(', ')}` : null;

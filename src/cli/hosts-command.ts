@@ -1,9 +1,9 @@
-import { join } from 'node:path';
+import { schemeRequires } from '../plan/scheme.js';
 import type { Command } from 'commander';
 import { BASE_REQUIREMENTS } from '../apply/up.js';
 import type { Requirement } from '../caps/types.js';
 import { InputError, RunError } from '../errors.js';
-import { STATE_ROOT } from '../lab/paths.js';
+import { SSH_CONTROL_DIR } from '../lab/paths.js';
 import { checkHost, missingFeatures, prepareArgvs, type HostFacts } from '../remote/check.js';
 import { toolNeeds, type ToolNeed } from '../remote/facts.js';
 import { loadInventory, type Inventory } from '../remote/inventory.js';
@@ -44,14 +44,14 @@ function needs(): { tools: ToolNeed[]; cni: string[] } {
   const tools = toolNeeds([
     { who: 'every run', requires: [...BASE_REQUIREMENTS, ...MEASURE_REQUIREMENTS] },
     // A scheme's control plane (BIRD, etcd) is part of it by default.
-    ...SCHEMES.map((s) => ({ who: s.name, requires: [...s.requires, ...(s.controlRequires ?? [])] })),
+    ...SCHEMES.map((s) => ({ who: s.name, requires: schemeRequires(s) })),
   ]);
   const cni = [...new Set(SCHEMES.flatMap((s) => s.requires.flatMap((r) => (r.kind === 'cni' ? [r.plugin] : []))))].sort();
   return { tools, cni };
 }
 
 function executors(inv: Inventory) {
-  const cfg = { controlDir: join(STATE_ROOT, 'hosts'), configFile: inv.sshConfig };
+  const cfg = { controlDir: SSH_CONTROL_DIR, configFile: inv.sshConfig };
   return inv.hosts.map((h) => ({
     host: h,
     ex: new SshExecutor(h, cfg),

@@ -1,3 +1,4 @@
+import { schemeRequires } from '../plan/scheme.js';
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { releaseLab } from '../apply/cleanup.js';
@@ -41,7 +42,7 @@ export function registerLabCommands(program: Command): void {
     .description('list every scheme and whether this machine can build it')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const reqs = (s: (typeof SCHEMES)[number]) => [...BASE_REQUIREMENTS, ...s.requires, ...(s.controlRequires ?? [])];
+      const reqs = (s: (typeof SCHEMES)[number]) => [...BASE_REQUIREMENTS, ...schemeRequires(s)];
       const caps = await detect({ binaries: SCHEMES.flatMap((s) => reqs(s).flatMap((r) => (r.kind === 'binary' ? [r.name] : []))) });
       // A stand-in: declared by the scheme, or the fallback its build takes when what it prefers is missing.
       const standIn = (s: (typeof SCHEMES)[number]) =>

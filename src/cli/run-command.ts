@@ -1,3 +1,4 @@
+import { schemeRequires } from '../plan/scheme.js';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { assertRootLinux, detect } from '../caps/detect.js';
@@ -178,14 +179,7 @@ export function registerRunCommand(program: Command): void {
           runNeeds(
             toolsNeeded(m.tests),
             entries.flatMap((e) =>
-              'scheme' in e
-                ? [
-                    {
-                      name: e.scheme.name,
-                      requires: [...e.scheme.requires, ...(controlPlaneOf(topology) === 'real' ? (e.scheme.controlRequires ?? []) : [])],
-                    },
-                  ]
-                : [],
+              'scheme' in e ? [{ name: e.scheme.name, requires: schemeRequires(e.scheme, controlPlaneOf(topology)) }] : [],
             ),
           ),
         )

@@ -16,7 +16,7 @@ export const HOSTS_CPU_METHOD =
   "each host's aggregate /proc/stat line read over its own SSH session before and after each client run, summed over the hosts; hosts reporting one boot ID share a kernel and are read once; the SSH sessions that read it are inside the window";
 
 /** The tools of `needs` each host lacks, as one line with the fix; null when none lacks any. */
-export function missingOnHosts(facts: HostFacts[], needs: readonly ToolNeed[]): string | null {
+export function missingOnHosts(facts: HostFacts[], needs: readonly ToolNeed[], inventory: string): string | null {
   const lines = facts.flatMap((f) => {
     const miss = needs.filter((t) => f.tools && !f.tools[t.name]);
     return miss.length
@@ -25,7 +25,7 @@ export function missingOnHosts(facts: HostFacts[], needs: readonly ToolNeed[]): 
         ]
       : [];
   });
-  return lines.length ? `${lines.join('; ')} — or cnlab hosts prepare -i INVENTORY` : null;
+  return lines.length ? `${lines.join('; ')} — or cnlab hosts prepare -i ${inventory}` : null;
 }
 
 /**
@@ -37,7 +37,7 @@ export async function hostDetails(inv: Inventory, allowSshNic: boolean, needs: r
   refuseSshNic(facts, inv, allowSshNic);
   const bad = facts.filter((f) => !f.kernel || !f.cpu || !f.nic || (f.error && !/^not root/.test(f.error)));
   if (bad.length) throw new RunError(bad.map((f) => `host ${f.name} (${f.ssh}): ${f.error ?? 'could not be read'}`).join('; '));
-  const missing = missingOnHosts(facts, needs);
+  const missing = missingOnHosts(facts, needs, inv.source);
   if (missing) throw new RunError(missing);
   return {
     inventory: inv.source,

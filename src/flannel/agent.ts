@@ -144,7 +144,11 @@ export class FlannelAgent {
     }
   }
 
-  /** Hands the lines to the long-lived batch processes (FDB entries first, as before the routes that use them). */
+  /**
+   * Hands the lines to the long-lived batch processes: each applies its lines in order; between
+   * the two there is no order (a route may briefly precede its FDB entry: the packet is dropped,
+   * as it was while the lease was unknown).
+   */
   private apply(lines: { ip: string[]; bridge: string[] }): void {
     this.bridge.send(lines.bridge);
     this.ip.send(lines.ip);
@@ -180,7 +184,7 @@ export class FlannelAgent {
     }
     this.apply(del);
     this.apply(add);
-    if (del.ip.length || add.ip.length) this.log(`programmed ${wanted.size} peer subnet(s)`);
+    if (del.ip.length || add.ip.length) this.log(`programming ${wanted.size} peer subnet(s)`);
     if (this.cfg.table) this.writeTable(wanted);
   }
 

@@ -10,3 +10,6 @@ export function labStateFile(lab: string): string {
 export function labStateDir(lab: string): string {
   return join(STATE_ROOT, lab);
 }
+
+/** Where the SSH control sockets to the user's hosts live (`-i hosts.yaml`). */
+export const SSH_CONTROL_DIR = join(STATE_ROOT, 'hosts');

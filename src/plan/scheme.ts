@@ -92,3 +92,16 @@ export interface Scheme {
   /** Pure: the scheme's stages and workloads for a resolved lab on a host offering `host`. */
   build(lab: Lab, host: BuildHost): SchemeBuild;
 }
+
+/** Pure: what building a scheme needs: its own requirements, its control plane's when real, its tenants' when built. */
+export function schemeRequires(
+  scheme: Pick<Scheme, 'requires' | 'controlRequires' | 'tenantRequires'>,
+  controlPlane: 'static' | 'real' = 'real',
+  tenants = false,
+): Requirement[] {
+  return [
+    ...scheme.requires,
+    ...(controlPlane === 'real' ? (scheme.controlRequires ?? []) : []),
+    ...(tenants ? (scheme.tenantRequires ?? []) : []),
+  ];
+}
