@@ -6,6 +6,8 @@ import { loadTopology } from '../src/lab/topology.js';
 import { convergenceMedians } from '../src/result/convergence.js';
 import { convergenceLines } from '../src/report/convergence.js';
 import type { ResultFile } from '../src/result/types.js';
+import { renderTable } from '../src/report/table.js';
+import { resultFixture } from './fixtures/report/result.js';
 
 describe('convergence: pure parts', () => {
   it('medians over the runs that have each figure', () => {
@@ -60,6 +62,23 @@ describe('convergence: pure parts', () => {
     const lines = convergenceLines(r);
     expect(lines[1]).toBe('  bridge-l2: static control plane: no convergence');
     expect(lines[2]).toContain('calico (BGP full mesh, 1 repeats): cold start 1.50 s');
+  });
+
+  it('a convergence-only run prints its section alone: no traffic table of empty rows', () => {
+    const r = resultFixture();
+    r.options.tests = [];
+    r.schemes = [
+      {
+        ...r.schemes[0],
+        name: 'calico',
+        tests: [],
+        convergence: { mode: 'real', hosts: 2, mechanism: 'BGP full mesh', runs: [{ repeat: 1 }], median: { coldStart: 1.5 }, notes: [] },
+      } as unknown as ResultFile['schemes'][number],
+    ];
+    const text = renderTable(r, { columns: 120 });
+    expect(text.split('\n')[0]).toMatch(/^cnlab: convergence only \(no traffic tests\); kernel /);
+    expect(text).toContain('calico (BGP full mesh, 1 repeats): cold start 1.50 s');
+    expect(text).not.toMatch(/[┌│]|not measured|0 tests/);
   });
 
   it('store loss in a cluster says which member stopped and that the others served on', () => {

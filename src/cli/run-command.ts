@@ -61,6 +61,11 @@ function doneLine(rec: SchemeRecord): string {
 }
 
 /** The last figure a scheme has measured so far, for the live progress line. */
+/** "failed: …", or the reason alone when it already says so ("unsupported here: needs …"). */
+function statusLine(rec: Pick<SchemeRecord, 'status' | 'reason'>): string {
+  return rec.reason?.startsWith(rec.status) ? rec.reason : `${rec.status}: ${rec.reason}`;
+}
+
 function lastFigure(rec: SchemeRecord): string | undefined {
   for (const t of [...rec.tests].reverse()) {
     const run = [...t.runs].reverse().find((r) => r.ok);
@@ -220,7 +225,7 @@ export function registerRunCommand(program: Command): void {
       ).reduce((a: number, b) => a + b, 0);
       const minutes = Math.max(1, Math.round((perScheme * buildable) / 60));
       process.stderr.write(
-        `cnlab: ${entries.length} schemes × ${m.tests.length} tests × ${m.suite.repeats} repeats${m.preset ? ` (preset ${m.preset.name})` : ''}: at most about ${minutes} min\n`,
+        `cnlab: ${entries.length} schemes × ${m.tests.length ? `${m.tests.length} tests × ${m.suite.repeats} repeats` : 'convergence only'}${m.preset ? ` (preset ${m.preset.name})` : ''}: at most about ${minutes} min\n`,
       );
     }
     const perSchemeSeconds = estimateSeconds(m.tests, m.suite.repeats, m.suite.seconds, m.warmupSeconds) + 3;
@@ -240,11 +245,11 @@ export function registerRunCommand(program: Command): void {
             const rec = missingRecord(e.missing);
             result.schemes.push(rec);
             save();
-            return { line: `${rec.status}: ${rec.reason}`, skipped: true };
+            return { line: statusLine(rec), skipped: true };
           }
           const suite = { ...m.suite, tests: testsFor(m.tests, e.placements), diagnose: diagnoseLab, onHosts };
           const rec = await measureScheme(topology, e.scheme, suite, { result, save, onStatus: status });
-          if (rec.status !== 'ok') return { line: `${rec.status}: ${rec.reason}`, skipped: rec.status === 'unsupported' };
+          if (rec.status !== 'ok') return { line: statusLine(rec), skipped: rec.status === 'unsupported' };
           return { line: doneLine(rec) };
         },
       })),

@@ -80,7 +80,7 @@ export function cpuRanking(result: ResultFile, placement = 'cross'): Array<{ sch
 
 /** "64 KiB", "1 B", "4 streams". */
 export function pointLabel(p: Pick<SweepPoint, 'at' | 'param'>): string {
-  if (p.param === 'streams') return `${p.at} streams`;
+  if (p.param === 'streams') return `${p.at} stream${p.at === 1 ? '' : 's'}`;
   return p.at >= 1024 && p.at % 1024 === 0 ? `${p.at / 1024} KiB` : `${p.at} B`;
 }
 

@@ -259,6 +259,10 @@ export function renderTable(result: ResultFile, opts: TableOptions = {}): string
     ...(knobs ? wrap(knobs, columns, 2) : []),
     ...wrap(sampleText(result), columns, 2),
   ];
+  const env = `kernel ${result.environment.kernel}, ${result.environment.cpus} CPUs, underlay MTU ${result.topology.underlay.mtu}`;
+  // A convergence-only run (--tests converge) measured no traffic: no table of empty rows, its section alone.
+  if (!o.tests.length && sweeps.length)
+    return `${wrap(`cnlab: convergence only (no traffic tests); ${env}`, columns, 2).join('\n')}\n${sweeps.join('\n')}\n`;
   // A run of sweeps only (s1-cloud) has no single figure for the columns above: its headlines instead.
   const main = onlySweeps(result) ? renderSweepTable(result) : `${text}\n${notes.length ? `${notes.join('\n')}\n` : ''}`;
   return `${header.join('\n')}\n${main}${sweeps.length ? `${sweeps.join('\n')}\n` : ''}`;
